@@ -1,0 +1,574 @@
+//! `agents`: who answers. Both OpenClaw roster shapes load: the array `agents.list` (2026.3)
+//! and the keyed `agents.entries` (2026.9); see reference/openclaw-routing.md 1.6-1.7.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::environment::{Environment, expand_home};
+use super::ids::{DEFAULT_AGENT_ID, is_valid_id, normalize_agent_id};
+use super::issue::{ConfigPath, Diagnostics};
+
+/// Concurrent model turns across all agents when `agents.defaults.maxConcurrent` is unset
+/// (OpenClaw 2026.3's default).
+pub const DEFAULT_MAX_CONCURRENT: u32 = 4;
+
+/// Seconds a turn may take when `agents.defaults.timeoutSeconds` is unset.
+pub const DEFAULT_TURN_TIMEOUT_SECS: u64 = 600;
+
+// ---------------------------------------------------------------------------------------------
+// What users write
+// ---------------------------------------------------------------------------------------------
+
+/// The `agents` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentsSection {
+    /// Settings every agent inherits.
+    pub defaults: Option<AgentDefaultsSection>,
+    /// The roster as an array (OpenClaw 2026.3). Each entry needs an `id`.
+    pub list: Option<Vec<AgentEntry>>,
+    /// The roster keyed by agent id (OpenClaw 2026.9). Wins over `list` when both are set.
+    pub entries: Option<IndexMap<String, AgentEntry>>,
+    /// `"explicit"`: the owner of unmatched messages is `defaults.systemAgent`, never a marker.
+    pub ownership: Option<Ownership>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ownership {
+    Explicit,
+}
+
+/// One agent: a persona bound to a model.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentEntry {
+    /// The agent id. Required in `agents.list`; in `agents.entries` the key is the id.
+    pub id: Option<String>,
+    /// Marks the agent that answers when no binding matches.
+    pub default: Option<bool>,
+    /// Display name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Folder with the agent's bootstrap files (`AGENTS.md`, `SOUL.md`, ...). `~` is expanded.
+    pub workspace: Option<String>,
+    /// Folder for the agent's own state; two agents may not share one.
+    pub agent_dir: Option<String>,
+    /// `"provider/model"` or `{ primary, fallbacks }`.
+    pub model: Option<ModelSpec>,
+    /// Persona shown to the model: name and theme become part of the system prompt.
+    pub identity: Option<Identity>,
+}
+
+/// A model choice as written: a reference string or `{ primary, fallbacks }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a model reference \"provider/model\" or { primary, fallbacks }"
+)]
+pub enum ModelSpec {
+    Ref(String),
+    Choice(ModelChoice),
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelChoice {
+    pub primary: Option<String>,
+    /// Tried in order when the primary fails; `[]` turns fallbacks off.
+    pub fallbacks: Option<Vec<String>>,
+}
+
+/// The persona.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// `agents.defaults`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentDefaultsSection {
+    /// Model used by agents that name none.
+    pub model: Option<ModelSpec>,
+    /// Per-model settings keyed by `"provider/model"`; `alias` gives a short name.
+    pub models: Option<IndexMap<String, ModelEntry>>,
+    /// Workspace of the default agent.
+    pub workspace: Option<String>,
+    /// Time zone for scheduled tasks and timestamps shown to the model (IANA name).
+    pub user_timezone: Option<String>,
+    /// Model turns running at once across all agents.
+    pub max_concurrent: Option<u32>,
+    /// Longest a turn may take.
+    pub timeout_seconds: Option<u64>,
+    /// Skip the workspace bootstrap files when building the system prompt.
+    pub skip_bootstrap: Option<bool>,
+    /// The agent that owns unmatched messages (OpenClaw 2026.9).
+    pub system_agent: Option<SystemAgent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SystemAgent {
+    pub agent_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModelEntry {
+    /// Short name usable instead of `"provider/model"`.
+    pub alias: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// What dingclaw runs with
+// ---------------------------------------------------------------------------------------------
+
+/// The agents after defaults and normalisation.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRoster {
+    #[serde(rename = "list")]
+    pub agents: Vec<Agent>,
+    /// Answers when no binding matches (`default: true`, else the first agent, else `main`).
+    pub default_agent: String,
+    pub max_concurrent: u32,
+    pub timeout_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_timezone: Option<String>,
+    /// Lower-cased alias to `"provider/model"`.
+    pub model_aliases: BTreeMap<String, String>,
+    pub skip_bootstrap: bool,
+}
+
+impl AgentRoster {
+    pub fn get(&self, id: &str) -> Option<&Agent> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.agents.iter().map(|a| a.id.as_str())
+    }
+}
+
+/// One agent as dingclaw runs it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "default")]
+    pub is_default: bool,
+    pub workspace: PathBuf,
+    pub agent_dir: PathBuf,
+    /// The agent's model, else `agents.defaults.model`.
+    pub model: ModelSelection,
+    pub identity: Identity,
+}
+
+/// The effective model choice of an agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSelection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    pub fallbacks: Vec<String>,
+}
+
+impl ModelSpec {
+    fn primary(&self) -> Option<&str> {
+        match self {
+            ModelSpec::Ref(r) => Some(r),
+            ModelSpec::Choice(c) => c.primary.as_deref(),
+        }
+    }
+
+    fn fallbacks(&self) -> Option<&[String]> {
+        match self {
+            ModelSpec::Ref(_) => None,
+            ModelSpec::Choice(c) => c.fallbacks.as_deref(),
+        }
+    }
+}
+
+/// The agent's own model, else the defaults; its own `fallbacks` (even `[]`) replace the
+/// defaults' (reference/openclaw-routing.md 5.3).
+fn effective_model(own: Option<&ModelSpec>, defaults: Option<&ModelSpec>) -> ModelSelection {
+    let primary = own
+        .and_then(ModelSpec::primary)
+        .or_else(|| defaults.and_then(ModelSpec::primary))
+        .map(str::to_owned);
+    let fallbacks = own
+        .and_then(ModelSpec::fallbacks)
+        .or_else(|| defaults.and_then(ModelSpec::fallbacks))
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
+    ModelSelection { primary, fallbacks }
+}
+
+/// A roster entry with its id resolved, before defaults are applied.
+struct Named<'a> {
+    id: String,
+    path: ConfigPath,
+    entry: &'a AgentEntry,
+}
+
+/// Builds the roster. `implicit` are agent ids named by bindings, used only when the config
+/// has no roster at all (OpenClaw then takes binding ids as given).
+pub(crate) fn build_roster(
+    section: Option<&AgentsSection>,
+    implicit: &[String],
+    state_dir: &std::path::Path,
+    env: &dyn Environment,
+    diags: &mut Diagnostics,
+) -> AgentRoster {
+    let empty = AgentsSection::default();
+    let section = section.unwrap_or(&empty);
+    let at = ConfigPath::root().key("agents");
+    let defaults = section.defaults.as_ref();
+    let mut named = if let Some(entries) = &section.entries {
+        if section.list.is_some() {
+            diags.warn(
+                at.key("list"),
+                "ignored because agents.entries is also set (entries wins, as in OpenClaw 2026.9)",
+            );
+        }
+        named_from_entries(entries, &at.key("entries"), diags)
+    } else {
+        named_from_list(
+            section.list.as_deref().unwrap_or(&[]),
+            &at.key("list"),
+            diags,
+        )
+    };
+
+    let implicit_entry = AgentEntry::default();
+    if named.is_empty() && section.list.is_none() && section.entries.is_none() {
+        let mut ids = vec![DEFAULT_AGENT_ID.to_owned()];
+        for id in implicit {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        named = ids
+            .into_iter()
+            .map(|id| Named {
+                id,
+                path: at.clone(),
+                entry: &implicit_entry,
+            })
+            .collect();
+    }
+
+    let default_agent = choose_default(section, &named, &at, diags);
+    let agents = named
+        .iter()
+        .map(|n| {
+            let is_default = n.id == default_agent;
+            let workspace = match (
+                &n.entry.workspace,
+                is_default,
+                defaults.and_then(|d| d.workspace.as_ref()),
+            ) {
+                (Some(w), _, _) => expand_home(w, env),
+                (None, true, Some(w)) => expand_home(w, env),
+                (None, true, None) => state_dir.join("workspace"),
+                (None, false, _) => state_dir.join(format!("workspace-{}", n.id)),
+            };
+            let agent_dir = n
+                .entry
+                .agent_dir
+                .as_deref()
+                .map(|d| expand_home(d, env))
+                .unwrap_or_else(|| state_dir.join("agents").join(&n.id).join("agent"));
+            Agent {
+                id: n.id.clone(),
+                name: n.entry.name.clone(),
+                description: n.entry.description.clone(),
+                is_default,
+                workspace,
+                agent_dir,
+                model: effective_model(
+                    n.entry.model.as_ref(),
+                    defaults.and_then(|d| d.model.as_ref()),
+                ),
+                identity: n.entry.identity.clone().unwrap_or_default(),
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let mut dirs: HashMap<&PathBuf, &str> = HashMap::new();
+    for (agent, n) in agents.iter().zip(&named) {
+        if let Some(other) = dirs.insert(&agent.agent_dir, &agent.id) {
+            diags.error(
+                n.path.key("agentDir"),
+                format!(
+                    "agent \"{}\" uses the same agentDir as agent \"{other}\" ({})",
+                    agent.id,
+                    agent.agent_dir.display()
+                ),
+            );
+        }
+    }
+
+    let mut model_aliases = BTreeMap::new();
+    if let Some(models) = defaults.and_then(|d| d.models.as_ref()) {
+        for (model_ref, entry) in models {
+            if let Some(alias) = entry
+                .alias
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                && let Some(prev) = model_aliases.insert(alias.to_lowercase(), model_ref.clone())
+            {
+                diags.error(
+                    at.key("defaults").key("models").key(model_ref).key("alias"),
+                    format!("alias \"{alias}\" is already used by \"{prev}\""),
+                );
+            }
+        }
+    }
+
+    AgentRoster {
+        agents,
+        default_agent,
+        max_concurrent: defaults
+            .and_then(|d| d.max_concurrent)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT),
+        timeout_seconds: defaults
+            .and_then(|d| d.timeout_seconds)
+            .unwrap_or(DEFAULT_TURN_TIMEOUT_SECS),
+        user_timezone: defaults.and_then(|d| d.user_timezone.clone()),
+        model_aliases,
+        skip_bootstrap: defaults.and_then(|d| d.skip_bootstrap).unwrap_or(false),
+    }
+}
+
+fn named_from_list<'a>(
+    list: &'a [AgentEntry],
+    at: &ConfigPath,
+    diags: &mut Diagnostics,
+) -> Vec<Named<'a>> {
+    let mut out: Vec<Named<'a>> = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let path = at.index(i);
+        let Some(raw_id) = entry.id.as_deref() else {
+            diags.error(path.key("id"), "required");
+            continue;
+        };
+        let id = normalize_agent_id(raw_id);
+        if out.iter().any(|n| n.id == id) {
+            diags.error(path.key("id"), format!("duplicate agent id \"{id}\""));
+            continue;
+        }
+        if !is_valid_id(raw_id) {
+            diags.warn(
+                path.key("id"),
+                format!("\"{raw_id}\" is not a plain id; it is used as \"{id}\""),
+            );
+        }
+        out.push(Named { id, path, entry });
+    }
+    out
+}
+
+fn named_from_entries<'a>(
+    entries: &'a IndexMap<String, AgentEntry>,
+    at: &ConfigPath,
+    diags: &mut Diagnostics,
+) -> Vec<Named<'a>> {
+    if entries.is_empty() {
+        diags.error(at.clone(), "must hold at least one agent");
+    }
+    let mut out: Vec<Named<'a>> = Vec::new();
+    for (key, entry) in entries {
+        let path = at.key(key);
+        if !is_valid_id(key) {
+            diags.error(
+                path.clone(),
+                "an agent id must be letters, digits, '_' or '-' (at most 64, starting with a letter or digit)",
+            );
+            continue;
+        }
+        let id = normalize_agent_id(key);
+        if let Some(own) = entry.id.as_deref()
+            && normalize_agent_id(own) != id
+        {
+            diags.error(
+                path.key("id"),
+                format!("\"{own}\" differs from the entry's key \"{key}\""),
+            );
+        }
+        if out.iter().any(|n| n.id == id) {
+            diags.error(path.clone(), format!("duplicate agent id \"{id}\""));
+            continue;
+        }
+        out.push(Named { id, path, entry });
+    }
+    out
+}
+
+fn choose_default(
+    section: &AgentsSection,
+    named: &[Named<'_>],
+    at: &ConfigPath,
+    diags: &mut Diagnostics,
+) -> String {
+    let marked: Vec<&Named<'_>> = named
+        .iter()
+        .filter(|n| n.entry.default == Some(true))
+        .collect();
+    if section.entries.is_some() && marked.len() > 1 {
+        diags.error(
+            marked[1].path.key("default"),
+            "at most one agent may be marked default",
+        );
+    } else if marked.len() > 1 {
+        diags.warn(
+            marked[1].path.key("default"),
+            format!(
+                "several agents are marked default; \"{}\" is used",
+                marked[0].id
+            ),
+        );
+    }
+    if section.ownership == Some(Ownership::Explicit)
+        && let Some(m) = marked.first()
+    {
+        diags.error(
+            m.path.key("default"),
+            "ownership \"explicit\" cannot be combined with a default marker; use agents.defaults.systemAgent",
+        );
+    }
+    let system = section
+        .defaults
+        .as_ref()
+        .and_then(|d| d.system_agent.as_ref())
+        .and_then(|s| s.agent_id.as_deref());
+    if let Some(system) = system {
+        let id = normalize_agent_id(system);
+        if named.iter().any(|n| n.id == id) {
+            return id;
+        }
+        diags.error(
+            at.key("defaults").key("systemAgent").key("agentId"),
+            format!(
+                "unknown agent \"{system}\" (known: {})",
+                named
+                    .iter()
+                    .map(|n| n.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    marked
+        .first()
+        .copied()
+        .or(named.first())
+        .map(|n| n.id.clone())
+        .unwrap_or_else(|| DEFAULT_AGENT_ID.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::environment::MapEnv;
+    use std::path::Path;
+
+    fn roster(json: serde_json::Value) -> (AgentRoster, Diagnostics) {
+        let section: AgentsSection = serde_json::from_value(json).unwrap();
+        let mut d = Diagnostics::default();
+        let env = MapEnv::new().with_home("/home/admin");
+        let r = build_roster(Some(&section), &[], Path::new("/state"), &env, &mut d);
+        (r, d)
+    }
+
+    #[test]
+    fn default_is_marked_then_first() {
+        let (r, d) =
+            roster(serde_json::json!({"list": [{"id": "a"}, {"id": "b", "default": true}]}));
+        assert!(d.errors.is_empty());
+        assert_eq!(r.default_agent, "b");
+        let (r, _) = roster(serde_json::json!({"list": [{"id": "a"}, {"id": "b"}]}));
+        assert_eq!(r.default_agent, "a");
+    }
+
+    #[test]
+    fn workspaces_follow_openclaw_defaults() {
+        let (r, _) = roster(serde_json::json!({
+            "list": [{"id": "main"}, {"id": "bot2"}, {"id": "bot3", "workspace": "~/ws3"}]
+        }));
+        let ws: Vec<_> = r.agents.iter().map(|a| a.workspace.clone()).collect();
+        assert_eq!(
+            ws,
+            vec![
+                PathBuf::from("/state/workspace"),
+                PathBuf::from("/state/workspace-bot2"),
+                PathBuf::from("/home/admin/ws3"),
+            ]
+        );
+        assert_eq!(
+            r.agents[1].agent_dir,
+            PathBuf::from("/state/agents/bot2/agent")
+        );
+    }
+
+    #[test]
+    fn model_falls_back_to_defaults_but_own_fallbacks_win() {
+        let (r, _) = roster(serde_json::json!({
+            "defaults": {"model": {"primary": "deepseek/deepseek-chat", "fallbacks": ["moonshot/kimi-k2.5"]}},
+            "list": [{"id": "a"}, {"id": "b", "model": "zai/glm-5"}, {"id": "c", "model": {"primary": "x/y", "fallbacks": []}}]
+        }));
+        assert_eq!(
+            r.agents[0].model.primary.as_deref(),
+            Some("deepseek/deepseek-chat")
+        );
+        assert_eq!(r.agents[1].model.primary.as_deref(), Some("zai/glm-5"));
+        assert_eq!(r.agents[1].model.fallbacks, vec!["moonshot/kimi-k2.5"]);
+        assert!(r.agents[2].model.fallbacks.is_empty());
+    }
+
+    #[test]
+    fn entries_shape_and_system_agent() {
+        let (r, d) = roster(serde_json::json!({
+            "ownership": "explicit",
+            "defaults": {"systemAgent": {"agentId": "work"}},
+            "entries": {"home": {}, "work": {"name": "Work"}}
+        }));
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(r.default_agent, "work");
+        assert_eq!(r.ids().collect::<Vec<_>>(), vec!["home", "work"]);
+    }
+
+    #[test]
+    fn errors_name_their_paths() {
+        let (_, d) = roster(serde_json::json!({
+            "list": [{"id": "ding-bot1"}, {"id": "Ding-Bot1"}, {"name": "no id"},
+                     {"id": "x", "agentDir": "/d"}, {"id": "y", "agentDir": "/d"}]
+        }));
+        let lines: Vec<_> = d.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "agents.list.1.id: duplicate agent id \"ding-bot1\"",
+                "agents.list.2.id: required",
+                "agents.list.4.agentDir: agent \"y\" uses the same agentDir as agent \"x\" (/d)",
+            ]
+        );
+    }
+}

@@ -1,0 +1,615 @@
+//! `channels.dingtalk-connector`: the DingTalk bots, in the shape of the DingTalk-Real-AI
+//! connector's schema (reference/dingtalk-protocol.md 7.2), so that a config written for it
+//! works unchanged.
+//!
+//! Top-level settings are defaults for every account: each `accounts.<id>` is the top level
+//! with the account's own keys laid over it (a shallow merge; the account wins). Without
+//! `accounts`, the top level is one account named `default`.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::bindings::IdValue;
+use super::compat::DINGTALK_CHANNEL;
+use super::environment::Environment;
+use super::ids::{DEFAULT_ACCOUNT_ID, normalize_account_id};
+use super::issue::{ConfigPath, Diagnostics};
+use super::secret::{Secret, SecretInput, SecretState, resolve_secret};
+use super::strict::suggest;
+use super::substitute::Unresolved;
+
+/// DingTalk's OpenAPI base URL (reference/dingtalk-protocol.md 1.1).
+pub const DEFAULT_ENDPOINT: &str = "https://api.dingtalk.com";
+
+/// Longest reply chunk, in characters; soimy's `DINGTALK_TEXT_CHUNK_LIMIT`
+/// (reference/dingtalk-protocol.md 4.1).
+pub const DEFAULT_TEXT_CHUNK_LIMIT: usize = 3800;
+
+/// The connector's default acknowledgement text for `asyncMode`.
+pub const DEFAULT_ACK_TEXT: &str = "🫡 任务已接收，处理中...";
+
+// ---------------------------------------------------------------------------------------------
+// What users write
+// ---------------------------------------------------------------------------------------------
+
+/// `channels.dingtalk-connector`, and the shape of each `accounts.<id>`.
+///
+/// `defaultAccount` and `accounts` are valid only at the top level; `name` and
+/// `chatbotUserId`/`chatbotCorpId` only inside an account.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DingTalkSection {
+    /// `false` stops every account (top level) or this account.
+    pub enabled: Option<bool>,
+    /// The account used for sends that name none; must be a key of `accounts`.
+    pub default_account: Option<String>,
+    /// One entry per bot, keyed by account id.
+    pub accounts: Option<IndexMap<String, DingTalkSection>>,
+    /// Display name of the account.
+    pub name: Option<String>,
+    /// The bot's encrypted user id (`$:LWCP_v1:$...`), used to @ it from other bots.
+    pub chatbot_user_id: Option<String>,
+    pub chatbot_corp_id: Option<String>,
+    /// AppKey / Client ID from the DingTalk developer console.
+    pub client_id: Option<IdValue>,
+    /// AppSecret / Client Secret; usually `"${BOT1_CLIENT_SECRET}"`.
+    pub client_secret: Option<SecretInput>,
+    /// DingTalk API base URL (Stream registration, tokens, robot APIs); default
+    /// `https://api.dingtalk.com`. Point it at `dingclaw sim` for offline runs.
+    pub endpoint: Option<String>,
+    /// Direct messages: `open` (default) or `allowlist`. `pairing` is treated as `open`, as the
+    /// connector does.
+    pub dm_policy: Option<DmPolicyEntry>,
+    /// Senders (staff id, else encrypted sender id) allowed to DM under `allowlist`;
+    /// exact, case-sensitive.
+    pub allow_from: Option<Vec<IdValue>>,
+    /// Groups: `open` (default), `allowlist` or `disabled`.
+    pub group_policy: Option<GroupPolicy>,
+    /// Conversation ids of the groups allowed under `allowlist`.
+    pub group_allow_from: Option<Vec<IdValue>>,
+    /// `true` (default): sessions follow the conversation. `false`: one session per sender
+    /// across all this account's DMs and groups.
+    pub separate_session_by_conversation: Option<bool>,
+    /// `group` (default): one session per group. `group_sender`: one per group and sender.
+    pub group_session_scope: Option<GroupSessionScope>,
+    /// `true`: one session for everything this account hears.
+    pub shared_memory_across_conversations: Option<bool>,
+    /// Replies longer than this many characters are split (code fences are kept whole).
+    pub text_chunk_limit: Option<usize>,
+    /// Extra system prompt for conversations on this account.
+    pub system_prompt: Option<String>,
+    /// How group replies are sent: `aicard` (default), `text` or `markdown`.
+    pub group_reply_mode: Option<ReplyMode>,
+    /// How direct replies are sent: `aicard` (default), `text` or `markdown`.
+    pub dm_reply_mode: Option<ReplyMode>,
+    /// Acknowledge at once with `ackText` and send the answer later through the OpenAPI.
+    pub async_mode: Option<bool>,
+    pub ack_text: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicyEntry {
+    Open,
+    Pairing,
+    Allowlist,
+}
+
+/// Who may DM the bot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    #[default]
+    Open,
+    Allowlist,
+}
+
+/// Which groups the bot answers in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupPolicy {
+    #[default]
+    Open,
+    Allowlist,
+    Disabled,
+}
+
+/// Session granularity inside a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupSessionScope {
+    #[default]
+    Group,
+    GroupSender,
+}
+
+/// How a reply is delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyMode {
+    /// Stream into a DingTalk AI card.
+    #[default]
+    Aicard,
+    Text,
+    Markdown,
+}
+
+// ---------------------------------------------------------------------------------------------
+// What dingclaw runs with
+// ---------------------------------------------------------------------------------------------
+
+/// The DingTalk channel after inheritance.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DingTalkChannel {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_account: Option<String>,
+    /// Accounts in config order, keyed by normalised account id.
+    pub accounts: IndexMap<String, DingTalkAccount>,
+}
+
+impl DingTalkChannel {
+    /// Accounts that start: the channel and the account are enabled.
+    pub fn active_accounts(&self) -> impl Iterator<Item = &DingTalkAccount> {
+        self.accounts
+            .values()
+            .filter(move |a| self.enabled && a.enabled)
+    }
+}
+
+/// The scope flags that decide session keys for one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationScope {
+    pub separate_session_by_conversation: bool,
+    pub group_session_scope: GroupSessionScope,
+    pub shared_memory_across_conversations: bool,
+}
+
+impl Default for ConversationScope {
+    fn default() -> Self {
+        Self {
+            separate_session_by_conversation: true,
+            group_session_scope: GroupSessionScope::Group,
+            shared_memory_across_conversations: false,
+        }
+    }
+}
+
+/// One DingTalk bot as dingclaw runs it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DingTalkAccount {
+    /// Normalised account id (the key under `accounts`, or `default`).
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// API base URL without a trailing slash.
+    pub endpoint: String,
+    pub dm_policy: DmPolicy,
+    pub allow_from: Vec<String>,
+    pub group_policy: GroupPolicy,
+    pub group_allow_from: Vec<String>,
+    #[serde(flatten)]
+    pub scope: ConversationScope,
+    pub text_chunk_limit: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    pub group_reply_mode: ReplyMode,
+    pub dm_reply_mode: ReplyMode,
+    pub async_mode: bool,
+    pub ack_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chatbot_user_id: Option<String>,
+}
+
+/// Builds the channel from `channels.dingtalk-connector`.
+pub(crate) fn build_dingtalk(
+    section: Option<&DingTalkSection>,
+    env: &dyn Environment,
+    unresolved: &Unresolved,
+    diags: &mut Diagnostics,
+) -> DingTalkChannel {
+    let Some(top) = section else {
+        return DingTalkChannel::default();
+    };
+    let at = ConfigPath::root().key("channels").key(DINGTALK_CHANNEL);
+    let channel_enabled = top.enabled.unwrap_or(true);
+    for (key, present) in [
+        ("name", top.name.is_some()),
+        ("chatbotUserId", top.chatbot_user_id.is_some()),
+        ("chatbotCorpId", top.chatbot_corp_id.is_some()),
+    ] {
+        if present {
+            diags.error(at.key(key), "only valid inside accounts.<id>");
+        }
+    }
+
+    // (account id, its own path, its own settings); the top level alone when no accounts.
+    let mut sources: Vec<(String, ConfigPath, Option<&DingTalkSection>)> = Vec::new();
+    match top.accounts.as_ref().filter(|a| !a.is_empty()) {
+        None => sources.push((DEFAULT_ACCOUNT_ID.to_owned(), at.clone(), None)),
+        Some(accounts) => {
+            for (key, account) in accounts {
+                let path = at.key("accounts").key(key);
+                for (k, present) in [
+                    ("accounts", account.accounts.is_some()),
+                    ("defaultAccount", account.default_account.is_some()),
+                ] {
+                    if present {
+                        diags.error(path.key(k), "only valid at the top level of the channel");
+                    }
+                }
+                let id = normalize_account_id(key);
+                if let Some((_, other, _)) = sources.iter().find(|(i, _, _)| *i == id) {
+                    diags.error(
+                        path.clone(),
+                        format!("account id \"{id}\" is used twice (also at {other})"),
+                    );
+                    continue;
+                }
+                sources.push((id, path, Some(account)));
+            }
+        }
+    }
+
+    let mut accounts = IndexMap::new();
+    for (id, path, own) in &sources {
+        let account = build_account(
+            id,
+            path,
+            top,
+            *own,
+            &at,
+            channel_enabled,
+            env,
+            unresolved,
+            diags,
+        );
+        accounts.insert(id.clone(), account);
+    }
+    disable_duplicate_client_ids(&mut accounts, &sources, diags);
+
+    let default_account = top
+        .default_account
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    if let Some(d) = default_account
+        && top.accounts.as_ref().is_some_and(|a| !a.is_empty())
+        && !accounts.contains_key(&normalize_account_id(d))
+    {
+        let known: Vec<&str> = accounts.keys().map(String::as_str).collect();
+        let hint = suggest(d, &known)
+            .map(|s| format!(" (did you mean \"{s}\"?)"))
+            .unwrap_or_default();
+        diags.error(
+            at.key("defaultAccount"),
+            format!("\"{d}\" does not match a configured account{hint}"),
+        );
+    }
+
+    DingTalkChannel {
+        enabled: channel_enabled,
+        default_account: default_account.map(normalize_account_id),
+        accounts,
+    }
+}
+
+/// One account: its own value for each key if set, else the top level's.
+#[allow(clippy::too_many_arguments)]
+fn build_account(
+    id: &str,
+    path: &ConfigPath,
+    top: &DingTalkSection,
+    own: Option<&DingTalkSection>,
+    top_path: &ConfigPath,
+    channel_enabled: bool,
+    env: &dyn Environment,
+    unresolved: &Unresolved,
+    diags: &mut Diagnostics,
+) -> DingTalkAccount {
+    // The value of a key, account first.
+    macro_rules! pick {
+        ($field:ident) => {
+            own.and_then(|o| o.$field.as_ref()).or(top.$field.as_ref())
+        };
+    }
+    // The value of a key and the path it was written at, account first.
+    macro_rules! pick_at {
+        ($field:ident, $key:literal) => {
+            match own.and_then(|o| o.$field.as_ref()) {
+                Some(v) => Some((v, path.key($key))),
+                None => top.$field.as_ref().map(|v| (v, top_path.key($key))),
+            }
+        };
+    }
+    let enabled = own.and_then(|o| o.enabled).unwrap_or(true);
+    let starts = channel_enabled && enabled;
+
+    let client_id = match pick_at!(client_id, "clientId") {
+        Some((v, p)) => {
+            let s = v.clone().into_string();
+            if starts && let Some(names) = unresolved.get(&p) {
+                diags.error(
+                    p,
+                    format!(
+                        "environment variable \"{}\" is not set; account \"{id}\" is enabled and cannot start without it",
+                        names.join("\", \"")
+                    ),
+                );
+            }
+            s
+        }
+        None => {
+            if starts {
+                diags.error(path.key("clientId"), "required");
+            }
+            String::new()
+        }
+    };
+    let client_secret = match pick_at!(client_secret, "clientSecret") {
+        Some((input, p)) => {
+            let state = resolve_secret(input, &p, env, unresolved);
+            if starts && let SecretState::Unavailable(why) = &state {
+                diags.error(
+                    p,
+                    format!("{why}; account \"{id}\" is enabled and cannot start without it"),
+                );
+            }
+            state.into_secret()
+        }
+        None => {
+            if starts {
+                diags.error(path.key("clientSecret"), "required");
+            }
+            Secret::new("")
+        }
+    };
+
+    let endpoint = match pick_at!(endpoint, "endpoint") {
+        Some((e, p)) => {
+            let e = e.trim().trim_end_matches('/');
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                diags.error(p, format!("\"{e}\" is not an http(s) URL"));
+            }
+            e.to_owned()
+        }
+        None => DEFAULT_ENDPOINT.to_owned(),
+    };
+
+    let dm_policy = match pick_at!(dm_policy, "dmPolicy") {
+        Some((DmPolicyEntry::Allowlist, _)) => DmPolicy::Allowlist,
+        Some((DmPolicyEntry::Pairing, p)) => {
+            diags.warn(
+                p,
+                "\"pairing\" is treated as \"open\", as the DingTalk connector does",
+            );
+            DmPolicy::Open
+        }
+        Some((DmPolicyEntry::Open, _)) | None => DmPolicy::Open,
+    };
+    let ids = |v: Option<&Vec<IdValue>>| -> Vec<String> {
+        v.map(|list| list.iter().cloned().map(IdValue::into_string).collect())
+            .unwrap_or_default()
+    };
+    let allow_from = ids(pick!(allow_from));
+    if dm_policy == DmPolicy::Allowlist && allow_from.is_empty() {
+        diags.error(
+            path.key("allowFrom"),
+            "dmPolicy \"allowlist\" needs at least one sender in allowFrom",
+        );
+    }
+    let group_policy = pick!(group_policy).copied().unwrap_or_default();
+    let group_allow_from = ids(pick!(group_allow_from));
+    if group_policy == GroupPolicy::Allowlist && group_allow_from.is_empty() {
+        diags.error(
+            path.key("groupAllowFrom"),
+            "groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom",
+        );
+    }
+    let text_chunk_limit = match pick_at!(text_chunk_limit, "textChunkLimit") {
+        Some((0, p)) => {
+            diags.error(p, "must be at least 1");
+            DEFAULT_TEXT_CHUNK_LIMIT
+        }
+        Some((n, _)) => *n,
+        None => DEFAULT_TEXT_CHUNK_LIMIT,
+    };
+    let defaults = ConversationScope::default();
+
+    DingTalkAccount {
+        id: id.to_owned(),
+        name: own.and_then(|o| o.name.clone()),
+        enabled,
+        client_id,
+        client_secret,
+        endpoint,
+        dm_policy,
+        allow_from,
+        group_policy,
+        group_allow_from,
+        scope: ConversationScope {
+            separate_session_by_conversation: pick!(separate_session_by_conversation)
+                .copied()
+                .unwrap_or(defaults.separate_session_by_conversation),
+            group_session_scope: pick!(group_session_scope)
+                .copied()
+                .unwrap_or(defaults.group_session_scope),
+            shared_memory_across_conversations: pick!(shared_memory_across_conversations)
+                .copied()
+                .unwrap_or(defaults.shared_memory_across_conversations),
+        },
+        text_chunk_limit,
+        system_prompt: pick!(system_prompt).cloned(),
+        group_reply_mode: pick!(group_reply_mode).copied().unwrap_or_default(),
+        dm_reply_mode: pick!(dm_reply_mode).copied().unwrap_or_default(),
+        async_mode: pick!(async_mode).copied().unwrap_or(false),
+        ack_text: pick!(ack_text)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ACK_TEXT.to_owned()),
+        chatbot_user_id: own.and_then(|o| o.chatbot_user_id.clone()),
+    }
+}
+
+/// Two accounts with one clientId would be one DingTalk app: DingTalk delivers each message to
+/// one random connection (reference/dingtalk-protocol.md 1.2), so the two agents would answer
+/// at random. The connector keeps the first account in sorted order and drops the others; so
+/// does dingclaw, with a warning.
+fn disable_duplicate_client_ids(
+    accounts: &mut IndexMap<String, DingTalkAccount>,
+    sources: &[(String, ConfigPath, Option<&DingTalkSection>)],
+    diags: &mut Diagnostics,
+) {
+    let mut ids: Vec<&String> = accounts.keys().collect();
+    ids.sort();
+    let mut seen: IndexMap<String, String> = IndexMap::new();
+    let mut drop = Vec::new();
+    for id in ids {
+        let account = &accounts[id];
+        if account.client_id.is_empty() || !account.enabled {
+            continue;
+        }
+        match seen.get(&account.client_id) {
+            Some(first) => drop.push((id.clone(), first.clone())),
+            None => {
+                seen.insert(account.client_id.clone(), id.clone());
+            }
+        }
+    }
+    for (id, first) in drop {
+        if let Some(a) = accounts.get_mut(&id) {
+            a.enabled = false;
+        }
+        let path = sources
+            .iter()
+            .find(|(i, _, _)| *i == id)
+            .map(|(_, p, _)| p.key("clientId"))
+            .unwrap_or_default();
+        diags.warn(
+            path,
+            format!("same clientId as account \"{first}\"; account \"{id}\" is not started"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::environment::MapEnv;
+
+    fn build(json: serde_json::Value) -> (DingTalkChannel, Diagnostics) {
+        let s: DingTalkSection = serde_json::from_value(json).unwrap();
+        let mut d = Diagnostics::default();
+        let c = build_dingtalk(Some(&s), &MapEnv::new(), &Unresolved::new(), &mut d);
+        (c, d)
+    }
+
+    #[test]
+    fn accounts_inherit_top_level_and_win() {
+        let (c, d) = build(serde_json::json!({
+            "clientId": "shared-id", "clientSecret": "shared-secret",
+            "groupSessionScope": "group_sender", "dmPolicy": "allowlist", "allowFrom": ["u1", 42],
+            "accounts": {
+                "Bot1": {"clientId": "id1"},
+                "bot2": {"clientId": "id2", "clientSecret": "own", "groupSessionScope": "group",
+                          "sharedMemoryAcrossConversations": true},
+            }
+        }));
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        let b1 = &c.accounts["bot1"];
+        assert_eq!(b1.client_secret.expose(), "shared-secret");
+        assert_eq!(b1.scope.group_session_scope, GroupSessionScope::GroupSender);
+        assert_eq!(b1.allow_from, vec!["u1", "42"]);
+        let b2 = &c.accounts["bot2"];
+        assert_eq!(b2.client_secret.expose(), "own");
+        assert_eq!(b2.scope.group_session_scope, GroupSessionScope::Group);
+        assert!(b2.scope.shared_memory_across_conversations);
+        assert!(b2.scope.separate_session_by_conversation);
+        assert_eq!(b2.endpoint, DEFAULT_ENDPOINT);
+    }
+
+    #[test]
+    fn no_accounts_means_one_default_account() {
+        let (c, d) = build(serde_json::json!({"clientId": "a", "clientSecret": "b"}));
+        assert!(d.errors.is_empty());
+        assert_eq!(c.accounts.keys().collect::<Vec<_>>(), vec!["default"]);
+    }
+
+    #[test]
+    fn missing_credentials_are_required_only_when_enabled() {
+        let (_, d) = build(serde_json::json!({
+            "accounts": {"bot1": {"clientId": "x", "clientSecret": "y"}, "bot2": {"clientId": "z"},
+                         "bot3": {"enabled": false}}
+        }));
+        let lines: Vec<_> = d.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec!["channels.dingtalk-connector.accounts.bot2.clientSecret: required"]
+        );
+    }
+
+    #[test]
+    fn unresolved_secret_is_an_error_for_an_enabled_account() {
+        let s: DingTalkSection = serde_json::from_value(serde_json::json!({
+            "accounts": {"bot1": {"clientId": "x", "clientSecret": "${BOT1_SECRET}"},
+                         "off": {"enabled": false, "clientId": "y", "clientSecret": "${OFF_SECRET}"}}
+        }))
+        .unwrap();
+        let mut unresolved = Unresolved::new();
+        unresolved.insert(
+            ConfigPath::parse("channels.dingtalk-connector.accounts.bot1.clientSecret"),
+            vec!["BOT1_SECRET".into()],
+        );
+        unresolved.insert(
+            ConfigPath::parse("channels.dingtalk-connector.accounts.off.clientSecret"),
+            vec!["OFF_SECRET".into()],
+        );
+        let mut d = Diagnostics::default();
+        build_dingtalk(Some(&s), &MapEnv::new(), &unresolved, &mut d);
+        let lines: Vec<_> = d.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "channels.dingtalk-connector.accounts.bot1.clientSecret: environment variable \"BOT1_SECRET\" is not set; account \"bot1\" is enabled and cannot start without it"
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_lists_and_default_account_are_checked() {
+        let (_, d) = build(serde_json::json!({
+            "defaultAccount": "bot3",
+            "groupPolicy": "allowlist",
+            "accounts": {"bot1": {"clientId": "a", "clientSecret": "b", "dmPolicy": "allowlist"}}
+        }));
+        let lines: Vec<_> = d.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "channels.dingtalk-connector.accounts.bot1.allowFrom: dmPolicy \"allowlist\" needs at least one sender in allowFrom",
+                "channels.dingtalk-connector.accounts.bot1.groupAllowFrom: groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom",
+                "channels.dingtalk-connector.defaultAccount: \"bot3\" does not match a configured account (did you mean \"bot1\"?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_client_id_keeps_the_first_in_sorted_order() {
+        let (c, d) = build(serde_json::json!({
+            "clientSecret": "s",
+            "accounts": {"zeta": {"clientId": "same"}, "alpha": {"clientId": "same"}}
+        }));
+        assert!(d.errors.is_empty());
+        assert!(c.accounts["alpha"].enabled);
+        assert!(!c.accounts["zeta"].enabled);
+        assert_eq!(
+            d.warnings[0].to_string(),
+            "channels.dingtalk-connector.accounts.zeta.clientId: same clientId as account \"alpha\"; account \"zeta\" is not started"
+        );
+    }
+}

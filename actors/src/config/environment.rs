@@ -1,0 +1,152 @@
+//! The process environment as the config loader sees it, behind a trait so that tests pass a
+//! map instead of touching (and racing on) the real environment, as linkerd2-proxy does.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Where the loader reads variables, the home directory and the working directory from.
+pub trait Environment: Send + Sync {
+    /// The value of a variable, `None` when unset. An empty value counts as unset, as in
+    /// OpenClaw's `${VAR}` substitution (reference/openclaw-routing.md 1.4).
+    fn var(&self, name: &str) -> Option<String>;
+
+    /// The user's home directory (`OPENCLAW_HOME` overrides it).
+    fn home_dir(&self) -> Option<PathBuf>;
+
+    /// The working directory, where `./openclaw.json` and `./.env` are looked for.
+    fn current_dir(&self) -> Option<PathBuf>;
+}
+
+/// The real process environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        if let Some(home) = self.var("OPENCLAW_HOME") {
+            return Some(PathBuf::from(home));
+        }
+        std::env::home_dir()
+    }
+
+    fn current_dir(&self) -> Option<PathBuf> {
+        std::env::current_dir().ok()
+    }
+}
+
+/// A fixed environment for tests and embedders.
+#[derive(Clone, Debug, Default)]
+pub struct MapEnv {
+    pub vars: HashMap<String, String>,
+    pub home: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl MapEnv {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_var(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn with_home(mut self, home: impl Into<PathBuf>) -> Self {
+        self.home = Some(home.into());
+        self
+    }
+
+    pub fn with_cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(cwd.into());
+        self
+    }
+}
+
+impl Environment for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.vars
+            .get("OPENCLAW_HOME")
+            .map(PathBuf::from)
+            .or_else(|| self.home.clone())
+    }
+
+    fn current_dir(&self) -> Option<PathBuf> {
+        self.cwd.clone()
+    }
+}
+
+/// A variable source layered over another: `overlay` answers only for names the base leaves
+/// unset. This is how `.env` files and `env.vars` fill in without overriding the process
+/// environment (reference/openclaw-routing.md 1.1).
+pub(crate) struct Layered<'a> {
+    pub base: &'a dyn Environment,
+    pub overlay: HashMap<String, String>,
+}
+
+impl Environment for Layered<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.base
+            .var(name)
+            .or_else(|| self.overlay.get(name).filter(|v| !v.is_empty()).cloned())
+    }
+
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.base.home_dir()
+    }
+
+    fn current_dir(&self) -> Option<PathBuf> {
+        self.base.current_dir()
+    }
+}
+
+/// Expands a leading `~` to the home directory, as OpenClaw does for workspace paths.
+pub fn expand_home(path: &str, env: &dyn Environment) -> PathBuf {
+    if path == "~" {
+        return env.home_dir().unwrap_or_else(|| PathBuf::from(path));
+    }
+    if let Some(rest) = path.strip_prefix("~/")
+        && let Some(home) = env.home_dir()
+    {
+        return home.join(rest);
+    }
+    PathBuf::from(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layered_never_overrides_the_base() {
+        let base = MapEnv::new().with_var("A", "from-process");
+        let layered = Layered {
+            base: &base,
+            overlay: HashMap::from([
+                ("A".to_owned(), "from-file".to_owned()),
+                ("B".to_owned(), "from-file".to_owned()),
+            ]),
+        };
+        assert_eq!(layered.var("A").as_deref(), Some("from-process"));
+        assert_eq!(layered.var("B").as_deref(), Some("from-file"));
+        assert_eq!(layered.var("C"), None);
+    }
+
+    #[test]
+    fn tilde_expands_to_home() {
+        let env = MapEnv::new().with_home("/home/admin");
+        assert_eq!(
+            expand_home("~/.openclaw/workspace-bot1", &env),
+            PathBuf::from("/home/admin/.openclaw/workspace-bot1")
+        );
+        assert_eq!(expand_home("/abs", &env), PathBuf::from("/abs"));
+    }
+}

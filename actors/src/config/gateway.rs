@@ -1,0 +1,293 @@
+//! `gateway`: the operator's HTTP port, its bind address and its token
+//! (reference/openclaw-routing.md 1.11, 7).
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::environment::Environment;
+use super::issue::{ConfigPath, Diagnostics};
+use super::secret::{Secret, SecretInput, resolve_secret};
+use super::substitute::Unresolved;
+
+/// OpenClaw's gateway port.
+pub const DEFAULT_PORT: u16 = 18789;
+
+/// Failed logins allowed per window before the address is locked out (OpenClaw's defaults).
+pub const DEFAULT_AUTH_MAX_ATTEMPTS: u32 = 10;
+pub const DEFAULT_AUTH_WINDOW_MS: u64 = 60_000;
+pub const DEFAULT_AUTH_LOCKOUT_MS: u64 = 300_000;
+
+/// How long file changes settle before a reload.
+pub const DEFAULT_RELOAD_DEBOUNCE_MS: u64 = 300;
+
+// ---------------------------------------------------------------------------------------------
+// What users write
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewaySection {
+    /// HTTP port of the web page and API (default 18789; `OPENCLAW_GATEWAY_PORT` overrides).
+    pub port: Option<u16>,
+    /// `loopback` (default), `lan` (all interfaces), `auto` (= loopback), `custom` (with
+    /// `customBindHost`), or an IP address.
+    pub bind: Option<String>,
+    pub custom_bind_host: Option<String>,
+    pub auth: Option<GatewayAuthEntry>,
+    pub reload: Option<ReloadEntry>,
+    pub control_ui: Option<ControlUiEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayAuthEntry {
+    /// `token` (default), `password`, `none`; `trusted-proxy` is not supported.
+    pub mode: Option<AuthMode>,
+    /// The operator token; `OPENCLAW_GATEWAY_TOKEN` is used when unset.
+    pub token: Option<SecretInput>,
+    pub password: Option<SecretInput>,
+    pub rate_limit: Option<RateLimitEntry>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMode {
+    #[default]
+    Token,
+    Password,
+    TrustedProxy,
+    None,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimitEntry {
+    pub max_attempts: Option<u32>,
+    pub window_ms: Option<u64>,
+    pub lockout_ms: Option<u64>,
+    pub exempt_loopback: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReloadEntry {
+    /// `hybrid` (default) applies changes live; `off` ignores file changes.
+    pub mode: Option<ReloadMode>,
+    pub debounce_ms: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReloadMode {
+    #[default]
+    Hybrid,
+    Hot,
+    Restart,
+    Off,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlUiEntry {
+    pub enabled: Option<bool>,
+    pub base_path: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// What dingclaw runs with
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayConfig {
+    pub port: u16,
+    pub bind: IpAddr,
+    pub auth: GatewayAuth,
+    pub reload: ReloadMode,
+    pub reload_debounce_ms: u64,
+    pub control_ui_enabled: bool,
+    pub base_path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayAuth {
+    pub mode: AuthMode,
+    /// `None` when neither the config nor the environment sets one: the gateway then
+    /// generates a token at first start and keeps it in the state directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    pub max_attempts: u32,
+    pub window_ms: u64,
+    pub lockout_ms: u64,
+    pub exempt_loopback: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        build_gateway(
+            None,
+            &super::environment::MapEnv::new(),
+            &Unresolved::new(),
+            &mut Diagnostics::default(),
+        )
+    }
+}
+
+pub(crate) fn build_gateway(
+    section: Option<&GatewaySection>,
+    env: &dyn Environment,
+    unresolved: &Unresolved,
+    diags: &mut Diagnostics,
+) -> GatewayConfig {
+    let empty = GatewaySection::default();
+    let g = section.unwrap_or(&empty);
+    let at = ConfigPath::root().key("gateway");
+    let port = match env.var("OPENCLAW_GATEWAY_PORT") {
+        Some(p) => p.parse().unwrap_or_else(|_| {
+            diags.error(
+                at.key("port"),
+                format!("OPENCLAW_GATEWAY_PORT=\"{p}\" is not a port number"),
+            );
+            DEFAULT_PORT
+        }),
+        None => g.port.unwrap_or(DEFAULT_PORT),
+    };
+    let bind = parse_bind(g, &at, diags);
+    let auth_entry = g.auth.as_ref();
+    let auth_at = at.key("auth");
+    let secret = |input: Option<&SecretInput>, key: &str, var: &str| -> Option<Secret> {
+        match input {
+            Some(i) => Some(resolve_secret(i, &auth_at.key(key), env, unresolved).into_secret())
+                .filter(|s| !s.is_empty()),
+            None => env.var(var).map(Secret::new),
+        }
+    };
+    let mode = auth_entry.and_then(|a| a.mode).unwrap_or_default();
+    if mode == AuthMode::TrustedProxy {
+        diags.error(
+            auth_at.key("mode"),
+            "\"trusted-proxy\" is not supported by dingclaw",
+        );
+    }
+    let token = secret(
+        auth_entry.and_then(|a| a.token.as_ref()),
+        "token",
+        "OPENCLAW_GATEWAY_TOKEN",
+    );
+    let password = secret(
+        auth_entry.and_then(|a| a.password.as_ref()),
+        "password",
+        "OPENCLAW_GATEWAY_PASSWORD",
+    );
+    if mode == AuthMode::Password && password.is_none() {
+        diags.error(
+            auth_at.key("password"),
+            "required when mode is \"password\"",
+        );
+    }
+    let rl = auth_entry.and_then(|a| a.rate_limit.as_ref());
+    let reload = g.reload.as_ref();
+    GatewayConfig {
+        port,
+        bind,
+        auth: GatewayAuth {
+            mode,
+            token,
+            password,
+            max_attempts: rl
+                .and_then(|r| r.max_attempts)
+                .unwrap_or(DEFAULT_AUTH_MAX_ATTEMPTS),
+            window_ms: rl
+                .and_then(|r| r.window_ms)
+                .unwrap_or(DEFAULT_AUTH_WINDOW_MS),
+            lockout_ms: rl
+                .and_then(|r| r.lockout_ms)
+                .unwrap_or(DEFAULT_AUTH_LOCKOUT_MS),
+            exempt_loopback: rl.and_then(|r| r.exempt_loopback).unwrap_or(true),
+        },
+        reload: reload.and_then(|r| r.mode).unwrap_or_default(),
+        reload_debounce_ms: reload
+            .and_then(|r| r.debounce_ms)
+            .unwrap_or(DEFAULT_RELOAD_DEBOUNCE_MS),
+        control_ui_enabled: g
+            .control_ui
+            .as_ref()
+            .and_then(|c| c.enabled)
+            .unwrap_or(true),
+        base_path: g
+            .control_ui
+            .as_ref()
+            .and_then(|c| c.base_path.clone())
+            .unwrap_or_else(|| "/".to_owned()),
+    }
+}
+
+fn parse_bind(g: &GatewaySection, at: &ConfigPath, diags: &mut Diagnostics) -> IpAddr {
+    let loopback = IpAddr::from([127, 0, 0, 1]);
+    let raw = g.bind.as_deref().map(str::trim).unwrap_or("loopback");
+    match raw {
+        "loopback" | "auto" => loopback,
+        "lan" => IpAddr::from([0, 0, 0, 0]),
+        "custom" => match g.custom_bind_host.as_deref().map(str::parse::<IpAddr>) {
+            Some(Ok(ip)) => ip,
+            _ => {
+                diags.error(
+                    at.key("customBindHost"),
+                    "bind \"custom\" needs customBindHost set to an IP address",
+                );
+                loopback
+            }
+        },
+        "tailnet" => {
+            diags.error(at.key("bind"), "\"tailnet\" is not supported by dingclaw");
+            loopback
+        }
+        other => other.parse().unwrap_or_else(|_| {
+            diags.error(
+                at.key("bind"),
+                format!("\"{other}\" is not loopback, lan, auto, custom or an IP address"),
+            );
+            loopback
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::environment::MapEnv;
+
+    fn build(json: serde_json::Value, env: &MapEnv) -> (GatewayConfig, Diagnostics) {
+        let s: GatewaySection = serde_json::from_value(json).unwrap();
+        let mut d = Diagnostics::default();
+        (build_gateway(Some(&s), env, &Unresolved::new(), &mut d), d)
+    }
+
+    #[test]
+    fn defaults_and_environment() {
+        let (g, _) = build(serde_json::json!({}), &MapEnv::new());
+        assert_eq!(g.port, 18789);
+        assert_eq!(g.bind, IpAddr::from([127, 0, 0, 1]));
+        assert!(g.auth.token.is_none());
+        let env = MapEnv::new()
+            .with_var("OPENCLAW_GATEWAY_TOKEN", "tok")
+            .with_var("OPENCLAW_GATEWAY_PORT", "9000");
+        let (g, _) = build(serde_json::json!({"port": 1234, "bind": "lan"}), &env);
+        assert_eq!(g.port, 9000);
+        assert_eq!(g.bind, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(g.auth.token.unwrap().expose(), "tok");
+    }
+
+    #[test]
+    fn bad_bind_is_reported() {
+        let (_, d) = build(serde_json::json!({"bind": "everywhere"}), &MapEnv::new());
+        assert_eq!(
+            d.errors[0].to_string(),
+            "gateway.bind: \"everywhere\" is not loopback, lan, auto, custom or an IP address"
+        );
+    }
+}

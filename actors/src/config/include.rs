@@ -1,0 +1,428 @@
+//! Reading JSON5 files and resolving `$include` (reference/openclaw-routing.md 1.3).
+//!
+//! `"$include": "./file.json5"` or `"$include": ["./a.json5", "./b.json5"]` may appear in any
+//! object. A single file replaces the object; several files are deep-merged in order (objects
+//! recursively, arrays concatenated, later scalars win); sibling keys are merged on top.
+//! Includes resolve relative to the including file, must stay inside the main config's folder
+//! (or a folder in `OPENCLAW_INCLUDE_ROOTS`), nest at most ten deep and never form a cycle.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::environment::Environment;
+use super::issue::{ConfigPath, Diagnostics};
+
+/// How deep includes may nest (OpenClaw's `MAX_INCLUDE_DEPTH`).
+pub const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// The largest file the loader reads, main file or include (OpenClaw's limit).
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The key that pulls other files in.
+const INCLUDE_KEY: &str = "$include";
+
+/// Reads and parses one JSON5 file. Problems are reported at `at` (the key holding the
+/// `$include`, or the root for the main file).
+pub(crate) fn read_json5(file: &Path, at: &ConfigPath, diags: &mut Diagnostics) -> Option<Value> {
+    let size = match std::fs::metadata(file) {
+        Ok(meta) => meta.len(),
+        Err(e) => {
+            diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
+            return None;
+        }
+    };
+    if size > MAX_FILE_BYTES {
+        diags.error(
+            at.clone(),
+            format!(
+                "{} is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit",
+                file.display()
+            ),
+        );
+        return None;
+    }
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
+            return None;
+        }
+    };
+    match json5::from_str::<Value>(&text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            diags.error(
+                at.clone(),
+                format!("JSON5 parse failed in {}: {e}", file.display()),
+            );
+            None
+        }
+    }
+}
+
+/// Resolves every `$include` in a document that was read from `file`.
+pub(crate) fn resolve_includes(
+    value: Value,
+    file: &Path,
+    env: &dyn Environment,
+    diags: &mut Diagnostics,
+) -> Value {
+    let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let mut roots = vec![
+        canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    ];
+    if let Some(extra) = env.var("OPENCLAW_INCLUDE_ROOTS") {
+        roots.extend(std::env::split_paths(&extra).filter_map(|p| std::fs::canonicalize(p).ok()));
+    }
+    let resolver = Resolver { roots, diags };
+    resolver.resolve_file_value(value, &ConfigPath::root(), &[canonical])
+}
+
+struct Resolver<'d> {
+    /// Folders includes must stay inside (canonical).
+    roots: Vec<PathBuf>,
+    diags: &'d mut Diagnostics,
+}
+
+impl Resolver<'_> {
+    /// Resolves includes in a value that came from the last file of `chain`.
+    fn resolve_file_value(mut self, value: Value, at: &ConfigPath, chain: &[PathBuf]) -> Value {
+        self.resolve(value, at, chain)
+    }
+
+    fn resolve(&mut self, value: Value, at: &ConfigPath, chain: &[PathBuf]) -> Value {
+        match value {
+            Value::Object(map) => self.resolve_object(map, at, chain),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| self.resolve(v, &at.index(i), chain))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn resolve_object(
+        &mut self,
+        mut map: Map<String, Value>,
+        at: &ConfigPath,
+        chain: &[PathBuf],
+    ) -> Value {
+        let include = map.shift_remove(INCLUDE_KEY);
+        let siblings: Map<String, Value> = map
+            .into_iter()
+            .map(|(k, v)| {
+                let resolved = self.resolve(v, &at.key(&k), chain);
+                (k, resolved)
+            })
+            .collect();
+        let Some(include) = include else {
+            return Value::Object(siblings);
+        };
+        let include_path = at.key(INCLUDE_KEY);
+        let included = match include {
+            Value::String(rel) => self.load(&rel, &include_path, at, chain),
+            Value::Array(items) => {
+                let mut merged: Option<Value> = None;
+                for (i, item) in items.into_iter().enumerate() {
+                    let Value::String(rel) = item else {
+                        self.diags.error(
+                            include_path.index(i),
+                            "an include must be a file path (string)",
+                        );
+                        continue;
+                    };
+                    if let Some(v) = self.load(&rel, &include_path.index(i), at, chain) {
+                        merged = Some(match merged {
+                            None => v,
+                            Some(base) => deep_merge(base, v),
+                        });
+                    }
+                }
+                merged
+            }
+            _ => {
+                self.diags.error(
+                    include_path,
+                    "$include must be a file path or a list of file paths",
+                );
+                None
+            }
+        };
+        let Some(included) = included else {
+            return Value::Object(siblings);
+        };
+        if siblings.is_empty() {
+            return included;
+        }
+        if !included.is_object() {
+            self.diags.error(
+                at.key(INCLUDE_KEY),
+                "the included content must be an object when sibling keys sit next to $include",
+            );
+            return Value::Object(siblings);
+        }
+        deep_merge(included, Value::Object(siblings))
+    }
+
+    /// Loads one included file, named `rel` relative to the last file in `chain`.
+    /// `report_at` is where problems are reported; `content_at` is where the content lands.
+    fn load(
+        &mut self,
+        rel: &str,
+        report_at: &ConfigPath,
+        content_at: &ConfigPath,
+        chain: &[PathBuf],
+    ) -> Option<Value> {
+        let including = chain.last()?;
+        if chain.len() > MAX_INCLUDE_DEPTH {
+            self.diags.error(
+                report_at.clone(),
+                format!(
+                    "includes nest deeper than {MAX_INCLUDE_DEPTH} (chain: {})",
+                    show_chain(chain)
+                ),
+            );
+            return None;
+        }
+        let base = including.parent().unwrap_or_else(|| Path::new("/"));
+        let target = base.join(rel);
+        let canonical = match std::fs::canonicalize(&target) {
+            Ok(c) => c,
+            Err(e) => {
+                self.diags.error(
+                    report_at.clone(),
+                    format!(
+                        "cannot include \"{rel}\" ({}): {e} (included from {})",
+                        target.display(),
+                        show_chain(chain)
+                    ),
+                );
+                return None;
+            }
+        };
+        // Symlinks are resolved by canonicalize, so this also catches a link that points out.
+        if !self.roots.iter().any(|root| canonical.starts_with(root)) {
+            self.diags.error(
+                report_at.clone(),
+                format!(
+                    "\"{rel}\" resolves to {}, outside the config folder {} (chain: {} -> {})",
+                    canonical.display(),
+                    self.roots[0].display(),
+                    show_chain(chain),
+                    file_name(&canonical)
+                ),
+            );
+            return None;
+        }
+        if chain.contains(&canonical) {
+            let mut cycle = chain.to_vec();
+            cycle.push(canonical);
+            self.diags.error(
+                report_at.clone(),
+                format!("circular include detected: {}", show_chain(&cycle)),
+            );
+            return None;
+        }
+        let value = read_json5(&canonical, report_at, self.diags)?;
+        let mut next = chain.to_vec();
+        next.push(canonical);
+        Some(self.resolve(value, content_at, &next))
+    }
+}
+
+/// Deep merge as OpenClaw does it: objects merge key by key, arrays concatenate, anything else
+/// is replaced by the later value.
+pub(crate) fn deep_merge(base: Value, over: Value) -> Value {
+    match (base, over) {
+        (Value::Object(mut a), Value::Object(b)) => {
+            for (k, v) in b {
+                let merged = match a.shift_remove(&k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => v,
+                };
+                a.insert(k, merged);
+            }
+            Value::Object(a)
+        }
+        (Value::Array(mut a), Value::Array(b)) => {
+            a.extend(b);
+            Value::Array(a)
+        }
+        (_, over) => over,
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn show_chain(chain: &[PathBuf]) -> String {
+    chain
+        .iter()
+        .map(|p| file_name(p))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::environment::MapEnv;
+    use serde_json::json;
+
+    fn load(dir: &Path, main: &str) -> (Option<Value>, Diagnostics) {
+        let mut diags = Diagnostics::default();
+        let file = dir.join(main);
+        let value = read_json5(&file, &ConfigPath::root(), &mut diags)
+            .map(|v| resolve_includes(v, &file, &MapEnv::new(), &mut diags));
+        (value, diags)
+    }
+
+    #[test]
+    fn merge_concatenates_arrays_and_recurses_into_objects() {
+        let merged = deep_merge(
+            json!({"a": {"x": 1, "y": [1]}, "s": "old"}),
+            json!({"a": {"z": 2, "y": [2]}, "s": "new"}),
+        );
+        assert_eq!(
+            merged,
+            json!({"a": {"x": 1, "y": [1, 2], "z": 2}, "s": "new"})
+        );
+    }
+
+    #[test]
+    fn single_include_replaces_and_siblings_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("agents.json5"),
+            "{ list: [{id: 'a'}], defaults: { maxConcurrent: 2 } }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ agents: { $include: './agents.json5', defaults: { maxConcurrent: 8 } } }",
+        )
+        .unwrap();
+        let (v, d) = load(dir.path(), "main.json5");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(
+            v.unwrap(),
+            json!({"agents": {"list": [{"id": "a"}], "defaults": {"maxConcurrent": 8}}})
+        );
+    }
+
+    #[test]
+    fn array_include_deep_merges_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json5"), "{ bindings: [1], x: 'a' }").unwrap();
+        std::fs::write(dir.path().join("b.json5"), "{ bindings: [2], x: 'b' }").unwrap();
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ $include: ['a.json5', 'b.json5'] }",
+        )
+        .unwrap();
+        let (v, d) = load(dir.path(), "main.json5");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(v.unwrap(), json!({"bindings": [1, 2], "x": "b"}));
+    }
+
+    #[test]
+    fn nested_include_resolves_relative_to_the_including_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/inner.json5"), "{ v: 1 }").unwrap();
+        std::fs::write(
+            dir.path().join("sub/outer.json5"),
+            "{ inner: { $include: 'inner.json5' } }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ o: { $include: 'sub/outer.json5' } }",
+        )
+        .unwrap();
+        let (v, d) = load(dir.path(), "main.json5");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(v.unwrap(), json!({"o": {"inner": {"v": 1}}}));
+    }
+
+    #[test]
+    fn cycle_is_an_error_naming_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json5"), "{ b: { $include: 'b.json5' } }").unwrap();
+        std::fs::write(dir.path().join("b.json5"), "{ a: { $include: 'a.json5' } }").unwrap();
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ x: { $include: 'a.json5' } }",
+        )
+        .unwrap();
+        let (_, d) = load(dir.path(), "main.json5");
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert_eq!(
+            d.errors[0].to_string(),
+            "x.b.a.$include: circular include detected: main.json5 -> a.json5 -> b.json5 -> a.json5"
+        );
+    }
+
+    #[test]
+    fn escape_outside_the_config_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("cfg")).unwrap();
+        std::fs::write(dir.path().join("secret.json5"), "{}").unwrap();
+        std::fs::write(
+            dir.path().join("cfg/main.json5"),
+            "{ agents: { $include: '../secret.json5' } }",
+        )
+        .unwrap();
+        let (_, d) = load(&dir.path().join("cfg"), "main.json5");
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!(d.errors[0].path.as_str(), "agents.$include");
+        assert!(
+            d.errors[0].message.contains("outside the config folder"),
+            "{}",
+            d.errors[0]
+        );
+        assert!(d.errors[0].message.contains("main.json5 -> secret.json5"));
+    }
+
+    #[test]
+    fn depth_over_ten_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..12 {
+            std::fs::write(
+                dir.path().join(format!("f{i}.json5")),
+                format!("{{ n: {{ $include: 'f{}.json5' }} }}", i + 1),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("f12.json5"), "{}").unwrap();
+        let (_, d) = load(dir.path(), "f0.json5");
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert!(d.errors[0].message.contains("nest deeper than 10"));
+    }
+
+    #[test]
+    fn missing_include_and_parse_error_are_reported_at_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.json5"), "{ a: , }").unwrap();
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ p: { $include: 'missing.json5' }, q: { $include: ['bad.json5'] } }",
+        )
+        .unwrap();
+        let (_, d) = load(dir.path(), "main.json5");
+        let paths: Vec<_> = d.errors.iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(paths, vec!["p.$include", "q.$include.0"]);
+        assert!(d.errors[1].message.contains("JSON5 parse failed"));
+        assert!(d.errors[1].message.contains("line 1 column"));
+    }
+}

@@ -1,0 +1,245 @@
+//! The load pipeline, in OpenClaw's order (reference/openclaw-routing.md 1.2): parse JSON5,
+//! resolve `$include`, apply `env.vars` and expand `${VAR}`, validate, apply defaults.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+use super::agents::{AgentsSection, build_roster};
+use super::bindings::{AccountMatch, Binding, BindingEntry, build_bindings};
+use super::compat::{DINGTALK_CHANNEL, strip_openclaw_only};
+use super::cron::{CronSection, build_cron};
+use super::dingtalk::{DingTalkChannel, DingTalkSection, build_dingtalk};
+use super::environment::Environment;
+use super::gateway::{GatewaySection, build_gateway};
+use super::ids::normalize_agent_id;
+use super::include::{read_json5, resolve_includes};
+use super::issue::{ConfigError, ConfigPath, Diagnostics, Issue};
+use super::models::{ModelsSection, build_models};
+use super::paths::state_dir;
+use super::session::{SessionSection, build_session};
+use super::strict::deserialize_all;
+use super::substitute::{Unresolved, substitute, variable_source};
+use super::{Channels, Config};
+
+/// The document root as dingclaw validates it, after OpenClaw-only sections were taken out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// Editors' schema hint; the only extra key OpenClaw allows at the root.
+    #[serde(rename = "$schema")]
+    _schema: Option<IgnoredAny>,
+    agents: Option<AgentsSection>,
+    bindings: Option<Vec<BindingEntry>>,
+    channels: Option<RawChannels>,
+    models: Option<ModelsSection>,
+    session: Option<SessionSection>,
+    gateway: Option<GatewaySection>,
+    cron: Option<CronSection>,
+    /// Applied before substitution (`env.vars` and plain string entries); see `substitute`.
+    env: Option<serde_json::Map<String, Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannels {
+    #[serde(rename = "dingtalk-connector")]
+    dingtalk: Option<DingTalkSection>,
+}
+
+/// A loaded config and the warnings to show the operator.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Issue>,
+}
+
+/// Loads the config file at `path`.
+pub fn load_file(path: &Path, env: &dyn Environment) -> Result<Loaded, ConfigError> {
+    let mut diags = Diagnostics::default();
+    let doc = match std::fs::metadata(path) {
+        Err(e) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
+        Ok(_) => read_json5(path, &ConfigPath::root(), &mut diags),
+    };
+    let doc = doc.map(|d| resolve_includes(d, path, env, &mut diags));
+    finish(doc, Some(path.to_path_buf()), env, diags)
+}
+
+/// Loads a config from text (an embedded default, a test). `$include` paths resolve against
+/// `base_dir`, which also bounds them.
+pub fn load_str(text: &str, base_dir: &Path, env: &dyn Environment) -> Result<Loaded, ConfigError> {
+    let mut diags = Diagnostics::default();
+    let virtual_file = base_dir.join("<inline>");
+    let doc = match json5::from_str::<Value>(text) {
+        Ok(v) => Some(resolve_includes(v, &virtual_file, env, &mut diags)),
+        Err(e) => {
+            diags.error(ConfigPath::root(), format!("JSON5 parse failed: {e}"));
+            None
+        }
+    };
+    finish(doc, None, env, diags)
+}
+
+fn finish(
+    doc: Option<Value>,
+    source: Option<PathBuf>,
+    env: &dyn Environment,
+    mut diags: Diagnostics,
+) -> Result<Loaded, ConfigError> {
+    let file = source.clone().unwrap_or_else(|| PathBuf::from("<inline>"));
+    let Some(mut doc) = doc else {
+        return Err(ConfigError::Invalid {
+            file,
+            errors: diags.errors,
+            warnings: diags.warnings,
+        });
+    };
+    let state = state_dir(env);
+    let vars = variable_source(&doc, env, &state, &mut diags);
+    let mut unresolved = Unresolved::new();
+    substitute(
+        &mut doc,
+        &ConfigPath::root(),
+        &vars,
+        &mut diags,
+        &mut unresolved,
+    );
+
+    let ignored = strip_openclaw_only(&mut doc);
+    if !ignored.is_empty() {
+        diags.warn(
+            ConfigPath::root(),
+            format!(
+                "ignored (OpenClaw settings dingclaw does not implement): {}",
+                ignored
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+
+    let raw: RawConfig = if doc.is_null() {
+        RawConfig::default()
+    } else {
+        deserialize_all(&doc, &ConfigPath::root(), &mut diags.errors).unwrap_or_default()
+    };
+    let config = build(raw, source, state, &vars, &unresolved, &mut diags);
+    if diags.has_errors() {
+        return Err(ConfigError::Invalid {
+            file,
+            errors: diags.errors,
+            warnings: diags.warnings,
+        });
+    }
+    Ok(Loaded {
+        config,
+        warnings: diags.warnings,
+    })
+}
+
+fn build(
+    raw: RawConfig,
+    source: Option<PathBuf>,
+    state_dir: PathBuf,
+    env: &dyn Environment,
+    unresolved: &Unresolved,
+    diags: &mut Diagnostics,
+) -> Config {
+    if let Some(shell) = raw.env.as_ref().and_then(|e| e.get("shellEnv"))
+        && shell.get("enabled").and_then(Value::as_bool) == Some(true)
+    {
+        diags.warn(
+            ConfigPath::parse("env.shellEnv.enabled"),
+            "importing a login shell's environment is not supported; set the variables in the service environment",
+        );
+    }
+    let binding_entries = raw.bindings.unwrap_or_default();
+    let implicit_agents: Vec<String> = binding_entries
+        .iter()
+        .filter_map(|b| b.agent_id.as_deref().map(normalize_agent_id))
+        .collect();
+    let agents = build_roster(
+        raw.agents.as_ref(),
+        &implicit_agents,
+        &state_dir,
+        env,
+        diags,
+    );
+    let bindings = build_bindings(&binding_entries, &agents, diags);
+    let dingtalk = build_dingtalk(
+        raw.channels.as_ref().and_then(|c| c.dingtalk.as_ref()),
+        env,
+        unresolved,
+        diags,
+    );
+    warn_unreachable_bindings(&bindings, &dingtalk, diags);
+    let models = build_models(raw.models.as_ref(), &agents, env, unresolved, diags);
+    Config {
+        source,
+        state_dir,
+        session: build_session(raw.session.as_ref(), diags),
+        gateway: build_gateway(raw.gateway.as_ref(), env, unresolved, diags),
+        cron: build_cron(raw.cron.as_ref(), env, unresolved, diags),
+        agents,
+        bindings,
+        channels: Channels { dingtalk },
+        models,
+    }
+}
+
+/// Bindings that can never match anything dingclaw receives are legal in OpenClaw, but almost
+/// always a typo, so they are pointed out.
+fn warn_unreachable_bindings(
+    bindings: &[Binding],
+    dingtalk: &DingTalkChannel,
+    diags: &mut Diagnostics,
+) {
+    let at = ConfigPath::root().key("bindings");
+    for b in bindings {
+        let path = at.index(b.index).key("match");
+        if b.channel != DINGTALK_CHANNEL {
+            diags.warn(
+                path.key("channel"),
+                format!(
+                    "channel \"{}\" is not served by dingclaw; this binding never matches",
+                    b.channel
+                ),
+            );
+            continue;
+        }
+        if b.needs_guild_or_team {
+            diags.warn(
+                path,
+                "guildId, teamId and roles never match DingTalk messages; this binding never matches",
+            );
+            continue;
+        }
+        if let AccountMatch::Account(a) = &b.account
+            && !dingtalk.accounts.is_empty()
+            && !dingtalk.accounts.contains_key(a)
+        {
+            let known: Vec<&str> = dingtalk.accounts.keys().map(String::as_str).collect();
+            let how = if a == "default" {
+                "a binding without accountId matches only the account \"default\"".to_owned()
+            } else {
+                format!("no {DINGTALK_CHANNEL} account \"{a}\"")
+            };
+            diags.warn(
+                path.key("accountId"),
+                format!(
+                    "{how} (known: {}); this binding never matches",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! openclaw.json: the types users write, how they are loaded, and the effective config
+//! dingclaw runs with.
+//!
+//! Loading follows OpenClaw (reference/openclaw-routing.md 1): JSON5, `$include`, `${VAR}`,
+//! strict validation of the sections dingclaw implements, and an "ignored" warning for the
+//! OpenClaw sections it does not, so an OpenClaw config loads unchanged. Every problem is
+//! reported as `dotted.path: message`, all at once.
+//!
+//! Each section file holds what users write (serde types whose doc comments are the user
+//! reference) beside what dingclaw runs with (the effective types, defaults applied).
+
+mod agents;
+mod bindings;
+mod compat;
+mod cron;
+mod dingtalk;
+mod environment;
+mod gateway;
+mod ids;
+mod include;
+mod issue;
+mod load;
+mod models;
+mod paths;
+mod secret;
+mod session;
+mod strict;
+mod substitute;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use agents::{Agent, AgentRoster, Identity, ModelSelection};
+pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
+pub use compat::DINGTALK_CHANNEL;
+pub use cron::CronConfig;
+pub use dingtalk::{
+    ConversationScope, DEFAULT_ENDPOINT, DingTalkAccount, DingTalkChannel, DmPolicy, GroupPolicy,
+    GroupSessionScope, ReplyMode,
+};
+pub use environment::{Environment, MapEnv, ProcessEnv, expand_home};
+pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
+pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
+pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
+pub use load::{Loaded, load_file, load_str};
+pub use models::{CatalogueMode, ModelApi, ModelsConfig, ProviderConfig, provider_of};
+pub use paths::{
+    CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
+};
+pub use secret::{REDACTED, Secret};
+pub use session::{DmScope, GroupScope, ResetPolicy, SessionConfig, SessionScopeKind};
+
+/// The effective configuration: includes resolved, variables substituted, defaults applied and
+/// accounts merged with the channel's top-level settings. Serializes (for `config show`) with
+/// every secret printed as `***`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The file it was loaded from, if any.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+    /// `$OPENCLAW_STATE_DIR`, else `~/.openclaw`.
+    #[serde(skip)]
+    pub state_dir: PathBuf,
+    pub agents: AgentRoster,
+    pub bindings: Vec<Binding>,
+    pub channels: Channels,
+    pub models: ModelsConfig,
+    pub session: SessionConfig,
+    pub gateway: GatewayConfig,
+    pub cron: CronConfig,
+}
+
+/// The channels dingclaw serves.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Channels {
+    #[serde(rename = "dingtalk-connector")]
+    pub dingtalk: DingTalkChannel,
+}
+
+impl Config {
+    /// One line for `config check`: what was loaded.
+    pub fn summary(&self) -> String {
+        let agents: Vec<&str> = self.agents.ids().collect();
+        let accounts: Vec<&str> = self
+            .channels
+            .dingtalk
+            .accounts
+            .values()
+            .map(|a| a.id.as_str())
+            .collect();
+        let active = self.channels.dingtalk.active_accounts().count();
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                one.to_owned()
+            } else {
+                many.to_owned()
+            }
+        };
+        format!(
+            "{} {} ({}), {} {} ({}; {} enabled), {} {}",
+            agents.len(),
+            plural(agents.len(), "agent", "agents"),
+            agents.join(", "),
+            accounts.len(),
+            plural(accounts.len(), "account", "accounts"),
+            if accounts.is_empty() {
+                "none".to_owned()
+            } else {
+                accounts.join(", ")
+            },
+            active,
+            self.bindings.len(),
+            plural(self.bindings.len(), "binding", "bindings"),
+        )
+    }
+
+    /// The DingTalk account with this (normalised) id.
+    pub fn account(&self, id: &str) -> Option<&DingTalkAccount> {
+        self.channels
+            .dingtalk
+            .accounts
+            .get(&normalize_account_id(id))
+    }
+}

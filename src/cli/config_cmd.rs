@@ -1,0 +1,45 @@
+//! `dingclaw config check|show`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use dingclaw_actors::config::Environment;
+
+use super::load_config;
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config: exit 0 with a one-line summary, or exit 1 listing every
+    /// `path: message`.
+    Check,
+    /// Print the effective config (includes, variables, defaults and account inheritance
+    /// applied) as JSON, with every secret shown as ***.
+    Show,
+}
+
+pub(super) fn run(
+    cmd: ConfigCommand,
+    config: Option<PathBuf>,
+    env: &dyn Environment,
+) -> anyhow::Result<ExitCode> {
+    let loaded = match load_config(config, env) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    match cmd {
+        ConfigCommand::Check => {
+            let source = loaded
+                .config
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            println!("{source}: ok: {}", loaded.config.summary());
+        }
+        ConfigCommand::Show => {
+            println!("{}", serde_json::to_string_pretty(&loaded.config)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,327 @@
+//! `dingclaw config check|show` through the real binary: exit codes, every error kind with its
+//! exact path, warnings, and secrets never printed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs dingclaw in `dir` with a clean environment (no OPENCLAW_* from the host).
+fn dingclaw(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dingclaw"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir.join("home"))
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dingclaw")
+}
+
+fn check(text: &str) -> (i32, String, String) {
+    check_with(text, &[])
+}
+
+fn check_with(text: &str, vars: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("openclaw.json"), text).unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "check", "--config", "openclaw.json"],
+        vars,
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn seed_example_passes_unchanged() {
+    let out = dingclaw(
+        repo(),
+        &["config", "check", "--config", "config/two-bots.json5"],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        "config/two-bots.json5: ok: 2 agents (ding-bot1, ding-bot2), 2 accounts (bot1, bot2; 2 enabled), 2 bindings"
+    );
+}
+
+#[test]
+fn every_example_config_is_valid() {
+    let vars = [
+        ("DINGTALK_CLIENT_ID", "id"),
+        ("DINGTALK_CLIENT_SECRET", "secret"),
+        ("DASHSCOPE_API_KEY", "key"),
+        ("DINGTALK_SHARED_SECRET", "shared"),
+        ("HELPDESK_CLIENT_SECRET", "helpdesk"),
+    ];
+    for entry in std::fs::read_dir(repo().join("config")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = dingclaw(
+            repo(),
+            &["config", "check", "--config", path.to_str().unwrap()],
+            &vars,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn all_errors_are_reported_at_once_with_their_paths() {
+    let (code, _, stderr) = check(
+        r#"{
+          agents: { list: [ { id: "ding-bot1", modle: "x/y" }, { id: "ding-bot1" }, { id: "ding-bot2" } ] },
+          channels: { "dingtalk-connector": {
+            dmPolicy: "opne",
+            accounts: { bot1: { clientId: "a", clientSecret: "b" }, bot2: { clientId: "c" } },
+          } },
+          bindings: [ { agentId: "ding-bot3", match: { channel: "dingtalk-connector", accountId: "bot1" } } ],
+          gateway: { port: "18789" },
+          agnets: {},
+        }"#,
+    );
+    assert_eq!(code, 1);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:") && !l.contains("invalid config"))
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            r#"agents.list.0.modle: unknown key "modle" (did you mean "model"?)"#,
+            r#"channels.dingtalk-connector.dmPolicy: unknown variant "opne", expected one of "open", "pairing", "allowlist""#,
+            r#"gateway.port: invalid type: string "18789", expected u16"#,
+            r#"agnets: unknown key "agnets" (did you mean "agents"?)"#,
+            r#"agents.list.1.id: duplicate agent id "ding-bot1""#,
+            r#"bindings.0.agentId: unknown agent "ding-bot3" (known: ding-bot1, ding-bot2)"#,
+            r#"channels.dingtalk-connector.accounts.bot2.clientSecret: required"#,
+        ],
+        "stderr was:\n{stderr}"
+    );
+    assert!(stderr.contains("invalid config (7 errors)"));
+}
+
+#[test]
+fn json5_syntax_error_names_file_line_and_column() {
+    let (code, _, stderr) = check("{ agents: { list: [ } }");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("<root>: JSON5 parse failed in openclaw.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 1 column"), "{stderr}");
+}
+
+#[test]
+fn openclaw_only_sections_are_one_ignored_warning() {
+    let (code, stdout, stderr) = check(
+        r#"{ plugins: { entries: {} }, tools: {}, skills: {},
+             channels: { telegram: { botToken: "x" } },
+             agents: { list: [ { id: "main", heartbeat: { every: "30m" } } ] } }"#,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ok: 1 agent (main)"));
+    let ignored: Vec<&str> = stderr.lines().filter(|l| l.contains("ignored")).collect();
+    assert_eq!(
+        ignored,
+        vec![
+            "warning: <root>: ignored (OpenClaw settings dingclaw does not implement): plugins, tools, skills, channels.telegram, agents.list.0.heartbeat"
+        ]
+    );
+}
+
+#[test]
+fn unresolved_secret_is_an_error_only_for_what_would_start() {
+    let text = r#"{
+      agents: { list: [ { id: "main", model: "dashscope/qwen-plus" } ] },
+      channels: { "dingtalk-connector": { accounts: {
+        bot1: { clientId: "a", clientSecret: "${BOT1_SECRET}" },
+        off: { enabled: false, clientId: "b", clientSecret: "${OFF_SECRET}" } } } },
+      models: { providers: {
+        dashscope: { baseUrl: "https://dashscope.aliyuncs.com/compatible-mode/v1", apiKey: "${DASHSCOPE_API_KEY}" },
+        unused: { baseUrl: "https://example.invalid/v1", apiKey: "${UNUSED_KEY}" } } },
+    }"#;
+    let (code, _, stderr) = check(text);
+    assert_eq!(code, 1);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:"))
+        .skip(1)
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            r#"channels.dingtalk-connector.accounts.bot1.clientSecret: environment variable "BOT1_SECRET" is not set; account "bot1" is enabled and cannot start without it"#,
+            r#"models.providers.dashscope.apiKey: environment variable "DASHSCOPE_API_KEY" is not set; provider "dashscope" is used by an agent and cannot start without it"#,
+        ]
+    );
+    // Missing variables are warnings naming their paths.
+    for path in [
+        "channels.dingtalk-connector.accounts.off.clientSecret",
+        "models.providers.unused.apiKey",
+    ] {
+        assert!(
+            stderr.contains(&format!("warning: {path}: missing env var")),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = check_with(text, &[("BOT1_SECRET", "s1"), ("DASHSCOPE_API_KEY", "k")]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn includes_and_their_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cfg")).unwrap();
+    std::fs::write(
+        dir.path().join("cfg/agents.json5"),
+        r#"{ list: [ { id: "a" } ] }"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cfg/openclaw.json"),
+        r#"{ agents: { $include: "./agents.json5" } }"#,
+    )
+    .unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "check", "--config", "cfg/openclaw.json"],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(dir.path().join("outside.json5"), "{}").unwrap();
+    std::fs::write(
+        dir.path().join("cfg/loop.json5"),
+        r#"{ x: { $include: "./openclaw.json" } }"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cfg/openclaw.json"),
+        r#"{ agents: { $include: "../outside.json5" }, session: { $include: "./loop.json5" } }"#,
+    )
+    .unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "check", "--config", "cfg/openclaw.json"],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("agents.$include: \"../outside.json5\" resolves to"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("outside the config folder"), "{stderr}");
+    assert!(
+        stderr.contains("session.x.$include: circular include detected: openclaw.json -> loop.json5 -> openclaw.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn show_prints_effective_config_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("openclaw.json"),
+        r#"{ channels: { "dingtalk-connector": { clientSecret: "${SHARED}", groupSessionScope: "group_sender",
+             accounts: { bot1: { clientId: "id1" }, bot2: { clientId: "id2", groupSessionScope: "group" } } } },
+             models: { providers: { p: { baseUrl: "https://x.invalid", apiKey: "sk-provider-secret",
+                                         headers: { "X-Token": "header-secret" } } } },
+             gateway: { auth: { token: "gateway-secret-token" } } }"#,
+    )
+    .unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "show"],
+        &[("SHARED", "shared-client-secret")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        "shared-client-secret",
+        "sk-provider-secret",
+        "header-secret",
+        "gateway-secret-token",
+    ] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let accounts = &v["channels"]["dingtalk-connector"]["accounts"];
+    assert_eq!(accounts["bot1"]["clientSecret"], "***");
+    assert_eq!(accounts["bot1"]["groupSessionScope"], "group_sender");
+    assert_eq!(accounts["bot2"]["groupSessionScope"], "group");
+    assert_eq!(accounts["bot2"]["endpoint"], "https://api.dingtalk.com");
+    assert_eq!(v["gateway"]["auth"]["token"], "***");
+}
+
+#[test]
+fn config_path_falls_back_to_env_then_cwd_then_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let home_cfg = dir.path().join("home/.openclaw");
+    std::fs::create_dir_all(&home_cfg).unwrap();
+    std::fs::write(
+        home_cfg.join("openclaw.json"),
+        r#"{ agents: { list: [ { id: "from-home" } ] } }"#,
+    )
+    .unwrap();
+    let out = dingclaw(dir.path(), &["config", "check"], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(from-home)"));
+
+    std::fs::write(
+        dir.path().join("openclaw.json"),
+        r#"{ agents: { list: [ { id: "from-cwd" } ] } }"#,
+    )
+    .unwrap();
+    let out = dingclaw(dir.path(), &["config", "check"], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(from-cwd)"));
+
+    std::fs::write(
+        dir.path().join("other.json5"),
+        r#"{ agents: { list: [ { id: "from-env" } ] } }"#,
+    )
+    .unwrap();
+    let other = dir.path().join("other.json5");
+    let out = dingclaw(
+        dir.path(),
+        &["config", "check"],
+        &[("OPENCLAW_CONFIG_PATH", other.to_str().unwrap())],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(from-env)"));
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = dingclaw(empty.path(), &["config", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no config file found"));
+}

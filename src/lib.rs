@@ -4,5 +4,7 @@
 //! # Layout
 //!
 //! - [`cli`]: the `dingclaw` command line (clap), one file per command.
+//! - [`sim`]: a local DingTalk Open Platform for tests, benchmarks and the offline demo.
 
 pub mod cli;
+pub mod sim;

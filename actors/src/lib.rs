@@ -9,8 +9,14 @@
 //!   account inheritance applied. Secrets are a type that never prints.
 //! - [`routing`]: pure functions. Which agent answers a message (OpenClaw's binding tiers) and
 //!   which session it belongs to (the DingTalk connector's scope flags). No actors, no I/O.
+//! - [`dingtalk`]: the DingTalk wire protocol. Stream-mode client (one actor per account, one
+//!   per socket), frame and bot message types, replies through the sessionWebhook or the robot
+//!   OpenAPI, custom robot webhooks.
+//! - [`backoff`]: exponential backoff with jitter, shared by every retry loop.
 //!
 //! Dependencies point one way: later modules use earlier ones, never the reverse.
 
+pub mod backoff;
 pub mod config;
+pub mod dingtalk;
 pub mod routing;

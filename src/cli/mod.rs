@@ -2,6 +2,7 @@
 
 mod config_cmd;
 mod route_cmd;
+mod sim_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use dingclaw_actors::config::{
 
 pub use config_cmd::ConfigCommand;
 pub use route_cmd::RouteArgs;
+pub use sim_cmd::SimArgs;
 
 /// Self-hosted gateway that connects many DingTalk bots to AI agents.
 #[derive(Debug, Parser)]
@@ -34,6 +36,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
+    /// Run the local DingTalk simulator (for tests, benchmarks and the offline demo).
+    Sim(SimArgs),
 }
 
 /// Runs a parsed command line.
@@ -42,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
+        Command::Sim(args) => sim_cmd::run(args, &env),
     }
 }
 

@@ -6,6 +6,8 @@
 //! with the account's own keys laid over it (a shallow merge; the account wins). Without
 //! `accounts`, the top level is one account named `default`.
 
+use std::time::Duration;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +87,109 @@ pub struct DingTalkSection {
     /// Acknowledge at once with `ackText` and send the answer later through the OpenAPI.
     pub async_mode: Option<bool>,
     pub ack_text: Option<String>,
+    /// Stream connection and API tuning (dingclaw). An account's `stream` replaces the top
+    /// level's as a whole.
+    pub stream: Option<StreamEntry>,
+}
+
+/// `stream`: timings of the Stream connection and the DingTalk API. Where the protocol
+/// reference marks a behaviour unverified, its value is a setting here, defaulting to what
+/// the reference recommends (reference/dingtalk-protocol.md 2.4-2.6).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StreamEntry {
+    /// WebSocket ping every this many ms (default 10000).
+    pub ping_interval_ms: Option<u64>,
+    /// No pong for this long means a dead socket (default 20000).
+    pub pong_timeout_ms: Option<u64>,
+    /// No frame at all for this long means a zombie socket (default 60000).
+    pub silence_timeout_ms: Option<u64>,
+    /// First reconnect delay; doubles up to `reconnectMaxMs` (default 1000).
+    pub reconnect_initial_ms: Option<u64>,
+    pub reconnect_max_ms: Option<u64>,
+    /// Retry delay after DingTalk refused the credentials (default 60000).
+    pub auth_retry_ms: Option<u64>,
+    /// Connect and TLS handshake timeout (default 10000).
+    pub connect_timeout_ms: Option<u64>,
+    /// Timeout of one DingTalk API request (default 15000).
+    pub request_timeout_ms: Option<u64>,
+    /// Largest frame accepted (default 1 MiB).
+    pub max_frame_bytes: Option<usize>,
+    /// How long a msgId is remembered for duplicate suppression (default 300000).
+    pub dedup_ttl_ms: Option<u64>,
+    /// How many msgIds are remembered per account (default 100000).
+    pub dedup_capacity: Option<usize>,
+    /// Retries of a failed send (QPS throttling, 5xx, network) (default 3).
+    pub send_retries: Option<u32>,
+    /// First retry delay of a failed send; doubles each time (default 1000).
+    pub send_retry_initial_ms: Option<u64>,
+}
+
+/// Effective Stream and API timings of one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamSettings {
+    #[serde(with = "millis")]
+    pub ping_interval: Duration,
+    #[serde(with = "millis")]
+    pub pong_timeout: Duration,
+    #[serde(with = "millis")]
+    pub silence_timeout: Duration,
+    #[serde(with = "millis")]
+    pub reconnect_initial: Duration,
+    #[serde(with = "millis")]
+    pub reconnect_max: Duration,
+    #[serde(with = "millis")]
+    pub auth_retry: Duration,
+    #[serde(with = "millis")]
+    pub connect_timeout: Duration,
+    #[serde(with = "millis")]
+    pub request_timeout: Duration,
+    pub max_frame_bytes: usize,
+    #[serde(with = "millis")]
+    pub dedup_ttl: Duration,
+    pub dedup_capacity: usize,
+    pub send_retries: u32,
+    #[serde(with = "millis")]
+    pub send_retry_initial: Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings::from_entry(&StreamEntry::default())
+    }
+}
+
+impl StreamSettings {
+    fn from_entry(e: &StreamEntry) -> Self {
+        let ms = |v: Option<u64>, d: u64| Duration::from_millis(v.unwrap_or(d).max(1));
+        Self {
+            ping_interval: ms(e.ping_interval_ms, 10_000),
+            pong_timeout: ms(e.pong_timeout_ms, 20_000),
+            silence_timeout: ms(e.silence_timeout_ms, 60_000),
+            reconnect_initial: ms(e.reconnect_initial_ms, 1_000),
+            reconnect_max: ms(e.reconnect_max_ms, 60_000),
+            auth_retry: ms(e.auth_retry_ms, 60_000),
+            connect_timeout: ms(e.connect_timeout_ms, 10_000),
+            request_timeout: ms(e.request_timeout_ms, 15_000),
+            max_frame_bytes: e.max_frame_bytes.unwrap_or(1024 * 1024).max(64 * 1024),
+            dedup_ttl: ms(e.dedup_ttl_ms, 300_000),
+            dedup_capacity: e.dedup_capacity.unwrap_or(100_000).max(1),
+            send_retries: e.send_retries.unwrap_or(3),
+            send_retry_initial: ms(e.send_retry_initial_ms, 1_000),
+        }
+    }
+}
+
+/// Durations print as whole milliseconds, as they are written.
+mod millis {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -205,6 +310,7 @@ pub struct DingTalkAccount {
     pub ack_text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chatbot_user_id: Option<String>,
+    pub stream: StreamSettings,
 }
 
 /// Builds the channel from `channels.dingtalk-connector`.
@@ -453,7 +559,31 @@ fn build_account(
             .cloned()
             .unwrap_or_else(|| DEFAULT_ACK_TEXT.to_owned()),
         chatbot_user_id: own.and_then(|o| o.chatbot_user_id.clone()),
+        stream: stream_settings(pick_at!(stream, "stream"), diags),
     }
+}
+
+fn stream_settings(
+    entry: Option<(&StreamEntry, ConfigPath)>,
+    diags: &mut Diagnostics,
+) -> StreamSettings {
+    let Some((entry, at)) = entry else {
+        return StreamSettings::default();
+    };
+    let s = StreamSettings::from_entry(entry);
+    if s.pong_timeout <= s.ping_interval {
+        diags.warn(
+            at.key("pongTimeoutMs"),
+            "is not longer than pingIntervalMs, so a healthy socket may look dead",
+        );
+    }
+    if s.dedup_ttl < Duration::from_secs(300) {
+        diags.warn(
+            at.key("dedupTtlMs"),
+            "is under 5 minutes; DingTalk redeliveries up to a minute late may be answered twice",
+        );
+    }
+    s
 }
 
 /// Two accounts with one clientId would be one DingTalk app: DingTalk delivers each message to

@@ -37,7 +37,7 @@ pub use compat::DINGTALK_CHANNEL;
 pub use cron::CronConfig;
 pub use dingtalk::{
     ConversationScope, DEFAULT_ENDPOINT, DingTalkAccount, DingTalkChannel, DmPolicy, GroupPolicy,
-    GroupSessionScope, ReplyMode,
+    GroupSessionScope, ReplyMode, StreamSettings,
 };
 pub use environment::{Environment, MapEnv, ProcessEnv, expand_home};
 pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};

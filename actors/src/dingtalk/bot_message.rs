@@ -1,0 +1,373 @@
+//! The bot message payload of callback topic `/v1.0/im/bot/messages/get`
+//! (reference/dingtalk-protocol.md 3), typed for every `msgtype`, tolerant of unknown fields.
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::routing::ChatType;
+
+/// One user message delivered to one bot.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotMessage {
+    /// Group or DM id, case-sensitive (`openConversationId` in the OpenAPI).
+    pub conversation_id: String,
+    pub chat: ChatType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_title: Option<String>,
+    /// Business id of the user message: the same across redeliveries, and the same for every
+    /// bot @-mentioned in one group message.
+    pub msg_id: String,
+    pub content: MessageContent,
+    pub sender_nick: String,
+    /// Org user id; missing for external users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_staff_id: Option<String>,
+    /// Encrypted sender id (`$:LWCP_v1:$...`).
+    pub sender_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_corp_id: Option<String>,
+    /// The bot's app key, used as `robotCode` in OpenAPI calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chatbot_user_id: Option<String>,
+    pub is_admin: bool,
+    /// Milliseconds since the epoch.
+    pub create_at: i64,
+    /// Temporary reply URL for this conversation.
+    pub session_webhook: String,
+    /// When `session_webhook` stops working, ms since the epoch (about 90 minutes after
+    /// `create_at` in every sample).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_webhook_expired_time: Option<i64>,
+}
+
+/// What the user sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "msgtype", rename_all = "camelCase")]
+pub enum MessageContent {
+    /// Group text arrives with the @bot token removed, leaving a leading space: trimmed here.
+    Text {
+        text: String,
+    },
+    RichText {
+        items: Vec<RichTextItem>,
+    },
+    Picture {
+        download_code: String,
+    },
+    /// A voice message; `recognition` is DingTalk's speech-to-text.
+    Audio {
+        recognition: Option<String>,
+        download_code: String,
+        duration: Option<i64>,
+    },
+    Video {
+        download_code: String,
+        duration: Option<i64>,
+    },
+    File {
+        download_code: String,
+        file_name: Option<String>,
+    },
+    /// `unknownMsgType` or a type this version does not know.
+    Unsupported {
+        /// The `msgtype` as received.
+        kind: String,
+        notice: Option<String>,
+    },
+}
+
+/// One part of a rich text message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RichTextItem {
+    Text { text: String },
+    Picture { download_code: String },
+}
+
+impl BotMessage {
+    /// Parses the `data` string of a bot message callback.
+    pub fn parse(data: &str) -> Result<BotMessage, serde_json::Error> {
+        let raw: RawBotMessage = serde_json::from_str(data)?;
+        raw.into_message().map_err(de::Error::custom)
+    }
+
+    /// The sender id used for routing and policies: `senderStaffId`, else `senderId`.
+    pub fn sender(&self) -> &str {
+        self.sender_staff_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.sender_id)
+    }
+
+    /// The text an agent sees for this message.
+    pub fn text_for_agent(&self) -> String {
+        match &self.content {
+            MessageContent::Text { text } => text.clone(),
+            MessageContent::RichText { items } => items
+                .iter()
+                .map(|i| match i {
+                    RichTextItem::Text { text } => text.trim().to_owned(),
+                    RichTextItem::Picture { .. } => "[image]".to_owned(),
+                })
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            MessageContent::Picture { .. } => "[image]".to_owned(),
+            MessageContent::Audio { recognition, .. } => recognition
+                .clone()
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "[voice message]".to_owned()),
+            MessageContent::Video { .. } => "[video]".to_owned(),
+            MessageContent::File { file_name, .. } => {
+                format!("[file: {}]", file_name.as_deref().unwrap_or("unnamed"))
+            }
+            MessageContent::Unsupported { kind, notice } => notice
+                .clone()
+                .unwrap_or_else(|| format!("[unsupported message: {kind}]")),
+        }
+    }
+}
+
+/// The payload as sent; only what a message cannot do without is required.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBotMessage {
+    conversation_id: String,
+    #[serde(deserialize_with = "string_or_number")]
+    conversation_type: String,
+    conversation_title: Option<String>,
+    msg_id: String,
+    #[serde(default)]
+    msgtype: String,
+    text: Option<RawText>,
+    content: Option<Value>,
+    #[serde(default)]
+    sender_nick: String,
+    sender_staff_id: Option<String>,
+    #[serde(default)]
+    sender_id: String,
+    sender_corp_id: Option<String>,
+    robot_code: Option<String>,
+    chatbot_user_id: Option<String>,
+    #[serde(default)]
+    is_admin: bool,
+    #[serde(default, deserialize_with = "opt_i64")]
+    create_at: Option<i64>,
+    #[serde(default)]
+    session_webhook: String,
+    #[serde(default, deserialize_with = "opt_i64")]
+    session_webhook_expired_time: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawText {
+    #[serde(default)]
+    content: String,
+}
+
+impl RawBotMessage {
+    fn into_message(self) -> Result<BotMessage, String> {
+        let chat = match self.conversation_type.as_str() {
+            "1" => ChatType::Direct,
+            "2" => ChatType::Group,
+            other => return Err(format!("unknown conversationType \"{other}\"")),
+        };
+        let content = parse_content(&self.msgtype, self.text, self.content.as_ref());
+        Ok(BotMessage {
+            conversation_id: self.conversation_id,
+            chat,
+            conversation_title: self.conversation_title,
+            msg_id: self.msg_id,
+            content,
+            sender_nick: self.sender_nick,
+            sender_staff_id: self.sender_staff_id.filter(|s| !s.is_empty()),
+            sender_id: self.sender_id,
+            sender_corp_id: self.sender_corp_id,
+            robot_code: self.robot_code,
+            chatbot_user_id: self.chatbot_user_id,
+            is_admin: self.is_admin,
+            create_at: self.create_at.unwrap_or_default(),
+            session_webhook: self.session_webhook,
+            session_webhook_expired_time: self.session_webhook_expired_time,
+        })
+    }
+}
+
+fn str_field(v: Option<&Value>, key: &str) -> Option<String> {
+    v?.get(key)?.as_str().map(str::to_owned)
+}
+
+fn int_field(v: Option<&Value>, key: &str) -> Option<i64> {
+    let f = v?.get(key)?;
+    f.as_i64().or_else(|| f.as_str()?.parse().ok())
+}
+
+fn parse_content(msgtype: &str, text: Option<RawText>, content: Option<&Value>) -> MessageContent {
+    let code = |c| str_field(c, "downloadCode").unwrap_or_default();
+    match msgtype {
+        "text" => MessageContent::Text {
+            text: text
+                .map(|t| t.content.trim().to_owned())
+                .unwrap_or_default(),
+        },
+        "richText" => MessageContent::RichText {
+            items: content
+                .and_then(|c| c.get("richText"))
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| {
+                            if let Some(t) = item.get("text").and_then(Value::as_str) {
+                                Some(RichTextItem::Text { text: t.to_owned() })
+                            } else if item.get("type").and_then(Value::as_str) == Some("picture") {
+                                Some(RichTextItem::Picture {
+                                    download_code: code(Some(item)),
+                                })
+                            } else {
+                                None
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        "picture" => MessageContent::Picture {
+            download_code: code(content),
+        },
+        "audio" => MessageContent::Audio {
+            recognition: str_field(content, "recognition"),
+            download_code: code(content),
+            duration: int_field(content, "duration"),
+        },
+        "video" => MessageContent::Video {
+            download_code: code(content),
+            duration: int_field(content, "duration"),
+        },
+        "file" => MessageContent::File {
+            download_code: code(content),
+            file_name: str_field(content, "fileName"),
+        },
+        other => MessageContent::Unsupported {
+            kind: other.to_owned(),
+            notice: str_field(content, "unknownMsgType"),
+        },
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(de::Error::custom(format!("expected a string, got {other}"))),
+    }
+}
+
+fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(extra: &str) -> String {
+        format!(
+            r#"{{"conversationId":"cidXyZ==","conversationType":"2","msgId":"msgQ1==","senderNick":"Li Lei",
+               "senderStaffId":"manager807","senderId":"$:LWCP_v1:$S","robotCode":"dingkey","isAdmin":false,
+               "createAt":1769851697611,"sessionWebhook":"https://oapi.dingtalk.com/robot/sendBySession?session=x",
+               "sessionWebhookExpiredTime":1769857097611,"futureField":{{"a":1}},{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn group_text_is_trimmed_and_unknown_fields_are_ignored() {
+        let m = BotMessage::parse(&msg(
+            r#""msgtype":"text","text":{"content":" summarize today's standup"}"#,
+        ))
+        .unwrap();
+        assert_eq!(m.chat, ChatType::Group);
+        assert_eq!(m.text_for_agent(), "summarize today's standup");
+        assert_eq!(m.sender(), "manager807");
+        assert_eq!(m.session_webhook_expired_time, Some(1769857097611));
+    }
+
+    #[test]
+    fn every_msgtype_is_typed() {
+        let cases = [
+            (
+                r#""msgtype":"picture","content":{"downloadCode":"d1","pictureDownloadCode":"p"}"#,
+                "[image]",
+            ),
+            (
+                r#""msgtype":"richText","content":{"richText":[{"text":"look "},{"type":"picture","downloadCode":"d"},{"text":"here"}]}"#,
+                "look\n[image]\nhere",
+            ),
+            (
+                r#""msgtype":"audio","content":{"downloadCode":"d","recognition":"北京天气","duration":"3000"}"#,
+                "北京天气",
+            ),
+            (
+                r#""msgtype":"audio","content":{"downloadCode":"d"}"#,
+                "[voice message]",
+            ),
+            (
+                r#""msgtype":"video","content":{"downloadCode":"d","duration":10,"videoType":"mp4"}"#,
+                "[video]",
+            ),
+            (
+                r#""msgtype":"file","content":{"downloadCode":"d","fileName":"a.pdf","spaceId":"s","fileId":"f"}"#,
+                "[file: a.pdf]",
+            ),
+            (
+                r#""msgtype":"unknownMsgType","content":{"unknownMsgType":"请升级钉钉"}"#,
+                "请升级钉钉",
+            ),
+            (
+                r#""msgtype":"interactiveCard""#,
+                "[unsupported message: interactiveCard]",
+            ),
+        ];
+        for (extra, want) in cases {
+            let m = BotMessage::parse(&msg(extra)).unwrap();
+            assert_eq!(m.text_for_agent(), want, "{extra}");
+        }
+        let m = BotMessage::parse(&msg(
+            r#""msgtype":"audio","content":{"downloadCode":"d","duration":"3000"}"#,
+        ))
+        .unwrap();
+        assert!(matches!(
+            m.content,
+            MessageContent::Audio {
+                duration: Some(3000),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn dm_without_staff_id_uses_the_encrypted_sender() {
+        let data = r#"{"conversationId":"cidDm","conversationType":1,"msgId":"m","senderId":"$:LWCP_v1:$S",
+                      "msgtype":"text","text":{"content":"hi"},"sessionWebhook":"u"}"#;
+        let m = BotMessage::parse(data).unwrap();
+        assert_eq!(m.chat, ChatType::Direct);
+        assert_eq!(m.sender(), "$:LWCP_v1:$S");
+    }
+
+    #[test]
+    fn missing_ids_or_bad_type_are_errors() {
+        assert!(BotMessage::parse(r#"{"conversationType":"2","msgId":"m"}"#).is_err());
+        assert!(
+            BotMessage::parse(r#"{"conversationId":"c","conversationType":"3","msgId":"m"}"#)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! The Stream-mode client of one DingTalk account, as an actor: keeps one connection up,
+//! reconnects with backoff, hands over to a fresh connection when the server says
+//! `disconnect`, and passes each new bot message on after duplicate suppression.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use serde::Serialize;
+
+use crate::backoff::Backoff;
+use crate::config::DingTalkAccount;
+
+use super::bot_message::BotMessage;
+use super::connection::{CloseConnection, StreamConnection};
+use super::dedup::Dedup;
+use super::error::DingTalkError;
+use super::http;
+use super::open::{connect_socket, open_ticket};
+
+/// A connection that stayed up this long was healthy: the next reconnect starts from the
+/// shortest delay again.
+const HEALTHY_CONNECTION: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+/// A new bot message for this account (duplicates already removed).
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct BotMessageReceived {
+    pub account: Arc<str>,
+    /// `headers.messageId` of the delivery that carried it.
+    pub delivery_id: String,
+    pub message: Arc<BotMessage>,
+    /// When the frame was read, for latency measurements.
+    pub received_at: Instant,
+}
+
+/// What a connection reports to its client.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FromConnection {
+    pub conn: u64,
+    pub event: ConnEvent,
+}
+
+pub enum ConnEvent {
+    /// The first frame arrived: the socket really works.
+    FirstFrame,
+    /// SYSTEM `disconnect`: the server will drop this socket in about 10 s.
+    Disconnect { reason: String },
+    BotMessage {
+        delivery_id: String,
+        message: Box<BotMessage>,
+        received_at: Instant,
+    },
+    /// The connection actor stopped.
+    Closed { reason: String },
+}
+
+/// Asks for the connection state (for status output and tests).
+#[derive(Message)]
+#[rtype(result = "StreamState")]
+pub struct GetStreamState;
+
+/// Closes every connection and stops the client.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+/// Where an account's Stream connection stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum StreamStatus {
+    Connecting,
+    Connected,
+    /// Waiting before the next attempt after a failure.
+    BackingOff {
+        retry_in_ms: u64,
+    },
+    /// DingTalk refused the credentials; retried slowly.
+    AuthFailed {
+        retry_in_ms: u64,
+    },
+    Stopped,
+}
+
+/// A snapshot of one account's Stream client.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamState {
+    pub account: String,
+    pub status: StreamStatus,
+    /// Connections open now (two during a hand-over).
+    pub connections: usize,
+    /// Connection attempts that failed or connections that were lost.
+    pub reconnects: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    /// The most recent failure, kept after recovery so status output can show what happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When the current connection came up, ms since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_since_ms: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The actor
+// ---------------------------------------------------------------------------------------------
+
+struct Live {
+    id: u64,
+    addr: Addr<StreamConnection>,
+    opened: Instant,
+    opened_wall_ms: u64,
+    seen_frame: bool,
+}
+
+/// The Stream client of one account.
+pub struct StreamClient {
+    account: Arc<DingTalkAccount>,
+    account_id: Arc<str>,
+    deliver: Recipient<BotMessageReceived>,
+    /// Built in `started`, on the actor's own thread (awc clients are `!Send`).
+    http: Option<awc::Client>,
+    dedup: Dedup,
+    backoff: Backoff,
+    next_conn: u64,
+    active: Option<Live>,
+    /// Connections replaced after a `disconnect`, closing.
+    retiring: Vec<Live>,
+    /// A connect attempt is in flight.
+    connecting: bool,
+    /// The active connection asked to be replaced; connect even though one is up.
+    replace_active: bool,
+    status: StreamStatus,
+    reconnects: u64,
+    delivered: u64,
+    duplicates: u64,
+    last_error: Option<String>,
+    stopping: bool,
+}
+
+impl StreamClient {
+    pub fn new(account: Arc<DingTalkAccount>, deliver: Recipient<BotMessageReceived>) -> Self {
+        let s = account.stream;
+        Self {
+            account_id: Arc::from(account.id.as_str()),
+            dedup: Dedup::new(s.dedup_ttl, s.dedup_capacity),
+            backoff: Backoff::new(s.reconnect_initial, s.reconnect_max),
+            account,
+            deliver,
+            http: None,
+            next_conn: 1,
+            active: None,
+            retiring: Vec::new(),
+            connecting: false,
+            replace_active: false,
+            status: StreamStatus::Connecting,
+            reconnects: 0,
+            delivered: 0,
+            duplicates: 0,
+            last_error: None,
+            stopping: false,
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping || self.connecting || (self.active.is_some() && !self.replace_active) {
+            return;
+        }
+        let Some(http) = self.http.clone() else {
+            return;
+        };
+        self.connecting = true;
+        if self.active.is_none() {
+            self.status = StreamStatus::Connecting;
+        }
+        let account = self.account.clone();
+        let max_frame = account.stream.max_frame_bytes;
+        let attempt = async move {
+            let ticket = open_ticket(&http, &account).await?;
+            connect_socket(&http, &ticket, max_frame).await
+        };
+        ctx.spawn(attempt.into_actor(self).map(|result, act, ctx| {
+            act.connecting = false;
+            match result {
+                Ok(framed) if !act.stopping => act.attach(framed, ctx),
+                Ok(_) => {}
+                Err(e) => act.attempt_failed(e, ctx),
+            }
+        }));
+    }
+
+    fn attach(
+        &mut self,
+        framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+        ctx: &mut Context<Self>,
+    ) {
+        let id = self.next_conn;
+        self.next_conn += 1;
+        let addr = StreamConnection::start(
+            id,
+            self.account_id.clone(),
+            ctx.address(),
+            framed,
+            self.account.stream,
+        );
+        // Hand-over: the new socket is up, so the old one can go without a gap.
+        if let Some(old) = self.active.take() {
+            old.addr.do_send(CloseConnection);
+            tracing::info!(account = %self.account_id, old = old.id, new = id, "handed over to a new connection");
+            self.retiring.push(old);
+        } else {
+            tracing::info!(account = %self.account_id, conn = id, "connected to DingTalk");
+        }
+        self.replace_active = false;
+        self.active = Some(Live {
+            id,
+            addr,
+            opened: Instant::now(),
+            opened_wall_ms: now_ms(),
+            seen_frame: false,
+        });
+        self.status = StreamStatus::Connected;
+    }
+
+    fn attempt_failed(&mut self, e: DingTalkError, ctx: &mut Context<Self>) {
+        self.reconnects += 1;
+        self.last_error = Some(e.to_string());
+        if self.active.is_some() {
+            // A hand-over attempt failed; the old connection still works until the server
+            // drops it, and its loss will trigger the normal reconnect.
+            tracing::warn!(account = %self.account_id, error = %e, "could not open a replacement connection");
+            self.replace_active = false;
+            return;
+        }
+        let delay = match e {
+            DingTalkError::AuthRejected { .. } => {
+                let d = self.account.stream.auth_retry;
+                tracing::error!(account = %self.account_id, error = %e, retry_in = ?d, "DingTalk refused the account's credentials");
+                self.status = StreamStatus::AuthFailed {
+                    retry_in_ms: d.as_millis() as u64,
+                };
+                d
+            }
+            _ => {
+                let d = self.backoff.next_delay();
+                tracing::warn!(account = %self.account_id, error = %e, retry_in = ?d, "could not connect to DingTalk");
+                self.status = StreamStatus::BackingOff {
+                    retry_in_ms: d.as_millis() as u64,
+                };
+                d
+            }
+        };
+        ctx.run_later(delay, |act, ctx| act.connect(ctx));
+    }
+
+    fn connection_closed(&mut self, conn: u64, reason: String, ctx: &mut Context<Self>) {
+        if let Some(i) = self.retiring.iter().position(|l| l.id == conn) {
+            self.retiring.remove(i);
+            return;
+        }
+        let Some(live) = self.active.take_if(|l| l.id == conn) else {
+            return;
+        };
+        if self.stopping {
+            return;
+        }
+        self.reconnects += 1;
+        self.last_error = Some(reason.clone());
+        if live.seen_frame || live.opened.elapsed() >= HEALTHY_CONNECTION {
+            self.backoff.reset();
+        }
+        let delay = self.backoff.next_delay();
+        tracing::warn!(account = %self.account_id, conn, %reason, retry_in = ?delay, "connection lost");
+        self.status = StreamStatus::BackingOff {
+            retry_in_ms: delay.as_millis() as u64,
+        };
+        self.replace_active = false;
+        ctx.run_later(delay, |act, ctx| act.connect(ctx));
+    }
+
+    fn bot_message(&mut self, delivery_id: String, message: Box<BotMessage>, received_at: Instant) {
+        if !self.dedup.first_time(&message.msg_id, received_at) {
+            self.duplicates += 1;
+            tracing::debug!(account = %self.account_id, msg_id = %message.msg_id, %delivery_id, "dropped a duplicate delivery");
+            return;
+        }
+        self.delivered += 1;
+        self.deliver.do_send(BotMessageReceived {
+            account: self.account_id.clone(),
+            delivery_id,
+            message: Arc::from(message),
+            received_at,
+        });
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl Actor for StreamClient {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let s = self.account.stream;
+        self.http = Some(http::client(s.connect_timeout, s.request_timeout));
+        self.connect(ctx);
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        for live in self
+            .active
+            .take()
+            .into_iter()
+            .chain(self.retiring.drain(..))
+        {
+            live.addr.do_send(CloseConnection);
+        }
+    }
+}
+
+impl Handler<FromConnection> for StreamClient {
+    type Result = ();
+
+    fn handle(&mut self, msg: FromConnection, ctx: &mut Self::Context) {
+        match msg.event {
+            ConnEvent::FirstFrame => {
+                if let Some(live) = self.active.as_mut().filter(|l| l.id == msg.conn) {
+                    live.seen_frame = true;
+                    self.backoff.reset();
+                }
+            }
+            ConnEvent::Disconnect { .. } => {
+                if self.active.as_ref().is_some_and(|l| l.id == msg.conn) && !self.stopping {
+                    self.replace_active = true;
+                    self.connect(ctx);
+                }
+            }
+            ConnEvent::BotMessage {
+                delivery_id,
+                message,
+                received_at,
+            } => self.bot_message(delivery_id, message, received_at),
+            ConnEvent::Closed { reason } => self.connection_closed(msg.conn, reason, ctx),
+        }
+    }
+}
+
+impl Handler<GetStreamState> for StreamClient {
+    type Result = MessageResult<GetStreamState>;
+
+    fn handle(&mut self, _: GetStreamState, _: &mut Self::Context) -> Self::Result {
+        MessageResult(StreamState {
+            account: self.account.id.clone(),
+            status: self.status.clone(),
+            connections: self.active.iter().count() + self.retiring.len(),
+            reconnects: self.reconnects,
+            delivered: self.delivered,
+            duplicates: self.duplicates,
+            last_error: self.last_error.clone(),
+            connected_since_ms: self.active.as_ref().map(|l| l.opened_wall_ms),
+        })
+    }
+}
+
+impl Handler<Shutdown> for StreamClient {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        self.stopping = true;
+        self.status = StreamStatus::Stopped;
+        ctx.stop();
+    }
+}

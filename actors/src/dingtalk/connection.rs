@@ -1,0 +1,238 @@
+//! One Stream WebSocket, as an actor: reads frames, acknowledges each one at once on this
+//! socket, keeps the socket honest with pings, and reports upwards to its `StreamClient`.
+//!
+//! The ACK goes out before anything else happens to a frame (parsing the bot message,
+//! dedup, routing), so a slow agent can never make DingTalk redeliver
+//! (reference/dingtalk-protocol.md 2.6).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::io::SinkWrite;
+use actix::prelude::*;
+use actix_codec::Framed;
+use actix_http::ws::Item;
+use awc::BoxedSocket;
+use awc::error::WsProtocolError;
+use awc::ws::{Codec, Frame as WsFrame, Message as WsMessage};
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::SplitSink;
+
+use crate::config::StreamSettings;
+
+use super::bot_message::BotMessage;
+use super::client::{ConnEvent, FromConnection, StreamClient};
+use super::frame::{Frame, FrameKind, TOPIC_BOT_MESSAGE, TOPIC_DISCONNECT, TOPIC_PING};
+
+type WsSink = SplitSink<Framed<BoxedSocket, Codec>, WsMessage>;
+
+/// Closes the connection on purpose (after a replacement is up, or at shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseConnection;
+
+/// One WebSocket to DingTalk.
+pub struct StreamConnection {
+    /// Sequence number within the account, for logs and for telling connections apart.
+    id: u64,
+    account: Arc<str>,
+    parent: Addr<StreamClient>,
+    sink: SinkWrite<WsMessage, WsSink>,
+    settings: StreamSettings,
+    /// Last data frame of any kind; long silence means a zombie socket.
+    last_frame: Instant,
+    /// Last pong to our WebSocket ping.
+    last_pong: Instant,
+    /// A text message split over continuation frames, being reassembled.
+    partial: Option<BytesMut>,
+    /// Why the connection ended, reported to the parent when it stops.
+    stop_reason: Option<String>,
+    seen_frame: bool,
+}
+
+impl StreamConnection {
+    /// Starts the actor on the current arbiter for an open socket.
+    pub fn start(
+        id: u64,
+        account: Arc<str>,
+        parent: Addr<StreamClient>,
+        framed: Framed<BoxedSocket, Codec>,
+        settings: StreamSettings,
+    ) -> Addr<StreamConnection> {
+        use futures_util::StreamExt;
+        let (sink, stream) = framed.split();
+        StreamConnection::create(move |ctx| {
+            StreamConnection::add_stream(stream, ctx);
+            let now = Instant::now();
+            StreamConnection {
+                id,
+                account,
+                parent,
+                sink: SinkWrite::new(sink, ctx),
+                settings,
+                last_frame: now,
+                last_pong: now,
+                partial: None,
+                stop_reason: None,
+                seen_frame: false,
+            }
+        })
+    }
+
+    fn stop_with(&mut self, reason: String, ctx: &mut Context<Self>) {
+        if self.stop_reason.is_none() {
+            self.stop_reason = Some(reason);
+        }
+        ctx.stop();
+    }
+
+    fn report(&self, event: ConnEvent) {
+        self.parent.do_send(FromConnection {
+            conn: self.id,
+            event,
+        });
+    }
+
+    /// Liveness: a missing pong or a long silence both mean the socket is gone even if TCP
+    /// says otherwise (reference/dingtalk-protocol.md 2.4).
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        if now.duration_since(self.last_pong) > self.settings.pong_timeout {
+            let reason = format!("no pong for {:?}", self.settings.pong_timeout);
+            return self.stop_with(reason, ctx);
+        }
+        if now.duration_since(self.last_frame) > self.settings.silence_timeout {
+            let reason = format!(
+                "no frame for {:?} (zombie socket)",
+                self.settings.silence_timeout
+            );
+            return self.stop_with(reason, ctx);
+        }
+        if self.sink.write(WsMessage::Ping(Bytes::new())).is_err() {
+            self.stop_with("ping could not be written".to_owned(), ctx);
+        }
+    }
+
+    fn on_text(&mut self, text: &[u8], ctx: &mut Context<Self>) {
+        self.last_frame = Instant::now();
+        if !self.seen_frame {
+            self.seen_frame = true;
+            self.report(ConnEvent::FirstFrame);
+        }
+        let text = String::from_utf8_lossy(text);
+        let frame = match Frame::parse(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(account = %self.account, conn = self.id, error = %e, "dropping a malformed frame");
+                if let Some(id) = e.message_id.as_deref() {
+                    // Acknowledge it anyway: a frame we cannot read will not read better when
+                    // it comes back.
+                    self.write_ack(&super::frame::Ack::ok(id, "{}".to_owned()).to_json(), ctx);
+                }
+                return;
+            }
+        };
+        self.write_ack(&frame.ack().to_json(), ctx);
+        match (frame.kind, frame.topic()) {
+            (FrameKind::System, TOPIC_PING) => {}
+            (FrameKind::System, TOPIC_DISCONNECT) => {
+                let reason = serde_json::from_str::<serde_json::Value>(&frame.data)
+                    .ok()
+                    .and_then(|v| v.get("reason")?.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                tracing::info!(account = %self.account, conn = self.id, %reason, "server asked to reconnect");
+                self.report(ConnEvent::Disconnect { reason });
+            }
+            (FrameKind::Callback, TOPIC_BOT_MESSAGE) => match BotMessage::parse(&frame.data) {
+                Ok(message) => self.report(ConnEvent::BotMessage {
+                    delivery_id: frame.headers.message_id,
+                    message: Box::new(message),
+                    received_at: self.last_frame,
+                }),
+                Err(e) => tracing::warn!(
+                    account = %self.account, conn = self.id, message_id = %frame.headers.message_id,
+                    error = %e, "acknowledged a bot message that could not be read"
+                ),
+            },
+            (kind, topic) => tracing::info!(
+                account = %self.account, conn = self.id, ?kind, %topic,
+                message_id = %frame.headers.message_id, "acknowledged a frame with no handler"
+            ),
+        }
+    }
+
+    fn write_ack(&mut self, ack: &str, ctx: &mut Context<Self>) {
+        if self
+            .sink
+            .write(WsMessage::Text(ack.to_owned().into()))
+            .is_err()
+        {
+            self.stop_with("ACK could not be written".to_owned(), ctx);
+        }
+    }
+}
+
+impl Actor for StreamConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.settings.ping_interval, |act, ctx| act.heartbeat(ctx));
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        let reason = self
+            .stop_reason
+            .take()
+            .unwrap_or_else(|| "socket closed".to_owned());
+        self.report(ConnEvent::Closed { reason });
+    }
+}
+
+impl Handler<CloseConnection> for StreamConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseConnection, ctx: &mut Self::Context) {
+        let _ = self.sink.write(WsMessage::Close(None));
+        self.stop_with("closed by dingclaw".to_owned(), ctx);
+    }
+}
+
+impl StreamHandler<Result<WsFrame, WsProtocolError>> for StreamConnection {
+    fn handle(&mut self, item: Result<WsFrame, WsProtocolError>, ctx: &mut Self::Context) {
+        match item {
+            Ok(WsFrame::Text(bytes)) => self.on_text(&bytes, ctx),
+            Ok(WsFrame::Ping(payload)) => {
+                let _ = self.sink.write(WsMessage::Pong(payload));
+            }
+            Ok(WsFrame::Pong(_)) => self.last_pong = Instant::now(),
+            Ok(WsFrame::Close(reason)) => {
+                self.stop_with(format!("server closed the socket ({reason:?})"), ctx)
+            }
+            Ok(WsFrame::Binary(_)) => {
+                tracing::debug!(account = %self.account, conn = self.id, "ignoring a binary frame")
+            }
+            Ok(WsFrame::Continuation(item)) => match item {
+                Item::FirstText(b) => self.partial = Some(BytesMut::from(&b[..])),
+                Item::FirstBinary(_) => self.partial = None,
+                Item::Continue(b) => {
+                    if let Some(p) = self.partial.as_mut() {
+                        p.extend_from_slice(&b);
+                    }
+                }
+                Item::Last(b) => {
+                    if let Some(mut p) = self.partial.take() {
+                        p.extend_from_slice(&b);
+                        self.on_text(&p, ctx);
+                    }
+                }
+            },
+            Err(e) => self.stop_with(format!("websocket error: {e}"), ctx),
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        self.stop_with("socket ended".to_owned(), ctx);
+    }
+}
+
+impl actix::io::WriteHandler<WsProtocolError> for StreamConnection {}

@@ -1,0 +1,116 @@
+//! Per-account duplicate suppression by `msgId` (reference/dingtalk-protocol.md 2.6).
+//!
+//! DingTalk redelivers a callback it thinks was not acknowledged with a new `messageId` but the
+//! same `msgId`, 16-60 s later; so deduplicating by delivery id is not enough. Each account has
+//! its own `Dedup`, because one group message that @-mentions two bots reaches each bot with
+//! the same `msgId`, and both must answer.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a `msgId` is remembered: DingTalk's redelivery window is about a minute; five
+/// minutes leaves room for clock and queue delays.
+pub const DEFAULT_DEDUP_TTL: Duration = Duration::from_secs(300);
+
+/// Most ids remembered per account; the oldest are forgotten first. At ~100 bytes per entry
+/// this bounds one account's dedup memory near 10 MB even under a flood.
+pub const DEFAULT_DEDUP_CAPACITY: usize = 100_000;
+
+/// Remembers recent `msgId`s, bounded in time and count.
+#[derive(Debug)]
+pub struct Dedup {
+    ttl: Duration,
+    capacity: usize,
+    seen: HashMap<Arc<str>, Instant>,
+    /// Insertion order, for expiry and eviction without scanning the map.
+    order: VecDeque<(Instant, Arc<str>)>,
+}
+
+impl Dedup {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity: capacity.max(1),
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Records `msg_id`; true when it was not seen within the window (process it), false for a
+    /// duplicate (drop it).
+    pub fn first_time(&mut self, msg_id: &str, now: Instant) -> bool {
+        self.expire(now);
+        if let Some(at) = self.seen.get(msg_id)
+            && now.duration_since(*at) < self.ttl
+        {
+            return false;
+        }
+        let id: Arc<str> = Arc::from(msg_id);
+        self.seen.insert(id.clone(), now);
+        self.order.push_back((now, id));
+        while self.order.len() > self.capacity {
+            self.pop_oldest();
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < self.ttl {
+                break;
+            }
+            self.pop_oldest();
+        }
+    }
+
+    fn pop_oldest(&mut self) {
+        if let Some((at, id)) = self.order.pop_front()
+            && self.seen.get(&id) == Some(&at)
+        {
+            self.seen.remove(&id);
+        }
+    }
+}
+
+impl Default for Dedup {
+    fn default() -> Self {
+        Self::new(DEFAULT_DEDUP_TTL, DEFAULT_DEDUP_CAPACITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_within_the_window_are_dropped() {
+        let mut d = Dedup::new(Duration::from_secs(300), 10);
+        let t0 = Instant::now();
+        assert!(d.first_time("m1", t0));
+        assert!(!d.first_time("m1", t0 + Duration::from_secs(60)));
+        assert!(d.first_time("m2", t0 + Duration::from_secs(60)));
+        // After the window the id is new again.
+        assert!(d.first_time("m1", t0 + Duration::from_secs(301)));
+    }
+
+    #[test]
+    fn memory_is_bounded_by_capacity() {
+        let mut d = Dedup::new(Duration::from_secs(300), 3);
+        let t0 = Instant::now();
+        for i in 0..10 {
+            assert!(d.first_time(&format!("m{i}"), t0));
+        }
+        assert_eq!(d.len(), 3);
+        assert!(!d.first_time("m9", t0));
+        assert!(d.first_time("m0", t0), "evicted ids are forgotten");
+    }
+}

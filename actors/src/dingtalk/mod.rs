@@ -1,0 +1,38 @@
+//! The DingTalk wire protocol (reference/dingtalk-protocol.md), client side.
+//!
+//! - Inbound, Stream mode: `open` registers and opens the WebSocket; `connection` is one
+//!   socket (ACK first, pings, zombie detection); `client` is one account (reconnect with
+//!   backoff, hand-over on `disconnect`, `dedup` by msgId); `frame` and `bot_message` are the
+//!   typed payloads.
+//! - Outbound: `api` replies through the sessionWebhook and falls back to the robot OpenAPI
+//!   (`token` caches the access token; `chunk` splits long replies; `message` builds bodies);
+//!   `robot` posts to custom group robot webhooks with their signature (`sign`) and rate limit.
+//!
+//! Every base URL comes from the account's `endpoint` or from the message itself, so the whole
+//! module runs unchanged against DingTalk or against `dingclaw sim`.
+
+pub mod api;
+pub mod bot_message;
+pub mod chunk;
+pub mod client;
+pub mod connection;
+pub mod dedup;
+pub mod error;
+pub mod frame;
+pub mod http;
+pub mod message;
+pub mod open;
+pub mod redact;
+pub mod robot;
+pub mod sign;
+pub mod token;
+
+pub use api::{DingTalkApi, ReplyOutcome, ReplyTarget};
+pub use bot_message::{BotMessage, MessageContent};
+pub use client::{
+    BotMessageReceived, GetStreamState, Shutdown, StreamClient, StreamState, StreamStatus,
+};
+pub use error::DingTalkError;
+pub use message::OutboundMessage;
+pub use robot::{RateWindow, RobotLimiter, RobotWebhook, send_robot};
+pub use token::AccessTokenCache;

@@ -1,0 +1,205 @@
+//! `dingclaw sim`: the local DingTalk simulator on 127.0.0.1, and `dingclaw sim say` to talk
+//! to a bot through it from the shell.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use dingclaw_actors::config::{Environment, load_file, resolve_config_path};
+use serde_json::{Value, json};
+
+use crate::sim::{NewBot, SimOptions, SimServer};
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub action: Option<SimAction>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 18790)]
+    pub port: u16,
+    /// A bot to create at start, as CLIENT_ID:CLIENT_SECRET (repeatable).
+    #[arg(long = "bot", value_name = "ID:SECRET")]
+    pub bots: Vec<String>,
+    /// Create a bot for every DingTalk account of this openclaw.json (same id and secret).
+    #[arg(long = "bots-from", value_name = "PATH")]
+    pub bots_from: Option<PathBuf>,
+    /// Seconds between SYSTEM ping frames.
+    #[arg(long, default_value_t = 15)]
+    pub ping_interval: u64,
+    /// HTTP worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimAction {
+    /// Send a user message through a running simulator and print the bot's replies.
+    Say(SayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SayArgs {
+    /// The simulator's URL.
+    #[arg(long, default_value = "http://127.0.0.1:18790")]
+    pub url: String,
+    /// The user who speaks (staff id).
+    #[arg(long, default_value = "alice")]
+    pub from: String,
+    /// A direct message to this bot (clientId).
+    #[arg(long, conflicts_with = "group")]
+    pub bot: Option<String>,
+    /// A group message in this conversation id.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// In a group, the bots @-mentioned (default: every bot of the group).
+    #[arg(long = "mention")]
+    pub mentions: Vec<String>,
+    /// Seconds to wait for replies.
+    #[arg(long, default_value_t = 30)]
+    pub wait: u64,
+    /// What the user says.
+    pub text: Vec<String>,
+}
+
+pub(super) fn run(args: SimArgs, env: &dyn Environment) -> anyhow::Result<ExitCode> {
+    let system = actix_rt::System::new();
+    match args.action {
+        Some(SimAction::Say(say)) => system.block_on(run_say(say)),
+        None => system.block_on(serve(args, env)),
+    }
+}
+
+async fn serve(args: SimArgs, env: &dyn Environment) -> anyhow::Result<ExitCode> {
+    let opts = SimOptions {
+        ping_interval: Duration::from_secs(args.ping_interval.max(1)),
+        ..SimOptions::default()
+    };
+    let server = SimServer::start(opts, args.port, args.workers).await?;
+    for spec in &args.bots {
+        let (id, secret) = spec.split_once(':').ok_or_else(|| {
+            anyhow::anyhow!("--bot wants CLIENT_ID:CLIENT_SECRET, got \"{spec}\"")
+        })?;
+        server.sim.add_bot(NewBot {
+            client_id: Some(id.into()),
+            client_secret: Some(secret.into()),
+            name: None,
+        });
+    }
+    if let Some(path) = args.bots_from {
+        let path = resolve_config_path(Some(path), env)
+            .map_err(|tried| anyhow::anyhow!("no config at {}", tried[0].display()))?;
+        let loaded = load_file(&path, env)?;
+        for a in loaded.config.channels.dingtalk.accounts.values() {
+            server.sim.add_bot(NewBot {
+                client_id: Some(a.client_id.clone()),
+                client_secret: Some(a.client_secret.expose().to_owned()),
+                name: a.name.clone().or(Some(a.id.clone())),
+            });
+        }
+    }
+    print_banner(&server);
+    actix_rt::signal::ctrl_c().await?;
+    server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_banner(server: &SimServer) {
+    let url = &server.url;
+    println!("dingclaw DingTalk simulator on {url}");
+    println!("  point an account at it:   \"endpoint\": \"{url}\"");
+    println!("  or the official SDKs:     DINGTALK_OPENAPI_ENDPOINT={url}");
+    for b in server.sim.bots() {
+        println!("  bot {} ({})", b.client_id, b.name);
+    }
+    println!();
+    println!("Try:");
+    println!(
+        "  curl -s -XPOST {url}/sim/bots -H 'content-type: application/json' -d '{{\"clientId\":\"dingbot1\",\"clientSecret\":\"secret1\"}}'"
+    );
+    println!(
+        "  curl -s -XPOST {url}/sim/groups -H 'content-type: application/json' -d '{{\"bots\":[\"dingbot1\"],\"members\":[\"alice\"]}}'"
+    );
+    println!(
+        "  curl -s -XPOST {url}/sim/messages -H 'content-type: application/json' -d '{{\"from\":\"alice\",\"bot\":\"dingbot1\",\"text\":\"hello\"}}'"
+    );
+    println!("  curl -s '{url}/sim/replies?bot=dingbot1'");
+    println!("Ctrl-C stops it.");
+}
+
+async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
+    let http = awc::Client::default();
+    let text = args.text.join(" ");
+    anyhow::ensure!(
+        !text.trim().is_empty(),
+        "say what? (give the text as arguments)"
+    );
+    anyhow::ensure!(
+        args.bot.is_some() || args.group.is_some(),
+        "give --bot (a DM) or --group"
+    );
+    let mut body = json!({"from": args.from, "text": text});
+    if let Some(b) = &args.bot {
+        body["bot"] = json!(b);
+    }
+    if let Some(g) = &args.group {
+        body["group"] = json!(g);
+        if !args.mentions.is_empty() {
+            body["mentions"] = json!(args.mentions);
+        }
+    }
+    let mut resp = http
+        .post(format!("{}/sim/messages", args.url))
+        .send_json(&body)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the simulator at {}: {e}", args.url))?;
+    let sent: Value = resp.json().await?;
+    if !resp.status().is_success() {
+        anyhow::bail!("the simulator refused the message: {sent}");
+    }
+    let cid = sent["conversationId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let msg_id = sent["msgId"].as_str().unwrap_or_default().to_owned();
+    let expected = sent["deliveries"].as_array().map(Vec::len).unwrap_or(1);
+    println!(
+        "{} -> {}: {text}",
+        args.from,
+        args.bot.as_deref().unwrap_or(&cid)
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    // Replies already printed (by sequence number), and the bots that answered.
+    let mut printed = std::collections::HashSet::new();
+    let mut answered = std::collections::HashSet::new();
+    while Instant::now() < deadline && answered.len() < expected {
+        actix_rt::time::sleep(Duration::from_millis(200)).await;
+        let log: Vec<Value> = http
+            .get(format!("{}/sim/conversations/{cid}", args.url))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .json()
+            .limit(16 * 1024 * 1024)
+            .await?;
+        for r in log
+            .iter()
+            .filter(|r| r["via"] != "user" && r["msgId"] == msg_id.as_str())
+        {
+            if printed.insert(r["seq"].as_u64().unwrap_or_default()) {
+                let bot = r["from"].as_str().unwrap_or("?");
+                println!(
+                    "{} <- {bot}: {}",
+                    args.from,
+                    r["text"].as_str().unwrap_or("")
+                );
+                answered.insert(bot.to_owned());
+            }
+        }
+    }
+    if answered.is_empty() {
+        println!("(no reply within {} s)", args.wait);
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -69,6 +69,8 @@ fn every_example_config_is_valid() {
         ("DASHSCOPE_API_KEY", "key"),
         ("DINGTALK_SHARED_SECRET", "shared"),
         ("HELPDESK_CLIENT_SECRET", "helpdesk"),
+        ("DINGCLAW_DEMO_SIM_URL", "http://127.0.0.1:18790"),
+        ("DINGCLAW_DEMO_MODEL_URL", "http://127.0.0.1:18791/v1"),
     ];
     for entry in std::fs::read_dir(repo().join("config")).unwrap() {
         let path = entry.unwrap().path();

@@ -386,3 +386,33 @@ async fn one_message_to_two_bots_is_delivered_to_each() {
         "group text arrives trimmed"
     );
 }
+
+#[actix_rt::test]
+async fn a_stalled_thread_does_not_mistake_a_live_socket_for_dead() {
+    let server = start_sim(fast_sim()).await;
+    let (id, secret) = bot(&server, "stalled");
+    let (client, got) = client(
+        account(&server.url, &id, &secret, FAST_STREAM),
+        Duration::ZERO,
+    );
+    wait_connected(&client, Duration::from_secs(5)).await;
+    // Block the client's thread for longer than the pong timeout (1 s) while the server
+    // keeps pinging and pushing: on resumption the socket must be judged on fresh evidence.
+    server
+        .sim
+        .say(&dm(&id, "u1", "during the stall"))
+        .await
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1800));
+    actix_rt::time::sleep(Duration::from_millis(600)).await;
+    let s = state(&client).await;
+    assert_eq!(
+        (s.reconnects, server.sim.stats().connections),
+        (0, 1),
+        "{s:?}"
+    );
+    wait_until("the message from the stall", Duration::from_secs(2), || {
+        got.lock().unwrap().len() == 1
+    })
+    .await;
+}

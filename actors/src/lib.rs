@@ -12,11 +12,22 @@
 //! - [`dingtalk`]: the DingTalk wire protocol. Stream-mode client (one actor per account, one
 //!   per socket), frame and bot message types, replies through the sessionWebhook or the robot
 //!   OpenAPI, custom robot webhooks.
+//! - [`actors`]: the supervised actors (account, router, session, agent, provider) and the
+//!   runtime that starts them.
+//! - [`provider`]: model providers: OpenAI-compatible calls and model references.
+//! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
+//! - [`supervise`]: the one place that turns a panic into a restart; [`fault`] injects
+//!   panics in tests.
 //! - [`backoff`]: exponential backoff with jitter, shared by every retry loop.
 //!
 //! Dependencies point one way: later modules use earlier ones, never the reverse.
 
+pub mod actors;
 pub mod backoff;
 pub mod config;
 pub mod dingtalk;
+pub mod fault;
+pub mod provider;
 pub mod routing;
+pub mod store;
+pub mod supervise;

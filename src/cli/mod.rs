@@ -1,6 +1,9 @@
 //! `dingclaw <command>`: one enum dispatching to one file per command.
 
 mod config_cmd;
+mod demo_cmd;
+mod gateway_cmd;
+mod offline_model_cmd;
 mod route_cmd;
 mod sim_cmd;
 
@@ -13,6 +16,8 @@ use dingclaw_actors::config::{
 };
 
 pub use config_cmd::ConfigCommand;
+pub use demo_cmd::DemoArgs;
+pub use offline_model_cmd::OfflineModelArgs;
 pub use route_cmd::RouteArgs;
 pub use sim_cmd::SimArgs;
 
@@ -31,6 +36,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run everything offline on 127.0.0.1: DingTalk simulator, offline model and gateway.
+    Demo(DemoArgs),
+    /// Run the gateway: every enabled DingTalk account, agent and provider.
+    Gateway,
     /// Check or print the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -38,6 +47,8 @@ pub enum Command {
     Route(RouteArgs),
     /// Run the local DingTalk simulator (for tests, benchmarks and the offline demo).
     Sim(SimArgs),
+    /// Run the deterministic offline model (an OpenAI-compatible endpoint).
+    OfflineModel(OfflineModelArgs),
 }
 
 /// Runs a parsed command line.
@@ -47,6 +58,38 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
+        Command::Demo(args) => demo_cmd::run(args),
+        Command::Gateway => gateway_cmd::run(cli.config, &env),
+        Command::OfflineModel(args) => offline_model_cmd::run(args),
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` chooses what (default: dingclaw at `info`, the HTTP server's own
+/// start-up chatter only from `warn`).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Waits for Ctrl-C or SIGTERM; returns which.
+pub(crate) async fn shutdown_signal() -> &'static str {
+    let mut term =
+        match actix_rt::signal::unix::signal(actix_rt::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = actix_rt::signal::ctrl_c().await;
+                return "ctrl-c";
+            }
+        };
+    tokio::select! {
+        _ = actix_rt::signal::ctrl_c() => "ctrl-c",
+        _ = term.recv() => "SIGTERM",
     }
 }
 

@@ -113,6 +113,9 @@ pub(super) struct Inner {
     pub tokens: HashMap<String, (String, Instant)>,
     pub robots: HashMap<String, Robot>,
     pub conversations: HashMap<String, VecDeque<Entry>>,
+    /// Bot sends by the msgId they answer, oldest messages forgotten first.
+    pub replies_by_msg: HashMap<String, Vec<Entry>>,
+    pub reply_index_order: VecDeque<String>,
     pub seq: u64,
     pub acks: VecDeque<AckRecord>,
     pub chaos: Chaos,
@@ -128,6 +131,9 @@ pub struct Sim {
 
 /// ACK records kept for inspection.
 const ACKS_KEPT: usize = 2000;
+
+/// User messages whose replies stay indexed by msgId.
+const REPLY_INDEX_KEPT: usize = 1_000_000;
 
 impl Sim {
     pub fn new(opts: SimOptions) -> Arc<Sim> {
@@ -277,6 +283,23 @@ impl Sim {
     pub(super) fn record(&self, inner: &mut Inner, mut entry: Entry) -> u64 {
         inner.seq += 1;
         entry.seq = inner.seq;
+        if entry.via != "user"
+            && let Some(msg_id) = entry.msg_id.clone()
+        {
+            if !inner.replies_by_msg.contains_key(&msg_id) {
+                inner.reply_index_order.push_back(msg_id.clone());
+                if inner.reply_index_order.len() > REPLY_INDEX_KEPT
+                    && let Some(old) = inner.reply_index_order.pop_front()
+                {
+                    inner.replies_by_msg.remove(&old);
+                }
+            }
+            inner
+                .replies_by_msg
+                .entry(msg_id)
+                .or_default()
+                .push(entry.clone());
+        }
         let log = inner
             .conversations
             .entry(entry.conversation_id.clone())
@@ -294,6 +317,15 @@ impl Sim {
             .conversations
             .get(cid)
             .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Bot sends that answer user message `msg_id`.
+    pub fn replies_to(&self, msg_id: &str) -> Vec<Entry> {
+        self.lock()
+            .replies_by_msg
+            .get(msg_id)
+            .cloned()
             .unwrap_or_default()
     }
 

@@ -16,13 +16,16 @@ const SECTIONS: &[&str] = &[
     "approvals",
     "audio",
     "auth",
+    "automations",
     "broadcast",
     "browser",
     "canvasHost",
+    "cli",
     "commands",
     "diagnostics",
     "discovery",
     "hooks",
+    "identity",
     "logging",
     "mcp",
     "media",
@@ -196,6 +199,7 @@ const GATEWAY_KEYS: &[&str] = &[
     "tls",
     "tools",
     "trustedProxies",
+    "webchat",
 ];
 
 /// Every table: the path pattern (`*` = any one key or index) and the keys ignored there.
@@ -211,6 +215,10 @@ const TABLES: &[(&str, &[&str])] = &[
     ("bindings.*", &["acp", "sessionKey", "sessionScope"]),
     ("channels.dingtalk-connector", DINGTALK_KEYS),
     ("channels.dingtalk-connector.accounts.*", DINGTALK_KEYS),
+    (
+        "messages.queue",
+        &["debounceMs", "debounceMsByChannel", "drop"],
+    ),
     ("models", &["bedrockDiscovery"]),
     ("models.providers.*", PROVIDER_KEYS),
     ("session", SESSION_KEYS),
@@ -279,6 +287,10 @@ fn is_openclaw_only(at: &ConfigPath, key: &str) -> bool {
     if at.as_str() == "channels" {
         return key != DINGTALK_CHANNEL;
     }
+    // dingclaw implements `messages.queue` only.
+    if at.as_str() == "messages" {
+        return key != "queue";
+    }
     TABLES
         .iter()
         .any(|(pattern, keys)| at.matches(pattern) && keys.contains(&key))
@@ -293,6 +305,7 @@ mod tests {
     fn strips_known_openclaw_keys_and_other_channels() {
         let mut doc = json!({
             "plugins": {"x": 1},
+            "messages": {"queue": {"mode": "collect"}, "ackReaction": "👀"},
             "agents": {"list": [{"id": "a", "heartbeat": {}}], "defaults": {"compaction": {}}},
             "channels": {"telegram": {}, "dingtalk-connector": {"debug": true, "accounts": {"b": {"groups": {}}}}},
             "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],
@@ -305,6 +318,7 @@ mod tests {
             removed,
             vec![
                 "plugins",
+                "messages.ackReaction",
                 "agents.list.0.heartbeat",
                 "agents.defaults.compaction",
                 "channels.telegram",
@@ -315,6 +329,7 @@ mod tests {
         assert_eq!(
             doc,
             json!({
+                "messages": {"queue": {"mode": "collect"}},
                 "agents": {"list": [{"id": "a"}], "defaults": {}},
                 "channels": {"dingtalk-connector": {"accounts": {"b": {}}}},
                 "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],

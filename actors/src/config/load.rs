@@ -17,8 +17,10 @@ use super::gateway::{GatewaySection, build_gateway};
 use super::ids::normalize_agent_id;
 use super::include::{read_json5, resolve_includes};
 use super::issue::{ConfigError, ConfigPath, Diagnostics, Issue};
+use super::messages::{MessagesSection, build_queue};
 use super::models::{ModelsSection, build_models};
 use super::paths::state_dir;
+use super::runtime::{RuntimeSection, build_runtime};
 use super::session::{SessionSection, build_session};
 use super::strict::deserialize_all;
 use super::substitute::{Unresolved, substitute, variable_source};
@@ -38,6 +40,9 @@ struct RawConfig {
     session: Option<SessionSection>,
     gateway: Option<GatewaySection>,
     cron: Option<CronSection>,
+    messages: Option<MessagesSection>,
+    /// dingclaw's own runtime settings.
+    dingclaw: Option<RuntimeSection>,
     /// Applied before substitution (`env.vars` and plain string entries); see `substitute`.
     env: Option<serde_json::Map<String, Value>>,
 }
@@ -184,6 +189,8 @@ fn build(
     warn_unreachable_bindings(&bindings, &dingtalk, diags);
     let models = build_models(raw.models.as_ref(), &agents, env, unresolved, diags);
     Config {
+        runtime: build_runtime(raw.dingclaw.as_ref(), &state_dir, env, diags),
+        queue: build_queue(raw.messages.as_ref(), diags),
         source,
         state_dir,
         session: build_session(raw.session.as_ref(), diags),

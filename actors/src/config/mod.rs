@@ -20,8 +20,10 @@ mod ids;
 mod include;
 mod issue;
 mod load;
+mod messages;
 mod models;
 mod paths;
+mod runtime;
 mod secret;
 mod session;
 mod strict;
@@ -44,10 +46,12 @@ pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
 pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
 pub use load::{Loaded, load_file, load_str};
+pub use messages::{QueueConfig, QueueMode};
 pub use models::{CatalogueMode, ModelApi, ModelsConfig, ProviderConfig, provider_of};
 pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };
+pub use runtime::{RuntimeConfig, StoreKind, default_workers};
 pub use secret::{REDACTED, Secret};
 pub use session::{DmScope, GroupScope, ResetPolicy, SessionConfig, SessionScopeKind};
 
@@ -70,6 +74,11 @@ pub struct Config {
     pub session: SessionConfig,
     pub gateway: GatewayConfig,
     pub cron: CronConfig,
+    /// `messages.queue`.
+    pub queue: QueueConfig,
+    /// The `dingclaw` section.
+    #[serde(rename = "dingclaw")]
+    pub runtime: RuntimeConfig,
 }
 
 /// The channels dingclaw serves.

@@ -41,8 +41,10 @@ pub struct StreamConnection {
     settings: StreamSettings,
     /// Last data frame of any kind; long silence means a zombie socket.
     last_frame: Instant,
-    /// Last pong to our WebSocket ping.
+    /// Last pong to our WebSocket ping; none for long means a dead socket.
     last_pong: Instant,
+    /// When the heartbeat last ran, to notice that this thread was stalled.
+    last_tick: Instant,
     /// A text message split over continuation frames, being reassembled.
     partial: Option<BytesMut>,
     /// Why the connection ended, reported to the parent when it stops.
@@ -72,6 +74,7 @@ impl StreamConnection {
                 settings,
                 last_frame: now,
                 last_pong: now,
+                last_tick: now,
                 partial: None,
                 stop_reason: None,
                 seen_frame: false,
@@ -97,6 +100,16 @@ impl StreamConnection {
     /// says otherwise (reference/dingtalk-protocol.md 2.4).
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
+        let since_tick = now.duration_since(self.last_tick);
+        self.last_tick = now;
+        if since_tick > self.settings.ping_interval * 2 {
+            // This thread was stalled; frames that arrived meanwhile are still unread. Judge
+            // the socket on the next tick, not on a stale clock.
+            self.last_pong = now;
+            self.last_frame = self.last_frame.max(now - self.settings.silence_timeout / 2);
+            let _ = self.sink.write(WsMessage::Ping(Bytes::new()));
+            return;
+        }
         if now.duration_since(self.last_pong) > self.settings.pong_timeout {
             let reason = format!("no pong for {:?}", self.settings.pong_timeout);
             return self.stop_with(reason, ctx);

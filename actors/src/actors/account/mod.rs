@@ -1,0 +1,148 @@
+//! AccountActor: one per DingTalk account. Owns the account's Stream client (a child actor
+//! that keeps the connection) and its outbound API; hands each new bot message to the
+//! router and sends replies.
+//!
+//! Replies run as tasks detached from the actor, on its thread: a restart of the actor (after
+//! a panic) does not cancel a reply in flight.
+
+mod messages;
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+pub use messages::{GetAccountState, SendReply, StopAccount};
+
+use crate::config::DingTalkAccount;
+use crate::dingtalk::{
+    AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, GetStreamState, Shutdown,
+    StreamClient, StreamState,
+};
+use crate::fault::{FaultPoint, check};
+use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
+
+use super::router::Inbound;
+use super::runtime::Runtime;
+
+pub struct AccountActor {
+    account: Arc<DingTalkAccount>,
+    rt: Arc<Runtime>,
+    /// Built in `started`, on this actor's thread.
+    api: Option<DingTalkApi>,
+    tokens: Arc<AccessTokenCache>,
+    stream: Option<Addr<StreamClient>>,
+    /// The message being handed over, redone after a restart.
+    in_flight: Option<BotMessageReceived>,
+    restarts: Restarts,
+}
+
+impl AccountActor {
+    pub fn new(account: Arc<DingTalkAccount>, rt: Arc<Runtime>) -> Self {
+        Self {
+            account,
+            rt,
+            api: None,
+            tokens: Arc::new(AccessTokenCache::new()),
+            stream: None,
+            in_flight: None,
+            restarts: Restarts::default(),
+        }
+    }
+
+    fn forward(&mut self, msg: BotMessageReceived) {
+        self.in_flight = Some(msg.clone());
+        check(FaultPoint::AccountInbound, &self.account.id);
+        if let Some(router) = self.rt.router() {
+            router.do_send(Inbound::from_dingtalk(&msg));
+        }
+        self.in_flight = None;
+    }
+}
+
+impl Actor for AccountActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(0);
+        if self.api.is_none() {
+            self.api = Some(DingTalkApi::new(
+                Arc::clone(&self.account),
+                Arc::clone(&self.tokens),
+            ));
+        }
+        if self.stream.is_none() {
+            let client = StreamClient::new(Arc::clone(&self.account), ctx.address().recipient());
+            self.stream = Some(client.start());
+        }
+    }
+}
+
+impl Supervised for AccountActor {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
+        let plan = self.restarts.record(ActorKind::Account);
+        let redo = self.in_flight.take();
+        resume_after(ctx, plan.backoff, move |act: &mut Self, ctx| {
+            if let Some(msg) = redo {
+                let id = act.account.id.clone();
+                guard(act, ctx, ActorKind::Account, &id, |act, _| act.forward(msg));
+            }
+        });
+    }
+}
+
+impl Handler<BotMessageReceived> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BotMessageReceived, ctx: &mut Self::Context) {
+        let id = self.account.id.clone();
+        guard(self, ctx, ActorKind::Account, &id, |act, _| {
+            act.forward(msg)
+        });
+    }
+}
+
+impl Handler<SendReply> for AccountActor {
+    type Result = ResponseFuture<Result<crate::dingtalk::ReplyOutcome, DingTalkError>>;
+
+    fn handle(&mut self, msg: SendReply, _: &mut Self::Context) -> Self::Result {
+        let api = self.api.clone();
+        Box::pin(async move {
+            let api = api.ok_or(DingTalkError::Transport {
+                api: "reply",
+                message: "account not started".to_owned(),
+            })?;
+            catch(async move { api.reply(&msg.target, &msg.message).await })
+                .await
+                .unwrap_or_else(|p| {
+                    Err(DingTalkError::Transport {
+                        api: "reply",
+                        message: p.to_string(),
+                    })
+                })
+        })
+    }
+}
+
+impl Handler<GetAccountState> for AccountActor {
+    type Result = ResponseFuture<Option<StreamState>>;
+
+    fn handle(&mut self, _: GetAccountState, _: &mut Self::Context) -> Self::Result {
+        let stream = self.stream.clone();
+        Box::pin(async move {
+            match stream {
+                Some(s) => s.send(GetStreamState).await.ok(),
+                None => None,
+            }
+        })
+    }
+}
+
+impl Handler<StopAccount> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, _: StopAccount, _: &mut Self::Context) {
+        if let Some(s) = self.stream.take() {
+            s.do_send(Shutdown);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What an AgentActor accepts, and how a turn can fail.
+
+use actix::prelude::*;
+
+use crate::provider::{ChatMessage, ProviderError, Usage};
+use crate::routing::SessionKey;
+
+/// Answer the next message of a session.
+#[derive(Message)]
+#[rtype(result = "Result<TurnOutput, TurnError>")]
+pub struct RunTurn {
+    pub session_key: SessionKey,
+    /// The transcript window, oldest first, ending with the new user message(s).
+    pub history: Vec<ChatMessage>,
+    /// The account's `systemPrompt`, added to the agent's own.
+    pub extra_system: Option<String>,
+}
+
+/// The assistant's answer.
+#[derive(Clone, Debug)]
+pub struct TurnOutput {
+    pub text: String,
+    /// `provider/model` that answered.
+    pub model: String,
+    pub usage: Usage,
+}
+
+/// Why a turn produced no answer.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum TurnError {
+    /// The model call failed; the user is told why.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// An actor on the way crashed (and is restarting); the session retries.
+    #[error("interrupted by a crash: {0}")]
+    Crashed(String),
+}

@@ -1,0 +1,69 @@
+//! What the RouterActor accepts.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+
+use crate::config::DINGTALK_CHANNEL;
+use crate::dingtalk::{BotMessageReceived, ReplyTarget};
+use crate::routing::{ChatType, SessionKey};
+
+/// Where the answer to a message goes.
+#[derive(Clone, Debug)]
+pub enum ReplyTo {
+    /// Back into a DingTalk conversation of `account`.
+    DingTalk {
+        account: Arc<str>,
+        target: ReplyTarget,
+    },
+}
+
+/// A user message from any channel, on its way to its session.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct Inbound {
+    pub channel: Arc<str>,
+    pub account: Arc<str>,
+    pub chat: ChatType,
+    pub conversation_id: String,
+    /// `senderStaffId`, else `senderId`.
+    pub sender_id: String,
+    pub sender_nick: String,
+    /// DingTalk's msgId: stable across redeliveries.
+    pub msg_id: String,
+    pub text: String,
+    pub received_at: Instant,
+    pub reply: ReplyTo,
+}
+
+impl Inbound {
+    pub fn from_dingtalk(m: &BotMessageReceived) -> Inbound {
+        let msg = &m.message;
+        Inbound {
+            channel: Arc::from(DINGTALK_CHANNEL),
+            account: Arc::clone(&m.account),
+            chat: msg.chat,
+            conversation_id: msg.conversation_id.clone(),
+            sender_id: msg.sender().to_owned(),
+            sender_nick: msg.sender_nick.clone(),
+            msg_id: msg.msg_id.clone(),
+            text: msg.text_for_agent(),
+            received_at: m.received_at,
+            reply: ReplyTo::DingTalk {
+                account: Arc::clone(&m.account),
+                target: ReplyTarget::from(msg.as_ref()),
+            },
+        }
+    }
+}
+
+/// A session with nothing to do asks to leave memory. The router retires it only if it has
+/// handed it no message since (`received` equals what was dispatched), so a message never
+/// reaches a session on its way out.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SessionIdle {
+    pub key: SessionKey,
+    pub received: u64,
+}

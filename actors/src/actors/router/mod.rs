@@ -1,0 +1,140 @@
+//! RouterActor: applies the policies and routing rules to each inbound message and hands it
+//! to the session actor for its session key, starting the session on first use. The registry
+//! of sessions is a `DashMap` shared with status readers; only the router writes to it.
+
+mod messages;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use actix::prelude::*;
+
+pub use messages::{Inbound, ReplyTo, SessionIdle};
+
+use crate::dingtalk::OutboundMessage;
+use crate::fault::{FaultPoint, check};
+use crate::routing::{self, Route, Routes};
+use crate::supervise::{ActorKind, Restarts, guard, resume_after};
+
+use super::runtime::{Runtime, SessionSlot, lane_of};
+use super::session::{SessionActor, SessionSeed, UserMessage};
+
+pub struct RouterActor {
+    rt: Arc<Runtime>,
+    routes: Arc<Routes>,
+    /// The message being dispatched, redone after a restart.
+    in_flight: Option<Inbound>,
+    restarts: Restarts,
+}
+
+impl RouterActor {
+    pub fn new(rt: Arc<Runtime>) -> Self {
+        let routes = Arc::new(Routes::new(&rt.config()));
+        Self {
+            rt,
+            routes,
+            in_flight: None,
+            restarts: Restarts::default(),
+        }
+    }
+
+    fn dispatch(&mut self, msg: Inbound) {
+        self.in_flight = Some(msg.clone());
+        check(FaultPoint::RouterDispatch, "router");
+        self.rt.counters.messages_in.fetch_add(1, Ordering::Relaxed);
+        let config = self.rt.config();
+        if let Some(account) = config.account(&msg.account)
+            && let Err(refusal) =
+                routing::admit(account, msg.chat, &msg.conversation_id, &msg.sender_id)
+        {
+            tracing::info!(account = %msg.account, reason = refusal.as_str(), "refused a message");
+            self.rt.counters.refused.fetch_add(1, Ordering::Relaxed);
+            let (rt, reply) = (Arc::clone(&self.rt), msg.reply.clone());
+            actix_rt::spawn(async move {
+                let _ = rt
+                    .send_reply(
+                        &reply,
+                        OutboundMessage::Text(refusal.reply_text().to_owned()),
+                    )
+                    .await;
+            });
+            self.in_flight = None;
+            return;
+        }
+        let route = self.routes.route(&routing::Inbound {
+            channel: &msg.channel,
+            account: &msg.account,
+            chat: msg.chat,
+            conversation_id: &msg.conversation_id,
+            sender_id: &msg.sender_id,
+        });
+        self.deliver(route, msg);
+        self.in_flight = None;
+    }
+
+    fn deliver(&mut self, route: Route, msg: Inbound) {
+        let rt = &self.rt;
+        let mut slot = rt
+            .sessions
+            .entry(route.session_key.clone())
+            .or_insert_with(|| {
+                let lane = lane_of(route.session_key.as_str(), rt.lanes.len());
+                let seed = SessionSeed::new(&route, &msg, lane);
+                let rt2 = Arc::clone(rt);
+                let addr = Supervisor::start_in_arbiter(&rt.lanes[lane].arbiter, move |_| {
+                    SessionActor::new(seed, rt2)
+                });
+                rt.counters.sessions_started.fetch_add(1, Ordering::Relaxed);
+                SessionSlot {
+                    addr,
+                    dispatched: 0,
+                    lane,
+                }
+            });
+        slot.dispatched += 1;
+        rt.counters.pending.fetch_add(1, Ordering::Relaxed);
+        slot.addr.do_send(UserMessage(msg));
+    }
+}
+
+impl Actor for RouterActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(0);
+    }
+}
+
+impl Supervised for RouterActor {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
+        let plan = self.restarts.record(ActorKind::Router);
+        let redo = self.in_flight.take();
+        resume_after(ctx, plan.backoff, move |act: &mut Self, ctx| {
+            if let Some(msg) = redo {
+                guard(act, ctx, ActorKind::Router, "router", |act, _| {
+                    act.dispatch(msg)
+                });
+            }
+        });
+    }
+}
+
+impl Handler<Inbound> for RouterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Inbound, ctx: &mut Self::Context) {
+        guard(self, ctx, ActorKind::Router, "router", |act, _| {
+            act.dispatch(msg)
+        });
+    }
+}
+
+impl Handler<SessionIdle> for RouterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SessionIdle, _: &mut Self::Context) {
+        self.rt
+            .sessions
+            .remove_if(&msg.key, |_, slot| slot.dispatched == msg.received);
+    }
+}

@@ -1,0 +1,353 @@
+//! The running gateway: one `Runtime` shared by every actor, holding the registries (accounts,
+//! sessions), the per-thread lanes of agent and provider actors, the store and the counters.
+//!
+//! Threads: one arbiter per worker (default one per core) runs sessions, agents, providers
+//! and accounts; the store writer has a thread of its own; the router runs on the thread that
+//! started the runtime. A session is placed on a lane by a hash of its key, and talks to the
+//! agent and provider actors *of its own lane*, so a turn never hops threads
+//! (reference/actix-notes.md 1.6, 3.3).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use dashmap::DashMap;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::config::{Config, StoreKind};
+use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
+use crate::provider::{ProviderEndpoint, resolve_endpoint};
+use crate::routing::SessionKey;
+use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
+use crate::supervise::{ActorKind, restart_count};
+
+use super::account::{AccountActor, GetAccountState, SendReply};
+use super::agent::AgentActor;
+use super::provider::ProviderActor;
+use super::router::{ReplyTo, RouterActor};
+use super::session::SessionActor;
+
+/// A session actor and how many messages the router has sent it (see `SessionIdle`).
+pub struct SessionSlot {
+    pub addr: Addr<SessionActor>,
+    pub dispatched: u64,
+    pub lane: usize,
+}
+
+/// The actors of one worker thread.
+pub struct Lane {
+    pub index: usize,
+    pub arbiter: ArbiterHandle,
+    pub agents: RwLock<HashMap<String, Addr<AgentActor>>>,
+    pub providers: RwLock<HashMap<String, Addr<ProviderActor>>>,
+}
+
+impl Lane {
+    pub fn agent(&self, id: &str) -> Option<Addr<AgentActor>> {
+        self.agents
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub fn provider(&self, id: &str) -> Option<Addr<ProviderActor>> {
+        self.providers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+}
+
+/// Running totals, for status output and drain.
+#[derive(Default)]
+pub struct Counters {
+    pub messages_in: AtomicU64,
+    pub refused: AtomicU64,
+    pub replies_out: AtomicU64,
+    pub reply_failures: AtomicU64,
+    pub turns: AtomicU64,
+    pub turn_errors: AtomicU64,
+    pub sessions_started: AtomicU64,
+    /// Messages dispatched to a session and not yet answered (queued or in a turn).
+    pub pending: AtomicI64,
+}
+
+/// A snapshot for status output.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeStats {
+    pub messages_in: u64,
+    pub refused: u64,
+    pub replies_out: u64,
+    pub reply_failures: u64,
+    pub turns: u64,
+    pub turn_errors: u64,
+    pub sessions_started: u64,
+    pub sessions_resident: usize,
+    pub pending: i64,
+    pub restarts: HashMap<&'static str, u64>,
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything the actors share.
+pub struct Runtime {
+    config: RwLock<Arc<Config>>,
+    pub store: StoreHandle,
+    pub lanes: Vec<Lane>,
+    pub accounts: DashMap<String, Addr<AccountActor>>,
+    pub sessions: DashMap<SessionKey, SessionSlot>,
+    router: OnceLock<Addr<RouterActor>>,
+    /// `agents.defaults.maxConcurrent`: model turns running at once, across all agents.
+    pub turn_slots: Arc<Semaphore>,
+    pub counters: Counters,
+    started: Instant,
+    arbiters: std::sync::Mutex<Vec<Arbiter>>,
+}
+
+impl Runtime {
+    /// Starts every actor for `config` inside the current actix System.
+    pub fn start(config: Config) -> Result<Arc<Runtime>, RuntimeError> {
+        let store: Arc<dyn Store> = match config.runtime.store {
+            StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.runtime.store_path)?),
+            StoreKind::Memory => Arc::new(MemoryStore::default()),
+        };
+        Ok(Self::start_with_store(config, store))
+    }
+
+    /// Starts with a given store (tests, embedders).
+    pub fn start_with_store(config: Config, store: Arc<dyn Store>) -> Arc<Runtime> {
+        let store_arbiter = Arbiter::new();
+        let store = StoreHandle::start(store, &store_arbiter.handle());
+        let mut arbiters = vec![store_arbiter];
+        let mut lanes = Vec::new();
+        for index in 0..config.runtime.workers {
+            let arbiter = Arbiter::new();
+            lanes.push(Lane {
+                index,
+                arbiter: arbiter.handle(),
+                agents: RwLock::new(HashMap::new()),
+                providers: RwLock::new(HashMap::new()),
+            });
+            arbiters.push(arbiter);
+        }
+        let max_concurrent = config.agents.max_concurrent.max(1) as usize;
+        let rt = Arc::new(Runtime {
+            config: RwLock::new(Arc::new(config)),
+            store,
+            lanes,
+            accounts: DashMap::new(),
+            sessions: DashMap::new(),
+            router: OnceLock::new(),
+            turn_slots: Arc::new(Semaphore::new(max_concurrent)),
+            counters: Counters::default(),
+            started: Instant::now(),
+            arbiters: std::sync::Mutex::new(arbiters),
+        });
+        let config = rt.config();
+        for lane in &rt.lanes {
+            rt.start_lane(lane, &config);
+        }
+        let for_router = Arc::clone(&rt);
+        let _ = rt
+            .router
+            .set(Supervisor::start(move |_| RouterActor::new(for_router)));
+        for account in config.channels.dingtalk.active_accounts() {
+            rt.start_account(Arc::new(account.clone()));
+        }
+        rt
+    }
+
+    /// Providers used by some agent, and every agent, on one lane.
+    fn start_lane(self: &Arc<Self>, lane: &Lane, config: &Config) {
+        let mut providers = HashMap::new();
+        for id in used_providers(config) {
+            match resolve_endpoint(&id, &config.models) {
+                Ok(endpoint) => {
+                    let ep: ProviderEndpoint = endpoint;
+                    let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
+                        ProviderActor::new(ep)
+                    });
+                    providers.insert(id, addr);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "agents using this provider will answer with an error")
+                }
+            }
+        }
+        *lane.providers.write().unwrap_or_else(|p| p.into_inner()) = providers;
+        let mut agents = HashMap::new();
+        for agent in &config.agents.agents {
+            let id = agent.id.clone();
+            let (rt, agent, index) = (Arc::clone(self), agent.clone(), lane.index);
+            let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
+                AgentActor::new(agent, index, rt)
+            });
+            agents.insert(id, addr);
+        }
+        *lane.agents.write().unwrap_or_else(|p| p.into_inner()) = agents;
+    }
+
+    fn start_account(self: &Arc<Self>, account: Arc<crate::config::DingTalkAccount>) {
+        let lane = &self.lanes[lane_of(&account.id, self.lanes.len())];
+        let (rt, id) = (Arc::clone(self), account.id.clone());
+        let addr =
+            Supervisor::start_in_arbiter(&lane.arbiter, move |_| AccountActor::new(account, rt));
+        self.accounts.insert(id, addr);
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn router(&self) -> Option<&Addr<RouterActor>> {
+        self.router.get()
+    }
+
+    /// Sends a reply back where a message came from.
+    pub async fn send_reply(
+        &self,
+        reply: &ReplyTo,
+        message: OutboundMessage,
+    ) -> Result<ReplyOutcome, DingTalkError> {
+        match reply {
+            ReplyTo::DingTalk { account, target } => {
+                let addr = self
+                    .accounts
+                    .get(account.as_ref())
+                    .map(|a| a.clone())
+                    .ok_or_else(|| DingTalkError::Transport {
+                        api: "reply",
+                        message: format!("account \"{account}\" is not running"),
+                    })?;
+                let result = addr
+                    .send(SendReply {
+                        target: target.clone(),
+                        message,
+                    })
+                    .await
+                    .map_err(|e| DingTalkError::Transport {
+                        api: "reply",
+                        message: format!("account actor: {e}"),
+                    })?;
+                match &result {
+                    Ok(_) => self.counters.replies_out.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => self.counters.reply_failures.fetch_add(1, Ordering::Relaxed),
+                };
+                result
+            }
+        }
+    }
+
+    /// Stream state of every account.
+    pub async fn account_states(&self) -> Vec<crate::dingtalk::StreamState> {
+        let addrs: Vec<Addr<AccountActor>> = self.accounts.iter().map(|a| a.clone()).collect();
+        let mut out = Vec::new();
+        for a in addrs {
+            if let Ok(Some(s)) = a.send(GetAccountState).await {
+                out.push(s);
+            }
+        }
+        out.sort_by(|a, b| a.account.cmp(&b.account));
+        out
+    }
+
+    pub fn stats(&self) -> RuntimeStats {
+        let c = &self.counters;
+        RuntimeStats {
+            messages_in: c.messages_in.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            replies_out: c.replies_out.load(Ordering::Relaxed),
+            reply_failures: c.reply_failures.load(Ordering::Relaxed),
+            turns: c.turns.load(Ordering::Relaxed),
+            turn_errors: c.turn_errors.load(Ordering::Relaxed),
+            sessions_started: c.sessions_started.load(Ordering::Relaxed),
+            sessions_resident: self.sessions.len(),
+            pending: c.pending.load(Ordering::Relaxed),
+            restarts: ActorKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), restart_count(*k)))
+                .collect(),
+        }
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Stops taking messages, waits up to `drain` for turns in flight, commits the store, and
+    /// stops the worker threads.
+    pub async fn shutdown(&self, drain: Duration) {
+        for a in self.accounts.iter() {
+            a.do_send(super::account::StopAccount);
+        }
+        let deadline = Instant::now() + drain;
+        while self.counters.pending.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left = self.counters.pending.load(Ordering::Relaxed);
+        if left > 0 {
+            tracing::warn!(
+                messages = left,
+                "shutdown: drain time is up with messages unanswered"
+            );
+        }
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "shutdown: store flush failed");
+        }
+        self.sessions.clear();
+        self.accounts.clear();
+        for lane in &self.lanes {
+            lane.agents
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            lane.providers
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
+        for arbiter in self
+            .arbiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            arbiter.stop();
+        }
+    }
+}
+
+/// The lane (worker thread) for a key: sessions by session key, accounts by account id.
+pub fn lane_of(key: &str, lanes: usize) -> usize {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % lanes.max(1) as u64) as usize
+}
+
+/// Providers named by some agent's primary or fallback model.
+fn used_providers(config: &Config) -> Vec<String> {
+    let mut ids: Vec<String> = config
+        .agents
+        .agents
+        .iter()
+        .flat_map(|a| a.model.primary.iter().chain(a.model.fallbacks.iter()))
+        .filter_map(|r| crate::provider::ModelRef::parse(r, &config.agents.model_aliases).ok())
+        .map(|r| r.provider)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}

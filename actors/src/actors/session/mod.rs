@@ -1,0 +1,519 @@
+//! SessionActor: one per session key. Runs one turn at a time; messages that arrive during a
+//! turn wait (up to `messages.queue.cap`) and are answered in order (`followup`) or together
+//! (`collect`); `/new` and `/reset` start a fresh session. The transcript lives in the store:
+//! the actor loads it when it starts, writes each entry as it happens, leaves memory when idle
+//! and is rebuilt from the store on its next message. After a crash it reloads from the store
+//! and redoes the turn it was in, so the message being handled is still answered.
+
+mod messages;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix::prelude::*;
+
+pub use messages::{GetSessionState, SessionSeed, SessionState, UserMessage};
+
+use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
+use crate::dingtalk::OutboundMessage;
+use crate::dingtalk::api::now_ms;
+use crate::fault::{FaultPoint, check};
+use crate::provider::ChatMessage;
+use crate::routing::ChatType;
+use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
+use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
+
+use super::agent::{RunTurn, TurnError, TurnOutput};
+use super::router::{Inbound, SessionIdle};
+use super::runtime::Runtime;
+
+/// Attempts at one turn whose agent or provider crashed, before the user gets an apology.
+const MAX_TURN_ATTEMPTS: u32 = 3;
+
+/// Pause before retrying a turn whose agent or provider crashed.
+const TURN_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Reset words the DingTalk connector understands besides `session.resetTriggers`.
+const DINGTALK_RESET_WORDS: [&str; 4] = ["/clear", "新会话", "重新开始", "清空对话"];
+
+const RESET_REPLY: &str = "✅ 已开始新会话。New session started.";
+const BUSY_REPLY: &str = "⏳ 我还在处理之前的消息，请稍后再发。I'm still working on your earlier messages; please send this again in a moment.";
+const CRASH_REPLY: &str = "⚠️ 抱歉，处理这条消息时出错了，请重试。Sorry, something went wrong while answering; please try again.";
+
+/// The turn in progress.
+struct Turn {
+    /// One message (`followup`), several (`collect`), or a reset command.
+    messages: Vec<Inbound>,
+    reset: bool,
+    attempts: u32,
+    /// Set once the answer is known (and stored): a restart resends it instead of asking the
+    /// model again.
+    answer: Option<String>,
+}
+
+pub struct SessionActor {
+    seed: SessionSeed,
+    rt: Arc<Runtime>,
+    session_id: String,
+    created_ms: i64,
+    /// The newest entries (at most twice the history limit).
+    transcript: Vec<TranscriptEntry>,
+    next_seq: u64,
+    turn: Option<Turn>,
+    queue: VecDeque<Inbound>,
+    /// Messages received from the router, for the idle hand-shake.
+    received: u64,
+    idle_timer: Option<SpawnHandle>,
+    restarts: Restarts,
+}
+
+impl SessionActor {
+    pub fn new(seed: SessionSeed, rt: Arc<Runtime>) -> Self {
+        Self {
+            seed,
+            rt,
+            session_id: String::new(),
+            created_ms: now_ms(),
+            transcript: Vec::new(),
+            next_seq: 1,
+            turn: None,
+            queue: VecDeque::new(),
+            received: 0,
+            idle_timer: None,
+            restarts: Restarts::default(),
+        }
+    }
+
+    fn key(&self) -> Arc<str> {
+        Arc::from(self.seed.key.as_str())
+    }
+
+    // -- loading and storing -------------------------------------------------------------
+
+    /// Loads the session from the store before any message is handled (`ctx.wait`).
+    fn load(&mut self, flush_first: bool, ctx: &mut Context<Self>) {
+        let store = self.rt.store.clone();
+        let key = self.seed.key.to_string();
+        let window = self.window();
+        let load = async move {
+            if flush_first && let Err(e) = store.flush().await {
+                tracing::warn!(error = %e, "session reload: store flush failed");
+            }
+            store.load_session(&key, window).await
+        };
+        ctx.wait(actix::fut::wrap_future::<_, Self>(load).map(|res, act, _| act.apply_loaded(res)));
+    }
+
+    fn apply_loaded(&mut self, res: Result<Option<StoredSession>, StoreError>) {
+        match res {
+            Ok(Some(stored)) => {
+                self.session_id = stored.meta.session_id;
+                self.created_ms = stored.meta.created_ms;
+                self.next_seq = stored.entries.last().map(|e| e.seq + 1).unwrap_or(1);
+                self.transcript = stored.entries;
+            }
+            Ok(None) => {
+                if self.session_id.is_empty() {
+                    self.session_id = uuid::Uuid::new_v4().to_string();
+                    self.write_meta();
+                }
+            }
+            Err(e) => {
+                tracing::error!(session = %self.seed.key, error = %e, "could not load the session; starting from memory");
+                if self.session_id.is_empty() {
+                    self.session_id = uuid::Uuid::new_v4().to_string();
+                }
+            }
+        }
+    }
+
+    fn window(&self) -> usize {
+        self.rt.config().runtime.history_limit * 2
+    }
+
+    fn write_meta(&self) {
+        self.rt.store.write(vec![WriteOp::Session(SessionMeta {
+            key: self.seed.key.to_string(),
+            session_id: self.session_id.clone(),
+            agent_id: self.seed.agent_id.clone(),
+            channel: self.seed.channel.clone(),
+            account: self.seed.account.clone(),
+            chat: self.seed.chat.as_str().to_owned(),
+            conversation_id: self.seed.conversation_id.clone(),
+            created_ms: self.created_ms,
+            updated_ms: now_ms(),
+        })]);
+    }
+
+    fn append(&mut self, role: Role, content: String, msg: Option<&Inbound>) {
+        let entry = TranscriptEntry {
+            seq: self.next_seq,
+            role,
+            content,
+            msg_id: msg.map(|m| m.msg_id.clone()),
+            sender: msg.map(|m| m.sender_id.clone()),
+            at_ms: now_ms(),
+        };
+        self.next_seq += 1;
+        self.rt.store.write(vec![WriteOp::Entry {
+            session_id: self.session_id.clone(),
+            entry: entry.clone(),
+        }]);
+        self.transcript.push(entry);
+        let window = self.window();
+        if self.transcript.len() > window {
+            let extra = self.transcript.len() - window;
+            self.transcript.drain(..extra);
+        }
+    }
+
+    fn stored(&self, msg_id: &str) -> bool {
+        self.transcript
+            .iter()
+            .rev()
+            .any(|e| e.msg_id.as_deref() == Some(msg_id))
+    }
+
+    /// The transcript as the model sees it. In a group, each user line says who spoke.
+    fn history(&self) -> Vec<ChatMessage> {
+        let limit = self.rt.config().runtime.history_limit;
+        let start = self.transcript.len().saturating_sub(limit);
+        self.transcript[start..]
+            .iter()
+            .map(|e| match e.role {
+                Role::Assistant => ChatMessage::assistant(e.content.clone()),
+                Role::User if self.seed.chat == ChatType::Group => ChatMessage::user(format!(
+                    "{}: {}",
+                    e.sender.as_deref().unwrap_or("user"),
+                    e.content
+                )),
+                Role::User => ChatMessage::user(e.content.clone()),
+            })
+            .collect()
+    }
+
+    // -- messages and turns --------------------------------------------------------------
+
+    fn is_reset(&self, text: &str) -> bool {
+        let t = text.trim();
+        self.rt.config().session.is_reset_trigger(t)
+            || (self.seed.channel == DINGTALK_CHANNEL
+                && DINGTALK_RESET_WORDS
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(t)))
+    }
+
+    fn accept(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
+        self.received += 1;
+        self.touch(ctx);
+        if self.turn.is_none() {
+            return self.start_turn(vec![msg], ctx);
+        }
+        let cap = self.rt.config().queue.cap;
+        if self.queue.len() >= cap {
+            // Never dropped in silence: the sender learns to try again.
+            self.rt.counters.pending.fetch_sub(1, Ordering::Relaxed);
+            self.spawn_send(
+                msg.reply.clone(),
+                OutboundMessage::Text(BUSY_REPLY.to_owned()),
+                ctx,
+            );
+            return;
+        }
+        self.queue.push_back(msg);
+    }
+
+    fn start_turn(&mut self, messages: Vec<Inbound>, ctx: &mut Context<Self>) {
+        let reset = messages.first().is_some_and(|m| self.is_reset(&m.text));
+        self.turn = Some(Turn {
+            messages,
+            reset,
+            attempts: 0,
+            answer: None,
+        });
+        self.run_turn(ctx);
+    }
+
+    fn run_turn(&mut self, ctx: &mut Context<Self>) {
+        let Some(turn) = self.turn.as_ref() else {
+            return;
+        };
+        if let Some(answer) = turn.answer.clone() {
+            return self.send_answer(answer, ctx);
+        }
+        if turn.reset {
+            self.session_id = uuid::Uuid::new_v4().to_string();
+            self.created_ms = now_ms();
+            self.transcript.clear();
+            self.next_seq = 1;
+            self.write_meta();
+            tracing::debug!(session = %self.seed.key, "new session");
+            return self.answer(RESET_REPLY.to_owned(), false, ctx);
+        }
+        let messages = turn.messages.clone();
+        for m in &messages {
+            if !self.stored(&m.msg_id) {
+                self.append(Role::User, m.text.clone(), Some(m));
+            }
+        }
+        let lane = &self.rt.lanes[self.seed.lane];
+        let Some(agent) = lane.agent(&self.seed.agent_id) else {
+            let text = format!(
+                "⚠️ The assistant \"{}\" is not running on this gateway.",
+                self.seed.agent_id
+            );
+            return self.answer(text, false, ctx);
+        };
+        let extra_system = self
+            .rt
+            .config()
+            .account(&self.seed.account)
+            .and_then(|a| a.system_prompt.clone());
+        let request = RunTurn {
+            session_key: self.seed.key.clone(),
+            history: self.history(),
+            extra_system,
+        };
+        let call = catch(agent.send(request));
+        ctx.spawn(
+            actix::fut::wrap_future::<_, Self>(call).map(|res, act, ctx| {
+                let key = act.key();
+                guard(act, ctx, ActorKind::Session, &key, |act, ctx| {
+                    act.on_model(res, ctx)
+                });
+            }),
+        );
+    }
+
+    fn on_model(
+        &mut self,
+        res: Result<Result<Result<TurnOutput, TurnError>, MailboxError>, Panicked>,
+        ctx: &mut Context<Self>,
+    ) {
+        match res {
+            Ok(Ok(Ok(out))) => {
+                check(FaultPoint::SessionMidTurn, self.seed.key.as_str());
+                self.append(Role::Assistant, out.text.clone(), None);
+                self.answer(out.text, true, ctx);
+            }
+            Ok(Ok(Err(TurnError::Provider(e)))) => {
+                tracing::warn!(session = %self.seed.key, error = %e, "the model call failed");
+                self.rt.counters.turn_errors.fetch_add(1, Ordering::Relaxed);
+                self.answer(e.user_message(), false, ctx);
+            }
+            Ok(Ok(Err(TurnError::Crashed(why)))) => self.retry(why, ctx),
+            Ok(Err(e)) => self.retry(e.to_string(), ctx),
+            Err(p) => self.retry(p.to_string(), ctx),
+        }
+    }
+
+    /// The agent or provider crashed under this turn: try again a few times, then apologise.
+    fn retry(&mut self, why: String, ctx: &mut Context<Self>) {
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        turn.attempts += 1;
+        if turn.attempts >= MAX_TURN_ATTEMPTS {
+            tracing::error!(session = %self.seed.key, %why, "giving up on a turn after repeated crashes");
+            self.rt.counters.turn_errors.fetch_add(1, Ordering::Relaxed);
+            return self.answer(CRASH_REPLY.to_owned(), false, ctx);
+        }
+        tracing::warn!(session = %self.seed.key, %why, attempt = turn.attempts, "turn interrupted by a crash; retrying");
+        ctx.run_later(TURN_RETRY_DELAY * turn.attempts, |act, ctx| {
+            let key = act.key();
+            guard(act, ctx, ActorKind::Session, &key, |act, ctx| {
+                act.run_turn(ctx)
+            });
+        });
+    }
+
+    /// Records the answer of the current turn (it survives a restart) and sends it.
+    fn answer(&mut self, text: String, counted: bool, ctx: &mut Context<Self>) {
+        if let Some(turn) = self.turn.as_mut() {
+            turn.answer = Some(text.clone());
+        }
+        if counted {
+            self.rt.counters.turns.fetch_add(1, Ordering::Relaxed);
+        }
+        self.send_answer(text, ctx);
+    }
+
+    fn send_answer(&mut self, text: String, ctx: &mut Context<Self>) {
+        let Some(reply) = self
+            .turn
+            .as_ref()
+            .and_then(|t| t.messages.last())
+            .map(|m| m.reply.clone())
+        else {
+            return;
+        };
+        let message = self.format(text);
+        let send = {
+            let rt = Arc::clone(&self.rt);
+            async move { rt.send_reply(&reply, message).await }
+        };
+        ctx.spawn(actix::fut::wrap_future::<_, Self>(catch(send)).map(|res, act, ctx| {
+            match res {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(session = %act.seed.key, error = %e, "the reply could not be delivered"),
+                Err(p) => tracing::error!(session = %act.seed.key, error = %p, "the reply task panicked"),
+            }
+            let key = act.key();
+            guard(act, ctx, ActorKind::Session, &key, |act, ctx| act.finish_turn(ctx));
+        }));
+    }
+
+    /// Text or markdown, per the account's reply mode for this kind of chat.
+    fn format(&self, text: String) -> OutboundMessage {
+        let config = self.rt.config();
+        let mode = config
+            .account(&self.seed.account)
+            .map(|a| {
+                if self.seed.chat == ChatType::Group {
+                    a.group_reply_mode
+                } else {
+                    a.dm_reply_mode
+                }
+            })
+            .unwrap_or_default();
+        match mode {
+            ReplyMode::Text => OutboundMessage::Text(text),
+            ReplyMode::Markdown | ReplyMode::Aicard => OutboundMessage::markdown(text),
+        }
+    }
+
+    fn finish_turn(&mut self, ctx: &mut Context<Self>) {
+        if let Some(turn) = self.turn.take() {
+            self.rt
+                .counters
+                .pending
+                .fetch_sub(turn.messages.len() as i64, Ordering::Relaxed);
+            if !turn.reset {
+                self.write_meta();
+            }
+        }
+        self.next(ctx);
+    }
+
+    fn next(&mut self, ctx: &mut Context<Self>) {
+        let Some(first) = self.queue.pop_front() else {
+            return;
+        };
+        let mut batch = vec![first];
+        let collect = self.rt.config().queue.mode_for(&self.seed.channel) == QueueMode::Collect;
+        if collect && !self.is_reset(&batch[0].text) {
+            while let Some(m) = self.queue.front() {
+                if self.is_reset(&m.text) {
+                    break;
+                }
+                batch.extend(self.queue.pop_front());
+            }
+        }
+        self.start_turn(batch, ctx);
+    }
+
+    // -- idle -----------------------------------------------------------------------------
+
+    /// Restarts the idle timer.
+    fn touch(&mut self, ctx: &mut Context<Self>) {
+        if let Some(h) = self.idle_timer.take() {
+            ctx.cancel_future(h);
+        }
+        let idle = self.rt.config().runtime.session_idle;
+        self.idle_timer = Some(ctx.run_later(idle, |act, ctx| act.idle(ctx)));
+    }
+
+    fn idle(&mut self, ctx: &mut Context<Self>) {
+        self.idle_timer = None;
+        if self.turn.is_some() || !self.queue.is_empty() {
+            return self.touch(ctx);
+        }
+        if let Some(router) = self.rt.router() {
+            router.do_send(SessionIdle {
+                key: self.seed.key.clone(),
+                received: self.received,
+            });
+        }
+    }
+
+    fn spawn_send(
+        &self,
+        reply: super::router::ReplyTo,
+        message: OutboundMessage,
+        ctx: &mut Context<Self>,
+    ) {
+        let rt = Arc::clone(&self.rt);
+        ctx.spawn(actix::fut::wrap_future::<_, Self>(async move {
+            let _ = rt.send_reply(&reply, message).await;
+        }));
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(0);
+        if self.session_id.is_empty() {
+            self.load(false, ctx);
+        }
+        self.touch(ctx);
+    }
+}
+
+impl Supervised for SessionActor {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
+        let plan = self.restarts.record(ActorKind::Session);
+        if plan.budget_exhausted
+            && let Some(turn) = self.turn.as_mut()
+            && turn.answer.is_none()
+        {
+            // The turn keeps crashing the session itself: answer it with an apology instead.
+            turn.answer = Some(CRASH_REPLY.to_owned());
+        }
+        resume_after(ctx, plan.backoff, |act: &mut Self, ctx| {
+            // State is reloaded from the store: what was committed is the truth. `load` waits,
+            // so the turn is redone only once the transcript is back.
+            act.load(true, ctx);
+            resume_after(ctx, Duration::ZERO, |act: &mut Self, ctx| {
+                let key = act.key();
+                guard(act, ctx, ActorKind::Session, &key, |act, ctx| {
+                    if act.turn.is_some() {
+                        act.run_turn(ctx);
+                    } else {
+                        act.next(ctx);
+                    }
+                });
+            });
+        });
+    }
+}
+
+impl Handler<UserMessage> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: UserMessage, ctx: &mut Self::Context) {
+        let key = self.key();
+        guard(self, ctx, ActorKind::Session, &key, |act, ctx| {
+            act.accept(msg.0, ctx)
+        });
+    }
+}
+
+impl Handler<GetSessionState> for SessionActor {
+    type Result = MessageResult<GetSessionState>;
+
+    fn handle(&mut self, _: GetSessionState, _: &mut Self::Context) -> Self::Result {
+        MessageResult(SessionState {
+            key: self.seed.key.to_string(),
+            agent_id: self.seed.agent_id.clone(),
+            session_id: self.session_id.clone(),
+            busy: self.turn.is_some(),
+            queued: self.queue.len(),
+            entries: self.transcript.len(),
+            restarts: self.restarts.total(),
+        })
+    }
+}

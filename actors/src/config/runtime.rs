@@ -1,0 +1,104 @@
+//! `dingclaw`: settings of dingclaw's own runtime that OpenClaw has no place for. OpenClaw
+//! does not know this section; a config shared with OpenClaw should leave it out.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::environment::{Environment, expand_home};
+use super::issue::{ConfigPath, Diagnostics};
+
+/// A session with no message for this long leaves memory; it is rebuilt from the store on
+/// its next message.
+pub const DEFAULT_SESSION_IDLE_SECS: u64 = 600;
+
+/// Transcript messages sent to the model with each turn.
+pub const DEFAULT_HISTORY_LIMIT: usize = 50;
+
+/// How long a shutdown waits for turns in flight.
+pub const DEFAULT_DRAIN_SECS: u64 = 15;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuntimeSection {
+    /// Worker threads for sessions, agents and providers (default: one per core).
+    pub workers: Option<usize>,
+    /// Idle seconds before a session leaves memory (default 600).
+    pub session_idle_seconds: Option<u64>,
+    /// Transcript messages sent to the model per turn (default 50).
+    pub history_limit: Option<usize>,
+    /// `sqlite` (default) or `memory`.
+    pub store: Option<StoreKind>,
+    /// SQLite file (default `<stateDir>/dingclaw/dingclaw.sqlite`).
+    pub store_path: Option<String>,
+    /// Seconds a shutdown waits for turns in flight (default 15).
+    pub drain_seconds: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    #[default]
+    Sqlite,
+    Memory,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeConfig {
+    pub workers: usize,
+    #[serde(serialize_with = "secs")]
+    pub session_idle: Duration,
+    pub history_limit: usize,
+    pub store: StoreKind,
+    pub store_path: PathBuf,
+    #[serde(serialize_with = "secs")]
+    pub drain: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
+}
+
+/// One worker per core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+pub(crate) fn build_runtime(
+    section: Option<&RuntimeSection>,
+    state_dir: &std::path::Path,
+    env: &dyn Environment,
+    diags: &mut Diagnostics,
+) -> RuntimeConfig {
+    let empty = RuntimeSection::default();
+    let r = section.unwrap_or(&empty);
+    let at = ConfigPath::root().key("dingclaw");
+    for (key, zero) in [
+        ("workers", r.workers == Some(0)),
+        ("historyLimit", r.history_limit == Some(0)),
+    ] {
+        if zero {
+            diags.error(at.key(key), "must be at least 1");
+        }
+    }
+    RuntimeConfig {
+        workers: r.workers.unwrap_or_else(default_workers).max(1),
+        session_idle: Duration::from_secs(
+            r.session_idle_seconds
+                .unwrap_or(DEFAULT_SESSION_IDLE_SECS)
+                .max(1),
+        ),
+        history_limit: r.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
+        store: r.store.unwrap_or_default(),
+        store_path: r
+            .store_path
+            .as_deref()
+            .map(|p| expand_home(p, env))
+            .unwrap_or_else(|| state_dir.join("dingclaw").join("dingclaw.sqlite")),
+        drain: Duration::from_secs(r.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECS)),
+    }
+}

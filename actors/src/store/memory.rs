@@ -1,0 +1,86 @@
+//! An in-memory store, for tests and for embedders that keep nothing.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{
+    SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+};
+
+#[derive(Default)]
+struct Data {
+    sessions: HashMap<String, SessionMeta>,
+    entries: HashMap<String, Vec<TranscriptEntry>>,
+}
+
+/// Keeps everything in memory; lost when the process ends.
+#[derive(Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+}
+
+fn newest(entries: &[TranscriptEntry], max: usize) -> Vec<TranscriptEntry> {
+    entries[entries.len().saturating_sub(max)..].to_vec()
+}
+
+impl Store for MemoryStore {
+    fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        for op in ops {
+            match op {
+                WriteOp::Session(meta) => {
+                    d.sessions.insert(meta.key.clone(), meta.clone());
+                }
+                WriteOp::Entry { session_id, entry } => {
+                    let list = d.entries.entry(session_id.clone()).or_default();
+                    list.retain(|e| e.seq != entry.seq);
+                    list.push(entry.clone());
+                    list.sort_by_key(|e| e.seq);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn load_session(
+        &self,
+        key: &str,
+        max_entries: usize,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.sessions.get(key).map(|meta| StoredSession {
+            meta: meta.clone(),
+            entries: d
+                .entries
+                .get(&meta.session_id)
+                .map(|e| newest(e, max_entries))
+                .unwrap_or_default(),
+        }))
+    }
+
+    fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionMeta>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<SessionMeta> = d
+            .sessions
+            .values()
+            .filter(|m| filter.agent_id.as_ref().is_none_or(|a| *a == m.agent_id))
+            .filter(|m| filter.account.as_ref().is_none_or(|a| *a == m.account))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms).then(a.key.cmp(&b.key)));
+        out.truncate(filter.limit.max(1));
+        Ok(out)
+    }
+
+    fn transcript(
+        &self,
+        session_id: &str,
+        max_entries: usize,
+    ) -> Result<Vec<TranscriptEntry>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.entries
+            .get(session_id)
+            .map(|e| newest(e, max_entries))
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,243 @@
+//! Persistence behind one trait: session index and transcripts, written in batches by one
+//! writer actor, read from a blocking thread. The embedded default is SQLite in WAL mode
+//! (`sqlite`); `memory` serves tests and embedders that persist elsewhere.
+//!
+//! Writes are *operations* (`WriteOp`) rather than calls, so that a batch is one transaction
+//! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
+//! plumbing.
+
+mod memory;
+mod sqlite;
+mod writer;
+
+use serde::{Deserialize, Serialize};
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+pub use writer::{Flush, StoreHandle, StoreWriter, Write};
+
+/// Who said a transcript entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        if s == "assistant" {
+            Role::Assistant
+        } else {
+            Role::User
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptEntry {
+    /// Position in its session, from 1.
+    pub seq: u64,
+    pub role: Role,
+    pub content: String,
+    /// The DingTalk msgId of a user message, so a retried turn does not store it twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
+    /// Who sent a user message (sender id), useful in shared group sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// The index row of a session: which key, which current session id, where it lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionMeta {
+    pub key: String,
+    /// Changes on `/new`; older transcripts stay stored under their old id.
+    pub session_id: String,
+    pub agent_id: String,
+    pub channel: String,
+    pub account: String,
+    pub chat: String,
+    pub conversation_id: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A session as stored: its index row and the newest part of its transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSession {
+    pub meta: SessionMeta,
+    pub entries: Vec<TranscriptEntry>,
+}
+
+/// One change to the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    /// Insert or update a session's index row.
+    Session(SessionMeta),
+    /// Append one transcript entry to a session.
+    Entry {
+        session_id: String,
+        entry: TranscriptEntry,
+    },
+}
+
+/// Which sessions to list.
+#[derive(Clone, Debug, Default)]
+pub struct SessionFilter {
+    pub agent_id: Option<String>,
+    pub account: Option<String>,
+    pub limit: usize,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: cannot open {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: cannot create {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store: the writer is gone")]
+    WriterGone,
+}
+
+/// Persistence of sessions and transcripts.
+pub trait Store: Send + Sync + 'static {
+    /// Applies every operation in one transaction.
+    fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError>;
+
+    /// A session's index row and its newest `max_entries` entries, oldest first.
+    fn load_session(
+        &self,
+        key: &str,
+        max_entries: usize,
+    ) -> Result<Option<StoredSession>, StoreError>;
+
+    /// Sessions, most recently updated first.
+    fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionMeta>, StoreError>;
+
+    /// The newest `max_entries` entries of a session id, oldest first.
+    fn transcript(
+        &self,
+        session_id: &str,
+        max_entries: usize,
+    ) -> Result<Vec<TranscriptEntry>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(key: &str, sid: &str) -> SessionMeta {
+        SessionMeta {
+            key: key.into(),
+            session_id: sid.into(),
+            agent_id: "a".into(),
+            channel: "dingtalk-connector".into(),
+            account: "bot1".into(),
+            chat: "group".into(),
+            conversation_id: "cid".into(),
+            created_ms: 1,
+            updated_ms: 2,
+        }
+    }
+
+    fn entry(seq: u64, role: Role, text: &str) -> TranscriptEntry {
+        TranscriptEntry {
+            seq,
+            role,
+            content: text.into(),
+            msg_id: None,
+            sender: None,
+            at_ms: seq as i64,
+        }
+    }
+
+    /// The same behaviour from every implementation.
+    fn exercise(store: &dyn Store) {
+        assert!(store.load_session("k1", 10).unwrap().is_none());
+        store
+            .write(&[
+                WriteOp::Session(meta("k1", "s1")),
+                WriteOp::Entry {
+                    session_id: "s1".into(),
+                    entry: entry(1, Role::User, "hi"),
+                },
+                WriteOp::Entry {
+                    session_id: "s1".into(),
+                    entry: entry(2, Role::Assistant, "hello"),
+                },
+                WriteOp::Entry {
+                    session_id: "s1".into(),
+                    entry: entry(3, Role::User, "more"),
+                },
+            ])
+            .unwrap();
+        let s = store.load_session("k1", 2).unwrap().unwrap();
+        assert_eq!(s.meta.session_id, "s1");
+        assert_eq!(
+            s.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        // A reset moves the key to a new session id; the old transcript stays readable.
+        store.write(&[WriteOp::Session(meta("k1", "s2"))]).unwrap();
+        let s = store.load_session("k1", 10).unwrap().unwrap();
+        assert_eq!((s.meta.session_id.as_str(), s.entries.len()), ("s2", 0));
+        assert_eq!(store.transcript("s1", 10).unwrap().len(), 3);
+        store.write(&[WriteOp::Session(meta("k2", "s3"))]).unwrap();
+        let all = store
+            .sessions(&SessionFilter {
+                limit: 10,
+                ..SessionFilter::default()
+            })
+            .unwrap();
+        assert_eq!(all.len(), 2);
+    }
+
+    #[test]
+    fn memory_store_behaves() {
+        exercise(&MemoryStore::default());
+    }
+
+    #[test]
+    fn sqlite_store_behaves_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d/x.sqlite");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            exercise(&store);
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store
+                .load_session("k1", 10)
+                .unwrap()
+                .unwrap()
+                .meta
+                .session_id,
+            "s2"
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The embedded store: SQLite in WAL mode (rusqlite, bundled).
+//!
+//! Durability: WAL with `synchronous = NORMAL`. A committed batch survives the process being
+//! killed; a power loss can lose the last batches, never corrupt the file
+//! (sqlite.org/wal.html). One connection writes (the writer actor's thread), another reads.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    Role, SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    key             TEXT PRIMARY KEY,
+    session_id      TEXT NOT NULL,
+    agent_id        TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    account         TEXT NOT NULL,
+    chat            TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    updated_ms      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_ms DESC);
+CREATE TABLE IF NOT EXISTS entries (
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    role       TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    msg_id     TEXT,
+    sender     TEXT,
+    at_ms      INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+";
+
+/// SQLite file store.
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, and its folder.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let writer = open_connection(path)?;
+        writer.execute_batch(SCHEMA)?;
+        let reader = open_connection(path)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+}
+
+fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionMeta> {
+    Ok(SessionMeta {
+        key: r.get(0)?,
+        session_id: r.get(1)?,
+        agent_id: r.get(2)?,
+        channel: r.get(3)?,
+        account: r.get(4)?,
+        chat: r.get(5)?,
+        conversation_id: r.get(6)?,
+        created_ms: r.get(7)?,
+        updated_ms: r.get(8)?,
+    })
+}
+
+const META_COLUMNS: &str =
+    "key, session_id, agent_id, channel, account, chat, conversation_id, created_ms, updated_ms";
+
+fn read_transcript(
+    conn: &Connection,
+    session_id: &str,
+    max: usize,
+) -> Result<Vec<TranscriptEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, role, content, msg_id, sender, at_ms FROM entries
+         WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let mut out: Vec<TranscriptEntry> = stmt
+        .query_map(params![session_id, max as i64], |r| {
+            Ok(TranscriptEntry {
+                seq: r.get::<_, i64>(0)? as u64,
+                role: Role::parse(&r.get::<_, String>(1)?),
+                content: r.get(2)?,
+                msg_id: r.get(3)?,
+                sender: r.get(4)?,
+                at_ms: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction()?;
+        {
+            let mut session = tx.prepare_cached(&format!(
+                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(key) DO UPDATE SET session_id = excluded.session_id,
+                   agent_id = excluded.agent_id, updated_ms = excluded.updated_ms"
+            ))?;
+            let mut entry = tx.prepare_cached(
+                "INSERT OR REPLACE INTO entries (session_id, seq, role, content, msg_id, sender, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for op in ops {
+                match op {
+                    WriteOp::Session(m) => {
+                        session.execute(params![
+                            m.key,
+                            m.session_id,
+                            m.agent_id,
+                            m.channel,
+                            m.account,
+                            m.chat,
+                            m.conversation_id,
+                            m.created_ms,
+                            m.updated_ms
+                        ])?;
+                    }
+                    WriteOp::Entry {
+                        session_id,
+                        entry: e,
+                    } => {
+                        entry.execute(params![
+                            session_id,
+                            e.seq as i64,
+                            e.role.as_str(),
+                            e.content,
+                            e.msg_id,
+                            e.sender,
+                            e.at_ms
+                        ])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn load_session(
+        &self,
+        key: &str,
+        max_entries: usize,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let meta = conn
+            .prepare_cached(&format!(
+                "SELECT {META_COLUMNS} FROM sessions WHERE key = ?1"
+            ))?
+            .query_row(params![key], row_meta)
+            .optional()?;
+        let Some(meta) = meta else { return Ok(None) };
+        let entries = read_transcript(&conn, &meta.session_id, max_entries)?;
+        Ok(Some(StoredSession { meta, entries }))
+    }
+
+    fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionMeta>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {META_COLUMNS} FROM sessions
+             WHERE (?1 IS NULL OR agent_id = ?1) AND (?2 IS NULL OR account = ?2)
+             ORDER BY updated_ms DESC, key LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(
+                params![filter.agent_id, filter.account, filter.limit.max(1) as i64],
+                row_meta,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn transcript(
+        &self,
+        session_id: &str,
+        max_entries: usize,
+    ) -> Result<Vec<TranscriptEntry>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        read_transcript(&conn, session_id, max_entries)
+    }
+}

@@ -1,0 +1,220 @@
+//! The store's writer: one actor on its own thread that gathers writes into batches and
+//! commits each batch as one transaction (group commit). Writers do not wait unless they ask
+//! to (`flush`); reads go to a blocking thread and never queue behind writes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use super::{
+    SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+};
+
+/// How long writes gather before a commit: short enough not to be felt, long enough to turn
+/// a burst of turns into one transaction.
+const BATCH_DELAY: Duration = Duration::from_millis(2);
+
+/// A batch this large commits at once.
+const MAX_BATCH: usize = 1024;
+
+/// After a failed commit (disk full, I/O error), wait this long before trying again; the
+/// operations are kept, not dropped.
+const RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Queue operations for the next commit.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Write(pub Vec<WriteOp>);
+
+/// Resolves when everything written before it is committed.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Flush;
+
+/// The writer actor.
+pub struct StoreWriter {
+    store: Arc<dyn Store>,
+    pending: Vec<WriteOp>,
+    waiters: Vec<oneshot::Sender<Result<(), String>>>,
+    commit_scheduled: bool,
+}
+
+impl StoreWriter {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            pending: Vec::new(),
+            waiters: Vec::new(),
+            commit_scheduled: false,
+        }
+    }
+
+    fn schedule(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        if !self.commit_scheduled {
+            self.commit_scheduled = true;
+            ctx.run_later(delay, |act, ctx| {
+                act.commit_scheduled = false;
+                act.commit(ctx);
+            });
+        }
+    }
+
+    fn commit(&mut self, ctx: &mut Context<Self>) {
+        if self.pending.is_empty() {
+            for w in self.waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+            return;
+        }
+        let ops = std::mem::take(&mut self.pending);
+        match self.store.write(&ops) {
+            Ok(()) => {
+                for w in self.waiters.drain(..) {
+                    let _ = w.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, ops = ops.len(), retry_in = ?RETRY_DELAY, "store commit failed; keeping the writes");
+                let message = e.to_string();
+                for w in self.waiters.drain(..) {
+                    let _ = w.send(Err(message.clone()));
+                }
+                let mut kept = ops;
+                kept.append(&mut self.pending);
+                self.pending = kept;
+                self.schedule(RETRY_DELAY, ctx);
+            }
+        }
+    }
+}
+
+impl Actor for StoreWriter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(0);
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        // Whatever is queued is committed before the writer goes.
+        self.commit(ctx);
+        Running::Stop
+    }
+}
+
+impl Supervised for StoreWriter {}
+
+impl Handler<Write> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, msg: Write, ctx: &mut Self::Context) {
+        self.pending.extend(msg.0);
+        if self.pending.len() >= MAX_BATCH {
+            self.commit(ctx);
+        } else {
+            self.schedule(BATCH_DELAY, ctx);
+        }
+    }
+}
+
+impl Handler<Flush> for StoreWriter {
+    type Result = ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, _: Flush, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.waiters.push(tx);
+        self.commit(ctx);
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("store writer stopped".to_owned()))
+        })
+    }
+}
+
+/// How the rest of the runtime uses the store: cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct StoreHandle {
+    store: Arc<dyn Store>,
+    writer: Addr<StoreWriter>,
+}
+
+impl StoreHandle {
+    /// Starts the writer on `arbiter` (give it a thread of its own: commits block).
+    pub fn start(store: Arc<dyn Store>, arbiter: &ArbiterHandle) -> StoreHandle {
+        let for_writer = Arc::clone(&store);
+        let writer = Supervisor::start_in_arbiter(arbiter, move |_| StoreWriter::new(for_writer));
+        StoreHandle { store, writer }
+    }
+
+    /// Queues operations for the next commit.
+    pub fn write(&self, ops: Vec<WriteOp>) {
+        self.writer.do_send(Write(ops));
+    }
+
+    /// Waits until everything written so far is committed.
+    pub async fn flush(&self) -> Result<(), String> {
+        self.writer.send(Flush).await.map_err(|e| e.to_string())?
+    }
+
+    pub async fn load_session(
+        &self,
+        key: &str,
+        max_entries: usize,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let (store, key) = (Arc::clone(&self.store), key.to_owned());
+        blocking(move || store.load_session(&key, max_entries)).await
+    }
+
+    pub async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionMeta>, StoreError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || store.sessions(&filter)).await
+    }
+
+    pub async fn transcript(
+        &self,
+        session_id: &str,
+        max_entries: usize,
+    ) -> Result<Vec<TranscriptEntry>, StoreError> {
+        let (store, id) = (Arc::clone(&self.store), session_id.to_owned());
+        blocking(move || store.transcript(&id, max_entries)).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    actix_rt::task::spawn_blocking(f)
+        .await
+        .map_err(|_| StoreError::WriterGone)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MemoryStore, Role};
+
+    #[actix_rt::test]
+    async fn writes_are_batched_and_flush_waits_for_the_commit() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+        let arbiter = Arbiter::new();
+        let handle = StoreHandle::start(Arc::clone(&store), &arbiter.handle());
+        for i in 1..=100u64 {
+            handle.write(vec![WriteOp::Entry {
+                session_id: "s".into(),
+                entry: TranscriptEntry {
+                    seq: i,
+                    role: Role::User,
+                    content: format!("m{i}"),
+                    msg_id: None,
+                    sender: None,
+                    at_ms: 0,
+                },
+            }]);
+        }
+        handle.flush().await.unwrap();
+        assert_eq!(handle.transcript("s", 1000).await.unwrap().len(), 100);
+        arbiter.stop();
+    }
+}

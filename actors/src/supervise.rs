@@ -1,0 +1,318 @@
+//! The one place that turns a panic into a restart.
+//!
+//! actix restarts a supervised actor only when it *stops*; a panic kills it for good and
+//! every `Addr` goes dead (reference/actix-notes.md 1.2-1.3). So handler bodies run inside
+//! `guard` (sync code) or `catch` (futures): a panic is caught, logged, counted, and turned
+//! into `ctx.stop()`, which makes the `Supervisor` restart the actor with its mailbox intact.
+//! In `restarting()` the actor asks its `Restarts` how long to back off and reloads its state
+//! from the store; queued messages wait, none is lost.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures_util::FutureExt;
+use serde::Serialize;
+
+use crate::backoff::Backoff;
+
+/// The kinds of supervised actors, for logs and restart counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    Account,
+    Router,
+    Session,
+    Agent,
+    Provider,
+    Store,
+    Scheduler,
+}
+
+impl ActorKind {
+    pub const ALL: [ActorKind; 7] = [
+        ActorKind::Account,
+        ActorKind::Router,
+        ActorKind::Session,
+        ActorKind::Agent,
+        ActorKind::Provider,
+        ActorKind::Store,
+        ActorKind::Scheduler,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Account => "account",
+            ActorKind::Router => "router",
+            ActorKind::Session => "session",
+            ActorKind::Agent => "agent",
+            ActorKind::Provider => "provider",
+            ActorKind::Store => "store",
+            ActorKind::Scheduler => "scheduler",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+static RESTARTS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+
+/// Restarts of actors of `kind` since the process started.
+pub fn restart_count(kind: ActorKind) -> u64 {
+    RESTARTS[kind.index()].load(Ordering::Relaxed)
+}
+
+/// How often an actor may restart, and how long it waits before going on.
+#[derive(Clone, Copy, Debug)]
+pub struct RestartPolicy {
+    /// More restarts than this within `window` exhaust the budget.
+    pub max_restarts: usize,
+    pub window: Duration,
+    /// Backoff before the actor handles messages again: doubles from `initial` to `max`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            max_restarts: 5,
+            window: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What `Restarts::record` decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartPlan {
+    /// Wait this long before handling messages again.
+    pub backoff: Duration,
+    /// The budget is spent: the actor should give up on the work that keeps failing (answer
+    /// it with an error) instead of retrying it again.
+    pub budget_exhausted: bool,
+}
+
+/// One actor's restart history; lives in the actor struct, which survives restarts.
+#[derive(Debug)]
+pub struct Restarts {
+    policy: RestartPolicy,
+    recent: VecDeque<Instant>,
+    backoff: Backoff,
+    total: u64,
+}
+
+impl Restarts {
+    pub fn new(policy: RestartPolicy) -> Self {
+        Self {
+            backoff: Backoff::new(policy.initial_backoff, policy.max_backoff),
+            policy,
+            recent: VecDeque::new(),
+            total: 0,
+        }
+    }
+
+    /// Records a restart of an actor of `kind`.
+    pub fn record(&mut self, kind: ActorKind) -> RestartPlan {
+        let now = Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.policy.window)
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.is_empty() {
+            self.backoff.reset();
+        }
+        self.recent.push_back(now);
+        self.total += 1;
+        RESTARTS[kind.index()].fetch_add(1, Ordering::Relaxed);
+        let budget_exhausted = self.recent.len() > self.policy.max_restarts;
+        if budget_exhausted {
+            self.recent.clear();
+        }
+        RestartPlan {
+            backoff: self.backoff.next_delay(),
+            budget_exhausted,
+        }
+    }
+
+    /// Restarts of this actor since it was created.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+impl Default for Restarts {
+    fn default() -> Self {
+        Self::new(RestartPolicy::default())
+    }
+}
+
+/// Makes a restarted actor wait `backoff` before it handles anything else, then runs `then`
+/// (redo the work it was in). Messages queue meanwhile; none is lost.
+pub fn resume_after<A>(
+    ctx: &mut Context<A>,
+    backoff: Duration,
+    then: impl FnOnce(&mut A, &mut Context<A>) + 'static,
+) where
+    A: Actor<Context = Context<A>>,
+{
+    ctx.wait(
+        actix::fut::wrap_future::<_, A>(actix_rt::time::sleep(backoff))
+            .map(move |_, act, ctx| then(act, ctx)),
+    );
+}
+
+/// A panic caught inside a future.
+#[derive(Debug, Clone)]
+pub struct Panicked(pub String);
+
+impl std::fmt::Display for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "panicked: {}", self.0)
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_owned())
+}
+
+/// Runs a handler body; a panic becomes a logged restart of the actor (`ctx.stop()` under a
+/// `Supervisor`) and `None`.
+pub fn guard<A, R>(
+    act: &mut A,
+    ctx: &mut Context<A>,
+    kind: ActorKind,
+    id: &str,
+    f: impl FnOnce(&mut A, &mut Context<A>) -> R,
+) -> Option<R>
+where
+    A: Actor<Context = Context<A>>,
+{
+    match catch_unwind(AssertUnwindSafe(|| f(act, ctx))) {
+        Ok(r) => Some(r),
+        Err(payload) => {
+            crashed(kind, id, &panic_message(payload.as_ref()));
+            ctx.stop();
+            None
+        }
+    }
+}
+
+/// Logs a crash that is about to become a restart.
+pub fn crashed(kind: ActorKind, id: &str, message: &str) {
+    tracing::error!(
+        actor = kind.as_str(),
+        id,
+        panic = message,
+        "actor panicked; restarting it"
+    );
+}
+
+/// Runs a future, turning a panic inside it into `Err(Panicked)`.
+pub async fn catch<F: Future>(fut: F) -> Result<F::Output, Panicked> {
+    AssertUnwindSafe(fut)
+        .catch_unwind()
+        .await
+        .map_err(|p| Panicked(panic_message(p.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that keeps a counter across restarts and panics on request.
+    struct Worker {
+        handled: u32,
+        generation: u32,
+        restarts: Restarts,
+    }
+
+    impl Actor for Worker {
+        type Context = Context<Self>;
+    }
+
+    impl Supervised for Worker {
+        fn restarting(&mut self, ctx: &mut Context<Self>) {
+            self.generation += 1;
+            let plan = self.restarts.record(ActorKind::Session);
+            ctx.wait(actix::fut::wrap_future(actix_rt::time::sleep(plan.backoff)));
+        }
+    }
+
+    #[derive(Message)]
+    #[rtype(result = "Option<(u32, u32)>")]
+    struct Work {
+        panic: bool,
+    }
+
+    impl Handler<Work> for Worker {
+        type Result = Option<(u32, u32)>;
+
+        fn handle(&mut self, msg: Work, ctx: &mut Context<Self>) -> Self::Result {
+            guard(self, ctx, ActorKind::Session, "w", |act, _| {
+                if msg.panic {
+                    panic!("boom");
+                }
+                act.handled += 1;
+                (act.generation, act.handled)
+            })
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_panic_becomes_a_restart_with_state_and_mailbox_kept() {
+        let before = restart_count(ActorKind::Session);
+        let addr = Supervisor::start(|_| Worker {
+            handled: 0,
+            generation: 0,
+            restarts: Restarts::default(),
+        });
+        assert_eq!(
+            addr.send(Work { panic: false }).await.unwrap(),
+            Some((0, 1))
+        );
+        let crashed = addr.send(Work { panic: true });
+        let queued = addr.send(Work { panic: false });
+        assert_eq!(crashed.await.unwrap(), None);
+        // The message queued behind the panic is handled by the restarted actor.
+        assert_eq!(queued.await.unwrap(), Some((1, 2)));
+        assert!(restart_count(ActorKind::Session) > before);
+    }
+
+    #[test]
+    fn budget_is_exhausted_after_too_many_restarts_in_the_window() {
+        let mut r = Restarts::new(RestartPolicy {
+            max_restarts: 2,
+            window: Duration::from_secs(60),
+            ..RestartPolicy::default()
+        });
+        assert!(!r.record(ActorKind::Agent).budget_exhausted);
+        assert!(!r.record(ActorKind::Agent).budget_exhausted);
+        let plan = r.record(ActorKind::Agent);
+        assert!(plan.budget_exhausted);
+        assert!(plan.backoff >= Duration::from_millis(40));
+        assert_eq!(r.total(), 3);
+    }
+
+    #[actix_rt::test]
+    async fn catch_turns_a_panicking_future_into_an_error() {
+        let r = catch(async { panic!("inside") }).await;
+        let err: Result<(), _> = r;
+        assert_eq!(err.unwrap_err().0, "inside");
+        assert_eq!(catch(async { 5 }).await.unwrap(), 5);
+    }
+}

@@ -1,0 +1,50 @@
+//! `dingclaw demo`: the offline demo (README's first command).
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::demo::{Demo, DemoOptions, print_exchange};
+
+use super::{init_tracing, shutdown_signal};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Simulator port (a free one if taken).
+    #[arg(long, default_value_t = 18790)]
+    pub sim_port: u16,
+    /// Run the scripted conversation, then exit (0 when every bot answered).
+    #[arg(long)]
+    pub script_only: bool,
+}
+
+pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    actix_rt::System::new().block_on(async move {
+        let demo = Demo::start(DemoOptions {
+            sim_port: args.sim_port,
+            state_dir: None,
+        })
+        .await?;
+        println!("{}", demo.banner());
+        println!("Scripted conversation:");
+        let exchanges = demo.script().await?;
+        for e in &exchanges {
+            print_exchange(&demo, e);
+        }
+        let complete = exchanges.iter().all(|e| e.replies.len() >= e.expected);
+        println!();
+        if args.script_only {
+            demo.stop().await;
+            return Ok(if complete {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        println!("{}", demo.instructions());
+        shutdown_signal().await;
+        demo.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

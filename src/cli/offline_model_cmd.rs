@@ -1,0 +1,39 @@
+//! `dingclaw offline-model`: the deterministic OpenAI-compatible model on its own.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::offline_model::{ModelOptions, OfflineModel};
+
+use super::shutdown_signal;
+
+#[derive(Debug, Args)]
+pub struct OfflineModelArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 18791)]
+    pub port: u16,
+    /// Delay before each answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// HTTP worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+}
+
+pub(super) fn run(args: OfflineModelArgs) -> anyhow::Result<ExitCode> {
+    actix_rt::System::new().block_on(async move {
+        let opts = ModelOptions {
+            latency: Duration::from_millis(args.latency_ms),
+        };
+        let model = OfflineModel::start(opts, args.port, args.workers).await?;
+        println!(
+            "offline model on {} (baseUrl for models.providers)",
+            model.base_url
+        );
+        shutdown_signal().await;
+        model.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,301 @@
+//! `dingclaw demo`: the whole product offline on 127.0.0.1. The DingTalk simulator, the
+//! offline model and the gateway (with `config/demo.json5`, built into the binary) start
+//! together; a short scripted conversation runs; then the bots stay up for the operator to
+//! talk to.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dingclaw_actors::actors::Runtime;
+use dingclaw_actors::config::{Config, MapEnv, load_str};
+
+use crate::offline_model::{ModelOptions, OfflineModel};
+use crate::sim::{Entry, NewBot, NewGroup, NewUser, SimOptions, SimServer, UserMessage};
+
+/// The demo config, built into the binary so the demo needs no files.
+pub const DEMO_CONFIG: &str = include_str!("../config/demo.json5");
+
+/// The demo group's conversation id.
+pub const DEMO_GROUP: &str = "cidDingclawDemoGroup==";
+
+/// How long a scripted message may wait for its replies.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct DemoOptions {
+    /// Simulator port (18790 by default; a free one if that is taken).
+    pub sim_port: u16,
+    /// State directory; a fresh temporary one by default.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The running demo.
+pub struct Demo {
+    pub sim: SimServer,
+    pub model: OfflineModel,
+    pub runtime: Arc<Runtime>,
+    pub config: Arc<Config>,
+    pub state_dir: PathBuf,
+}
+
+/// One scripted exchange and the replies it got, for printing and for tests.
+pub struct Exchange {
+    pub from: String,
+    pub to: String,
+    pub text: String,
+    pub replies: Vec<Entry>,
+    pub expected: usize,
+}
+
+impl Demo {
+    /// Starts the simulator, the offline model and the gateway.
+    pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
+        let sim = match SimServer::start(SimOptions::default(), opts.sim_port, 2).await {
+            Ok(s) => s,
+            Err(_) => SimServer::start(SimOptions::default(), 0, 2).await?,
+        };
+        let model = OfflineModel::start(ModelOptions::default(), 0, 1).await?;
+        let state_dir = opts.state_dir.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("dingclaw-demo-{}", std::process::id()))
+        });
+        let mut vars: HashMap<String, String> = std::env::vars().collect();
+        vars.insert("DINGCLAW_DEMO_SIM_URL".into(), sim.url.clone());
+        vars.insert("DINGCLAW_DEMO_MODEL_URL".into(), model.base_url.clone());
+        vars.insert("OPENCLAW_STATE_DIR".into(), state_dir.display().to_string());
+        let env = MapEnv {
+            vars,
+            home: std::env::home_dir(),
+            cwd: std::env::current_dir().ok(),
+        };
+        let config = load_str(DEMO_CONFIG, &std::env::temp_dir(), &env)?.config;
+        for account in config.channels.dingtalk.accounts.values() {
+            sim.sim.add_bot(NewBot {
+                client_id: Some(account.client_id.clone()),
+                client_secret: Some(account.client_secret.expose().to_owned()),
+                name: Some(account.id.clone()),
+            });
+        }
+        for (user, name) in [("alice", "Alice"), ("bob", "Bob")] {
+            sim.sim.add_user(NewUser {
+                user_id: Some(user.into()),
+                name: Some(name.into()),
+                external: false,
+            });
+        }
+        sim.sim
+            .add_group(NewGroup {
+                conversation_id: Some(DEMO_GROUP.into()),
+                title: Some("dingclaw demo".into()),
+                members: vec!["alice".into(), "bob".into()],
+                bots: config
+                    .channels
+                    .dingtalk
+                    .accounts
+                    .values()
+                    .map(|a| a.client_id.clone())
+                    .collect(),
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let runtime = Runtime::start(config.clone())?;
+        let demo = Demo {
+            sim,
+            model,
+            runtime,
+            config: Arc::new(config),
+            state_dir,
+        };
+        demo.wait_connected(Duration::from_secs(15)).await?;
+        Ok(demo)
+    }
+
+    async fn wait_connected(&self, timeout: Duration) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let want = self.config.channels.dingtalk.active_accounts().count();
+        loop {
+            let connected = self
+                .sim
+                .sim
+                .bots()
+                .iter()
+                .filter(|b| b.connections > 0)
+                .count();
+            if connected >= want {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                anyhow::bail!("only {connected} of {want} bots connected after {timeout:?}");
+            }
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn client_id(&self, account: &str) -> String {
+        self.config
+            .account(account)
+            .map(|a| a.client_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// Sends one user message and waits for the replies of the bots it reaches.
+    pub async fn exchange(
+        &self,
+        from: &str,
+        to: Target<'_>,
+        text: &str,
+    ) -> anyhow::Result<Exchange> {
+        let msg = match to {
+            Target::Group(mentions) => UserMessage {
+                from: from.into(),
+                group: Some(DEMO_GROUP.into()),
+                mentions: Some(mentions.iter().map(|a| self.client_id(a)).collect()),
+                text: text.into(),
+                ..UserMessage::default()
+            },
+            Target::Direct(account) => UserMessage {
+                from: from.into(),
+                bot: Some(self.client_id(account)),
+                text: text.into(),
+                ..UserMessage::default()
+            },
+        };
+        let sent = self
+            .sim
+            .sim
+            .say(&msg)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let expected = sent.deliveries.len();
+        let start = Instant::now();
+        let replies = loop {
+            let replies: Vec<Entry> = self.sim.sim.replies_to(&sent.msg_id);
+            if replies.len() >= expected || start.elapsed() > REPLY_TIMEOUT {
+                break replies;
+            }
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        };
+        let to = match to {
+            Target::Group(m) => format!("the group, @{}", m.join(" @")),
+            Target::Direct(a) => format!("{a} (DM)"),
+        };
+        Ok(Exchange {
+            from: from.into(),
+            to,
+            text: text.into(),
+            replies,
+            expected,
+        })
+    }
+
+    /// The scripted conversation shown at start.
+    pub async fn script(&self) -> anyhow::Result<Vec<Exchange>> {
+        let mut out = Vec::new();
+        out.push(
+            self.exchange(
+                "alice",
+                Target::Group(&["bot1", "bot2"]),
+                "Hello! Who can help me with an order and a broken laptop?",
+            )
+            .await?,
+        );
+        out.push(
+            self.exchange(
+                "alice",
+                Target::Group(&["bot1"]),
+                "Order 1042 has not arrived yet.",
+            )
+            .await?,
+        );
+        out.push(
+            self.exchange(
+                "bob",
+                Target::Direct("bot2"),
+                "My laptop does not boot after an update.",
+            )
+            .await?,
+        );
+        out.push(
+            self.exchange("bob", Target::Direct("bot2"), "The screen stays black.")
+                .await?,
+        );
+        Ok(out)
+    }
+
+    /// The bot (account id) that owns a clientId.
+    pub fn account_of(&self, client_id: &str) -> String {
+        self.config
+            .channels
+            .dingtalk
+            .accounts
+            .values()
+            .find(|a| a.client_id == client_id)
+            .map(|a| a.id.clone())
+            .unwrap_or_else(|| client_id.to_owned())
+    }
+
+    pub fn banner(&self) -> String {
+        let mut s = String::new();
+        s.push_str("dingclaw demo: a DingTalk simulator, an offline model and the gateway, all on 127.0.0.1\n");
+        s.push_str(&format!("  simulator:     {}\n", self.sim.url));
+        s.push_str(&format!("  offline model: {}\n", self.model.base_url));
+        s.push_str(&format!("  state:         {}\n", self.state_dir.display()));
+        for b in &self.config.bindings {
+            let agent = self.config.agents.get(&b.agent_id);
+            let persona = agent
+                .map(|a| dingclaw_actors::actors::agent::persona(a).to_owned())
+                .unwrap_or_default();
+            if let dingclaw_actors::config::AccountMatch::Account(acct) = &b.account {
+                s.push_str(&format!("  {acct} → {} ({persona})\n", b.agent_id));
+            }
+        }
+        s.push_str(&format!(
+            "  group:         {DEMO_GROUP} (alice, bob and both bots)\n"
+        ));
+        s
+    }
+
+    pub fn instructions(&self) -> String {
+        let url = &self.sim.url;
+        let b1 = self.client_id("bot1");
+        let b2 = self.client_id("bot2");
+        format!(
+            "Talk to the bots yourself (in another terminal):\n  \
+             dingclaw sim say --url {url} --group {DEMO_GROUP} --mention {b1} \"where is my order?\"\n  \
+             dingclaw sim say --url {url} --from bob --bot {b2} \"/new\"\n  \
+             curl -s -XPOST {url}/sim/messages -H 'content-type: application/json' \\\n    \
+             -d '{{\"from\":\"alice\",\"bot\":\"{b1}\",\"text\":\"hello\"}}'\n  \
+             curl -s {url}/sim/conversations/{DEMO_GROUP}\n\
+             Press Ctrl-C to stop.\n"
+        )
+    }
+
+    pub async fn stop(&self) {
+        self.runtime.shutdown(Duration::from_secs(5)).await;
+        self.model.stop().await;
+        self.sim.stop().await;
+    }
+}
+
+/// Where a scripted message goes.
+pub enum Target<'a> {
+    /// The demo group, @-mentioning these accounts.
+    Group(&'a [&'a str]),
+    /// A DM to this account.
+    Direct(&'a str),
+}
+
+/// Prints one exchange.
+pub fn print_exchange(demo: &Demo, e: &Exchange) {
+    println!("  {} → {}: {}", e.from, e.to, e.text);
+    for r in &e.replies {
+        let indented = r.text.replace('\n', "\n      ");
+        println!("    {} ↩ {}", demo.account_of(&r.from), indented);
+    }
+    if e.replies.len() < e.expected {
+        println!(
+            "    (missing {} of {} replies)",
+            e.expected - e.replies.len(),
+            e.expected
+        );
+    }
+}

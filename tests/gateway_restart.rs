@@ -1,0 +1,175 @@
+//! The `dingclaw gateway` binary: logs each account as it connects, drains and exits 0 on
+//! SIGTERM, and after a restart its conversations continue where they were (transcripts in
+//! the SQLite store under the state directory).
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dingclaw::offline_model::{ModelOptions, OfflineModel};
+use dingclaw::sim::{NewBot, SimServer, UserMessage};
+use support::gateway::test_sim;
+
+struct Gateway(Child);
+
+impl Gateway {
+    fn start(config: &std::path::Path, state: &std::path::Path, log: &std::path::Path) -> Gateway {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        Gateway(
+            Command::new(env!("CARGO_BIN_EXE_dingclaw"))
+                .args(["gateway", "--config"])
+                .arg(config)
+                .env_clear()
+                .env("HOME", state)
+                .env("OPENCLAW_STATE_DIR", state)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start the gateway"),
+        )
+    }
+
+    /// SIGTERM, then the exit code (within 10 s).
+    fn terminate(mut self) -> Option<i32> {
+        let pid = self.0.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status.code();
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.0.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn ask(sim: &SimServer, text: &str) -> String {
+    let sent = sim
+        .sim
+        .say(&UserMessage {
+            from: "alice".into(),
+            bot: Some("restartbot".into()),
+            text: text.into(),
+            ..UserMessage::default()
+        })
+        .await
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(r) = sim.sim.replies_to(&sent.msg_id).first() {
+            return r.text.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no reply to {text}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_connections(sim: &SimServer, n: usize) {
+    let start = Instant::now();
+    while sim.sim.bots().iter().map(|b| b.connections).sum::<usize>() != n {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "expected {n} connections"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn conversations_survive_a_gateway_restart() {
+    let sim = SimServer::start(test_sim(), 0, 2).await.unwrap();
+    let model = OfflineModel::start(ModelOptions::default(), 0, 1)
+        .await
+        .unwrap();
+    sim.sim.add_bot(NewBot {
+        client_id: Some("restartbot".into()),
+        client_secret: Some("s3cret-restart".into()),
+        name: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("openclaw.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{ agents: {{ list: [ {{ id: "main", model: "offline/m" }} ] }},
+                 channels: {{ "dingtalk-connector": {{ endpoint: "{}", dmReplyMode: "text",
+                   accounts: {{ bot1: {{ clientId: "restartbot", clientSecret: "s3cret-restart" }} }} }} }},
+                 models: {{ providers: {{ offline: {{ baseUrl: "{}", apiKey: "sk-restart-key" }} }} }} }}"#,
+            sim.url, model.base_url
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("gateway.log");
+
+    let gw = Gateway::start(&config, dir.path(), &log);
+    wait_connections(&sim, 1).await;
+    assert!(ask(&sim, "first").await.contains("turn 1"));
+    assert!(ask(&sim, "second").await.contains("turn 2"));
+    assert_eq!(gw.terminate(), Some(0), "SIGTERM drains and exits 0");
+    wait_connections(&sim, 0).await;
+
+    let gw = Gateway::start(&config, dir.path(), &log);
+    wait_connections(&sim, 1).await;
+    let r = ask(&sim, "third").await;
+    assert!(
+        r.contains("turn 3") && r.contains("history: first | second | third"),
+        "{r}"
+    );
+    assert_eq!(gw.terminate(), Some(0));
+
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        log.matches("connected to DingTalk").count(),
+        2,
+        "one line per account per start:\n{log}"
+    );
+    assert!(log.contains("account=bot1"));
+    for secret in ["s3cret-restart", "sk-restart-key"] {
+        assert!(!log.contains(secret), "{secret} leaked into the log");
+    }
+    assert!(dir.path().join("dingclaw/dingclaw.sqlite").exists());
+}
+
+#[test]
+fn demo_runs_its_script_and_every_bot_answers() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dingclaw"))
+        .args(["demo", "--script-only", "--sim-port", "0"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("[Service Assistant · qwen3.5-plus · turn 1]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[Tech Expert · qwen3.5-plus · turn 2]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("missing"), "{stdout}");
+}

@@ -1,0 +1,177 @@
+//! Session behaviour end to end: one turn at a time in order, `collect` merging, `/new`,
+//! the queue cap, idle eviction and rebuilding from the store, and policy refusals.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use dingclaw::offline_model::ModelOptions;
+use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, said, test_sim, turn};
+
+fn config(extra: &str, account_extra: &str) -> String {
+    format!(
+        r#"{{ agents: {{ list: [ {{ id: "a", model: "offline/m" }} ] }},
+             channels: {{ "dingtalk-connector": {{ {TEST_ACCOUNT}, {account_extra}
+               accounts: {{ bot1: {{ clientId: "sessbot1", clientSecret: "s1" }} }} }} }},
+             {TEST_PROVIDER}, {extra} }}"#
+    )
+}
+
+async fn slow_model(text: &str, ms: u64) -> Harness {
+    Harness::start_with(
+        text,
+        ModelOptions {
+            latency: Duration::from_millis(ms),
+        },
+        test_sim(),
+    )
+    .await
+}
+
+#[actix_rt::test]
+async fn messages_during_a_turn_are_answered_in_order() {
+    let h = slow_model(&config(r#"dingclaw: { store: "memory" }"#, ""), 200).await;
+    let sent = [
+        h.say("alice", To::Dm("bot1"), "m1").await,
+        h.say("alice", To::Dm("bot1"), "m2").await,
+        h.say("alice", To::Dm("bot1"), "m3").await,
+    ];
+    let mut seqs = Vec::new();
+    for (i, s) in sent.iter().enumerate() {
+        let r = h.answered(s, 1).await.remove(0);
+        assert_eq!(
+            (said(&r.text), turn(&r.text)),
+            (format!("m{}", i + 1).as_str(), i + 1),
+            "{}",
+            r.text
+        );
+        seqs.push(r.seq);
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "answered in order: {seqs:?}"
+    );
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn collect_mode_merges_waiting_messages_into_one_turn() {
+    let h = slow_model(
+        &config(
+            r#"messages: { queue: { mode: "collect" } }, dingclaw: { store: "memory" }"#,
+            "",
+        ),
+        300,
+    )
+    .await;
+    let m1 = h.say("alice", To::Dm("bot1"), "m1").await;
+    actix_rt::time::sleep(Duration::from_millis(50)).await;
+    let m2 = h.say("alice", To::Dm("bot1"), "m2").await;
+    let m3 = h.say("alice", To::Dm("bot1"), "m3").await;
+    assert_eq!(turn(&h.answered(&m1, 1).await[0].text), 1);
+    let r = h.answered(&m3, 1).await.remove(0).text;
+    assert!(
+        r.contains("turn 3") && r.contains("history: m1 | m2 | m3"),
+        "{r}"
+    );
+    actix_rt::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        h.replies_to(&m2).is_empty(),
+        "m2 was answered together with m3"
+    );
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn new_starts_a_fresh_session_and_keeps_the_old_transcript() {
+    let h = Harness::start(&config("", "")).await;
+    h.ask("alice", To::Dm("bot1"), "one").await;
+    h.ask("alice", To::Dm("bot1"), "two").await;
+    let r = h.ask("alice", To::Dm("bot1"), "/new").await;
+    assert!(r.contains("New session started"), "{r}");
+    let r = h.ask("alice", To::Dm("bot1"), "three").await;
+    assert_eq!((turn(&r), said(&r)), (1, "three"));
+    // The connector's Chinese reset word works too.
+    let r = h.ask("alice", To::Dm("bot1"), "新会话").await;
+    assert!(r.contains("新会话"), "{r}");
+    h.rt.store.flush().await.unwrap();
+    let sessions = h.rt.store.sessions(Default::default()).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn past_the_queue_cap_the_sender_is_told_to_wait_not_ignored() {
+    let h = slow_model(
+        &config(
+            r#"messages: { queue: { cap: 2 } }, dingclaw: { store: "memory" }"#,
+            "",
+        ),
+        400,
+    )
+    .await;
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        sent.push(h.say("alice", To::Dm("bot1"), &format!("m{i}")).await);
+    }
+    let mut busy = 0;
+    for s in &sent {
+        let r = h.answered(s, 1).await.remove(0).text;
+        if r.contains("still working") {
+            busy += 1;
+        }
+    }
+    assert_eq!(busy, 2, "one in the turn, two queued, two told to wait");
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn idle_sessions_leave_memory_and_come_back_from_the_store() {
+    let h = Harness::start(&config("dingclaw: { sessionIdleSeconds: 1 }", "")).await;
+    h.ask("alice", To::Dm("bot1"), "first").await;
+    h.ask("alice", To::Dm("bot1"), "second").await;
+    assert_eq!(h.rt.sessions.len(), 1);
+    let start = Instant::now();
+    while !h.rt.sessions.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "session not evicted"
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = h.ask("alice", To::Dm("bot1"), "third").await;
+    assert_eq!(turn(&r), 3, "rebuilt with its history: {r}");
+    assert!(r.contains("history: first | second | third"), "{r}");
+    assert_eq!(h.rt.stats().sessions_started, 2);
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn refused_senders_get_one_polite_reply_and_reach_no_agent() {
+    let h = Harness::start(&config(
+        r#"dingclaw: { store: "memory" }"#,
+        r#"dmPolicy: "allowlist", allowFrom: ["alice"], groupPolicy: "allowlist", groupAllowFrom: ["cidAllowed=="],"#,
+    ))
+    .await;
+    let r = h.ask("bob", To::Dm("bot1"), "let me in").await;
+    assert!(r.contains("not allowed"), "{r}");
+    assert!(
+        h.ask("alice", To::Dm("bot1"), "hi")
+            .await
+            .contains("turn 1")
+    );
+    let other = h.group(&["bot1"], &["alice"]);
+    assert!(
+        h.ask("alice", To::Group(&other, &["bot1"]), "hi")
+            .await
+            .contains("not enabled for this group")
+    );
+    let requests = h
+        .model
+        .stats
+        .requests
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(requests, 1, "refused messages never reached the model");
+    assert_eq!(h.rt.stats().refused, 2);
+    h.stop().await;
+}

@@ -1,0 +1,220 @@
+//! A whole gateway in the test process: the DingTalk simulator, the offline model and the
+//! actor runtime, wired through real sockets on 127.0.0.1.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dingclaw::offline_model::{ModelOptions, OfflineModel};
+use dingclaw::sim::{Entry, Injected, NewBot, NewGroup, SimOptions, SimServer, UserMessage};
+use dingclaw_actors::actors::Runtime;
+use dingclaw_actors::config::{Config, MapEnv, load_str};
+
+/// Account settings that make tests fast and deterministic.
+pub const TEST_ACCOUNT: &str = r#"endpoint: "${SIM}", groupReplyMode: "text", dmReplyMode: "text",
+    stream: { pingIntervalMs: 500, pongTimeoutMs: 3000, silenceTimeoutMs: 5000, reconnectInitialMs: 100, sendRetryInitialMs: 100 }"#;
+
+/// Simulator timings matching `TEST_ACCOUNT` (its pings keep an idle socket from looking like
+/// a zombie).
+pub fn test_sim() -> SimOptions {
+    SimOptions {
+        ping_interval: Duration::from_millis(1000),
+        ..SimOptions::default()
+    }
+}
+
+/// A model provider block pointing at the offline model.
+pub const TEST_PROVIDER: &str =
+    r#"models: { providers: { offline: { baseUrl: "${MODEL}", apiKey: "test-key" } } }"#;
+
+pub struct Harness {
+    pub sim: SimServer,
+    pub model: OfflineModel,
+    pub rt: Arc<Runtime>,
+    pub config: Config,
+    pub state: tempfile::TempDir,
+}
+
+/// The turn number in an offline model answer (`[persona · model · turn N]`).
+pub fn turn(reply: &str) -> usize {
+    reply
+        .split("· turn ")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What the offline model says the user said.
+pub fn said(reply: &str) -> &str {
+    reply
+        .split("You said: ")
+        .nth(1)
+        .and_then(|r| r.split('\n').next())
+        .unwrap_or("")
+}
+
+/// The history line of an offline model answer, without a trailing @mention.
+pub fn history(reply: &str) -> &str {
+    let h = reply.split("history: ").nth(1).unwrap_or("");
+    h.rsplit_once(" @").map_or(h, |(before, _)| before)
+}
+
+/// Where a test message goes.
+pub enum To<'a> {
+    /// A DM to this account.
+    Dm(&'a str),
+    /// A group, @-mentioning these accounts.
+    Group(&'a str, &'a [&'a str]),
+}
+
+/// Loads a config whose `${SIM}`, `${MODEL}` and `${STATE}` are the harness' own.
+pub fn test_config(text: &str, sim: &str, model: &str, state: &Path) -> Config {
+    let vars = HashMap::from([
+        ("SIM".to_owned(), sim.to_owned()),
+        ("MODEL".to_owned(), model.to_owned()),
+        ("STATE".to_owned(), state.display().to_string()),
+        ("OPENCLAW_STATE_DIR".to_owned(), state.display().to_string()),
+    ]);
+    let env = MapEnv {
+        vars,
+        home: Some(state.to_path_buf()),
+        cwd: Some(state.to_path_buf()),
+    };
+    load_str(text, Path::new("/"), &env)
+        .unwrap_or_else(|e| panic!("test config: {e}"))
+        .config
+}
+
+impl Harness {
+    pub async fn start(config_text: &str) -> Harness {
+        Self::start_with(config_text, ModelOptions::default(), test_sim()).await
+    }
+
+    pub async fn start_with(
+        config_text: &str,
+        model_opts: ModelOptions,
+        sim_opts: SimOptions,
+    ) -> Harness {
+        let sim = SimServer::start(sim_opts, 0, 2).await.expect("simulator");
+        let model = OfflineModel::start(model_opts, 0, 2)
+            .await
+            .expect("offline model");
+        let state = tempfile::tempdir().expect("state dir");
+        let config = test_config(config_text, &sim.url, &model.base_url, state.path());
+        for a in config.channels.dingtalk.accounts.values() {
+            sim.sim.add_bot(NewBot {
+                client_id: Some(a.client_id.clone()),
+                client_secret: Some(a.client_secret.expose().to_owned()),
+                name: Some(a.id.clone()),
+            });
+        }
+        let rt = Runtime::start(config.clone()).expect("runtime");
+        let h = Harness {
+            sim,
+            model,
+            rt,
+            config,
+            state,
+        };
+        h.wait_connected().await;
+        h
+    }
+
+    pub async fn wait_connected(&self) {
+        let want = self.config.channels.dingtalk.active_accounts().count();
+        let start = Instant::now();
+        while self
+            .sim
+            .sim
+            .bots()
+            .iter()
+            .filter(|b| b.connections > 0)
+            .count()
+            < want
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "bots did not connect"
+            );
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn client_id(&self, account: &str) -> String {
+        self.config
+            .account(account)
+            .unwrap_or_else(|| panic!("no account {account}"))
+            .client_id
+            .clone()
+    }
+
+    /// Creates a group with these accounts' bots and users.
+    pub fn group(&self, accounts: &[&str], members: &[&str]) -> String {
+        self.sim
+            .sim
+            .add_group(NewGroup {
+                bots: accounts.iter().map(|a| self.client_id(a)).collect(),
+                members: members.iter().map(|m| (*m).to_owned()).collect(),
+                ..NewGroup::default()
+            })
+            .expect("group")
+            .conversation_id
+    }
+
+    pub async fn say(&self, from: &str, to: To<'_>, text: &str) -> Injected {
+        let msg = match to {
+            To::Dm(account) => UserMessage {
+                from: from.into(),
+                bot: Some(self.client_id(account)),
+                text: text.into(),
+                ..UserMessage::default()
+            },
+            To::Group(cid, mentions) => UserMessage {
+                from: from.into(),
+                group: Some(cid.into()),
+                mentions: Some(mentions.iter().map(|a| self.client_id(a)).collect()),
+                text: text.into(),
+                ..UserMessage::default()
+            },
+        };
+        self.sim.sim.say(&msg).await.expect("message accepted")
+    }
+
+    /// Bot sends answering this message.
+    pub fn replies_to(&self, sent: &Injected) -> Vec<Entry> {
+        self.sim.sim.replies_to(&sent.msg_id)
+    }
+
+    /// Waits until the message has `n` replies and returns them.
+    pub async fn answered(&self, sent: &Injected, n: usize) -> Vec<Entry> {
+        let start = Instant::now();
+        loop {
+            let r = self.replies_to(sent);
+            if r.len() >= n {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "no answer to {:?} after 15 s (got {r:?})\nsimulator: {:?}\nruntime: {:?}",
+                sent.msg_id,
+                self.sim.sim.stats(),
+                self.rt.stats()
+            );
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Says something and returns the single reply's text.
+    pub async fn ask(&self, from: &str, to: To<'_>, text: &str) -> String {
+        let sent = self.say(from, to, text).await;
+        self.answered(&sent, 1).await.remove(0).text
+    }
+
+    pub async fn stop(&self) {
+        self.rt.shutdown(Duration::from_secs(5)).await;
+        self.model.stop().await;
+        self.sim.stop().await;
+    }
+}

@@ -15,6 +15,7 @@
 //! - [`actors`]: the supervised actors (account, router, session, agent, provider) and the
 //!   runtime that starts them.
 //! - [`provider`]: model providers: OpenAI-compatible calls and model references.
+//! - [`tools`]: tools agents' models can call; one file per tool.
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
 //! - [`supervise`]: the one place that turns a panic into a restart; [`fault`] injects
 //!   panics in tests.
@@ -31,3 +32,4 @@ pub mod provider;
 pub mod routing;
 pub mod store;
 pub mod supervise;
+pub mod tools;

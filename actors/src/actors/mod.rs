@@ -13,4 +13,4 @@ pub mod router;
 pub mod runtime;
 pub mod session;
 
-pub use runtime::{Runtime, RuntimeError, RuntimeStats};
+pub use runtime::{Runtime, RuntimeError, RuntimeOptions, RuntimeStats};

@@ -20,10 +20,11 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Config, StoreKind};
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
-use crate::provider::{ProviderEndpoint, resolve_endpoint};
+use crate::provider::{ModelRef, ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::routing::SessionKey;
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
 use crate::supervise::{ActorKind, restart_count};
+use crate::tools::ToolRegistry;
 
 use super::account::{AccountActor, GetAccountState, SendReply};
 use super::agent::AgentActor;
@@ -101,6 +102,23 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
+/// What an embedder may give the runtime besides the config.
+pub struct RuntimeOptions {
+    /// The store; `None` opens the one the config names.
+    pub store: Option<Arc<dyn Store>>,
+    /// The tools agents may call; defaults to dingclaw's built-in ones.
+    pub tools: ToolRegistry,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            store: None,
+            tools: ToolRegistry::builtin(),
+        }
+    }
+}
+
 /// Everything the actors share.
 pub struct Runtime {
     config: RwLock<Arc<Config>>,
@@ -112,6 +130,12 @@ pub struct Runtime {
     /// `agents.defaults.maxConcurrent`: model turns running at once, across all agents.
     pub turn_slots: Arc<Semaphore>,
     pub counters: Counters,
+    /// One per provider some agent uses: settings, limits, circuit, usage. Shared by that
+    /// provider's actors on every lane.
+    providers: HashMap<String, Arc<ProviderState>>,
+    /// Tokens and calls per agent.
+    agent_usage: DashMap<String, Arc<UsageCounters>>,
+    pub tools: Arc<ToolRegistry>,
     started: Instant,
     arbiters: std::sync::Mutex<Vec<Arbiter>>,
 }
@@ -119,15 +143,33 @@ pub struct Runtime {
 impl Runtime {
     /// Starts every actor for `config` inside the current actix System.
     pub fn start(config: Config) -> Result<Arc<Runtime>, RuntimeError> {
-        let store: Arc<dyn Store> = match config.runtime.store {
-            StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.runtime.store_path)?),
-            StoreKind::Memory => Arc::new(MemoryStore::default()),
-        };
-        Ok(Self::start_with_store(config, store))
+        Self::start_with(config, RuntimeOptions::default())
     }
 
-    /// Starts with a given store (tests, embedders).
-    pub fn start_with_store(config: Config, store: Arc<dyn Store>) -> Arc<Runtime> {
+    /// Starts with an embedder's store and tools.
+    pub fn start_with(
+        config: Config,
+        options: RuntimeOptions,
+    ) -> Result<Arc<Runtime>, RuntimeError> {
+        let store: Arc<dyn Store> = match options.store {
+            Some(store) => store,
+            None => match config.runtime.store {
+                StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.runtime.store_path)?),
+                StoreKind::Memory => Arc::new(MemoryStore::default()),
+            },
+        };
+        let mut providers = HashMap::new();
+        for id in used_providers(&config) {
+            match config.models.provider(&id) {
+                Some(p) if !p.base_url.is_empty() => {
+                    providers.insert(id, ProviderState::new(p.clone()));
+                }
+                // `config check` has said why; the agents' turns will say it again.
+                _ => {
+                    tracing::warn!(provider = %id, "provider is not configured; agents using it will answer with an error")
+                }
+            }
+        }
         let store_arbiter = Arbiter::new();
         let store = StoreHandle::start(store, &store_arbiter.handle());
         let mut arbiters = vec![store_arbiter];
@@ -152,6 +194,9 @@ impl Runtime {
             router: OnceLock::new(),
             turn_slots: Arc::new(Semaphore::new(max_concurrent)),
             counters: Counters::default(),
+            providers,
+            agent_usage: DashMap::new(),
+            tools: Arc::new(options.tools),
             started: Instant::now(),
             arbiters: std::sync::Mutex::new(arbiters),
         });
@@ -166,25 +211,17 @@ impl Runtime {
         for account in config.channels.dingtalk.active_accounts() {
             rt.start_account(Arc::new(account.clone()));
         }
-        rt
+        Ok(rt)
     }
 
     /// Providers used by some agent, and every agent, on one lane.
     fn start_lane(self: &Arc<Self>, lane: &Lane, config: &Config) {
         let mut providers = HashMap::new();
-        for id in used_providers(config) {
-            match resolve_endpoint(&id, &config.models) {
-                Ok(endpoint) => {
-                    let ep: ProviderEndpoint = endpoint;
-                    let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
-                        ProviderActor::new(ep)
-                    });
-                    providers.insert(id, addr);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "agents using this provider will answer with an error")
-                }
-            }
+        for (id, state) in &self.providers {
+            let state = Arc::clone(state);
+            let addr =
+                Supervisor::start_in_arbiter(&lane.arbiter, move |_| ProviderActor::new(state));
+            providers.insert(id.clone(), addr);
         }
         *lane.providers.write().unwrap_or_else(|p| p.into_inner()) = providers;
         let mut agents = HashMap::new();
@@ -283,6 +320,32 @@ impl Runtime {
         }
     }
 
+    /// The usage counters of an agent (created on first use).
+    pub fn agent_usage(&self, agent: &str) -> Arc<UsageCounters> {
+        if let Some(u) = self.agent_usage.get(agent) {
+            return Arc::clone(&u);
+        }
+        Arc::clone(&self.agent_usage.entry(agent.to_owned()).or_default())
+    }
+
+    /// Usage of every agent that has run a turn, by agent id.
+    pub fn agent_usages(&self) -> Vec<(String, UsageSnapshot)> {
+        let mut out: Vec<_> = self
+            .agent_usage
+            .iter()
+            .map(|e| (e.key().clone(), e.value().snapshot()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Status of every provider in use.
+    pub fn provider_states(&self) -> Vec<ProviderStatus> {
+        let mut out: Vec<_> = self.providers.values().map(|p| p.status()).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
@@ -344,7 +407,7 @@ fn used_providers(config: &Config) -> Vec<String> {
         .agents
         .iter()
         .flat_map(|a| a.model.primary.iter().chain(a.model.fallbacks.iter()))
-        .filter_map(|r| crate::provider::ModelRef::parse(r, &config.agents.model_aliases).ok())
+        .filter_map(|r| ModelRef::parse(r, &config.agents.model_aliases).ok())
         .map(|r| r.provider)
         .collect();
     ids.sort();

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::bindings::IdValue;
 use super::compat::DINGTALK_CHANNEL;
 use super::environment::Environment;
+use super::http_url::normalize_base_url;
 use super::ids::{DEFAULT_ACCOUNT_ID, normalize_account_id};
 use super::issue::{ConfigPath, Diagnostics};
 use super::secret::{Secret, SecretInput, SecretState, resolve_secret};
@@ -478,13 +479,10 @@ fn build_account(
     };
 
     let endpoint = match pick_at!(endpoint, "endpoint") {
-        Some((e, p)) => {
-            let e = e.trim().trim_end_matches('/');
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                diags.error(p, format!("\"{e}\" is not an http(s) URL"));
-            }
-            e.to_owned()
-        }
+        Some((e, p)) => normalize_base_url(e).unwrap_or_else(|message| {
+            diags.error(p, message);
+            e.trim().to_owned()
+        }),
         None => DEFAULT_ENDPOINT.to_owned(),
     };
 

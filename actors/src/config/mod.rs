@@ -11,11 +11,13 @@
 
 mod agents;
 mod bindings;
+mod catalogue;
 mod compat;
 mod cron;
 mod dingtalk;
 mod environment;
 mod gateway;
+mod http_url;
 mod ids;
 mod include;
 mod issue;
@@ -35,6 +37,7 @@ use serde::Serialize;
 
 pub use agents::{Agent, AgentRoster, Identity, ModelSelection};
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
+pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
 pub use compat::DINGTALK_CHANNEL;
 pub use cron::CronConfig;
 pub use dingtalk::{
@@ -47,7 +50,7 @@ pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normal
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
 pub use load::{Loaded, load_file, load_str};
 pub use messages::{QueueConfig, QueueMode};
-pub use models::{CatalogueMode, ModelApi, ModelsConfig, ProviderConfig, provider_of};
+pub use models::{CatalogueMode, KeySource, ModelApi, ModelsConfig, ProviderConfig, provider_of};
 pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };

@@ -1,15 +1,36 @@
-//! `models`: model providers (reference/openclaw-routing.md 1.10, 5).
+//! `models`: model providers (reference/openclaw-routing.md 1.10, 5). The built-in catalogue
+//! (`catalogue`) merged with `models.providers`, key by key.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::agents::AgentRoster;
+use super::catalogue::{BUILTIN_PROVIDERS, builtin, canonical_provider_id};
 use super::environment::Environment;
+use super::http_url::normalize_base_url;
 use super::issue::{ConfigPath, Diagnostics};
 use super::secret::{Secret, SecretInput, SecretState, resolve_secret};
 use super::substitute::Unresolved;
+
+/// A model call's deadline when the provider sets none: long answers take a while.
+pub const DEFAULT_CALL_TIMEOUT_SECS: u64 = 120;
+/// Longest pause between two streamed chunks before the call counts as stalled.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+/// Calls in flight per provider.
+pub const DEFAULT_MAX_CONCURRENT: u32 = 64;
+/// Calls waiting for a slot per provider; past it the user is told the model is busy.
+pub const DEFAULT_MAX_QUEUE: u32 = 1000;
+/// Retries of a failed call (429, 5xx, timeouts, connection errors) before falling back.
+pub const DEFAULT_RETRIES: u32 = 2;
+pub const DEFAULT_RETRY_INITIAL_MS: u64 = 1000;
+/// Consecutive failed calls that open the circuit breaker.
+pub const DEFAULT_CIRCUIT_FAILURES: u32 = 5;
+/// First cooldown of an open circuit; it doubles while the provider keeps failing, up to
+/// five minutes (OpenClaw's 30 s, 60 s, 5 min).
+pub const DEFAULT_CIRCUIT_COOLDOWN_SECS: u64 = 30;
 
 // ---------------------------------------------------------------------------------------------
 // What users write
@@ -34,24 +55,40 @@ pub enum CatalogueMode {
     Replace,
 }
 
-/// One provider in `models.providers`.
+/// One provider in `models.providers`. For a built-in provider every key is optional and
+/// overrides the catalogue's value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderEntry {
     /// Base URL of the API, e.g. `https://dashscope.aliyuncs.com/compatible-mode/v1`.
     pub base_url: Option<String>,
-    /// The API key, usually `"${DASHSCOPE_API_KEY}"`.
+    /// The API key, usually `"${DASHSCOPE_API_KEY}"`. Built-in providers also read their
+    /// environment variables.
     pub api_key: Option<SecretInput>,
-    /// Wire protocol; dingclaw speaks `openai-completions` and `anthropic-messages`.
+    /// Wire protocol: `openai-completions` or `anthropic-messages`.
     pub api: Option<ModelApi>,
     /// Extra request headers. Their values are treated as secrets.
     pub headers: Option<IndexMap<String, String>>,
-    /// Longest a model call may take.
+    /// Longest a model call may take (default 120).
     pub timeout_seconds: Option<u64>,
-    /// Calls to this provider in flight at once.
+    /// Longest pause between streamed chunks (default 60).
+    pub idle_timeout_seconds: Option<u64>,
+    /// Calls in flight at once (default 64).
     pub max_concurrent: Option<u32>,
-    /// Calls to this provider started per minute.
+    /// Calls started per minute (default: no limit).
     pub requests_per_minute: Option<u32>,
+    /// Calls waiting for a slot before new ones are refused as busy (default 1000).
+    pub max_queue: Option<u32>,
+    /// Retries of a failed call before the fallbacks (default 2).
+    pub retries: Option<u32>,
+    /// First retry delay; doubles each time (default 1000).
+    pub retry_initial_ms: Option<u64>,
+    /// Consecutive failures that put the provider in cooldown (default 5).
+    pub circuit_breaker_failures: Option<u32>,
+    /// First cooldown (default 30).
+    pub circuit_breaker_cooldown_seconds: Option<u64>,
+    /// Stream answers as they are generated (default true).
+    pub streaming: Option<bool>,
 }
 
 /// Every API kind OpenClaw knows, so that its configs load; `openai` is its legacy spelling of
@@ -79,7 +116,7 @@ impl ModelApi {
     pub fn is_supported(self) -> bool {
         matches!(
             self,
-            ModelApi::OpenaiCompletions | ModelApi::AnthropicMessages
+            ModelApi::OpenaiCompletions | ModelApi::AnthropicMessages | ModelApi::Ollama
         )
     }
 }
@@ -92,45 +129,95 @@ impl ModelApi {
 #[serde(rename_all = "camelCase")]
 pub struct ModelsConfig {
     pub mode: CatalogueMode,
-    /// Configured providers keyed by lower-cased id, in config order.
+    /// Built-in and configured providers, keyed by canonical id.
     pub providers: IndexMap<String, ProviderConfig>,
 }
 
-/// A provider from `models.providers`, before it is merged with the built-in catalogue.
+impl ModelsConfig {
+    /// The provider for an id or alias.
+    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+        self.providers.get(&canonical_provider_id(id))
+    }
+}
+
+/// Where a provider's API key came from (for `models list`; never the key itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "from", content = "name")]
+pub enum KeySource {
+    Config,
+    Env(String),
+    None,
+}
+
+/// One provider as dingclaw calls it.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
+    pub title: String,
+    pub builtin: bool,
+    pub api: ModelApi,
+    /// Without a trailing slash; empty for a configured provider that gave none.
+    pub base_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<ModelApi>,
+    pub key_source: KeySource,
+    pub needs_key: bool,
     pub headers: IndexMap<String, Secret>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_concurrent: Option<u32>,
+    #[serde(serialize_with = "secs")]
+    pub timeout: Duration,
+    #[serde(serialize_with = "secs")]
+    pub idle_timeout: Duration,
+    pub max_concurrent: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_minute: Option<u32>,
+    pub max_queue: u32,
+    pub retries: u32,
+    #[serde(serialize_with = "millis")]
+    pub retry_initial: Duration,
+    pub circuit_failures: u32,
+    #[serde(serialize_with = "secs")]
+    pub circuit_cooldown: Duration,
+    pub streaming: bool,
 }
 
-/// The provider part of a `"provider/model"` reference, lower-cased; `None` for a bare name.
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+/// The provider part of a `"provider/model"` reference, canonical; `None` for a bare name.
 pub fn provider_of(model_ref: &str) -> Option<String> {
     model_ref
         .split_once('/')
-        .map(|(p, _)| p.trim().to_lowercase())
+        .map(|(p, _)| canonical_provider_id(p))
         .filter(|p| !p.is_empty())
 }
 
-/// Providers that some agent uses (primary or fallback), so they would start.
-fn used_providers(roster: &AgentRoster) -> BTreeSet<String> {
+/// Providers some agent uses (primary or fallback), with the agents that use them.
+fn used_providers(roster: &AgentRoster) -> BTreeSet<(String, String)> {
     roster
         .agents
         .iter()
-        .flat_map(|a| a.model.primary.iter().chain(a.model.fallbacks.iter()))
-        .filter_map(|r| provider_of(r))
+        .flat_map(|a| {
+            a.model
+                .primary
+                .iter()
+                .chain(a.model.fallbacks.iter())
+                .filter_map(|r| {
+                    let full = if r.contains('/') {
+                        r.clone()
+                    } else {
+                        roster.model_aliases.get(&r.to_lowercase())?.clone()
+                    };
+                    provider_of(&full)
+                })
+                .map(|p| (p, a.id.clone()))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -141,95 +228,208 @@ pub(crate) fn build_models(
     unresolved: &Unresolved,
     diags: &mut Diagnostics,
 ) -> ModelsConfig {
-    let Some(section) = section else {
-        return ModelsConfig::default();
-    };
+    let empty = ModelsSection::default();
+    let section = section.unwrap_or(&empty);
+    let mode = section.mode.unwrap_or_default();
     let used = used_providers(roster);
+    let is_used = |id: &str| used.iter().any(|(p, _)| p == id);
     let at = ConfigPath::root().key("models").key("providers");
-    let mut providers = IndexMap::new();
-    for (key, entry) in section.providers.iter().flatten() {
-        let path = at.key(key);
-        let id = key.trim().to_lowercase();
-        if providers.contains_key(&id) {
-            diags.error(path, format!("provider id \"{id}\" is used twice"));
-            continue;
-        }
-        let starts = used.contains(&id);
-        let api_key = entry.api_key.as_ref().map(|input| {
-            let key_path = path.key("apiKey");
-            let state = resolve_secret(input, &key_path, env, unresolved);
-            if starts && let SecretState::Unavailable(why) = &state {
-                diags.error(
-                    key_path,
-                    format!(
-                        "{why}; provider \"{id}\" is used by an agent and cannot start without it"
-                    ),
-                );
-            }
-            state.into_secret()
-        });
-        if let Some(url) = entry.base_url.as_deref()
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            diags.error(
-                path.key("baseUrl"),
-                format!("\"{url}\" is not an http(s) URL"),
+
+    let mut providers: IndexMap<String, ProviderConfig> = IndexMap::new();
+    if mode == CatalogueMode::Merge {
+        for b in BUILTIN_PROVIDERS {
+            providers.insert(
+                b.id.to_owned(),
+                provider(b.id, None, &at.key(b.id), env, unresolved, false, diags),
             );
         }
-        if starts
-            && let Some(api) = entry.api
-            && !api.is_supported()
-        {
+    }
+    let mut configured: IndexMap<String, &String> = IndexMap::new();
+    for (key, entry) in section.providers.iter().flatten() {
+        let id = canonical_provider_id(key);
+        let path = at.key(key);
+        if let Some(first) = configured.insert(id.clone(), key) {
+            diags.error(
+                path,
+                format!("provider \"{id}\" is already configured as \"{first}\""),
+            );
+            continue;
+        }
+        let p = provider(
+            &id,
+            Some(entry),
+            &path,
+            env,
+            unresolved,
+            is_used(&id),
+            diags,
+        );
+        if p.base_url.is_empty() && is_used(&id) {
+            diags.error(
+                path.key("baseUrl"),
+                "required for a provider that is not built in",
+            );
+        }
+        if is_used(&id) && !p.api.is_supported() {
             diags.error(
                 path.key("api"),
                 format!(
                     "{} is not supported by dingclaw (use openai-completions or anthropic-messages)",
-                    serde_json::to_string(&api).unwrap_or_default()
+                    serde_json::to_string(&p.api).unwrap_or_default()
                 ),
             );
         }
+        providers.insert(id, p);
+    }
+    for (id, agent) in &used {
+        match providers.get(id) {
+            None => diags.warn(
+                ConfigPath::root().key("agents"),
+                format!("agent \"{agent}\" uses provider \"{id}\", which is neither built in nor in models.providers; its turns will fail"),
+            ),
+            Some(p) if p.needs_key && p.api_key.is_none() => {
+                let hint = builtin(id)
+                    .map(|b| b.key_vars.join(" or "))
+                    .map(|v| format!("set {v} or models.providers.{id}.apiKey"))
+                    .unwrap_or_else(|| format!("set models.providers.{id}.apiKey"));
+                diags.warn(
+                    at.key(id),
+                    format!("agent \"{agent}\" uses \"{id}\" but it has no API key ({hint}); its turns will fail"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    ModelsConfig { mode, providers }
+}
+
+/// One provider: the catalogue's values, then the entry's, then defaults.
+fn provider(
+    id: &str,
+    entry: Option<&ProviderEntry>,
+    path: &ConfigPath,
+    env: &dyn Environment,
+    unresolved: &Unresolved,
+    used: bool,
+    diags: &mut Diagnostics,
+) -> ProviderConfig {
+    let base = builtin(id);
+    let e = |f: fn(&ProviderEntry) -> Option<u64>| entry.and_then(f);
+    let (mut api_key, mut key_source) = (None, KeySource::None);
+    if let Some(input) = entry.and_then(|e| e.api_key.as_ref()) {
+        let key_path = path.key("apiKey");
+        match resolve_secret(input, &key_path, env, unresolved) {
+            SecretState::Ready(s) => {
+                api_key = Some(s);
+                key_source = KeySource::Config;
+            }
+            SecretState::Unavailable(why) if used => diags.error(
+                key_path,
+                format!("{why}; provider \"{id}\" is used by an agent and cannot start without it"),
+            ),
+            SecretState::Unavailable(_) => {}
+        }
+    }
+    if api_key.is_none()
+        && let Some(b) = base
+        && let Some((var, value)) = b
+            .key_vars
+            .iter()
+            .find_map(|v| env.var(v).map(|val| (*v, val)))
+    {
+        api_key = Some(Secret::new(value));
+        key_source = KeySource::Env(var.to_owned());
+    }
+    let base_url = entry
+        .and_then(|e| e.base_url.as_deref())
+        .or(base.map(|b| b.base_url))
+        .map(|u| {
+            normalize_base_url(u).unwrap_or_else(|message| {
+                diags.error(path.key("baseUrl"), message);
+                u.trim().to_owned()
+            })
+        })
+        .unwrap_or_default();
+    if let Some(entry) = entry {
         for (name, field) in [
             ("maxConcurrent", entry.max_concurrent),
             ("requestsPerMinute", entry.requests_per_minute),
+            ("maxQueue", entry.max_queue),
+            ("circuitBreakerFailures", entry.circuit_breaker_failures),
         ] {
             if field == Some(0) {
                 diags.error(path.key(name), "must be at least 1");
             }
         }
-        providers.insert(
-            id.clone(),
-            ProviderConfig {
-                id,
-                base_url: entry
-                    .base_url
-                    .as_deref()
-                    .map(|u| u.trim().trim_end_matches('/').to_owned()),
-                api_key,
-                api: entry.api,
-                headers: entry
-                    .headers
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), Secret::new(v.as_str())))
-                    .collect(),
-                timeout_seconds: entry.timeout_seconds,
-                max_concurrent: entry.max_concurrent,
-                requests_per_minute: entry.requests_per_minute,
-            },
-        );
     }
-    ModelsConfig {
-        mode: section.mode.unwrap_or_default(),
-        providers,
+    let api = entry
+        .and_then(|e| e.api)
+        .or(base.map(|b| b.api))
+        .unwrap_or(ModelApi::OpenaiCompletions);
+    ProviderConfig {
+        id: id.to_owned(),
+        title: base
+            .map(|b| b.title.to_owned())
+            .unwrap_or_else(|| id.to_owned()),
+        builtin: base.is_some(),
+        api,
+        base_url,
+        api_key,
+        key_source,
+        // Ollama and custom local servers may run without a key.
+        needs_key: base.is_some_and(|b| b.needs_key) && api != ModelApi::Ollama,
+        headers: entry
+            .and_then(|e| e.headers.as_ref())
+            .iter()
+            .flat_map(|h| h.iter())
+            .map(|(k, v)| (k.clone(), Secret::new(v.as_str())))
+            .collect(),
+        timeout: Duration::from_secs(
+            e(|e| e.timeout_seconds)
+                .unwrap_or(DEFAULT_CALL_TIMEOUT_SECS)
+                .max(1),
+        ),
+        idle_timeout: Duration::from_secs(
+            e(|e| e.idle_timeout_seconds)
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS)
+                .max(1),
+        ),
+        max_concurrent: entry
+            .and_then(|e| e.max_concurrent)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT)
+            .max(1),
+        requests_per_minute: entry.and_then(|e| e.requests_per_minute).filter(|n| *n > 0),
+        max_queue: entry
+            .and_then(|e| e.max_queue)
+            .unwrap_or(DEFAULT_MAX_QUEUE)
+            .max(1),
+        retries: entry.and_then(|e| e.retries).unwrap_or(DEFAULT_RETRIES),
+        retry_initial: Duration::from_millis(
+            e(|e| e.retry_initial_ms)
+                .unwrap_or(DEFAULT_RETRY_INITIAL_MS)
+                .max(1),
+        ),
+        circuit_failures: entry
+            .and_then(|e| e.circuit_breaker_failures)
+            .unwrap_or(DEFAULT_CIRCUIT_FAILURES)
+            .max(1),
+        circuit_cooldown: Duration::from_secs(
+            e(|e| e.circuit_breaker_cooldown_seconds)
+                .unwrap_or(DEFAULT_CIRCUIT_COOLDOWN_SECS)
+                .max(1),
+        ),
+        streaming: entry.and_then(|e| e.streaming).unwrap_or(true),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::environment::MapEnv;
+    use crate::config::{MapEnv as Env, load_str};
 
     #[test]
-    fn provider_is_split_at_the_first_slash() {
+    fn provider_is_split_at_the_first_slash_and_aliases_resolve() {
         assert_eq!(
             provider_of("dashscope-coding/qwen3.5-plus").as_deref(),
             Some("dashscope-coding")
@@ -237,6 +437,10 @@ mod tests {
         assert_eq!(
             provider_of("OpenRouter/anthropic/claude-x").as_deref(),
             Some("openrouter")
+        );
+        assert_eq!(
+            provider_of("modelstudio/qwen3.5-plus").as_deref(),
+            Some("dashscope-coding")
         );
         assert_eq!(provider_of("sonnet"), None);
     }
@@ -246,5 +450,47 @@ mod tests {
         let e: ProviderEntry =
             serde_json::from_value(serde_json::json!({"api": "openai"})).unwrap();
         assert_eq!(e.api, Some(ModelApi::OpenaiCompletions));
+    }
+
+    #[test]
+    fn builtins_read_keys_from_the_environment_and_config_overrides_key_by_key() {
+        let env = MapEnv::new().with_var("DEEPSEEK_API_KEY", "sk-env");
+        let text = r#"{ agents: { list: [ { id: "a", model: "deepseek/deepseek-chat" } ] },
+                       models: { providers: { deepseek: { baseUrl: "http://127.0.0.1:9/v1", maxConcurrent: 3 } } } }"#;
+        let loaded = load_str(text, std::path::Path::new("/"), &env).unwrap();
+        let p = loaded.config.models.provider("deepseek").unwrap();
+        assert_eq!(p.base_url, "http://127.0.0.1:9/v1");
+        assert_eq!(p.api_key.as_ref().unwrap().expose(), "sk-env");
+        assert_eq!(p.key_source, KeySource::Env("DEEPSEEK_API_KEY".into()));
+        assert_eq!(p.max_concurrent, 3);
+        assert_eq!(p.retries, DEFAULT_RETRIES);
+        let coding = loaded.config.models.provider("modelstudio").unwrap();
+        assert_eq!(coding.base_url, "https://coding.dashscope.aliyuncs.com/v1");
+    }
+
+    #[test]
+    fn a_used_provider_without_a_key_is_a_warning_and_replace_mode_drops_builtins() {
+        let text =
+            r#"{ agents: { list: [ { id: "a", model: "dashscope-coding/qwen3.5-plus" } ] } }"#;
+        let loaded = load_str(text, std::path::Path::new("/"), &Env::new()).unwrap();
+        assert!(loaded.warnings.iter().any(|w| w.to_string().contains("has no API key (set DASHSCOPE_CODING_API_KEY or MODELSTUDIO_API_KEY or DASHSCOPE_API_KEY")), "{:?}", loaded.warnings);
+        let text = r#"{ models: { mode: "replace", providers: { mine: { baseUrl: "http://x.invalid" } } } }"#;
+        let loaded = load_str(text, std::path::Path::new("/"), &Env::new()).unwrap();
+        assert_eq!(
+            loaded.config.models.providers.keys().collect::<Vec<_>>(),
+            vec!["mine"]
+        );
+    }
+
+    #[test]
+    fn a_custom_provider_used_without_base_url_is_an_error() {
+        let text = r#"{ agents: { list: [ { id: "a", model: "mine/m" } ] }, models: { providers: { mine: { apiKey: "k" } } } }"#;
+        let err = load_str(text, std::path::Path::new("/"), &Env::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("models.providers.mine.baseUrl: required"),
+            "{err}"
+        );
     }
 }

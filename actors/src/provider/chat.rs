@@ -1,6 +1,8 @@
-//! Chat completion messages and answers, in the OpenAI wire shape.
+//! A chat request and its answer, independent of the wire protocol. Tool calls follow the
+//! OpenAI shape (function name plus JSON arguments as a string).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -8,39 +10,80 @@ pub enum ChatRole {
     System,
     User,
     Assistant,
+    Tool,
 }
 
-/// One message of a chat completion request.
+/// One message of a conversation with a model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: ChatRole,
     pub content: String,
+    /// Calls the assistant asked for (assistant messages only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a tool message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl ChatMessage {
-    pub fn system(content: impl Into<String>) -> Self {
+    fn new(role: ChatRole, content: impl Into<String>) -> Self {
         Self {
-            role: ChatRole::System,
+            role,
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
+    }
+
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new(ChatRole::System, content)
     }
 
     pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: ChatRole::User,
-            content: content.into(),
-        }
+        Self::new(ChatRole::User, content)
     }
 
     pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new(ChatRole::Assistant, content)
+    }
+
+    /// An assistant turn that asked for tools.
+    pub fn assistant_calls(content: impl Into<String>, calls: Vec<ToolCall>) -> Self {
         Self {
-            role: ChatRole::Assistant,
-            content: content.into(),
+            tool_calls: calls,
+            ..Self::new(ChatRole::Assistant, content)
+        }
+    }
+
+    /// A tool's result.
+    pub fn tool(call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            tool_call_id: Some(call_id.into()),
+            ..Self::new(ChatRole::Tool, content)
         }
     }
 }
 
-/// Tokens used by one call.
+/// A function the model may call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub parameters: Value,
+}
+
+/// A call the model asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments as the model wrote them: a JSON document in a string.
+    pub arguments: String,
+}
+
+/// Tokens used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     #[serde(default)]
@@ -51,14 +94,35 @@ pub struct Usage {
     pub total_tokens: u64,
 }
 
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// What to ask a model.
+#[derive(Clone, Debug, Default)]
+pub struct ChatRequest {
+    /// The model id as the provider spells it.
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    pub tools: Vec<ToolSpec>,
+}
+
 /// A model's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Completion {
     pub text: String,
+    pub tool_calls: Vec<ToolCall>,
     /// The model that answered, as the provider names it.
     pub model: String,
     pub usage: Usage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
 }
+
+/// Where a streamed answer's text goes as it arrives: the text so far.
+pub type StreamSink = tokio::sync::watch::Sender<String>;

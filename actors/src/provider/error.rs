@@ -7,6 +7,9 @@ pub enum ProviderError {
     /// The model reference names a provider that is neither configured nor built in.
     #[error("model provider \"{provider}\" is not configured (add models.providers.{provider})")]
     NotConfigured { provider: String },
+    /// The provider needs an API key and has none.
+    #[error("model provider \"{provider}\" has no API key")]
+    NoKey { provider: String },
     /// No model: neither the agent nor `agents.defaults` names one.
     #[error(
         "no model is configured for agent \"{agent}\" (set model.primary or agents.defaults.model)"
@@ -43,23 +46,74 @@ pub enum ProviderError {
         status: u16,
         message: String,
     },
-    /// No answer within the call's deadline.
+    /// No answer (or no chunk, when streaming) within the deadline.
     #[error("{provider}: no answer within {after:?}")]
     Timeout { provider: String, after: Duration },
     /// Connect, TLS or reset.
     #[error("{provider}: {message}")]
     Transport { provider: String, message: String },
-    /// An answer that does not follow the protocol.
+    /// An answer that does not follow the protocol (including a broken stream).
     #[error("{provider}: unexpected answer: {message}")]
     Protocol { provider: String, message: String },
+    /// Too many calls already waiting for this provider.
+    #[error("{provider}: too many calls waiting")]
+    Busy { provider: String },
+    /// The provider failed repeatedly and is in cooldown.
+    #[error("{provider}: in cooldown after repeated failures (retry in {retry_in:?})")]
+    CircuitOpen {
+        provider: String,
+        retry_in: Duration,
+    },
 }
 
 impl ProviderError {
+    /// The error for an HTTP answer other than 200: `{"error": {"message": ...}}` (OpenAI,
+    /// Anthropic) or any other body.
+    pub fn from_status(
+        provider: &str,
+        status: u16,
+        body: &serde_json::Value,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        let message = body
+            .pointer("/error/message")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| body.to_string().chars().take(300).collect());
+        let provider = provider.to_owned();
+        match status {
+            401 | 403 => ProviderError::Unauthorized {
+                provider,
+                status,
+                message,
+            },
+            429 => ProviderError::RateLimited {
+                provider,
+                retry_after,
+                message,
+            },
+            // Anthropic's 529 "overloaded" and every 5xx: the server's trouble.
+            s if s >= 500 => ProviderError::Server {
+                provider,
+                status,
+                message,
+            },
+            _ => ProviderError::BadRequest {
+                provider,
+                status,
+                message,
+            },
+        }
+    }
+
     /// What the chat user is told: the failure in plain words, never silence, never a key.
     pub fn user_message(&self) -> String {
         match self {
             ProviderError::NotConfigured { provider } => {
                 format!("⚠️ The model provider \"{provider}\" is not configured on this gateway.")
+            }
+            ProviderError::NoKey { provider } => {
+                format!("⚠️ No API key is configured for the model provider {provider}.")
             }
             ProviderError::NoModel { .. } => {
                 "⚠️ No model is configured for this assistant.".to_owned()
@@ -75,14 +129,15 @@ impl ProviderError {
             } => {
                 format!("⚠️ The model provider {provider} refused the request: {message}")
             }
-            ProviderError::RateLimited { provider, .. } => {
+            ProviderError::RateLimited { provider, .. } | ProviderError::Busy { provider } => {
                 format!(
-                    "⚠️ The model provider {provider} is rate limiting us; please try again shortly."
+                    "⚠️ The model provider {provider} is busy right now; please try again shortly."
                 )
             }
             ProviderError::Server { provider, .. }
             | ProviderError::Transport { provider, .. }
-            | ProviderError::Protocol { provider, .. } => {
+            | ProviderError::Protocol { provider, .. }
+            | ProviderError::CircuitOpen { provider, .. } => {
                 format!(
                     "⚠️ The model provider {provider} is unavailable right now; please try again shortly."
                 )
@@ -95,7 +150,7 @@ impl ProviderError {
         }
     }
 
-    /// Worth retrying (and, later, worth falling back to another model).
+    /// Worth trying the same provider again after a pause.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -103,6 +158,25 @@ impl ProviderError {
                 | ProviderError::Server { .. }
                 | ProviderError::Timeout { .. }
                 | ProviderError::Transport { .. }
+                | ProviderError::Protocol { .. }
         )
+    }
+
+    /// Says something about the provider's health (counts for its circuit breaker).
+    pub fn is_health_failure(&self) -> bool {
+        self.is_retryable()
+    }
+
+    /// Worth moving on to the next model in `fallbacks`. A refused key or request is not: the
+    /// user is told at once (the fix is in the config, not in another model).
+    pub fn allows_fallback(&self) -> bool {
+        self.is_retryable()
+            || matches!(
+                self,
+                ProviderError::Busy { .. }
+                    | ProviderError::CircuitOpen { .. }
+                    | ProviderError::NotConfigured { .. }
+                    | ProviderError::NoKey { .. }
+            )
     }
 }

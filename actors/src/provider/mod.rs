@@ -1,17 +1,30 @@
-//! Model providers: OpenAI-compatible chat completions over awc, and how a model reference
-//! (`provider/model`) finds its provider (reference/openclaw-routing.md 5).
+//! Model providers: the wire protocols, and what a call needs around them.
 //!
-//! - `chat`: request and answer types.
-//! - `endpoint`: a provider's base URL, key, headers and timeout, resolved from config.
-//! - `openai`: the `POST {baseUrl}/chat/completions` call.
+//! - `chat`: requests, answers, tool calls, independent of the protocol.
+//! - `openai`, `anthropic`: the two protocols, plain and streamed; `http` is what they share.
+//! - `call`: a call as the runtime makes it (key, circuit, limits, deadline, retries), with
+//!   the per-provider state it needs: `limits`, `circuit`, `usage`.
+//! - `model_ref`: `provider/model` references and aliases.
 //! - `error`: what can go wrong, and what the user is told.
 
+mod anthropic;
+mod call;
 mod chat;
-mod endpoint;
+mod circuit;
 mod error;
+mod http;
+mod limits;
+mod model_ref;
 mod openai;
+mod usage;
 
-pub use chat::{ChatMessage, ChatRole, Completion, Usage};
-pub use endpoint::{ModelRef, ProviderEndpoint, resolve_endpoint};
+pub use call::{ProviderState, ProviderStatus};
+pub use chat::{
+    ChatMessage, ChatRequest, ChatRole, Completion, StreamSink, ToolCall, ToolSpec, Usage,
+};
+pub use circuit::{CircuitBreaker, CircuitSnapshot};
 pub use error::ProviderError;
-pub use openai::chat_completion;
+pub use limits::ProviderLimits;
+pub use model_ref::ModelRef;
+pub use openai::StreamAssembly;
+pub use usage::{UsageCounters, UsageSnapshot};

@@ -1,110 +1,126 @@
-//! `POST {baseUrl}/chat/completions`, non-streaming, OpenAI wire format.
-
-use std::time::Duration;
+//! The OpenAI chat completions protocol (`POST {baseUrl}/chat/completions`), which every
+//! China provider in the catalogue speaks: plain answers, and streamed ones as server-sent
+//! events (content deltas, tool-call deltas by index, a usage chunk, `[DONE]`).
 
 use serde_json::{Value, json};
 
-use super::chat::{ChatMessage, Completion, Usage};
-use super::endpoint::ProviderEndpoint;
+use crate::config::ProviderConfig;
+
+use super::chat::{ChatMessage, ChatRequest, ChatRole, Completion, StreamSink, ToolCall, Usage};
 use super::error::ProviderError;
+use super::http::{Events, post, read_body};
 
-/// Largest answer body read (a long answer with usage fits easily).
-const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// Asks `model` at `ep` for the next assistant message.
-pub async fn chat_completion(
-    http: &awc::Client,
-    ep: &ProviderEndpoint,
-    model: &str,
-    messages: &[ChatMessage],
-) -> Result<Completion, ProviderError> {
-    let provider = || ep.id.clone();
-    let mut req = http
-        .post(format!("{}/chat/completions", ep.base_url))
-        .timeout(ep.timeout)
-        .insert_header(("Accept", "application/json"));
-    if let Some(key) = &ep.api_key {
-        req = req.insert_header(("Authorization", format!("Bearer {}", key.expose())));
-    }
-    for (name, value) in &ep.headers {
-        req = req.insert_header((name.as_str(), value.expose()));
-    }
-    let body = json!({ "model": model, "messages": messages, "stream": false });
-    let mut resp = req.send_json(&body).await.map_err(|e| match e {
-        awc::error::SendRequestError::Timeout => ProviderError::Timeout {
-            provider: provider(),
-            after: ep.timeout,
-        },
-        other => ProviderError::Transport {
-            provider: provider(),
-            message: other.to_string(),
-        },
-    })?;
-    let status = resp.status().as_u16();
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let bytes = resp
-        .body()
-        .limit(MAX_BODY)
-        .await
-        .map_err(|e| ProviderError::Transport {
-            provider: provider(),
-            message: format!("reading the answer: {e}"),
-        })?;
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-        Value::String(String::from_utf8_lossy(&bytes).chars().take(500).collect())
+/// The request body.
+pub fn request_body(req: &ChatRequest, stream: bool) -> Value {
+    let mut body = json!({
+        "model": req.model,
+        "messages": req.messages.iter().map(message).collect::<Vec<_>>(),
+        "stream": stream,
     });
-    if status != 200 {
-        let message = value
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| value.to_string().chars().take(300).collect());
-        return Err(match status {
-            401 | 403 => ProviderError::Unauthorized {
-                provider: provider(),
-                status,
-                message,
-            },
-            429 => ProviderError::RateLimited {
-                provider: provider(),
-                retry_after,
-                message,
-            },
-            s if s >= 500 => ProviderError::Server {
-                provider: provider(),
-                status,
-                message,
-            },
-            _ => ProviderError::BadRequest {
-                provider: provider(),
-                status,
-                message,
-            },
-        });
+    if stream {
+        body["stream_options"] = json!({"include_usage": true});
     }
-    let choice = value
-        .pointer("/choices/0")
-        .ok_or_else(|| ProviderError::Protocol {
-            provider: provider(),
-            message: "no choices in the answer".to_owned(),
-        })?;
+    if !req.tools.is_empty() {
+        body["tools"] = req
+            .tools
+            .iter()
+            .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+            .collect();
+    }
+    body
+}
+
+fn message(m: &ChatMessage) -> Value {
+    match m.role {
+        ChatRole::Assistant if !m.tool_calls.is_empty() => json!({
+            "role": "assistant",
+            "content": if m.content.is_empty() { Value::Null } else { Value::String(m.content.clone()) },
+            "tool_calls": m.tool_calls.iter().map(|c| json!({
+                "id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}
+            })).collect::<Vec<_>>(),
+        }),
+        ChatRole::Tool => {
+            json!({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
+        }
+        role => json!({"role": role, "content": m.content}),
+    }
+}
+
+/// One call. Streams when `sink` is given and the provider allows it.
+pub async fn call(
+    http: &awc::Client,
+    p: &ProviderConfig,
+    req: &ChatRequest,
+    sink: Option<&StreamSink>,
+) -> Result<Completion, ProviderError> {
+    let stream = sink.is_some() && p.streaming;
+    let mut request = http
+        .post(format!("{}/chat/completions", p.base_url))
+        .insert_header((
+            "Accept",
+            if stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        ));
+    if let Some(key) = &p.api_key {
+        request = request.insert_header(("Authorization", format!("Bearer {}", key.expose())));
+    }
+    let mut answer = post(request, p, &request_body(req, stream)).await?;
+    if stream {
+        return read_stream(answer, p, &req.model, sink).await;
+    }
+    let v = read_body(&mut answer, &p.id).await?;
+    parse_answer(&v, &req.model).map_err(|message| ProviderError::Protocol {
+        provider: p.id.clone(),
+        message,
+    })
+}
+
+fn tool_calls(v: Option<&Value>) -> Vec<ToolCall> {
+    v.and_then(Value::as_array)
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|c| ToolCall {
+                    id: c
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    name: c
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    arguments: c
+                        .pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or("{}")
+                        .to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A plain (non-streamed) answer.
+pub fn parse_answer(v: &Value, model: &str) -> Result<Completion, String> {
+    let choice = v.pointer("/choices/0").ok_or("no choices in the answer")?;
     Ok(Completion {
         text: choice
             .pointer("/message/content")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned(),
-        model: value
+        tool_calls: tool_calls(choice.pointer("/message/tool_calls")),
+        model: v
             .get("model")
             .and_then(Value::as_str)
             .unwrap_or(model)
             .to_owned(),
-        usage: value
+        usage: v
             .get("usage")
             .and_then(|u| serde_json::from_value::<Usage>(u.clone()).ok())
             .unwrap_or_default(),
@@ -113,4 +129,224 @@ pub async fn chat_completion(
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
+}
+
+/// Assembles a streamed answer, passing the text on as it grows.
+pub struct StreamAssembly {
+    completion: Completion,
+    done: bool,
+}
+
+impl StreamAssembly {
+    pub fn new(model: &str) -> Self {
+        Self {
+            completion: Completion {
+                model: model.to_owned(),
+                ..Completion::default()
+            },
+            done: false,
+        }
+    }
+
+    /// Takes one event's data. Returns the content delta, if any.
+    pub fn push(&mut self, data: &str) -> Result<Option<String>, String> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(None);
+        }
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            format!(
+                "malformed event ({e}): {}",
+                data.chars().take(120).collect::<String>()
+            )
+        })?;
+        if let Some(err) = v.get("error") {
+            return Err(format!("error in stream: {err}"));
+        }
+        let c = &mut self.completion;
+        if let Some(m) = v.get("model").and_then(Value::as_str) {
+            c.model = m.to_owned();
+        }
+        if let Some(u) = v
+            .get("usage")
+            .filter(|u| !u.is_null())
+            .and_then(|u| serde_json::from_value::<Usage>(u.clone()).ok())
+        {
+            c.usage = u;
+        }
+        let Some(choice) = v.pointer("/choices/0") else {
+            return Ok(None);
+        };
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            c.finish_reason = Some(reason.to_owned());
+        }
+        for (position, delta) in choice
+            .pointer("/delta/tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let index = delta
+                .get("index")
+                .and_then(Value::as_u64)
+                .map_or(position, |i| i as usize);
+            while c.tool_calls.len() <= index {
+                c.tool_calls.push(ToolCall {
+                    id: String::new(),
+                    name: String::new(),
+                    arguments: String::new(),
+                });
+            }
+            let call = &mut c.tool_calls[index];
+            if let Some(id) = delta.get("id").and_then(Value::as_str) {
+                call.id = id.to_owned();
+            }
+            if let Some(name) = delta.pointer("/function/name").and_then(Value::as_str) {
+                call.name.push_str(name);
+            }
+            if let Some(args) = delta.pointer("/function/arguments").and_then(Value::as_str) {
+                call.arguments.push_str(args);
+            }
+        }
+        // Reasoning deltas (`reasoning_content`, DeepSeek and Qwen) are not part of the answer.
+        let content = choice
+            .pointer("/delta/content")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        if let Some(text) = content {
+            c.text.push_str(text);
+        }
+        Ok(content.map(str::to_owned))
+    }
+
+    /// The answer, once the stream has ended properly.
+    pub fn finish(self) -> Result<Completion, String> {
+        if !self.done && self.completion.finish_reason.is_none() {
+            return Err("the stream ended before the answer was complete".to_owned());
+        }
+        let mut c = self.completion;
+        c.tool_calls.retain(|t| !t.name.is_empty());
+        Ok(c)
+    }
+}
+
+async fn read_stream(
+    answer: super::http::Answer,
+    p: &ProviderConfig,
+    model: &str,
+    sink: Option<&StreamSink>,
+) -> Result<Completion, ProviderError> {
+    let protocol = |message: String| ProviderError::Protocol {
+        provider: p.id.clone(),
+        message,
+    };
+    let mut events = Events::new(answer, p);
+    let mut assembly = StreamAssembly::new(model);
+    while let Some(event) = events.next().await? {
+        if let Some(delta) = assembly.push(&event.data).map_err(protocol)?
+            && let Some(sink) = sink
+        {
+            sink.send_modify(|text| text.push_str(&delta));
+        }
+        if assembly.done {
+            break;
+        }
+    }
+    assembly.finish().map_err(protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::chat::ToolSpec;
+
+    #[test]
+    fn request_carries_tools_and_tool_results_in_openai_shape() {
+        let req = ChatRequest {
+            model: "m".into(),
+            messages: vec![
+                ChatMessage::user("time?"),
+                ChatMessage::assistant_calls(
+                    "",
+                    vec![ToolCall {
+                        id: "c1".into(),
+                        name: "current_time".into(),
+                        arguments: "{}".into(),
+                    }],
+                ),
+                ChatMessage::tool("c1", r#"{"now":"12:00"}"#),
+            ],
+            tools: vec![ToolSpec {
+                name: "current_time".into(),
+                description: "d".into(),
+                parameters: json!({"type": "object"}),
+            }],
+        };
+        let body = request_body(&req, true);
+        assert_eq!(body["stream_options"]["include_usage"], true);
+        assert_eq!(body["tools"][0]["function"]["name"], "current_time");
+        assert_eq!(body["messages"][1]["content"], Value::Null);
+        assert_eq!(
+            body["messages"][1]["tool_calls"][0]["function"]["arguments"],
+            "{}"
+        );
+        assert_eq!(
+            body["messages"][2],
+            json!({"role": "tool", "tool_call_id": "c1", "content": "{\"now\":\"12:00\"}"})
+        );
+    }
+
+    #[test]
+    fn stream_assembles_content_tool_calls_and_usage() {
+        let mut a = StreamAssembly::new("m");
+        let events = [
+            r#"{"model":"qwen","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"thinking..."}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"lo"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"cron","arguments":"{\"act"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ion\":\"list\"}"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}"#,
+            "[DONE]",
+        ];
+        let deltas: Vec<String> = events.iter().filter_map(|e| a.push(e).unwrap()).collect();
+        assert_eq!(deltas, vec!["Hel", "lo"]);
+        let c = a.finish().unwrap();
+        assert_eq!(c.text, "Hello");
+        assert_eq!(c.model, "qwen");
+        assert_eq!(c.usage.total_tokens, 8);
+        assert_eq!(
+            c.tool_calls,
+            vec![ToolCall {
+                id: "c1".into(),
+                name: "cron".into(),
+                arguments: r#"{"action":"list"}"#.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn truncated_or_malformed_streams_are_errors() {
+        let mut a = StreamAssembly::new("m");
+        a.push(r#"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#)
+            .unwrap();
+        assert!(a.finish().is_err());
+        let mut a = StreamAssembly::new("m");
+        assert!(a.push("{not json").is_err());
+        assert!(a.push(r#"{"error":{"message":"overloaded"}}"#).is_err());
+    }
+
+    #[test]
+    fn plain_answer_with_null_content_and_tool_calls() {
+        let v = json!({"model": "m2", "choices": [{"message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": "x", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]});
+        let c = parse_answer(&v, "m").unwrap();
+        assert_eq!(
+            (c.text.as_str(), c.tool_calls.len(), c.model.as_str()),
+            ("", 1, "m2")
+        );
+    }
 }

@@ -73,6 +73,11 @@ pub struct SessionMeta {
     pub conversation_id: String,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// Tokens used by the session's turns.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
 }
 
 /// A session as stored: its index row and the newest part of its transcript.
@@ -161,6 +166,8 @@ mod tests {
             conversation_id: "cid".into(),
             created_ms: 1,
             updated_ms: 2,
+            prompt_tokens: 0,
+            completion_tokens: 0,
         }
     }
 

@@ -13,7 +13,11 @@ use super::{
     Role, SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
-const SCHEMA: &str = "
+/// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
+/// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
+const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
+
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
     key             TEXT PRIMARY KEY,
     session_id      TEXT NOT NULL,
@@ -37,6 +41,25 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 ";
+
+/// Token counts per session.
+const SCHEMA_V2: &str = "
+ALTER TABLE sessions ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Brings the file's schema up to date, one transaction per step.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 /// SQLite file store.
 pub struct SqliteStore {
@@ -64,8 +87,8 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let writer = open_connection(path)?;
-        writer.execute_batch(SCHEMA)?;
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
         let reader = open_connection(path)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
@@ -85,11 +108,13 @@ fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionMeta> {
         conversation_id: r.get(6)?,
         created_ms: r.get(7)?,
         updated_ms: r.get(8)?,
+        prompt_tokens: r.get::<_, i64>(9)? as u64,
+        completion_tokens: r.get::<_, i64>(10)? as u64,
     })
 }
 
-const META_COLUMNS: &str =
-    "key, session_id, agent_id, channel, account, chat, conversation_id, created_ms, updated_ms";
+const META_COLUMNS: &str = "key, session_id, agent_id, channel, account, chat, conversation_id, \
+     created_ms, updated_ms, prompt_tokens, completion_tokens";
 
 fn read_transcript(
     conn: &Connection,
@@ -122,9 +147,11 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut session = tx.prepare_cached(&format!(
-                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT(key) DO UPDATE SET session_id = excluded.session_id,
-                   agent_id = excluded.agent_id, updated_ms = excluded.updated_ms"
+                   agent_id = excluded.agent_id, created_ms = excluded.created_ms,
+                   updated_ms = excluded.updated_ms, prompt_tokens = excluded.prompt_tokens,
+                   completion_tokens = excluded.completion_tokens"
             ))?;
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries (session_id, seq, role, content, msg_id, sender, at_ms)
@@ -142,7 +169,9 @@ impl Store for SqliteStore {
                             m.chat,
                             m.conversation_id,
                             m.created_ms,
-                            m.updated_ms
+                            m.updated_ms,
+                            m.prompt_tokens as i64,
+                            m.completion_tokens as i64
                         ])?;
                     }
                     WriteOp::Entry {

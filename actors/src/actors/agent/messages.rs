@@ -2,8 +2,9 @@
 
 use actix::prelude::*;
 
-use crate::provider::{ChatMessage, ProviderError, Usage};
+use crate::provider::{ChatMessage, ProviderError, StreamSink, Usage};
 use crate::routing::SessionKey;
+use crate::tools::ToolContext;
 
 /// Answer the next message of a session.
 #[derive(Message)]
@@ -14,15 +15,22 @@ pub struct RunTurn {
     pub history: Vec<ChatMessage>,
     /// The account's `systemPrompt`, added to the agent's own.
     pub extra_system: Option<String>,
+    /// Who is asking, for tools.
+    pub context: ToolContext,
+    /// Receives the answer's text as it streams in (AI card replies).
+    pub stream: Option<StreamSink>,
 }
 
 /// The assistant's answer.
 #[derive(Clone, Debug)]
 pub struct TurnOutput {
     pub text: String,
-    /// `provider/model` that answered.
+    /// `provider/model` that answered (a fallback, if the primary failed).
     pub model: String,
+    /// Tokens over every model call of the turn (tool rounds included).
     pub usage: Usage,
+    /// Tool calls made during the turn.
+    pub tool_calls: usize,
 }
 
 /// Why a turn produced no answer.

@@ -1,7 +1,8 @@
-//! AgentActor: one per agent on each worker thread. Builds the model request for a turn:
-//! the system prompt (identity, workspace bootstrap files, the account's prompt), the
-//! transcript, and the model (`model.primary`, else `agents.defaults.model`); and holds a
-//! slot of `agents.defaults.maxConcurrent` (shared by all agents) while the model answers.
+//! AgentActor: one per agent on each worker thread. Builds a turn's model request (system
+//! prompt from the identity, the workspace's bootstrap files and the account's prompt; the
+//! transcript), holds one of `agents.defaults.maxConcurrent` slots while it runs, walks the
+//! model chain (`model.primary`, then `model.fallbacks`) when a provider fails, and runs the
+//! tool-calling loop.
 
 mod messages;
 mod prompt;
@@ -15,11 +16,18 @@ pub use prompt::{BOOTSTRAP_FILES, persona, system_prompt};
 
 use crate::config::Agent;
 use crate::fault::{FaultPoint, check};
-use crate::provider::{ChatMessage, ModelRef, ProviderError};
+use crate::provider::{
+    ChatMessage, ChatRequest, Completion, ModelRef, ProviderError, StreamSink, Usage,
+};
 use crate::supervise::{ActorKind, Restarts, guard, resume_after};
+use crate::tools::{ToolContext, ToolRegistry};
 
 use super::provider::{Complete, ProviderActor};
 use super::runtime::Runtime;
+
+/// Model calls that may ask for tools in one turn; the call after the last one gets no tools,
+/// so the model has to answer.
+pub const MAX_TOOL_ROUNDS: usize = 6;
 
 pub struct AgentActor {
     agent: Agent,
@@ -29,11 +37,19 @@ pub struct AgentActor {
     restarts: Restarts,
 }
 
-/// A prepared model call.
-struct Call {
-    provider: Addr<ProviderActor>,
+/// A model in the chain, with this thread's actor for its provider (if it runs).
+struct Candidate {
     model: ModelRef,
+    provider: Option<Addr<ProviderActor>>,
+}
+
+/// A turn, prepared on the actor and run as a detached task.
+struct Job {
+    candidates: Vec<Candidate>,
     messages: Vec<ChatMessage>,
+    tools: Arc<ToolRegistry>,
+    context: ToolContext,
+    sink: Option<StreamSink>,
 }
 
 impl AgentActor {
@@ -47,10 +63,10 @@ impl AgentActor {
         }
     }
 
-    fn prepare(&mut self, msg: RunTurn) -> Result<Call, ProviderError> {
+    fn prepare(&mut self, msg: RunTurn) -> Result<Job, ProviderError> {
         check(FaultPoint::AgentRunTurn, &self.agent.id);
         let config = self.rt.config();
-        let reference =
+        let primary =
             self.agent
                 .model
                 .primary
@@ -58,12 +74,15 @@ impl AgentActor {
                 .ok_or_else(|| ProviderError::NoModel {
                     agent: self.agent.id.clone(),
                 })?;
-        let model = ModelRef::parse(reference, &config.agents.model_aliases)?;
-        let provider = self.rt.lanes[self.lane]
-            .provider(&model.provider)
-            .ok_or_else(|| ProviderError::NotConfigured {
-                provider: model.provider.clone(),
-            })?;
+        let lane = &self.rt.lanes[self.lane];
+        let mut candidates = Vec::new();
+        for reference in
+            std::iter::once(primary).chain(self.agent.model.fallbacks.iter().map(String::as_str))
+        {
+            let model = ModelRef::parse(reference, &config.agents.model_aliases)?;
+            let provider = lane.provider(&model.provider);
+            candidates.push(Candidate { model, provider });
+        }
         let mut system = self.system_prompt.clone();
         if let Some(extra) = msg.extra_system.filter(|s| !s.trim().is_empty()) {
             system.push_str("\n\n");
@@ -72,12 +91,103 @@ impl AgentActor {
         let mut messages = Vec::with_capacity(msg.history.len() + 1);
         messages.push(ChatMessage::system(system));
         messages.extend(msg.history);
-        Ok(Call {
-            provider,
-            model,
+        Ok(Job {
+            candidates,
             messages,
+            tools: Arc::clone(&self.rt.tools),
+            context: msg.context,
+            sink: msg.stream,
         })
     }
+}
+
+impl Job {
+    /// The tool loop: call the model; run the tools it asks for; call again with the results.
+    async fn run(mut self) -> Result<TurnOutput, TurnError> {
+        let specs = self.tools.specs();
+        let mut usage = Usage::default();
+        let mut tool_calls = 0;
+        for round in 0..=MAX_TOOL_ROUNDS {
+            let tools = if round < MAX_TOOL_ROUNDS {
+                specs.clone()
+            } else {
+                Vec::new()
+            };
+            let (completion, model) = self.failover(tools).await?;
+            usage.add(completion.usage);
+            if completion.tool_calls.is_empty() {
+                return Ok(TurnOutput {
+                    text: completion.text,
+                    model,
+                    usage,
+                    tool_calls,
+                });
+            }
+            tool_calls += completion.tool_calls.len();
+            self.messages.push(ChatMessage::assistant_calls(
+                completion.text,
+                completion.tool_calls.clone(),
+            ));
+            for call in &completion.tool_calls {
+                let result = self.tools.run(call, self.context.clone()).await;
+                self.messages
+                    .push(ChatMessage::tool(call.id.clone(), result));
+            }
+        }
+        Err(too_many_rounds())
+    }
+
+    /// The primary model, then each fallback while the failure allows it
+    /// (reference/openclaw-routing.md 5.3). Refused keys and requests end the turn at once.
+    async fn failover(
+        &self,
+        tools: Vec<crate::provider::ToolSpec>,
+    ) -> Result<(Completion, String), TurnError> {
+        let mut last = None;
+        for (i, c) in self.candidates.iter().enumerate() {
+            let Some(provider) = &c.provider else {
+                last = Some(ProviderError::NotConfigured {
+                    provider: c.model.provider.clone(),
+                });
+                continue;
+            };
+            let request = ChatRequest {
+                model: c.model.model.clone(),
+                messages: self.messages.clone(),
+                tools: tools.clone(),
+            };
+            let result = provider
+                .send(Complete {
+                    request,
+                    sink: self.sink.clone(),
+                })
+                .await
+                .map_err(|e| TurnError::Crashed(format!("provider {}: {e}", c.model.provider)))?;
+            match result {
+                Ok(completion) => return Ok((completion, c.model.to_string())),
+                Err(TurnError::Provider(e)) if e.allows_fallback() => {
+                    if i + 1 < self.candidates.len() {
+                        tracing::warn!(model = %c.model, error = %e, "model failed; falling back");
+                    }
+                    last = Some(e);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(TurnError::Provider(last.unwrap_or(
+            ProviderError::NotConfigured {
+                provider: String::new(),
+            },
+        )))
+    }
+}
+
+/// The last round offers no tools, so a model that still asks for them is misbehaving.
+fn too_many_rounds() -> TurnError {
+    TurnError::Provider(ProviderError::Protocol {
+        provider: "tools".to_owned(),
+        message: format!("the model kept calling tools after {MAX_TOOL_ROUNDS} rounds"),
+    })
 }
 
 impl Actor for AgentActor {
@@ -104,32 +214,23 @@ impl Handler<RunTurn> for AgentActor {
         let id = self.agent.id.clone();
         let prepared = guard(self, ctx, ActorKind::Agent, &id, |act, _| act.prepare(msg));
         let slots = Arc::clone(&self.rt.turn_slots);
+        let rt = Arc::clone(&self.rt);
         Box::pin(async move {
-            let call = match prepared {
+            let job = match prepared {
                 None => return Err(TurnError::Crashed(format!("agent {id} restarted"))),
                 Some(Err(e)) => return Err(TurnError::Provider(e)),
-                Some(Ok(call)) => call,
+                Some(Ok(job)) => job,
             };
             // A closed semaphore only happens at shutdown; the turn then fails as a crash.
             let _slot = slots
                 .acquire_owned()
                 .await
                 .map_err(|e| TurnError::Crashed(e.to_string()))?;
-            let completion = call
-                .provider
-                .send(Complete {
-                    model: call.model.model.clone(),
-                    messages: call.messages,
-                })
-                .await
-                .map_err(|e| {
-                    TurnError::Crashed(format!("provider {}: {e}", call.model.provider))
-                })??;
-            Ok(TurnOutput {
-                text: completion.text,
-                model: call.model.to_string(),
-                usage: completion.usage,
-            })
+            let result = job.run().await;
+            if let Ok(out) = &result {
+                rt.agent_usage(&id).record(out.usage);
+            }
+            result
         })
     }
 }

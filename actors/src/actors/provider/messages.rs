@@ -2,15 +2,15 @@
 
 use actix::prelude::*;
 
-use crate::provider::{ChatMessage, Completion};
+use crate::provider::{ChatRequest, Completion, StreamSink};
 
 use super::super::agent::TurnError;
 
-/// One chat completion.
+/// One chat completion (with retries inside the provider).
 #[derive(Message)]
 #[rtype(result = "Result<Completion, TurnError>")]
 pub struct Complete {
-    /// The model id as the provider spells it.
-    pub model: String,
-    pub messages: Vec<ChatMessage>,
+    pub request: ChatRequest,
+    /// Receives the text as it streams in.
+    pub sink: Option<StreamSink>,
 }

@@ -1,10 +1,11 @@
-//! ProviderActor: one per model provider on each worker thread, each with the thread's own
-//! awc client (awc clients cannot cross threads; reference/actix-notes.md 2.1). Calls
-//! `POST {baseUrl}/chat/completions` with the provider's key and headers, with a per-call
-//! deadline instead of awc's 5 s default.
+//! ProviderActor: one per model provider on each worker thread, each with that thread's own
+//! awc client (awc clients cannot cross threads; reference/actix-notes.md 2.1). The provider's
+//! limits, circuit breaker and usage counters are one `ProviderState` shared by all of them.
+//! Calls run as tasks detached from the actor, so a restart does not cancel calls in flight.
 
 mod messages;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -13,7 +14,7 @@ use awc::{Client, Connector};
 pub use messages::Complete;
 
 use crate::fault::{FaultPoint, check};
-use crate::provider::{ProviderEndpoint, chat_completion};
+use crate::provider::ProviderState;
 use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
 
 use super::agent::TurnError;
@@ -22,16 +23,16 @@ use super::agent::TurnError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ProviderActor {
-    endpoint: ProviderEndpoint,
+    state: Arc<ProviderState>,
     /// Built in `started`, on this actor's thread.
     http: Option<Client>,
     restarts: Restarts,
 }
 
 impl ProviderActor {
-    pub fn new(endpoint: ProviderEndpoint) -> Self {
+    pub fn new(state: Arc<ProviderState>) -> Self {
         Self {
-            endpoint,
+            state,
             http: None,
             restarts: Restarts::default(),
         }
@@ -44,8 +45,8 @@ impl Actor for ProviderActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(0);
         if self.http.is_none() {
-            // No pool limit here: concurrency is bounded by `maxConcurrent`, and awc's default
-            // of 100 connections would queue calls to a slow model.
+            // No pool limit here: `maxConcurrent` bounds the calls, and awc's default of 100
+            // connections would queue calls to a slow model behind it.
             let connector = Connector::new()
                 .limit(0)
                 .timeout(CONNECT_TIMEOUT)
@@ -71,18 +72,16 @@ impl Handler<Complete> for ProviderActor {
     type Result = ResponseFuture<Result<crate::provider::Completion, TurnError>>;
 
     fn handle(&mut self, msg: Complete, ctx: &mut Self::Context) -> Self::Result {
-        let id = self.endpoint.id.clone();
+        let id = self.state.config.id.clone();
         let ready = guard(self, ctx, ActorKind::Provider, &id, |act, _| {
-            check(FaultPoint::ProviderComplete, &act.endpoint.id);
-            (act.http.clone(), act.endpoint.clone())
+            check(FaultPoint::ProviderComplete, &act.state.config.id);
+            act.http.clone().map(|http| (http, Arc::clone(&act.state)))
         });
         Box::pin(async move {
-            let (Some(http), endpoint) =
-                ready.ok_or_else(|| TurnError::Crashed(format!("provider {id} restarted")))?
-            else {
-                return Err(TurnError::Crashed(format!("provider {id} not started")));
+            let Some(Some((http, state))) = ready else {
+                return Err(TurnError::Crashed(format!("provider {id} restarted")));
             };
-            catch(async move { chat_completion(&http, &endpoint, &msg.model, &msg.messages).await })
+            catch(async move { state.complete(&http, &msg.request, msg.sink.as_ref()).await })
                 .await
                 .map_err(|p| TurnError::Crashed(p.to_string()))?
                 .map_err(TurnError::Provider)

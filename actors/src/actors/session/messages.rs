@@ -27,6 +27,8 @@ pub struct SessionState {
     pub queued: usize,
     pub entries: usize,
     pub restarts: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
 }
 
 /// What a session needs to know about itself when it starts.

@@ -20,10 +20,11 @@ use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
 use crate::dingtalk::OutboundMessage;
 use crate::dingtalk::api::now_ms;
 use crate::fault::{FaultPoint, check};
-use crate::provider::ChatMessage;
+use crate::provider::{ChatMessage, Usage};
 use crate::routing::ChatType;
 use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
+use crate::tools::ToolContext;
 
 use super::agent::{RunTurn, TurnError, TurnOutput};
 use super::router::{Inbound, SessionIdle};
@@ -31,6 +32,10 @@ use super::runtime::Runtime;
 
 /// Attempts at one turn whose agent or provider crashed, before the user gets an apology.
 const MAX_TURN_ATTEMPTS: u32 = 3;
+
+/// Time zone of dates shown to tools when `agents.defaults.userTimezone` is not set: DingTalk's
+/// users are mostly in China.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
 /// Pause before retrying a turn whose agent or provider crashed.
 const TURN_RETRY_DELAY: Duration = Duration::from_millis(100);
@@ -61,6 +66,8 @@ pub struct SessionActor {
     /// The newest entries (at most twice the history limit).
     transcript: Vec<TranscriptEntry>,
     next_seq: u64,
+    /// Tokens spent by this session's turns (kept with the session's metadata).
+    usage: Usage,
     turn: Option<Turn>,
     queue: VecDeque<Inbound>,
     /// Messages received from the router, for the idle hand-shake.
@@ -78,6 +85,7 @@ impl SessionActor {
             created_ms: now_ms(),
             transcript: Vec::new(),
             next_seq: 1,
+            usage: Usage::default(),
             turn: None,
             queue: VecDeque::new(),
             received: 0,
@@ -111,6 +119,11 @@ impl SessionActor {
             Ok(Some(stored)) => {
                 self.session_id = stored.meta.session_id;
                 self.created_ms = stored.meta.created_ms;
+                self.usage = Usage {
+                    prompt_tokens: stored.meta.prompt_tokens,
+                    completion_tokens: stored.meta.completion_tokens,
+                    total_tokens: stored.meta.prompt_tokens + stored.meta.completion_tokens,
+                };
                 self.next_seq = stored.entries.last().map(|e| e.seq + 1).unwrap_or(1);
                 self.transcript = stored.entries;
             }
@@ -144,6 +157,8 @@ impl SessionActor {
             conversation_id: self.seed.conversation_id.clone(),
             created_ms: self.created_ms,
             updated_ms: now_ms(),
+            prompt_tokens: self.usage.prompt_tokens,
+            completion_tokens: self.usage.completion_tokens,
         })]);
     }
 
@@ -248,6 +263,7 @@ impl SessionActor {
             self.created_ms = now_ms();
             self.transcript.clear();
             self.next_seq = 1;
+            self.usage = Usage::default();
             self.write_meta();
             tracing::debug!(session = %self.seed.key, "new session");
             return self.answer(RESET_REPLY.to_owned(), false, ctx);
@@ -266,15 +282,31 @@ impl SessionActor {
             );
             return self.answer(text, false, ctx);
         };
-        let extra_system = self
-            .rt
-            .config()
+        let config = self.rt.config();
+        let extra_system = config
             .account(&self.seed.account)
             .and_then(|a| a.system_prompt.clone());
+        let last = messages.last();
+        let context = ToolContext {
+            agent_id: self.seed.agent_id.clone(),
+            session_key: self.seed.key.to_string(),
+            channel: self.seed.channel.clone(),
+            account: self.seed.account.clone(),
+            chat: self.seed.chat,
+            conversation_id: self.seed.conversation_id.clone(),
+            sender_id: last.map(|m| m.sender_id.clone()).unwrap_or_default(),
+            timezone: config
+                .agents
+                .user_timezone
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()),
+        };
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
             extra_system,
+            context,
+            stream: None,
         };
         let call = catch(agent.send(request));
         ctx.spawn(
@@ -295,6 +327,7 @@ impl SessionActor {
         match res {
             Ok(Ok(Ok(out))) => {
                 check(FaultPoint::SessionMidTurn, self.seed.key.as_str());
+                self.usage.add(out.usage);
                 self.append(Role::Assistant, out.text.clone(), None);
                 self.answer(out.text, true, ctx);
             }
@@ -514,6 +547,8 @@ impl Handler<GetSessionState> for SessionActor {
             queued: self.queue.len(),
             entries: self.transcript.len(),
             restarts: self.restarts.total(),
+            prompt_tokens: self.usage.prompt_tokens,
+            completion_tokens: self.usage.completion_tokens,
         })
     }
 }

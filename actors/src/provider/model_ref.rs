@@ -1,28 +1,23 @@
-//! Where a model reference leads: `provider/model` split at the first `/`, a bare name looked
-//! up among the aliases (reference/openclaw-routing.md 5.1), the provider's settings from
-//! `models.providers`.
+//! Model references: `provider/model` split at the first `/`, a bare name looked up among the
+//! aliases of `agents.defaults.models` (reference/openclaw-routing.md 5.1).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use crate::config::{ModelApi, ModelsConfig, Secret};
+use crate::config::canonical_provider_id;
 
 use super::error::ProviderError;
-
-/// A model call's deadline when the provider sets none: long answers take a while.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A parsed model reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelRef {
-    /// Lower-cased provider id.
+    /// Canonical provider id (aliases resolved).
     pub provider: String,
     /// The model id, as the provider spells it (may contain `/`).
     pub model: String,
 }
 
 impl ModelRef {
-    /// Parses `provider/model`, or an alias from `agents.defaults.models`.
+    /// Parses `provider/model`, or an alias.
     pub fn parse(
         reference: &str,
         aliases: &BTreeMap<String, String>,
@@ -39,7 +34,7 @@ impl ModelRef {
         };
         match full.split_once('/') {
             Some((p, m)) if !p.trim().is_empty() && !m.trim().is_empty() => Ok(ModelRef {
-                provider: p.trim().to_lowercase(),
+                provider: canonical_provider_id(p),
                 model: m.trim().to_owned(),
             }),
             _ => Err(ProviderError::BadReference {
@@ -55,47 +50,6 @@ impl std::fmt::Display for ModelRef {
     }
 }
 
-/// How to reach one provider.
-#[derive(Clone, Debug)]
-pub struct ProviderEndpoint {
-    pub id: String,
-    /// Without a trailing slash; `/chat/completions` is appended.
-    pub base_url: String,
-    pub api_key: Option<Secret>,
-    pub api: ModelApi,
-    pub headers: Vec<(String, Secret)>,
-    pub timeout: Duration,
-}
-
-/// The endpoint of provider `id` from `models.providers`.
-pub fn resolve_endpoint(
-    id: &str,
-    models: &ModelsConfig,
-) -> Result<ProviderEndpoint, ProviderError> {
-    let p = models
-        .providers
-        .get(id)
-        .filter(|p| p.base_url.is_some())
-        .ok_or_else(|| ProviderError::NotConfigured {
-            provider: id.to_owned(),
-        })?;
-    Ok(ProviderEndpoint {
-        id: id.to_owned(),
-        base_url: p.base_url.clone().unwrap_or_default(),
-        api_key: p.api_key.clone().filter(|k| !k.is_empty()),
-        api: p.api.unwrap_or(ModelApi::OpenaiCompletions),
-        headers: p
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        timeout: p
-            .timeout_seconds
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_CALL_TIMEOUT),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +63,12 @@ mod tests {
                 provider: "dashscope-coding".into(),
                 model: "qwen3.5-plus".into()
             }
+        );
+        assert_eq!(
+            ModelRef::parse("modelstudio/qwen3.5-plus", &aliases)
+                .unwrap()
+                .provider,
+            "dashscope-coding"
         );
         assert_eq!(
             ModelRef::parse("openrouter/anthropic/claude-x", &aliases)

@@ -1,0 +1,144 @@
+//! One model call as the runtime makes it: key and circuit checked, a slot taken, the call
+//! made in the provider's protocol under an overall deadline, and retried with backoff (and
+//! `Retry-After`) while the error is worth it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::backoff::Backoff;
+use crate::config::{ModelApi, ProviderConfig};
+
+use super::chat::{ChatRequest, Completion, StreamSink};
+use super::circuit::{CircuitBreaker, CircuitSnapshot};
+use super::error::ProviderError;
+use super::limits::ProviderLimits;
+use super::usage::{UsageCounters, UsageSnapshot};
+use super::{anthropic, openai};
+
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A provider's settings and shared state (limits, circuit, usage), one per provider for the
+/// whole process, shared by its actors on every thread.
+pub struct ProviderState {
+    pub config: ProviderConfig,
+    pub limits: ProviderLimits,
+    pub circuit: CircuitBreaker,
+    pub usage: UsageCounters,
+}
+
+/// For status output.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderStatus {
+    pub id: String,
+    pub base_url: String,
+    pub key_present: bool,
+    pub circuit: CircuitSnapshot,
+    pub in_flight: u32,
+    pub waiting: u32,
+    pub usage: UsageSnapshot,
+}
+
+impl ProviderState {
+    pub fn new(config: ProviderConfig) -> Arc<ProviderState> {
+        Arc::new(ProviderState {
+            limits: ProviderLimits::new(
+                &config.id,
+                config.max_concurrent,
+                config.requests_per_minute,
+                config.max_queue,
+            ),
+            circuit: CircuitBreaker::new(config.circuit_failures, config.circuit_cooldown),
+            usage: UsageCounters::default(),
+            config,
+        })
+    }
+
+    pub fn status(&self) -> ProviderStatus {
+        ProviderStatus {
+            id: self.config.id.clone(),
+            base_url: self.config.base_url.clone(),
+            key_present: self.config.api_key.is_some(),
+            circuit: self.circuit.snapshot(),
+            in_flight: self.limits.in_flight(),
+            waiting: self.limits.waiting(),
+            usage: self.usage.snapshot(),
+        }
+    }
+
+    /// Makes the call, with retries. When streaming, `sink` gets the text as it grows (and is
+    /// reset at each retry).
+    pub async fn complete(
+        &self,
+        http: &awc::Client,
+        req: &ChatRequest,
+        sink: Option<&StreamSink>,
+    ) -> Result<Completion, ProviderError> {
+        let p = &self.config;
+        if p.needs_key && p.api_key.is_none() {
+            return Err(ProviderError::NoKey {
+                provider: p.id.clone(),
+            });
+        }
+        let _slot = self.limits.acquire().await?;
+        let mut backoff = Backoff::new(
+            p.retry_initial,
+            p.retry_initial.saturating_mul(32).min(MAX_RETRY_AFTER),
+        );
+        let mut attempt = 0;
+        loop {
+            self.circuit
+                .check()
+                .map_err(|retry_in| ProviderError::CircuitOpen {
+                    provider: p.id.clone(),
+                    retry_in,
+                })?;
+            if let Some(sink) = sink {
+                sink.send_replace(String::new());
+            }
+            let call = async {
+                match p.api {
+                    ModelApi::AnthropicMessages => anthropic::call(http, p, req, sink).await,
+                    _ => openai::call(http, p, req, sink).await,
+                }
+            };
+            let result = tokio::time::timeout(p.timeout, call).await.unwrap_or(Err(
+                ProviderError::Timeout {
+                    provider: p.id.clone(),
+                    after: p.timeout,
+                },
+            ));
+            match result {
+                Ok(c) => {
+                    self.circuit.success();
+                    self.usage.record(c.usage);
+                    return Ok(c);
+                }
+                Err(e) => {
+                    self.usage.error();
+                    if e.is_health_failure() {
+                        self.circuit.failure();
+                    } else {
+                        self.circuit.neutral();
+                    }
+                    if !e.is_retryable() || attempt >= p.retries {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    let delay = match &e {
+                        ProviderError::RateLimited {
+                            retry_after: Some(d),
+                            ..
+                        } => (*d).min(MAX_RETRY_AFTER),
+                        _ => backoff.next_delay(),
+                    };
+                    tracing::warn!(provider = %p.id, error = %e, attempt, retry_in = ?delay, "model call failed, retrying");
+                    actix_rt::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The HTTP side shared by the wire protocols: sending a JSON request, turning a non-200
+//! answer into a `ProviderError`, and reading a server-sent event stream with an idle limit.
+
+use std::time::Duration;
+
+use std::pin::Pin;
+
+use awc::ClientResponse;
+use awc::error::SendRequestError;
+use eventsource_stream::{Event, Eventsource};
+use futures_util::{Stream, StreamExt};
+use serde_json::Value;
+
+use crate::config::ProviderConfig;
+
+use super::error::ProviderError;
+
+/// Largest non-streamed answer read.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// A streamed or plain answer that said 200.
+pub type Answer = ClientResponse;
+
+/// Sends `body` with the provider's configured `headers` and checks the status; the 200
+/// answer is returned unread.
+pub async fn post(
+    mut request: awc::ClientRequest,
+    p: &ProviderConfig,
+    body: &Value,
+) -> Result<Answer, ProviderError> {
+    for (name, value) in &p.headers {
+        request = request.insert_header((name.as_str(), value.expose()));
+    }
+    let mut resp = request.send_json(body).await.map_err(|e| match e {
+        SendRequestError::Timeout => ProviderError::Timeout {
+            provider: p.id.clone(),
+            after: p.timeout,
+        },
+        other => ProviderError::Transport {
+            provider: p.id.clone(),
+            message: other.to_string(),
+        },
+    })?;
+    let status = resp.status().as_u16();
+    if status == 200 {
+        return Ok(resp);
+    }
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = read_body(&mut resp, &p.id).await.unwrap_or(Value::Null);
+    Err(ProviderError::from_status(
+        &p.id,
+        status,
+        &body,
+        retry_after,
+    ))
+}
+
+/// Reads a whole (non-streamed) body as JSON, or as text when it is not JSON.
+pub async fn read_body<S>(
+    resp: &mut ClientResponse<S>,
+    provider: &str,
+) -> Result<Value, ProviderError>
+where
+    S: Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let bytes = resp
+        .body()
+        .limit(MAX_BODY)
+        .await
+        .map_err(|e| ProviderError::Transport {
+            provider: provider.to_owned(),
+            message: format!("reading the answer: {e}"),
+        })?;
+    Ok(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        Value::String(String::from_utf8_lossy(&bytes).chars().take(500).collect())
+    }))
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<Event, String>>>>;
+
+/// The server-sent events of a streamed answer. A model that goes quiet for `idleTimeoutSeconds`
+/// is a timeout, even if the whole-call deadline is far away.
+pub struct Events<'a> {
+    inner: EventStream,
+    p: &'a ProviderConfig,
+}
+
+impl<'a> Events<'a> {
+    pub fn new(answer: Answer, p: &'a ProviderConfig) -> Self {
+        let inner = answer.eventsource().map(|e| e.map_err(|e| e.to_string()));
+        Self {
+            inner: Box::pin(inner),
+            p,
+        }
+    }
+
+    /// The next event; `None` when the server closed the stream.
+    pub async fn next(&mut self) -> Result<Option<Event>, ProviderError> {
+        let next = tokio::time::timeout(self.p.idle_timeout, self.inner.next())
+            .await
+            .map_err(|_| ProviderError::Timeout {
+                provider: self.p.id.clone(),
+                after: self.p.idle_timeout,
+            })?;
+        next.transpose().map_err(|e| ProviderError::Transport {
+            provider: self.p.id.clone(),
+            message: format!("stream: {e}"),
+        })
+    }
+}

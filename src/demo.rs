@@ -269,6 +269,23 @@ impl Demo {
         )
     }
 
+    /// One line per model provider: calls, tokens, circuit state.
+    pub fn provider_summary(&self) -> String {
+        let mut s = String::new();
+        for p in self.runtime.provider_states() {
+            s.push_str(&format!(
+                "  provider {}: {} calls, {} errors, {} prompt + {} completion tokens, circuit {}\n",
+                p.id,
+                p.usage.calls,
+                p.usage.errors,
+                p.usage.prompt_tokens,
+                p.usage.completion_tokens,
+                p.circuit.state
+            ));
+        }
+        s
+    }
+
     pub async fn stop(&self) {
         self.runtime.shutdown(Duration::from_secs(5)).await;
         self.model.stop().await;
@@ -289,7 +306,8 @@ pub fn print_exchange(demo: &Demo, e: &Exchange) {
     println!("  {} → {}: {}", e.from, e.to, e.text);
     for r in &e.replies {
         let indented = r.text.replace('\n', "\n      ");
-        println!("    {} ↩ {}", demo.account_of(&r.from), indented);
+        let how = if r.via == "card" { " [AI card]" } else { "" };
+        println!("    {}{how} ↩ {}", demo.account_of(&r.from), indented);
     }
     if e.replies.len() < e.expected {
         println!(

@@ -22,6 +22,7 @@ async fn slow_model(text: &str, ms: u64) -> Harness {
         text,
         ModelOptions {
             latency: Duration::from_millis(ms),
+            ..ModelOptions::default()
         },
         test_sim(),
     )

@@ -19,7 +19,8 @@
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
 //! - [`supervise`]: the one place that turns a panic into a restart; [`fault`] injects
 //!   panics in tests.
-//! - [`backoff`]: exponential backoff with jitter, shared by every retry loop.
+//! - [`backoff`]: exponential backoff with jitter, shared by every retry loop; [`rate`]: the
+//!   sliding-window rate limit shared by every limit we keep on our side.
 //!
 //! Dependencies point one way: later modules use earlier ones, never the reverse.
 
@@ -29,6 +30,7 @@ pub mod config;
 pub mod dingtalk;
 pub mod fault;
 pub mod provider;
+pub mod rate;
 pub mod routing;
 pub mod store;
 pub mod supervise;

@@ -34,6 +34,8 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         let complete = exchanges.iter().all(|e| e.replies.len() >= e.expected);
         println!();
+        print!("{}", demo.provider_summary());
+        println!();
         if args.script_only {
             demo.stop().await;
             return Ok(if complete {

@@ -24,6 +24,17 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let signal = shutdown_signal().await;
         tracing::info!(%signal, drain = ?drain, "shutting down");
         rt.shutdown(drain).await;
+        for p in rt.provider_states() {
+            tracing::info!(
+                provider = %p.id,
+                calls = p.usage.calls,
+                errors = p.usage.errors,
+                prompt_tokens = p.usage.prompt_tokens,
+                completion_tokens = p.usage.completion_tokens,
+                circuit = p.circuit.state,
+                "provider totals"
+            );
+        }
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

@@ -3,6 +3,7 @@
 mod config_cmd;
 mod demo_cmd;
 mod gateway_cmd;
+mod models_cmd;
 mod offline_model_cmd;
 mod route_cmd;
 mod sim_cmd;
@@ -17,6 +18,7 @@ use dingclaw_actors::config::{
 
 pub use config_cmd::ConfigCommand;
 pub use demo_cmd::DemoArgs;
+pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
 pub use route_cmd::RouteArgs;
 pub use sim_cmd::SimArgs;
@@ -43,6 +45,9 @@ pub enum Command {
     /// Check or print the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List the model providers (built in and configured) and where their keys come from.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Run the local DingTalk simulator (for tests, benchmarks and the offline demo).
@@ -57,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
+        Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Gateway => gateway_cmd::run(cli.config, &env),

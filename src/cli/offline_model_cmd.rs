@@ -20,17 +20,22 @@ pub struct OfflineModelArgs {
     /// HTTP worker threads.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
+    /// Require this API key (`Authorization: Bearer ...`); without it any key, or none, works.
+    #[arg(long, env = "DINGCLAW_OFFLINE_MODEL_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 pub(super) fn run(args: OfflineModelArgs) -> anyhow::Result<ExitCode> {
     actix_rt::System::new().block_on(async move {
         let opts = ModelOptions {
             latency: Duration::from_millis(args.latency_ms),
+            api_key: args.api_key,
         };
         let model = OfflineModel::start(opts, args.port, args.workers).await?;
         println!(
-            "offline model on {} (baseUrl for models.providers)",
-            model.base_url
+            "offline model on {} (baseUrl for models.providers); failure script: POST {}/offline/script",
+            model.base_url,
+            model.base_url.trim_end_matches("/v1")
         );
         shutdown_signal().await;
         model.stop().await;

@@ -1,26 +1,39 @@
 //! The built-in offline model: an OpenAI-compatible `POST /v1/chat/completions` on 127.0.0.1
 //! that answers deterministically (see `answer`), with an optional delay to stand in for a
 //! real model's latency. It speaks both the plain and the streaming (server-sent events)
-//! forms, so unmodified OpenAI clients work against it.
+//! forms, tool calls included, so unmodified OpenAI clients work against it.
+//!
+//! For tests and benchmarks it can require an API key, fail on script (`script`: rate limits,
+//! server errors, hangs, broken streams) and counts requests, per model and in flight.
+//! Control: `POST /offline/script` (steps to queue), `DELETE /offline/script`,
+//! `GET /offline/stats`.
 
 mod answer;
+mod script;
+mod stream;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
-use bytes::Bytes;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use answer::{answer, persona};
+pub use answer::{Reply, answer, persona, reply};
+pub use script::{Action, Script, Step};
+
+use stream::{Ending, StreamAnswer};
 
 /// How the offline model behaves.
 #[derive(Clone, Debug, Default)]
 pub struct ModelOptions {
     /// Delay before answering (spread over the chunks when streaming).
     pub latency: Duration,
+    /// Requests must carry `Authorization: Bearer <key>`; others get 401 as OpenAI answers.
+    pub api_key: Option<String>,
 }
 
 /// Counters of a running offline model.
@@ -28,11 +41,60 @@ pub struct ModelOptions {
 pub struct ModelStats {
     pub requests: AtomicU64,
     pub streamed: AtomicU64,
+    /// Requests answered with an error (scripted or refused key).
+    pub failed: AtomicU64,
+    pub in_flight: AtomicU64,
+    /// Most requests in flight at once.
+    pub max_in_flight: AtomicU64,
+    /// Requests by `model`.
+    pub by_model: Mutex<HashMap<String, u64>>,
+}
+
+/// The counters as numbers (`GET /offline/stats`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub streamed: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub max_in_flight: u64,
+    pub by_model: HashMap<String, u64>,
+    pub script_steps: usize,
+}
+
+impl ModelStats {
+    pub fn requests_for(&self, model: &str) -> u64 {
+        self.by_model
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(model)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 struct State {
     opts: ModelOptions,
     stats: Arc<ModelStats>,
+    script: Arc<Script>,
+}
+
+/// Counts a request in flight until dropped (for a streamed answer: until its body ends).
+struct InFlight(Arc<ModelStats>);
+
+impl InFlight {
+    fn new(stats: &Arc<ModelStats>) -> Self {
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(stats))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running offline model.
@@ -41,6 +103,7 @@ pub struct OfflineModel {
     pub base_url: String,
     pub port: u16,
     pub stats: Arc<ModelStats>,
+    pub script: Arc<Script>,
     handle: ServerHandle,
 }
 
@@ -52,9 +115,11 @@ impl OfflineModel {
         workers: usize,
     ) -> std::io::Result<OfflineModel> {
         let stats = Arc::new(ModelStats::default());
+        let script = Arc::new(Script::default());
         let state = web::Data::new(State {
             opts,
             stats: Arc::clone(&stats),
+            script: Arc::clone(&script),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -63,6 +128,9 @@ impl OfflineModel {
                 .route("/v1/chat/completions", web::post().to(chat_completions))
                 .route("/chat/completions", web::post().to(chat_completions))
                 .route("/v1/models", web::get().to(models))
+                .route("/offline/script", web::post().to(push_script))
+                .route("/offline/script", web::delete().to(clear_script))
+                .route("/offline/stats", web::get().to(stats_handler))
         })
         .workers(workers.max(1))
         .disable_signals()
@@ -75,8 +143,14 @@ impl OfflineModel {
             base_url: format!("http://127.0.0.1:{port}/v1"),
             port,
             stats,
+            script,
             handle,
         })
+    }
+
+    /// Queues scripted behaviours for the next requests.
+    pub fn script(&self, steps: impl IntoIterator<Item = Step>) {
+        self.script.push(steps);
     }
 
     pub async fn stop(&self) {
@@ -86,6 +160,29 @@ impl OfflineModel {
 
 async fn models() -> HttpResponse {
     HttpResponse::Ok().json(json!({"object": "list", "data": [{"id": "offline", "object": "model", "owned_by": "dingclaw"}]}))
+}
+
+async fn push_script(state: web::Data<State>, body: web::Json<Vec<Step>>) -> HttpResponse {
+    state.script.push(body.into_inner());
+    HttpResponse::Ok().json(json!({"steps": state.script.len()}))
+}
+
+async fn clear_script(state: web::Data<State>) -> HttpResponse {
+    state.script.clear();
+    HttpResponse::Ok().json(json!({"steps": 0}))
+}
+
+async fn stats_handler(state: web::Data<State>) -> HttpResponse {
+    let s = &state.stats;
+    HttpResponse::Ok().json(StatsSnapshot {
+        requests: s.requests.load(Ordering::Relaxed),
+        streamed: s.streamed.load(Ordering::Relaxed),
+        failed: s.failed.load(Ordering::Relaxed),
+        in_flight: s.in_flight.load(Ordering::Relaxed),
+        max_in_flight: s.max_in_flight.load(Ordering::Relaxed),
+        by_model: s.by_model.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        script_steps: state.script.len(),
+    })
 }
 
 fn usage(messages: &[Value], text: &str) -> Value {
@@ -98,97 +195,172 @@ fn usage(messages: &[Value], text: &str) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
-async fn chat_completions(state: web::Data<State>, body: web::Json<Value>) -> HttpResponse {
-    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+/// An error answer as OpenAI shapes it.
+fn error(status: u16, message: &str, kind: &str, code: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .json(json!({"error": {"message": message, "type": kind, "param": null, "code": code}}))
+}
+
+/// The OpenAI error type and code usual for a status.
+fn error_kind(status: u16) -> (&'static str, &'static str) {
+    match status {
+        400 => ("invalid_request_error", "invalid_request"),
+        401 => ("invalid_request_error", "invalid_api_key"),
+        403 => ("invalid_request_error", "permission_denied"),
+        404 => ("invalid_request_error", "model_not_found"),
+        429 => ("rate_limit_error", "rate_limit_exceeded"),
+        _ => ("server_error", "server_error"),
+    }
+}
+
+async fn chat_completions(
+    state: web::Data<State>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let stats = &state.stats;
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    let in_flight = InFlight::new(stats);
     let model = body
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("offline")
         .to_owned();
+    *stats
+        .by_model
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(model.clone())
+        .or_default() += 1;
+    if let Some(key) = &state.opts.api_key {
+        let given = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(key.as_str()) {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            return error(
+                401,
+                "Incorrect API key provided.",
+                "invalid_request_error",
+                "invalid_api_key",
+            );
+        }
+    }
     let Some(messages) = body.get("messages").and_then(Value::as_array).cloned() else {
-        return HttpResponse::BadRequest().json(
-            json!({"error": {"message": "messages is required", "type": "invalid_request_error"}}),
+        return error(
+            400,
+            "messages is required",
+            "invalid_request_error",
+            "invalid_request",
         );
     };
-    let text = answer(&model, &messages);
+    let tools = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut answer = reply(&model, &messages, &tools);
+    let mut ending = Ending::Normal;
+    match state.script.take(&model) {
+        None => {}
+        Some(Action::Fail {
+            status,
+            retry_after,
+            message,
+        }) => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            let (kind, code) = error_kind(status);
+            let mut resp = error(
+                status,
+                message.as_deref().unwrap_or("scripted failure"),
+                kind,
+                code,
+            );
+            if let Some(secs) = retry_after
+                && let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string())
+            {
+                resp.headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            return resp;
+        }
+        Some(Action::Delay { ms }) => actix_rt::time::sleep(Duration::from_millis(ms)).await,
+        Some(Action::Stall { ms }) => ending = Ending::Stall(Duration::from_millis(ms)),
+        Some(Action::Truncate) => ending = Ending::Truncate,
+        Some(Action::Malformed) => ending = Ending::Malformed,
+        Some(Action::ToolCall { name, arguments }) => {
+            answer = Reply::ToolCall {
+                name,
+                arguments: arguments.to_string(),
+            };
+        }
+        Some(Action::Text { text }) => answer = Reply::Text(text),
+    }
+    let text = match &answer {
+        Reply::Text(t) => t.clone(),
+        Reply::ToolCall { arguments, .. } => arguments.clone(),
+    };
     let usage = usage(&messages, &text);
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let created = dingclaw_actors::dingtalk::api::now_ms() / 1000;
     if body.get("stream").and_then(Value::as_bool) == Some(true) {
-        state.stats.streamed.fetch_add(1, Ordering::Relaxed);
+        stats.streamed.fetch_add(1, Ordering::Relaxed);
         let include_usage = body
             .pointer("/stream_options/include_usage")
             .and_then(Value::as_bool)
             == Some(true);
-        return stream(
-            id,
-            created,
-            model,
-            text,
-            usage,
-            include_usage,
-            state.opts.latency,
+        return stream::respond(
+            StreamAnswer {
+                id,
+                created,
+                model,
+                reply: answer,
+                usage,
+                include_usage,
+                latency: state.opts.latency,
+                ending,
+            },
+            in_flight,
         );
     }
     if !state.opts.latency.is_zero() {
         actix_rt::time::sleep(state.opts.latency).await;
     }
+    match ending {
+        Ending::Normal => {}
+        Ending::Stall(d) => actix_rt::time::sleep(d).await,
+        // A plain answer cut short, or not JSON at all.
+        Ending::Truncate => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body("{\"id\": \"chatcmpl-");
+        }
+        Ending::Malformed => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body("this is not json");
+        }
+    }
+    let (message, finish) = match answer {
+        Reply::Text(text) => (json!({"role": "assistant", "content": text}), "stop"),
+        Reply::ToolCall { name, arguments } => (
+            json!({"role": "assistant", "content": null, "tool_calls": [{
+                "id": format!("call_{}", &id[id.len() - 8..]), "type": "function",
+                "function": {"name": name, "arguments": arguments}}]}),
+            "tool_calls",
+        ),
+    };
+    drop(in_flight);
     HttpResponse::Ok().json(json!({
         "id": id,
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": usage,
     }))
-}
-
-/// The answer as server-sent events: a role chunk, content in three parts, a final chunk,
-/// an optional usage chunk, then `[DONE]`.
-fn stream(
-    id: String,
-    created: i64,
-    model: String,
-    text: String,
-    usage: Value,
-    include_usage: bool,
-    latency: Duration,
-) -> HttpResponse {
-    let chars: Vec<char> = text.chars().collect();
-    let third = chars.len().div_ceil(3).max(1);
-    let chunk = |delta: Value, finish: Value| {
-        json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-    };
-    let mut events: Vec<String> =
-        vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null).to_string()];
-    for part in chars.chunks(third) {
-        events.push(
-            chunk(
-                json!({"content": part.iter().collect::<String>()}),
-                Value::Null,
-            )
-            .to_string(),
-        );
-    }
-    events.push(chunk(json!({}), json!("stop")).to_string());
-    if include_usage {
-        events.push(json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage}).to_string());
-    }
-    events.push("[DONE]".to_owned());
-    let pause = latency / events.len() as u32;
-    let body = futures_util::stream::unfold(events.into_iter(), move |mut it| async move {
-        let event = it.next()?;
-        if !pause.is_zero() {
-            actix_rt::time::sleep(pause).await;
-        }
-        Some((
-            Ok::<_, actix_web::Error>(Bytes::from(format!("data: {event}\n\n"))),
-            it,
-        ))
-    });
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        .streaming(body)
 }

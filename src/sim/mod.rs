@@ -5,10 +5,12 @@
 //! - `stream`: connections/open, tickets, the Stream WebSocket, pings, ACK checks,
 //!   `disconnect`, redelivery, zombie and drop switches.
 //! - `openapi`: access tokens, robot OpenAPI sends, sessionWebhooks.
+//! - `card`: AI cards (create, deliver, stream, update), with what the user sees.
 //! - `robot`: custom group robot webhooks (signature, keywords, 20 per minute).
 //! - `control`: the `/sim/` control API.
 //! - `state` and `model`: what the simulator knows and remembers.
 
+mod card;
 mod control;
 pub mod model;
 mod openapi;
@@ -50,7 +52,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/robot/sendBySession",
         web::post().to(openapi::send_by_session),
     )
+    .route("/v1.0/card/instances", web::post().to(card::create))
+    .route("/v1.0/card/instances", web::put().to(card::update))
+    .route(
+        "/v1.0/card/instances/deliver",
+        web::post().to(card::deliver),
+    )
+    .route(
+        "/v1.0/card/instances/createAndDeliver",
+        web::post().to(card::create_and_deliver),
+    )
+    .route("/v1.0/card/streaming", web::put().to(card::streaming))
     .route("/robot/send", web::post().to(robot::robot_send))
+    .route("/sim/cards", web::get().to(card::list))
     .route("/sim/bots", web::post().to(control::add_bot))
     .route("/sim/bots", web::get().to(control::bots))
     .route(

@@ -157,7 +157,8 @@ pub struct Entry {
     /// Global order of events in the simulator.
     pub seq: u64,
     pub conversation_id: String,
-    /// `user`, `sessionWebhook`, `groupMessages`, `oToMessages`, `robotWebhook`, `card`.
+    /// `user`, `sessionWebhook`, `groupMessages`, `oToMessages`, `robotWebhook`, `card` (an AI
+    /// card, recorded with its final text when it is finished).
     pub via: String,
     /// The user (staff id) for user messages, the bot (clientId) otherwise.
     pub from: String,
@@ -218,6 +219,15 @@ pub struct ChaosRequest {
     pub lose_acks: Option<u32>,
     /// Hold messages for a bot with no connection until one connects (default true).
     pub hold_when_offline: Option<bool>,
+    /// Card APIs answer 403 `Forbidden.AccessDenied.AccessTokenPermissionDenied`, as for an
+    /// app without `Card.Instance.Write` / `Card.Streaming.Write`.
+    pub card_permission_denied: Option<bool>,
+    /// Answer the next N card API calls with 403 `QpsLimitForAppkeyAndApi`.
+    pub card_throttle: Option<u32>,
+    /// Card API calls allowed per second per app; more are throttled (403). `0` stops.
+    pub card_qps: Option<u32>,
+    /// Accept streaming updates after `isFinalize` (default false: rejected, as DingTalk may).
+    pub card_streaming_after_finalize: Option<bool>,
     /// Reset every switch first.
     pub clear: Option<bool>,
 }
@@ -287,6 +297,12 @@ pub struct SimStats {
     pub openapi_unauthorized: u64,
     pub robot_sends: u64,
     pub robot_rejected: u64,
+    pub cards_created: u64,
+    pub cards_finished: u64,
+    pub card_stream_updates: u64,
+    pub card_instance_updates: u64,
+    pub card_rejected: u64,
+    pub card_throttled: u64,
     pub max_ack_latency_us: u64,
 }
 
@@ -324,4 +340,35 @@ impl Default for SimOptions {
             conversation_cap: 10_000,
         }
     }
+}
+
+/// An AI card as a user would see it (`GET /sim/cards`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardInfo {
+    pub out_track_id: String,
+    pub template_id: String,
+    pub bot: String,
+    pub conversation_id: String,
+    /// `group` or `direct`.
+    pub space: String,
+    /// The user message it is taken to answer (the oldest unanswered one to this bot here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
+    /// `cardParamMap` as it stands.
+    pub params: std::collections::BTreeMap<String, String>,
+    /// The text shown: the streamed content of the template's content variable, else the
+    /// variable itself.
+    pub text: String,
+    /// `flowStatus`: "1" processing, "2" inputing, "3" finished, "5" failed.
+    pub flow_status: String,
+    pub finalized: bool,
+    pub stream_updates: u32,
+    pub instance_updates: u32,
+    /// Shortest time between two streaming updates, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_update_gap_ms: Option<u64>,
+    pub created_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_ms: Option<i64>,
 }

@@ -60,25 +60,32 @@ pub(super) fn at_user_ids(body: &Value) -> Vec<String> {
 
 /// An OpenAPI error answer: HTTP status and `{code, message, requestid}`.
 pub(super) struct ApiError {
-    status: u16,
-    code: &'static str,
-    message: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
+    /// For a permission error: the scope the app lacks (`accessdenieddetail`).
+    pub required_scope: Option<&'static str>,
 }
 
-fn api_error(status: u16, code: &'static str, message: &'static str) -> ApiError {
+pub(super) fn api_error(status: u16, code: &'static str, message: &'static str) -> ApiError {
     ApiError {
         status,
         code,
         message,
+        required_scope: None,
     }
 }
 
 impl ApiError {
-    fn response(&self) -> HttpResponse {
+    pub(super) fn response(&self) -> HttpResponse {
         let status = actix_web::http::StatusCode::from_u16(self.status)
             .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-        HttpResponse::build(status)
-            .json(json!({"code": self.code, "message": self.message, "requestid": random_hex(16)}))
+        let mut body =
+            json!({"code": self.code, "message": self.message, "requestid": random_hex(16)});
+        if let Some(scope) = self.required_scope {
+            body["accessdenieddetail"] = json!({"requiredScopes": [scope]});
+        }
+        HttpResponse::build(status).json(body)
     }
 }
 
@@ -177,6 +184,23 @@ impl Sim {
         req: &HttpRequest,
         body: &Value,
     ) -> Result<String, ApiError> {
+        let bot = self.token_bot(inner, req)?;
+        if body.get("robotCode").and_then(Value::as_str) != Some(bot.as_str()) {
+            return Err(api_error(
+                400,
+                "invalidParameter.robotCode.auth",
+                "robotCode does not belong to the token's app",
+            ));
+        }
+        Ok(bot)
+    }
+
+    /// Checks the access token header and the `throttle` switch; the bot the token is for.
+    pub(super) fn token_bot(
+        &self,
+        inner: &mut Inner,
+        req: &HttpRequest,
+    ) -> Result<String, ApiError> {
         let token = req
             .headers()
             .get("x-acs-dingtalk-access-token")
@@ -200,13 +224,6 @@ impl Sim {
                 403,
                 "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
                 "QPS limit exceeded",
-            ));
-        }
-        if body.get("robotCode").and_then(Value::as_str) != Some(bot.as_str()) {
-            return Err(api_error(
-                400,
-                "invalidParameter.robotCode.auth",
-                "robotCode does not belong to the token's app",
             ));
         }
         Ok(bot)

@@ -92,6 +92,10 @@ pub(super) struct Chaos {
     pub redeliver_after_ms: Option<u64>,
     pub hold_when_offline: bool,
     pub lose_acks: u32,
+    pub card_permission_denied: bool,
+    pub card_throttle: u32,
+    pub card_qps: Option<u32>,
+    pub card_streaming_after_finalize: bool,
 }
 
 #[derive(Default)]
@@ -115,6 +119,13 @@ pub(super) struct Inner {
     pub conversations: HashMap<String, VecDeque<Entry>>,
     /// Bot sends by the msgId they answer, oldest messages forgotten first.
     pub replies_by_msg: HashMap<String, Vec<Entry>>,
+    /// (conversation, bot) to the user messages it has not answered yet, oldest first: an AI
+    /// card is taken to answer the oldest (the card API does not say which message it answers).
+    pub unanswered: HashMap<(String, String), VecDeque<String>>,
+    /// AI cards by outTrackId.
+    pub cards: IndexMap<String, super::card::Card>,
+    /// Card calls per bot in the last second (`cardQps`).
+    pub card_calls: HashMap<String, VecDeque<Instant>>,
     pub reply_index_order: VecDeque<String>,
     pub seq: u64,
     pub acks: VecDeque<AckRecord>,
@@ -294,6 +305,12 @@ impl Sim {
                     inner.replies_by_msg.remove(&old);
                 }
             }
+            if let Some(queue) = inner
+                .unanswered
+                .get_mut(&(entry.conversation_id.clone(), entry.from.clone()))
+            {
+                queue.retain(|m| *m != msg_id);
+            }
             inner
                 .replies_by_msg
                 .entry(msg_id)
@@ -412,6 +429,18 @@ impl Sim {
         }
         if let Some(v) = req.hold_when_offline {
             inner.chaos.hold_when_offline = v;
+        }
+        if let Some(v) = req.card_permission_denied {
+            inner.chaos.card_permission_denied = v;
+        }
+        if let Some(n) = req.card_throttle {
+            inner.chaos.card_throttle = n;
+        }
+        if let Some(n) = req.card_qps {
+            inner.chaos.card_qps = (n != 0).then_some(n);
+        }
+        if let Some(v) = req.card_streaming_after_finalize {
+            inner.chaos.card_streaming_after_finalize = v;
         }
         if req.expire_webhooks == Some(true) {
             for s in inner.sessions.values_mut() {

@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 use dingclaw_actors::dingtalk::api::now_ms;
 
 use super::model::*;
+
+/// Unanswered user messages remembered per conversation and bot.
+const UNANSWERED_KEPT: usize = 1000;
 use super::state::{Conn, Inner, Pending, PendingKind, Sim, SimError, WebhookSession};
 
 /// Redeliveries of one callback before the simulator gives up on it.
@@ -344,6 +347,16 @@ impl Sim {
                     .as_deref()
                     .unwrap_or(std::slice::from_ref(&bot_id)),
             );
+            inner
+                .unanswered
+                .entry((cid.clone(), bot_id.clone()))
+                .or_default()
+                .push_back(msg_id.clone());
+            if let Some(q) = inner.unanswered.get_mut(&(cid.clone(), bot_id.clone()))
+                && q.len() > UNANSWERED_KEPT
+            {
+                q.pop_front();
+            }
             let (message_id, push) =
                 self.push_callback(&mut inner, &bot_id, msg_id.clone(), data, 0);
             deliveries.push(Delivery {

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::{ModelOptions, OfflineModel};
 use dingclaw::sim::{Entry, Injected, NewBot, NewGroup, SimOptions, SimServer, UserMessage};
-use dingclaw_actors::actors::Runtime;
+use dingclaw_actors::actors::{Runtime, RuntimeOptions};
 use dingclaw_actors::config::{Config, MapEnv, load_str};
+use dingclaw_actors::tools::ToolRegistry;
 
 /// Account settings that make tests fast and deterministic.
 pub const TEST_ACCOUNT: &str = r#"endpoint: "${SIM}", groupReplyMode: "text", dmReplyMode: "text",
@@ -97,6 +98,16 @@ impl Harness {
         model_opts: ModelOptions,
         sim_opts: SimOptions,
     ) -> Harness {
+        Self::start_with_tools(config_text, model_opts, sim_opts, ToolRegistry::builtin()).await
+    }
+
+    /// Starts with these tools for the agents instead of the built-in ones.
+    pub async fn start_with_tools(
+        config_text: &str,
+        model_opts: ModelOptions,
+        sim_opts: SimOptions,
+        tools: ToolRegistry,
+    ) -> Harness {
         let sim = SimServer::start(sim_opts, 0, 2).await.expect("simulator");
         let model = OfflineModel::start(model_opts, 0, 2)
             .await
@@ -110,7 +121,11 @@ impl Harness {
                 name: Some(a.id.clone()),
             });
         }
-        let rt = Runtime::start(config.clone()).expect("runtime");
+        let options = RuntimeOptions {
+            tools,
+            ..RuntimeOptions::default()
+        };
+        let rt = Runtime::start_with(config.clone(), options).expect("runtime");
         let h = Harness {
             sim,
             model,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use dashmap::DashMap;
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::config::{Config, StoreKind};
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
@@ -26,7 +26,7 @@ use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
 use crate::supervise::{ActorKind, restart_count};
 use crate::tools::ToolRegistry;
 
-use super::account::{AccountActor, GetAccountState, SendReply};
+use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
 use super::provider::ProviderActor;
 use super::router::{ReplyTo, RouterActor};
@@ -261,31 +261,59 @@ impl Runtime {
     ) -> Result<ReplyOutcome, DingTalkError> {
         match reply {
             ReplyTo::DingTalk { account, target } => {
-                let addr = self
-                    .accounts
-                    .get(account.as_ref())
-                    .map(|a| a.clone())
-                    .ok_or_else(|| DingTalkError::Transport {
-                        api: "reply",
-                        message: format!("account \"{account}\" is not running"),
-                    })?;
-                let result = addr
-                    .send(SendReply {
-                        target: target.clone(),
-                        message,
-                    })
-                    .await
-                    .map_err(|e| DingTalkError::Transport {
-                        api: "reply",
-                        message: format!("account actor: {e}"),
-                    })?;
-                match &result {
-                    Ok(_) => self.counters.replies_out.fetch_add(1, Ordering::Relaxed),
-                    Err(_) => self.counters.reply_failures.fetch_add(1, Ordering::Relaxed),
-                };
-                result
+                let addr = self.account_addr(account)?;
+                let sent = addr.send(SendReply {
+                    target: target.clone(),
+                    message,
+                });
+                self.count_reply(sent.await)
             }
         }
+    }
+
+    /// Sends a reply that streams into an AI card (see `StreamReply`).
+    pub async fn stream_reply(
+        &self,
+        reply: &ReplyTo,
+        live: watch::Receiver<String>,
+        done: oneshot::Receiver<String>,
+    ) -> Result<ReplyOutcome, DingTalkError> {
+        match reply {
+            ReplyTo::DingTalk { account, target } => {
+                let addr = self.account_addr(account)?;
+                let sent = addr.send(StreamReply {
+                    target: target.clone(),
+                    live,
+                    done,
+                });
+                self.count_reply(sent.await)
+            }
+        }
+    }
+
+    fn account_addr(&self, account: &str) -> Result<Addr<AccountActor>, DingTalkError> {
+        self.accounts
+            .get(account)
+            .map(|a| a.clone())
+            .ok_or_else(|| DingTalkError::Transport {
+                api: "reply",
+                message: format!("account \"{account}\" is not running"),
+            })
+    }
+
+    fn count_reply(
+        &self,
+        sent: Result<Result<ReplyOutcome, DingTalkError>, MailboxError>,
+    ) -> Result<ReplyOutcome, DingTalkError> {
+        let result = sent.map_err(|e| DingTalkError::Transport {
+            api: "reply",
+            message: format!("account actor: {e}"),
+        })?;
+        match &result {
+            Ok(_) => self.counters.replies_out.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.counters.reply_failures.fetch_add(1, Ordering::Relaxed),
+        };
+        result
     }
 
     /// Stream state of every account.

@@ -151,7 +151,6 @@ const DINGTALK_KEYS: &[&str] = &[
     "mediaMaxMb",
     "requireMention",
     "resolveSenderNames",
-    "streaming",
     "supportCaseRouter",
     "tools",
     "typingIndicator",

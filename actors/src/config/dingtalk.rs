@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::bindings::IdValue;
+use super::card::{CardEntry, CardSettings, card_settings};
 use super::compat::DINGTALK_CHANNEL;
 use super::environment::Environment;
 use super::http_url::normalize_base_url;
@@ -91,6 +92,11 @@ pub struct DingTalkSection {
     /// Stream connection and API tuning (dingclaw). An account's `stream` replaces the top
     /// level's as a whole.
     pub stream: Option<StreamEntry>,
+    /// `false` turns AI cards off (`aicard` replies go out as markdown). Read by the connector's
+    /// code though not in its schema (reference/dingtalk-protocol.md 6.3).
+    pub streaming: Option<bool>,
+    /// AI card tuning (dingclaw): template, update interval, QPS, degrade period.
+    pub card: Option<CardEntry>,
 }
 
 /// `stream`: timings of the Stream connection and the DingTalk API. Where the protocol
@@ -183,7 +189,7 @@ impl StreamSettings {
 }
 
 /// Durations print as whole milliseconds, as they are written.
-mod millis {
+pub(crate) mod millis {
     use std::time::Duration;
 
     use serde::Serializer;
@@ -312,6 +318,7 @@ pub struct DingTalkAccount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chatbot_user_id: Option<String>,
     pub stream: StreamSettings,
+    pub card: CardSettings,
 }
 
 /// Builds the channel from `channels.dingtalk-connector`.
@@ -558,6 +565,7 @@ fn build_account(
             .unwrap_or_else(|| DEFAULT_ACK_TEXT.to_owned()),
         chatbot_user_id: own.and_then(|o| o.chatbot_user_id.clone()),
         stream: stream_settings(pick_at!(stream, "stream"), diags),
+        card: card_settings(pick!(streaming).copied(), pick_at!(card, "card"), diags),
     }
 }
 

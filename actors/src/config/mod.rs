@@ -11,6 +11,7 @@
 
 mod agents;
 mod bindings;
+mod card;
 mod catalogue;
 mod compat;
 mod cron;
@@ -37,6 +38,7 @@ use serde::Serialize;
 
 pub use agents::{Agent, AgentRoster, Identity, ModelSelection};
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
+pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
 pub use compat::DINGTALK_CHANNEL;
 pub use cron::CronConfig;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use awc::http::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -17,6 +18,7 @@ use crate::config::DingTalkAccount;
 use crate::routing::ChatType;
 
 use super::bot_message::BotMessage;
+use super::card::CardGate;
 use super::chunk::chunk;
 use super::error::{DingTalkError, ERRCODE_SESSION_EXPIRED};
 use super::http::{self, post_json};
@@ -69,6 +71,10 @@ pub struct ReplyOutcome {
     pub chunks: usize,
     /// Chunks sent through the OpenAPI because the sessionWebhook had expired.
     pub via_openapi: usize,
+    /// The answer is in an AI card.
+    pub via_card: bool,
+    /// An AI card was wanted but the answer went out as markdown (card error or degraded).
+    pub card_fallback: bool,
 }
 
 /// The DingTalk API of one account, on the current arbiter.
@@ -77,6 +83,7 @@ pub struct DingTalkApi {
     http: awc::Client,
     account: Arc<DingTalkAccount>,
     tokens: Arc<AccessTokenCache>,
+    cards: Arc<CardGate>,
 }
 
 pub fn now_ms() -> i64 {
@@ -92,9 +99,15 @@ impl DingTalkApi {
         let s = account.stream;
         Self {
             http: http::client(s.connect_timeout, s.request_timeout),
+            cards: Arc::new(CardGate::new(&account.card)),
             account,
             tokens,
         }
+    }
+
+    /// The account's AI card rate window and degraded state, shared by this API's clones.
+    pub fn cards(&self) -> &CardGate {
+        &self.cards
     }
 
     pub fn account(&self) -> &DingTalkAccount {
@@ -249,29 +262,39 @@ impl DingTalkApi {
         path: &str,
         body: &Value,
     ) -> Result<Value, DingTalkError> {
+        self.with_retries(api, || self.openapi_call(Method::POST, api, path, body))
+            .await
+    }
+
+    /// One call to `api.dingtalk.com` with the access token, made again once with a fresh
+    /// token if DingTalk refuses the cached one. Callers choose their own retry policy.
+    pub async fn openapi_call(
+        &self,
+        method: Method,
+        api: &'static str,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, DingTalkError> {
         let url = format!("{}{path}", self.account.endpoint);
-        self.with_retries(api, || async {
-            let mut refreshed = false;
-            loop {
-                let token = self.tokens.get(&self.http, &self.account).await?;
-                let request = self
-                    .http
-                    .post(&url)
-                    .insert_header(("x-acs-dingtalk-access-token", token.expose()));
-                let (status, answer) = post_json(request, api, body).await?;
-                if status == 200 {
-                    return Ok(answer);
-                }
-                let err = DingTalkError::from_answer(api, status, &answer);
-                if err.is_token_invalid() && !refreshed {
-                    self.tokens.invalidate();
-                    refreshed = true;
-                    continue;
-                }
-                return Err(err);
+        let mut refreshed = false;
+        loop {
+            let token = self.tokens.get(&self.http, &self.account).await?;
+            let request = self
+                .http
+                .request(method.clone(), &url)
+                .insert_header(("x-acs-dingtalk-access-token", token.expose()));
+            let (status, answer) = post_json(request, api, body).await?;
+            if status == 200 {
+                return Ok(answer);
             }
-        })
-        .await
+            let err = DingTalkError::from_answer(api, status, &answer);
+            if err.is_token_invalid() && !refreshed {
+                self.tokens.invalidate();
+                refreshed = true;
+                continue;
+            }
+            return Err(err);
+        }
     }
 
     /// Runs `op`, retrying errors that are worth it with backoff (`stream.sendRetries`).

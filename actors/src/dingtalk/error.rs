@@ -109,13 +109,20 @@ impl DingTalkError {
     /// permission errors are not.
     pub fn is_retryable(&self) -> bool {
         match self {
-            DingTalkError::Http { status, code, .. } => {
-                *status >= 500
-                    || *status == 429
-                    || (*status == 403 && code.as_deref().is_some_and(|c| c.contains("QpsLimit")))
-            }
+            DingTalkError::Http { status, .. } => *status >= 500 || self.is_throttled(),
             DingTalkError::Transport { .. } => true,
             DingTalkError::Rejected { errcode, .. } => *errcode == ERRCODE_ROBOT_TOO_FAST,
+            _ => false,
+        }
+    }
+
+    /// DingTalk's QPS throttling (403 `...QpsLimit...`, or 429).
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            DingTalkError::Http { status, code, .. } => {
+                *status == 429
+                    || (*status == 403 && code.as_deref().is_some_and(|c| c.contains("QpsLimit")))
+            }
             _ => false,
         }
     }

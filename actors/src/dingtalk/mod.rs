@@ -7,12 +7,16 @@
 //! - Outbound: `api` replies through the sessionWebhook and falls back to the robot OpenAPI
 //!   (`token` caches the access token; `chunk` splits long replies; `message` builds bodies);
 //!   `robot` posts to custom group robot webhooks with their signature (`sign`) and rate limit.
+//! - AI cards: `card` creates, streams and finishes cards (with the account's rate window and
+//!   degrade-to-markdown state); `card_reply` streams a model's answer into one.
 //!
 //! Every base URL comes from the account's `endpoint` or from the message itself, so the whole
 //! module runs unchanged against DingTalk or against `dingclaw sim`.
 
 pub mod api;
 pub mod bot_message;
+pub mod card;
+pub mod card_reply;
 pub mod chunk;
 pub mod client;
 pub mod connection;
@@ -27,12 +31,15 @@ pub mod robot;
 pub mod sign;
 pub mod token;
 
+pub use crate::rate::RateWindow;
 pub use api::{DingTalkApi, ReplyOutcome, ReplyTarget};
 pub use bot_message::{BotMessage, MessageContent};
+pub use card::{Card, CardGate, FlowStatus};
+pub use card_reply::reply_streaming;
 pub use client::{
     BotMessageReceived, GetStreamState, Shutdown, StreamClient, StreamState, StreamStatus,
 };
 pub use error::DingTalkError;
 pub use message::OutboundMessage;
-pub use robot::{RateWindow, RobotLimiter, RobotWebhook, send_robot};
+pub use robot::{RobotLimiter, RobotWebhook, send_robot};
 pub use token::AccessTokenCache;

@@ -2,13 +2,14 @@
 //! with its optional `SEC...` signature and its limit of 20 messages a minute per robot, kept
 //! on our side by queueing, never by dropping (reference/dingtalk-protocol.md 5).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::config::Secret;
+use crate::rate::{RateWindow, SlidingWindow};
 
 use super::api::now_ms;
 use super::error::{DingTalkError, ERRCODE_ROBOT_TOO_FAST};
@@ -34,24 +35,17 @@ pub struct RobotWebhook {
     pub secret: Option<Secret>,
 }
 
-/// At most `max` sends per `per`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateWindow {
-    pub max: usize,
-    pub per: Duration,
-}
-
-/// A sliding-window limiter per robot, shared by every sender in the process.
+/// A sliding window per robot, shared by every sender in the process.
 pub struct RobotLimiter {
     window: RateWindow,
-    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    robots: Mutex<HashMap<String, Arc<SlidingWindow>>>,
 }
 
 impl RobotLimiter {
     pub fn new(window: RateWindow) -> Self {
         Self {
             window,
-            sent: Mutex::new(HashMap::new()),
+            robots: Mutex::new(HashMap::new()),
         }
     }
 
@@ -59,46 +53,14 @@ impl RobotLimiter {
         self.window
     }
 
-    /// Waits until `robot` may send, then counts the send; returns the reservation to pass
-    /// to `settle` once the server has answered.
-    pub async fn acquire(&self, robot: &str) -> Instant {
-        loop {
-            let wait = {
-                let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
-                let times = sent.entry(robot.to_owned()).or_default();
-                let now = Instant::now();
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.window.per)
-                {
-                    times.pop_front();
-                }
-                if times.len() < self.window.max {
-                    times.push_back(now);
-                    return now;
-                }
-                // The oldest send leaves the window first.
-                times
-                    .front()
-                    .map(|t| self.window.per.saturating_sub(now.duration_since(*t)))
-                    .unwrap_or_default()
-            };
-            actix_rt::time::sleep(wait.max(Duration::from_millis(1))).await;
-        }
-    }
-}
-
-impl RobotLimiter {
-    /// Moves a reservation to now. DingTalk counts a send when it arrives, which is after we
-    /// start it; counting it when the answer is back keeps our window behind DingTalk's, so
-    /// network delay can never squeeze a 21st message into its minute.
-    pub fn settle(&self, robot: &str, reserved: Instant) {
-        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(times) = sent.get_mut(robot)
-            && let Some(slot) = times.iter_mut().find(|t| **t == reserved)
-        {
-            *slot = Instant::now();
-        }
+    /// The window of one robot.
+    pub fn robot(&self, robot: &str) -> Arc<SlidingWindow> {
+        let mut robots = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(
+            robots
+                .entry(robot.to_owned())
+                .or_insert_with(|| Arc::new(SlidingWindow::new(self.window))),
+        )
     }
 }
 
@@ -124,11 +86,11 @@ pub async fn send_robot(
     hook: &RobotWebhook,
     message: &OutboundMessage,
 ) -> Result<(), DingTalkError> {
-    let key = robot_key(hook.url.expose());
+    let window = limiter.robot(&robot_key(hook.url.expose()));
     let body = message.webhook_body(&[]);
     let mut attempt = 0;
     loop {
-        let reserved = limiter.acquire(&key).await;
+        let reserved = window.acquire().await;
         let url = match &hook.secret {
             Some(secret) => {
                 let ts = now_ms();
@@ -155,7 +117,7 @@ pub async fn send_robot(
             },
             Ok((status, answer)) => Err(DingTalkError::from_answer(API, status, &answer)),
         };
-        limiter.settle(&key, reserved);
+        window.settle(reserved);
         match result {
             Err(e) if e.is_retryable() && attempt < ROBOT_RETRIES => {
                 attempt += 1;
@@ -192,24 +154,13 @@ mod tests {
     }
 
     #[actix_rt::test]
-    async fn limiter_queues_instead_of_dropping() {
+    async fn each_robot_has_its_own_window() {
         let limiter = RobotLimiter::new(RateWindow {
-            max: 3,
-            per: Duration::from_millis(300),
+            max: 1,
+            per: Duration::from_secs(60),
         });
-        let start = Instant::now();
-        for _ in 0..7 {
-            limiter.acquire("r").await;
-        }
-        // 7 sends at 3 per 300 ms need at least two full windows.
-        assert!(
-            start.elapsed() >= Duration::from_millis(600),
-            "{:?}",
-            start.elapsed()
-        );
-        // Another robot is not held up.
-        let other = Instant::now();
-        limiter.acquire("r2").await;
-        assert!(other.elapsed() < Duration::from_millis(50));
+        limiter.robot("r").acquire().await;
+        assert!(limiter.robot("r").try_start().is_err());
+        assert!(limiter.robot("r2").try_start().is_ok());
     }
 }

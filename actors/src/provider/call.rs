@@ -113,16 +113,18 @@ impl ProviderState {
             ));
             match result {
                 Ok(c) => {
-                    self.circuit.success();
+                    if self.circuit.success() {
+                        tracing::info!(provider = %p.id, "provider recovered; circuit closed");
+                    }
                     self.usage.record(c.usage);
                     return Ok(c);
                 }
                 Err(e) => {
                     self.usage.error();
-                    if e.is_health_failure() {
-                        self.circuit.failure();
-                    } else {
+                    if !e.is_health_failure() {
                         self.circuit.neutral();
+                    } else if let Some(cooldown) = self.circuit.failure() {
+                        tracing::warn!(provider = %p.id, error = %e, ?cooldown, "provider keeps failing; skipped during the cooldown");
                     }
                     if !e.is_retryable() || attempt >= p.retries {
                         return Err(e);

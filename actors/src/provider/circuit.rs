@@ -74,17 +74,21 @@ impl CircuitBreaker {
         }
     }
 
-    pub fn success(&self) {
+    /// Records a success; true when it closed an open circuit.
+    pub fn success(&self) -> bool {
         let mut i = self.lock();
+        let was_open = i.open_until.is_some();
         *i = Inner {
             consecutive: 0,
             trips: 0,
             open_until: None,
             probing: false,
         };
+        was_open
     }
 
-    pub fn failure(&self) {
+    /// Records a failure; the cooldown when it opened the circuit.
+    pub fn failure(&self) -> Option<Duration> {
         let mut i = self.lock();
         i.consecutive += 1;
         if i.probing || i.consecutive >= self.failures {
@@ -96,7 +100,9 @@ impl CircuitBreaker {
             i.open_until = Some(Instant::now() + cooldown);
             i.probing = false;
             i.consecutive = 0;
+            return Some(cooldown);
         }
+        None
     }
 
     /// A failure that says nothing about health (a refused request): a probe is released.
@@ -127,10 +133,10 @@ mod tests {
     #[test]
     fn opens_after_consecutive_failures_then_probes_once() {
         let c = CircuitBreaker::new(3, Duration::from_millis(50));
-        c.failure();
+        assert_eq!(c.failure(), None);
         c.failure();
         assert!(c.check().is_ok());
-        c.failure();
+        assert_eq!(c.failure(), Some(Duration::from_millis(50)));
         assert_eq!(c.snapshot().state, "open");
         assert!(c.check().is_err());
         std::thread::sleep(Duration::from_millis(60));
@@ -150,7 +156,8 @@ mod tests {
         c.failure();
         std::thread::sleep(Duration::from_millis(15));
         assert!(c.check().is_ok());
-        c.success();
+        assert!(c.success(), "closed an open circuit");
+        assert!(!c.success());
         assert_eq!(
             c.snapshot(),
             CircuitSnapshot {

@@ -58,6 +58,9 @@ pub enum ProviderError {
     /// Too many calls already waiting for this provider.
     #[error("{provider}: too many calls waiting")]
     Busy { provider: String },
+    /// The model kept asking for tools past the last round (which offers none).
+    #[error("the model kept calling tools after {rounds} rounds")]
+    ToolLoop { rounds: usize },
     /// The provider failed repeatedly and is in cooldown.
     #[error("{provider}: in cooldown after repeated failures (retry in {retry_in:?})")]
     CircuitOpen {
@@ -146,6 +149,10 @@ impl ProviderError {
                 format!(
                     "⚠️ The model provider {provider} did not answer in time; please try again."
                 )
+            }
+            ProviderError::ToolLoop { .. } => {
+                "⚠️ The assistant kept using tools without answering; please rephrase and try again."
+                    .to_owned()
             }
         }
     }

@@ -51,13 +51,34 @@ pub async fn post(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body = read_body(&mut resp, &p.id).await.unwrap_or(Value::Null);
+    let body = without_secrets(read_body(&mut resp, &p.id).await.unwrap_or(Value::Null), p);
     Err(ProviderError::from_status(
         &p.id,
         status,
         &body,
         retry_after,
     ))
+}
+
+/// An error body with the provider's key and header values replaced by `***`: some providers
+/// quote the key they refused, and the message ends up in logs and in the user's reply.
+fn without_secrets(body: Value, p: &ProviderConfig) -> Value {
+    let secrets: Vec<&str> = p
+        .api_key
+        .iter()
+        .chain(p.headers.values())
+        .map(|s| s.expose())
+        .filter(|s| s.len() >= 6)
+        .collect();
+    let text = body.to_string();
+    if !secrets.iter().any(|s| text.contains(s)) {
+        return body;
+    }
+    let mut clean = text;
+    for s in secrets {
+        clean = clean.replace(s, "***");
+    }
+    serde_json::from_str(&clean).unwrap_or(Value::String(clean))
 }
 
 /// Reads a whole (non-streamed) body as JSON, or as text when it is not JSON.
@@ -111,5 +132,28 @@ impl<'a> Events<'a> {
             provider: self.p.id.clone(),
             message: format!("stream: {e}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{MapEnv, load_str};
+    use serde_json::json;
+
+    #[test]
+    fn refused_keys_quoted_in_error_bodies_are_hidden() {
+        let config = load_str(
+            r#"{ models: { providers: { p: { baseUrl: "http://127.0.0.1:1/v1", apiKey: "sk-live-123456" } } } }"#,
+            std::path::Path::new("/"),
+            &MapEnv::default(),
+        )
+        .unwrap()
+        .config;
+        let p = config.models.provider("p").unwrap();
+        let body = json!({"error": {"message": "Incorrect API key provided: sk-live-123456"}});
+        let err = ProviderError::from_status("p", 401, &without_secrets(body, p), None);
+        assert!(!err.to_string().contains("sk-live"), "{err}");
+        assert!(err.to_string().contains("provided: ***"), "{err}");
     }
 }

@@ -2,13 +2,13 @@
 //! queue of calls waiting; past the bound a call is refused as busy instead of waiting
 //! without end.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::rate::{RateWindow, SlidingWindow};
 
 use super::error::ProviderError;
 
@@ -21,8 +21,7 @@ pub struct ProviderLimits {
     max_concurrent: u32,
     waiting: AtomicU32,
     max_queue: u32,
-    per_minute: Option<u32>,
-    started: Mutex<VecDeque<Instant>>,
+    per_minute: Option<SlidingWindow>,
 }
 
 /// A slot; the call holds it until it ends.
@@ -43,8 +42,12 @@ impl ProviderLimits {
             max_concurrent,
             waiting: AtomicU32::new(0),
             max_queue,
-            per_minute,
-            started: Mutex::new(VecDeque::new()),
+            per_minute: per_minute.map(|max| {
+                SlidingWindow::new(RateWindow {
+                    max: max as usize,
+                    per: MINUTE,
+                })
+            }),
         }
     }
 
@@ -66,28 +69,8 @@ impl ProviderLimits {
                 })?
             }
         };
-        if let Some(limit) = self.per_minute {
-            loop {
-                let wait = {
-                    let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
-                    let now = Instant::now();
-                    while started
-                        .front()
-                        .is_some_and(|t| now.duration_since(*t) >= MINUTE)
-                    {
-                        started.pop_front();
-                    }
-                    if started.len() < limit as usize {
-                        started.push_back(now);
-                        break;
-                    }
-                    started
-                        .front()
-                        .map(|t| MINUTE.saturating_sub(now.duration_since(*t)))
-                        .unwrap_or_default()
-                };
-                actix_rt::time::sleep(wait.max(Duration::from_millis(1))).await;
-            }
+        if let Some(window) = &self.per_minute {
+            window.acquire().await;
         }
         Ok(Slot { _permit: permit })
     }

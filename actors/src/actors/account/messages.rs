@@ -2,6 +2,8 @@
 
 use actix::prelude::*;
 
+use tokio::sync::{oneshot, watch};
+
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome, ReplyTarget, StreamState};
 
 /// Sends a reply into a conversation of this account.
@@ -10,6 +12,16 @@ use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome, ReplyTarget,
 pub struct SendReply {
     pub target: ReplyTarget,
     pub message: OutboundMessage,
+}
+
+/// Sends a reply that streams into an AI card: `live` carries the text so far, `done` the
+/// whole answer (falls back to markdown when cards are off, degraded or failing).
+#[derive(Message)]
+#[rtype(result = "Result<ReplyOutcome, DingTalkError>")]
+pub struct StreamReply {
+    pub target: ReplyTarget,
+    pub live: watch::Receiver<String>,
+    pub done: oneshot::Receiver<String>,
 }
 
 /// The account's Stream connection state.

@@ -7,16 +7,17 @@
 
 mod messages;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use actix::prelude::*;
 
-pub use messages::{GetAccountState, SendReply, StopAccount};
+pub use messages::{GetAccountState, SendReply, StopAccount, StreamReply};
 
 use crate::config::DingTalkAccount;
 use crate::dingtalk::{
-    AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, GetStreamState, Shutdown,
-    StreamClient, StreamState,
+    AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, GetStreamState, ReplyOutcome,
+    Shutdown, StreamClient, StreamState, reply_streaming,
 };
 use crate::fault::{FaultPoint, check};
 use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
@@ -101,24 +102,46 @@ impl Handler<BotMessageReceived> for AccountActor {
     }
 }
 
+/// Runs a send with the account's API as a task detached from the actor, so a restart does
+/// not cancel it; a panic in it becomes an error.
+fn detached_send<F, Fut>(
+    api: Option<DingTalkApi>,
+    send: F,
+) -> ResponseFuture<Result<ReplyOutcome, DingTalkError>>
+where
+    F: FnOnce(DingTalkApi) -> Fut + 'static,
+    Fut: Future<Output = Result<ReplyOutcome, DingTalkError>> + 'static,
+{
+    Box::pin(async move {
+        let api = api.ok_or(DingTalkError::Transport {
+            api: "reply",
+            message: "account not started".to_owned(),
+        })?;
+        catch(send(api)).await.unwrap_or_else(|p| {
+            Err(DingTalkError::Transport {
+                api: "reply",
+                message: p.to_string(),
+            })
+        })
+    })
+}
+
 impl Handler<SendReply> for AccountActor {
-    type Result = ResponseFuture<Result<crate::dingtalk::ReplyOutcome, DingTalkError>>;
+    type Result = ResponseFuture<Result<ReplyOutcome, DingTalkError>>;
 
     fn handle(&mut self, msg: SendReply, _: &mut Self::Context) -> Self::Result {
-        let api = self.api.clone();
-        Box::pin(async move {
-            let api = api.ok_or(DingTalkError::Transport {
-                api: "reply",
-                message: "account not started".to_owned(),
-            })?;
-            catch(async move { api.reply(&msg.target, &msg.message).await })
-                .await
-                .unwrap_or_else(|p| {
-                    Err(DingTalkError::Transport {
-                        api: "reply",
-                        message: p.to_string(),
-                    })
-                })
+        detached_send(self.api.clone(), |api| async move {
+            api.reply(&msg.target, &msg.message).await
+        })
+    }
+}
+
+impl Handler<StreamReply> for AccountActor {
+    type Result = ResponseFuture<Result<ReplyOutcome, DingTalkError>>;
+
+    fn handle(&mut self, msg: StreamReply, _: &mut Self::Context) -> Self::Result {
+        detached_send(self.api.clone(), |api| async move {
+            reply_streaming(&api, &msg.target, msg.live, msg.done).await
         })
     }
 }

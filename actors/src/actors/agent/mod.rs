@@ -108,11 +108,8 @@ impl Job {
         let mut usage = Usage::default();
         let mut tool_calls = 0;
         for round in 0..=MAX_TOOL_ROUNDS {
-            let tools = if round < MAX_TOOL_ROUNDS {
-                specs.clone()
-            } else {
-                Vec::new()
-            };
+            let last = round == MAX_TOOL_ROUNDS;
+            let tools = if last { Vec::new() } else { specs.clone() };
             let (completion, model) = self.failover(tools).await?;
             usage.add(completion.usage);
             if completion.tool_calls.is_empty() {
@@ -122,6 +119,9 @@ impl Job {
                     usage,
                     tool_calls,
                 });
+            }
+            if last {
+                break;
             }
             tool_calls += completion.tool_calls.len();
             self.messages.push(ChatMessage::assistant_calls(
@@ -184,9 +184,8 @@ impl Job {
 
 /// The last round offers no tools, so a model that still asks for them is misbehaving.
 fn too_many_rounds() -> TurnError {
-    TurnError::Provider(ProviderError::Protocol {
-        provider: "tools".to_owned(),
-        message: format!("the model kept calling tools after {MAX_TOOL_ROUNDS} rounds"),
+    TurnError::Provider(ProviderError::ToolLoop {
+        rounds: MAX_TOOL_ROUNDS,
     })
 }
 

@@ -13,14 +13,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix::prelude::*;
+use tokio::sync::{oneshot, watch};
 
 pub use messages::{GetSessionState, SessionSeed, SessionState, UserMessage};
 
 use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
-use crate::dingtalk::OutboundMessage;
 use crate::dingtalk::api::now_ms;
+use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::fault::{FaultPoint, check};
-use crate::provider::{ChatMessage, Usage};
+use crate::provider::{ChatMessage, StreamSink, Usage};
 use crate::routing::ChatType;
 use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
@@ -56,6 +57,17 @@ struct Turn {
     /// Set once the answer is known (and stored): a restart resends it instead of asking the
     /// model again.
     answer: Option<String>,
+    /// The AI card this turn's answer streams into, if the reply mode is `aicard`.
+    card: Option<CardLink>,
+}
+
+/// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
+/// into `done`, and `outcome` says how it was delivered. The reply itself runs on the
+/// account's thread, detached from this actor, so a session restart does not cancel it.
+struct CardLink {
+    live: StreamSink,
+    done: oneshot::Sender<String>,
+    outcome: oneshot::Receiver<Result<ReplyOutcome, DingTalkError>>,
 }
 
 pub struct SessionActor {
@@ -247,6 +259,7 @@ impl SessionActor {
             reset,
             attempts: 0,
             answer: None,
+            card: None,
         });
         self.run_turn(ctx);
     }
@@ -301,12 +314,23 @@ impl SessionActor {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()),
         };
+        if self.reply_mode() == ReplyMode::Aicard
+            && let Some(turn) = self.turn.as_mut()
+            && turn.card.is_none()
+        {
+            turn.card = open_card(&self.rt, turn);
+        }
+        let stream = self
+            .turn
+            .as_ref()
+            .and_then(|t| t.card.as_ref())
+            .map(|c| c.live.clone());
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
             extra_system,
             context,
-            stream: None,
+            stream,
         };
         let call = catch(agent.send(request));
         ctx.spawn(
@@ -374,6 +398,22 @@ impl SessionActor {
     }
 
     fn send_answer(&mut self, text: String, ctx: &mut Context<Self>) {
+        if let Some(card) = self.turn.as_mut().and_then(|t| t.card.take()) {
+            // If the card task is gone, `outcome` says so.
+            let _ = card.done.send(text);
+            ctx.spawn(
+                actix::fut::wrap_future::<_, Self>(card.outcome).map(|res, act, ctx| {
+                    match res {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::error!(session = %act.seed.key, error = %e, "the card reply could not be delivered"),
+                        Err(_) => tracing::error!(session = %act.seed.key, "the card reply task ended without an outcome"),
+                    }
+                    let key = act.key();
+                    guard(act, ctx, ActorKind::Session, &key, |act, ctx| act.finish_turn(ctx));
+                }),
+            );
+            return;
+        }
         let Some(reply) = self
             .turn
             .as_ref()
@@ -398,10 +438,10 @@ impl SessionActor {
         }));
     }
 
-    /// Text or markdown, per the account's reply mode for this kind of chat.
-    fn format(&self, text: String) -> OutboundMessage {
-        let config = self.rt.config();
-        let mode = config
+    /// The account's reply mode for this kind of chat.
+    fn reply_mode(&self) -> ReplyMode {
+        self.rt
+            .config()
             .account(&self.seed.account)
             .map(|a| {
                 if self.seed.chat == ChatType::Group {
@@ -410,8 +450,12 @@ impl SessionActor {
                     a.dm_reply_mode
                 }
             })
-            .unwrap_or_default();
-        match mode {
+            .unwrap_or_default()
+    }
+
+    /// Text or markdown, per the reply mode (an `aicard` reply that is not a card is markdown).
+    fn format(&self, text: String) -> OutboundMessage {
+        match self.reply_mode() {
             ReplyMode::Text => OutboundMessage::Text(text),
             ReplyMode::Markdown | ReplyMode::Aicard => OutboundMessage::markdown(text),
         }
@@ -482,6 +526,24 @@ impl SessionActor {
             let _ = rt.send_reply(&reply, message).await;
         }));
     }
+}
+
+/// Starts the card reply of a turn on the account's side.
+fn open_card(rt: &Arc<Runtime>, turn: &Turn) -> Option<CardLink> {
+    let reply = turn.messages.last()?.reply.clone();
+    let (live, live_rx) = watch::channel(String::new());
+    let (done, done_rx) = oneshot::channel();
+    let (outcome_tx, outcome) = oneshot::channel();
+    let rt = Arc::clone(rt);
+    actix_rt::spawn(async move {
+        let result = rt.stream_reply(&reply, live_rx, done_rx).await;
+        let _ = outcome_tx.send(result);
+    });
+    Some(CardLink {
+        live,
+        done,
+        outcome,
+    })
 }
 
 impl Actor for SessionActor {

@@ -1,0 +1,161 @@
+//! `dingclaw models list`: every provider dingclaw can call (built in and configured), with
+//! its protocol, base URL, where its API key comes from (never the key) and the agents using
+//! it. Works without a config file, to check which built-in providers the environment's keys
+//! already enable.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use dingclaw_actors::config::{
+    Config, Environment, KeySource, ProviderConfig, load_str, provider_of, resolve_config_path,
+};
+use serde::Serialize;
+
+use super::load_config;
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the providers: id, API, base URL, key source, agents using it.
+    List {
+        /// One JSON array instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// One row of the listing.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row<'a> {
+    id: &'a str,
+    title: &'a str,
+    builtin: bool,
+    api: String,
+    base_url: &'a str,
+    key: String,
+    key_present: bool,
+    used_by: Vec<&'a str>,
+}
+
+pub(super) fn run(
+    cmd: ModelsCommand,
+    config: Option<PathBuf>,
+    env: &dyn Environment,
+) -> anyhow::Result<ExitCode> {
+    let ModelsCommand::List { json } = cmd;
+    let config = match (config.is_some(), resolve_config_path(config.clone(), env)) {
+        // No config anywhere (and none asked for): the built-in catalogue and the environment.
+        (false, Err(_)) => load_str("{}", Path::new("."), env)?.config,
+        _ => match load_config(config, env) {
+            Ok(l) => l.config,
+            Err(code) => return Ok(code),
+        },
+    };
+    let rows = rows(&config);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", table(&rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rows(config: &Config) -> Vec<Row<'_>> {
+    config
+        .models
+        .providers
+        .values()
+        .map(|p| Row {
+            id: &p.id,
+            title: &p.title,
+            builtin: p.builtin,
+            api: serde_json::to_value(p.api)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            base_url: &p.base_url,
+            key: key_text(p),
+            key_present: p.api_key.is_some(),
+            used_by: config
+                .agents
+                .agents
+                .iter()
+                .filter(|a| {
+                    a.model
+                        .primary
+                        .iter()
+                        .chain(&a.model.fallbacks)
+                        .any(|m| provider_of(m).as_deref() == Some(p.id.as_str()))
+                })
+                .map(|a| a.id.as_str())
+                .collect(),
+        })
+        .collect()
+}
+
+fn key_text(p: &ProviderConfig) -> String {
+    match (&p.key_source, p.needs_key) {
+        (KeySource::Config, _) => "config".to_owned(),
+        (KeySource::Env(var), _) => format!("env {var}"),
+        (KeySource::None, false) => "not needed".to_owned(),
+        (KeySource::None, true) => "MISSING".to_owned(),
+    }
+}
+
+fn table(rows: &[Row<'_>]) -> String {
+    let header = ["PROVIDER", "API", "BASE URL", "KEY", "USED BY"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.id.to_owned(),
+                r.api.clone(),
+                if r.base_url.is_empty() {
+                    "(no baseUrl)".to_owned()
+                } else {
+                    r.base_url.to_owned()
+                },
+                r.key.clone(),
+                if r.used_by.is_empty() {
+                    "-".to_owned()
+                } else {
+                    r.used_by.join(", ")
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cols: [&str; 5], out: &mut String| {
+        let mut l = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            if i + 1 == cols.len() {
+                l.push_str(c);
+            } else {
+                l.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header, &mut out);
+    for row in &cells {
+        line(
+            [
+                row[0].as_str(),
+                row[1].as_str(),
+                row[2].as_str(),
+                row[3].as_str(),
+                row[4].as_str(),
+            ],
+            &mut out,
+        );
+    }
+    out
+}

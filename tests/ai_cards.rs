@@ -230,3 +230,25 @@ async fn streaming_false_turns_cards_off() {
     assert_eq!(h.sim.sim.stats().cards_created, 0);
     h.stop().await;
 }
+
+#[actix_rt::test]
+async fn async_mode_acknowledges_at_once_then_answers_without_a_card() {
+    let h = start(
+        &format!(r#"{CARD}, asyncMode: true, ackText: "收到，处理中""#),
+        "",
+        500,
+    )
+    .await;
+    let sent = h.say("alice", To::Dm("bot1"), "slow job").await;
+    let replies = h.answered(&sent, 2).await;
+    assert_eq!(
+        (replies[0].text.as_str(), replies[0].msgtype.as_str()),
+        ("收到，处理中", "text")
+    );
+    assert_eq!(
+        (said(&replies[1].text), replies[1].msgtype.as_str()),
+        ("slow job", "markdown")
+    );
+    assert_eq!(h.sim.sim.stats().cards_created, 0);
+    h.stop().await;
+}

@@ -237,3 +237,47 @@ impl Store for SqliteStore {
         read_transcript(&conn, session_id, max_entries)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written before token counts existed (schema 1, `user_version` 0) opens, keeps
+    /// its sessions, and gains the token columns.
+    #[test]
+    fn an_older_file_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute(
+                "INSERT INTO sessions VALUES ('k', 's', 'a', 'dingtalk-connector', 'bot1', 'direct', 'cid', 1, 2)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let old = store.load_session("k", 10).unwrap().unwrap().meta;
+        assert_eq!((old.session_id.as_str(), old.prompt_tokens), ("s", 0));
+        store
+            .write(&[WriteOp::Session(SessionMeta {
+                prompt_tokens: 120,
+                completion_tokens: 30,
+                updated_ms: 3,
+                ..old
+            })])
+            .unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        let meta = store.load_session("k", 10).unwrap().unwrap().meta;
+        assert_eq!((meta.prompt_tokens, meta.completion_tokens), (120, 30));
+        let version: i64 = store
+            .reader
+            .lock()
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+}

@@ -59,6 +59,8 @@ struct Turn {
     answer: Option<String>,
     /// The AI card this turn's answer streams into, if the reply mode is `aicard`.
     card: Option<CardLink>,
+    /// `asyncMode`: the acknowledgement has been sent.
+    acked: bool,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -260,6 +262,7 @@ impl SessionActor {
             attempts: 0,
             answer: None,
             card: None,
+            acked: false,
         });
         self.run_turn(ctx);
     }
@@ -314,11 +317,23 @@ impl SessionActor {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()),
         };
-        if self.reply_mode() == ReplyMode::Aicard
-            && let Some(turn) = self.turn.as_mut()
-            && turn.card.is_none()
-        {
-            turn.card = open_card(&self.rt, turn);
+        // `asyncMode`: acknowledge at once, answer later (no card, as the connector does).
+        let ack = config
+            .account(&self.seed.account)
+            .filter(|a| a.async_mode)
+            .map(|a| a.ack_text.clone());
+        let wants_card = ack.is_none() && self.reply_mode() == ReplyMode::Aicard;
+        if let Some(turn) = self.turn.as_mut() {
+            if let Some(ack) = ack
+                && !turn.acked
+            {
+                turn.acked = true;
+                if let Some(reply) = turn.messages.last().map(|m| m.reply.clone()) {
+                    self.spawn_send(reply, OutboundMessage::Text(ack), ctx);
+                }
+            } else if wants_card && turn.card.is_none() {
+                turn.card = open_card(&self.rt, turn);
+            }
         }
         let stream = self
             .turn

@@ -6,9 +6,11 @@
 //! - [`cli`]: the `dingclaw` command line (clap), one file per command.
 //! - [`sim`]: a local DingTalk Open Platform for tests, benchmarks and the offline demo.
 //! - [`offline_model`]: a deterministic OpenAI-compatible model on loopback.
+//! - [`web`]: the operator's HTTP side on `gateway.port`: health and the operator API.
 //! - [`demo`]: the offline demo, all of the above together.
 
 pub mod cli;
 pub mod demo;
 pub mod offline_model;
 pub mod sim;
+pub mod web;

@@ -15,6 +15,8 @@ pub enum FaultPoint {
     AgentRunTurn,
     /// A provider, starting a model call.
     ProviderComplete,
+    /// The scheduler, recording the end of a run.
+    SchedulerFinish,
 }
 
 #[cfg(feature = "fault-injection")]

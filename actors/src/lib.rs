@@ -16,6 +16,8 @@
 //!   runtime that starts them.
 //! - [`provider`]: model providers: OpenAI-compatible calls and model references.
 //! - [`tools`]: tools agents' models can call; one file per tool.
+//! - [`cron`]: scheduled tasks: jobs, schedules, delivery rules, the clock (the scheduler
+//!   actor is in [`actors`]).
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
 //! - [`supervise`]: the one place that turns a panic into a restart; [`fault`] injects
 //!   panics in tests.
@@ -27,6 +29,7 @@
 pub mod actors;
 pub mod backoff;
 pub mod config;
+pub mod cron;
 pub mod dingtalk;
 pub mod fault;
 pub mod provider;

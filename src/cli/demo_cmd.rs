@@ -28,11 +28,18 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await?;
         println!("{}", demo.banner());
         println!("Scripted conversation:");
-        let exchanges = demo.script().await?;
+        let mut exchanges = demo.script().await?;
         for e in &exchanges {
             print_exchange(&demo, e);
         }
-        let complete = exchanges.iter().all(|e| e.replies.len() >= e.expected);
+        println!();
+        println!("A scheduled task, created by chatting (the product document's weather example):");
+        let task = demo.weather_task().await?;
+        for e in &task {
+            print_exchange(&demo, e);
+        }
+        exchanges.extend(task);
+        let complete = exchanges.iter().all(|e| e.complete());
         println!();
         print!("{}", demo.provider_summary());
         println!();

@@ -1,6 +1,7 @@
 //! `dingclaw <command>`: one enum dispatching to one file per command.
 
 mod config_cmd;
+mod cron_cmd;
 mod demo_cmd;
 mod gateway_cmd;
 mod models_cmd;
@@ -13,10 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use dingclaw_actors::config::{
-    ConfigError, Environment, Loaded, ProcessEnv, load_file, resolve_config_path,
+    ConfigError, Environment, Loaded, ProcessEnv, load_file, load_str, resolve_config_path,
 };
 
 pub use config_cmd::ConfigCommand;
+pub use cron_cmd::{CronArgs, CronCommand};
 pub use demo_cmd::DemoArgs;
 pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
@@ -45,6 +47,8 @@ pub enum Command {
     /// Check or print the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Scheduled jobs on the running gateway: list, runs, run now, remove.
+    Cron(CronArgs),
     /// List the model providers (built in and configured) and where their keys come from.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -63,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
+        Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Gateway => gateway_cmd::run(cli.config, &env),
@@ -97,6 +102,23 @@ pub(crate) async fn shutdown_signal() -> &'static str {
         _ = actix_rt::signal::ctrl_c() => "ctrl-c",
         _ = term.recv() => "SIGTERM",
     }
+}
+
+/// Like `load_config`, but when no config file exists anywhere (and none was named) the
+/// defaults are used: for commands that are useful without one.
+pub(crate) fn load_config_or_default(
+    explicit: Option<PathBuf>,
+    env: &dyn Environment,
+) -> Result<dingclaw_actors::config::Config, ExitCode> {
+    if explicit.is_none() && resolve_config_path(None, env).is_err() {
+        return load_str("{}", std::path::Path::new("."), env)
+            .map(|l| l.config)
+            .map_err(|e| {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            });
+    }
+    load_config(explicit, env).map(|l| l.config)
 }
 
 /// Loads the config the command line points at, printing warnings to stderr.

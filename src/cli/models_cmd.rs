@@ -3,16 +3,14 @@
 //! it. Works without a config file, to check which built-in providers the environment's keys
 //! already enable.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dingclaw_actors::config::{
-    Config, Environment, KeySource, ProviderConfig, load_str, provider_of, resolve_config_path,
-};
+use dingclaw_actors::config::{Config, Environment, KeySource, ProviderConfig, provider_of};
 use serde::Serialize;
 
-use super::load_config;
+use super::load_config_or_default;
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
@@ -44,13 +42,10 @@ pub(super) fn run(
     env: &dyn Environment,
 ) -> anyhow::Result<ExitCode> {
     let ModelsCommand::List { json } = cmd;
-    let config = match (config.is_some(), resolve_config_path(config.clone(), env)) {
-        // No config anywhere (and none asked for): the built-in catalogue and the environment.
-        (false, Err(_)) => load_str("{}", Path::new("."), env)?.config,
-        _ => match load_config(config, env) {
-            Ok(l) => l.config,
-            Err(code) => return Ok(code),
-        },
+    // Without any config file: the built-in catalogue and the environment's keys.
+    let config = match load_config_or_default(config, env) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
     let rows = rows(&config);
     if json {

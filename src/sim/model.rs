@@ -260,6 +260,8 @@ pub struct NewRobot {
     #[serde(default)]
     pub keywords: Vec<String>,
     pub name: Option<String>,
+    /// The robot's access token; made up when not given.
+    pub access_token: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -27,7 +27,12 @@ impl Sim {
                 new.conversation_id
             )));
         }
-        let token = random_hex(64);
+        let token = new.access_token.clone().unwrap_or_else(|| random_hex(64));
+        if inner.robots.contains_key(&token) {
+            return Err(SimError::Invalid(format!(
+                "a robot with access token \"{token}\" exists"
+            )));
+        }
         let secret = match new.secret.as_deref() {
             Some("generate") => Some(format!("SEC{}", random_hex(64))),
             Some(s) => Some(s.to_owned()),

@@ -108,6 +108,20 @@ impl Harness {
         sim_opts: SimOptions,
         tools: ToolRegistry,
     ) -> Harness {
+        let options = RuntimeOptions {
+            tools,
+            ..RuntimeOptions::default()
+        };
+        Self::start_with_options(config_text, model_opts, sim_opts, options).await
+    }
+
+    /// Starts with these runtime options (clock, tools, limits).
+    pub async fn start_with_options(
+        config_text: &str,
+        model_opts: ModelOptions,
+        sim_opts: SimOptions,
+        options: RuntimeOptions,
+    ) -> Harness {
         let sim = SimServer::start(sim_opts, 0, 2).await.expect("simulator");
         let model = OfflineModel::start(model_opts, 0, 2)
             .await
@@ -121,10 +135,6 @@ impl Harness {
                 name: Some(a.id.clone()),
             });
         }
-        let options = RuntimeOptions {
-            tools,
-            ..RuntimeOptions::default()
-        };
         let rt = Runtime::start_with(config.clone(), options).expect("runtime");
         let h = Harness {
             sim,

@@ -3,14 +3,15 @@
 //! The path of a message: `account` (one per DingTalk account: Stream client, outbound
 //! sends) → `router` (policies, routing rules, session registry) → `session` (one per
 //! session key: turns, queue, transcript) → `agent` (prompt and model) → `provider` (the HTTP
-//! call) → back to `session` → `account` sends the reply. `runtime` starts them all and holds
-//! what they share.
+//! call) → back to `session` → `account` sends the reply. `scheduler` runs scheduled jobs
+//! through the same agents. `runtime` starts them all and holds what they share.
 
 pub mod account;
 pub mod agent;
 pub mod provider;
 pub mod router;
 pub mod runtime;
+pub mod scheduler;
 pub mod session;
 
 pub use runtime::{Runtime, RuntimeError, RuntimeOptions, RuntimeStats};

@@ -19,8 +19,12 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::config::{Config, StoreKind};
+use crate::cron::{Clock, SystemClock};
+use crate::dingtalk::RobotLimiter;
+use crate::dingtalk::robot::ROBOT_RATE;
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::provider::{ModelRef, ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
+use crate::rate::RateWindow;
 use crate::routing::SessionKey;
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
 use crate::supervise::{ActorKind, restart_count};
@@ -30,6 +34,7 @@ use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
 use super::provider::ProviderActor;
 use super::router::{ReplyTo, RouterActor};
+use super::scheduler::{CronTool, SchedulerActor};
 use super::session::SessionActor;
 
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
@@ -106,8 +111,15 @@ pub enum RuntimeError {
 pub struct RuntimeOptions {
     /// The store; `None` opens the one the config names.
     pub store: Option<Arc<dyn Store>>,
-    /// The tools agents may call; defaults to dingclaw's built-in ones.
+    /// The tools agents may call; defaults to dingclaw's built-in ones. The `cron` tool is
+    /// added when `cron.enabled`.
     pub tools: ToolRegistry,
+    /// The scheduler's clock (tests use a `ManualClock`).
+    pub clock: Arc<dyn Clock>,
+    /// How often the scheduler looks for due jobs.
+    pub scheduler_tick: Duration,
+    /// The custom robot limit kept on our side (DingTalk's: 20 a minute per robot).
+    pub robot_rate: RateWindow,
 }
 
 impl Default for RuntimeOptions {
@@ -115,6 +127,9 @@ impl Default for RuntimeOptions {
         Self {
             store: None,
             tools: ToolRegistry::builtin(),
+            clock: Arc::new(SystemClock),
+            scheduler_tick: Duration::from_secs(1),
+            robot_rate: ROBOT_RATE,
         }
     }
 }
@@ -136,6 +151,11 @@ pub struct Runtime {
     /// Tokens and calls per agent.
     agent_usage: DashMap<String, Arc<UsageCounters>>,
     pub tools: Arc<ToolRegistry>,
+    /// The scheduler, once started (only when `cron.enabled`).
+    pub scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
+    /// Every custom robot send in the process goes through it.
+    pub robot_limiter: Arc<RobotLimiter>,
+    pub clock: Arc<dyn Clock>,
     started: Instant,
     arbiters: std::sync::Mutex<Vec<Arbiter>>,
 }
@@ -170,6 +190,11 @@ impl Runtime {
                 }
             }
         }
+        let scheduler = Arc::new(OnceLock::new());
+        let mut tools = options.tools;
+        if config.cron.enabled {
+            tools.register(CronTool::new(Arc::clone(&scheduler)));
+        }
         let store_arbiter = Arbiter::new();
         let store = StoreHandle::start(store, &store_arbiter.handle());
         let mut arbiters = vec![store_arbiter];
@@ -196,7 +221,10 @@ impl Runtime {
             counters: Counters::default(),
             providers,
             agent_usage: DashMap::new(),
-            tools: Arc::new(options.tools),
+            tools: Arc::new(tools),
+            scheduler,
+            robot_limiter: Arc::new(RobotLimiter::new(options.robot_rate)),
+            clock: options.clock,
             started: Instant::now(),
             arbiters: std::sync::Mutex::new(arbiters),
         });
@@ -208,6 +236,17 @@ impl Runtime {
         let _ = rt
             .router
             .set(Supervisor::start(move |_| RouterActor::new(for_router)));
+        if config.cron.enabled {
+            let (for_scheduler, clock, tick) = (
+                Arc::clone(&rt),
+                Arc::clone(&rt.clock),
+                options.scheduler_tick,
+            );
+            let addr = Supervisor::start_in_arbiter(&rt.lanes[0].arbiter, move |_| {
+                SchedulerActor::new(for_scheduler, clock, tick)
+            });
+            let _ = rt.scheduler.set(addr);
+        }
         for account in config.channels.dingtalk.active_accounts() {
             rt.start_account(Arc::new(account.clone()));
         }

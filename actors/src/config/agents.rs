@@ -18,6 +18,9 @@ pub const DEFAULT_MAX_CONCURRENT: u32 = 4;
 /// Seconds a turn may take when `agents.defaults.timeoutSeconds` is unset.
 pub const DEFAULT_TURN_TIMEOUT_SECS: u64 = 600;
 
+/// The time zone of dates and schedules when `agents.defaults.userTimezone` is not set.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
 // ---------------------------------------------------------------------------------------------
 // What users write
 // ---------------------------------------------------------------------------------------------
@@ -153,6 +156,12 @@ pub struct AgentRoster {
 }
 
 impl AgentRoster {
+    /// The users' time zone: `agents.defaults.userTimezone`, else Asia/Shanghai (DingTalk's
+    /// users are mostly in China).
+    pub fn timezone(&self) -> &str {
+        self.user_timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
     }
@@ -352,7 +361,18 @@ pub(crate) fn build_roster(
         timeout_seconds: defaults
             .and_then(|d| d.timeout_seconds)
             .unwrap_or(DEFAULT_TURN_TIMEOUT_SECS),
-        user_timezone: defaults.and_then(|d| d.user_timezone.clone()),
+        user_timezone: defaults
+            .and_then(|d| d.user_timezone.as_deref())
+            .and_then(|tz| match tz.trim().parse::<chrono_tz::Tz>() {
+                Ok(_) => Some(tz.trim().to_owned()),
+                Err(_) => {
+                    diags.error(
+                        at.key("defaults").key("userTimezone"),
+                        format!("\"{tz}\" is not an IANA time zone (e.g. Asia/Shanghai)"),
+                    );
+                    None
+                }
+            }),
         model_aliases,
         skip_bootstrap: defaults.and_then(|d| d.skip_bootstrap).unwrap_or(false),
     }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::environment::Environment;
+use super::http_url::normalize_base_url;
 use super::issue::{ConfigPath, Diagnostics};
 use super::secret::{Secret, SecretInput, resolve_secret};
 use super::substitute::Unresolved;
@@ -10,6 +11,9 @@ use super::substitute::Unresolved;
 /// Hosts a scheduled task may post to unless `cron.webhookAllowHosts` says otherwise: only
 /// DingTalk's custom robot host, so a chat message cannot make the gateway call anything else.
 pub const DEFAULT_WEBHOOK_HOSTS: [&str; 1] = ["oapi.dingtalk.com"];
+
+/// Where DingTalk's custom robot webhooks live.
+pub const DEFAULT_DINGTALK_WEBHOOK_BASE: &str = "https://oapi.dingtalk.com";
 
 /// OpenClaw's retry schedule for one-shot jobs.
 pub const DEFAULT_RETRY_BACKOFF_MS: [u64; 3] = [30_000, 60_000, 300_000];
@@ -43,6 +47,11 @@ pub struct CronSection {
     pub webhook_allow_hosts: Option<Vec<String>>,
     /// How old a missed run may be and still run at start (dingclaw).
     pub missed_run_grace_seconds: Option<u64>,
+    /// Base URL that replaces `https://oapi.dingtalk.com` when delivering to DingTalk robot
+    /// webhooks (dingclaw; the simulator, offline).
+    pub dingtalk_webhook_base: Option<String>,
+    /// Jobs one conversation may have (dingclaw; default 20).
+    pub max_jobs_per_conversation: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +77,8 @@ pub struct CronConfig {
     pub run_log_keep: u32,
     pub webhook_allow_hosts: Vec<String>,
     pub missed_run_grace_seconds: u64,
+    pub dingtalk_webhook_base: String,
+    pub max_jobs_per_conversation: u32,
 }
 
 impl Default for CronConfig {
@@ -126,5 +137,13 @@ pub(crate) fn build_cron(
         missed_run_grace_seconds: c
             .missed_run_grace_seconds
             .unwrap_or(DEFAULT_MISSED_RUN_GRACE_SECS),
+        dingtalk_webhook_base: match &c.dingtalk_webhook_base {
+            Some(base) => normalize_base_url(base).unwrap_or_else(|message| {
+                diags.error(at.key("dingtalkWebhookBase"), message);
+                DEFAULT_DINGTALK_WEBHOOK_BASE.to_owned()
+            }),
+            None => DEFAULT_DINGTALK_WEBHOOK_BASE.to_owned(),
+        },
+        max_jobs_per_conversation: c.max_jobs_per_conversation.unwrap_or(20).max(1),
     }
 }

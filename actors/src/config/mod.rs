@@ -36,7 +36,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use agents::{Agent, AgentRoster, Identity, ModelSelection};
+pub use agents::{Agent, AgentRoster, DEFAULT_TIMEZONE, Identity, ModelSelection};
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
 pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};

@@ -11,6 +11,9 @@ use super::{
 struct Data {
     sessions: HashMap<String, SessionMeta>,
     entries: HashMap<String, Vec<TranscriptEntry>>,
+    jobs: HashMap<String, String>,
+    /// Per job, oldest first: (run_at_ms, json).
+    runs: HashMap<String, Vec<(i64, String)>>,
 }
 
 /// Keeps everything in memory; lost when the process ends.
@@ -36,6 +39,25 @@ impl Store for MemoryStore {
                     list.retain(|e| e.seq != entry.seq);
                     list.push(entry.clone());
                     list.sort_by_key(|e| e.seq);
+                }
+                WriteOp::Job { id, json } => {
+                    d.jobs.insert(id.clone(), json.clone());
+                }
+                WriteOp::DeleteJob { id } => {
+                    d.jobs.remove(id);
+                    d.runs.remove(id);
+                }
+                WriteOp::Run {
+                    job_id,
+                    run_at_ms,
+                    json,
+                    keep,
+                } => {
+                    let runs = d.runs.entry(job_id.clone()).or_default();
+                    runs.push((*run_at_ms, json.clone()));
+                    runs.sort_by_key(|r| r.0);
+                    let extra = runs.len().saturating_sub(*keep as usize);
+                    runs.drain(..extra);
                 }
             }
         }
@@ -81,6 +103,19 @@ impl Store for MemoryStore {
         Ok(d.entries
             .get(session_id)
             .map(|e| newest(e, max_entries))
+            .unwrap_or_default())
+    }
+
+    fn jobs(&self) -> Result<Vec<String>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.jobs.values().cloned().collect())
+    }
+
+    fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.runs
+            .get(job_id)
+            .map(|r| r.iter().rev().take(limit).map(|(_, j)| j.clone()).collect())
             .unwrap_or_default())
     }
 }

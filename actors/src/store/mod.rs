@@ -1,4 +1,5 @@
-//! Persistence behind one trait: session index and transcripts, written in batches by one
+//! Persistence behind one trait: session index and transcripts, scheduled jobs and their run
+//! logs, written in batches by one
 //! writer actor, read from a blocking thread. The embedded default is SQLite in WAL mode
 //! (`sqlite`); `memory` serves tests and embedders that persist elsewhere.
 //!
@@ -97,6 +98,17 @@ pub enum WriteOp {
         session_id: String,
         entry: TranscriptEntry,
     },
+    /// Insert or replace a scheduled job (its JSON, `cron::Job`).
+    Job { id: String, json: String },
+    /// Remove a scheduled job and its run log.
+    DeleteJob { id: String },
+    /// Append to a job's run log (JSON, `cron::RunRecord`), keeping its newest `keep` runs.
+    Run {
+        job_id: String,
+        run_at_ms: i64,
+        json: String,
+        keep: u32,
+    },
 }
 
 /// Which sessions to list.
@@ -149,6 +161,12 @@ pub trait Store: Send + Sync + 'static {
         session_id: &str,
         max_entries: usize,
     ) -> Result<Vec<TranscriptEntry>, StoreError>;
+
+    /// Every scheduled job (JSON), in no particular order.
+    fn jobs(&self) -> Result<Vec<String>, StoreError>;
+
+    /// A job's newest `limit` runs (JSON), newest first.
+    fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 }
 
 #[cfg(test)]
@@ -221,6 +239,43 @@ mod tests {
             })
             .unwrap();
         assert_eq!(all.len(), 2);
+
+        // Jobs are replaced by id; a run log keeps the newest `keep`; deleting a job drops both.
+        store
+            .write(&[
+                WriteOp::Job {
+                    id: "j1".into(),
+                    json: "{\"v\":1}".into(),
+                },
+                WriteOp::Job {
+                    id: "j1".into(),
+                    json: "{\"v\":2}".into(),
+                },
+                WriteOp::Job {
+                    id: "j2".into(),
+                    json: "{}".into(),
+                },
+            ])
+            .unwrap();
+        let mut jobs = store.jobs().unwrap();
+        jobs.sort();
+        assert_eq!(jobs, vec!["{\"v\":2}".to_owned(), "{}".to_owned()]);
+        let runs: Vec<WriteOp> = (1..=5)
+            .map(|i| WriteOp::Run {
+                job_id: "j1".into(),
+                run_at_ms: i,
+                json: format!("r{i}"),
+                keep: 3,
+            })
+            .collect();
+        store.write(&runs).unwrap();
+        assert_eq!(store.runs("j1", 10).unwrap(), vec!["r5", "r4", "r3"]);
+        assert_eq!(store.runs("j1", 1).unwrap(), vec!["r5"]);
+        store
+            .write(&[WriteOp::DeleteJob { id: "j1".into() }])
+            .unwrap();
+        assert_eq!(store.jobs().unwrap(), vec!["{}".to_owned()]);
+        assert!(store.runs("j1", 10).unwrap().is_empty());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::{
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -46,6 +46,21 @@ CREATE TABLE IF NOT EXISTS entries (
 const SCHEMA_V2: &str = "
 ALTER TABLE sessions ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Scheduled jobs and their run logs.
+const SCHEMA_V3: &str = "
+CREATE TABLE cron_jobs (
+    id   TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+);
+CREATE TABLE cron_runs (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id    TEXT NOT NULL,
+    run_at_ms INTEGER NOT NULL,
+    json      TEXT NOT NULL
+);
+CREATE INDEX cron_runs_job ON cron_runs (job_id, run_at_ms DESC);
 ";
 
 /// Brings the file's schema up to date, one transaction per step.
@@ -188,6 +203,35 @@ impl Store for SqliteStore {
                             e.at_ms
                         ])?;
                     }
+                    WriteOp::Job { id, json } => {
+                        tx.prepare_cached(
+                            "INSERT OR REPLACE INTO cron_jobs (id, json) VALUES (?1, ?2)",
+                        )?
+                        .execute(params![id, json])?;
+                    }
+                    WriteOp::DeleteJob { id } => {
+                        tx.prepare_cached("DELETE FROM cron_jobs WHERE id = ?1")?
+                            .execute(params![id])?;
+                        tx.prepare_cached("DELETE FROM cron_runs WHERE job_id = ?1")?
+                            .execute(params![id])?;
+                    }
+                    WriteOp::Run {
+                        job_id,
+                        run_at_ms,
+                        json,
+                        keep,
+                    } => {
+                        tx.prepare_cached(
+                            "INSERT INTO cron_runs (job_id, run_at_ms, json) VALUES (?1, ?2, ?3)",
+                        )?
+                        .execute(params![job_id, run_at_ms, json])?;
+                        tx.prepare_cached(
+                            "DELETE FROM cron_runs WHERE job_id = ?1 AND id NOT IN
+                               (SELECT id FROM cron_runs WHERE job_id = ?1
+                                ORDER BY run_at_ms DESC, id DESC LIMIT ?2)",
+                        )?
+                        .execute(params![job_id, *keep as i64])?;
+                    }
                 }
             }
         }
@@ -235,6 +279,26 @@ impl Store for SqliteStore {
     ) -> Result<Vec<TranscriptEntry>, StoreError> {
         let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         read_transcript(&conn, session_id, max_entries)
+    }
+
+    fn jobs(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached("SELECT json FROM cron_jobs")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT json FROM cron_runs WHERE job_id = ?1 ORDER BY run_at_ms DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![job_id, limit as i64], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
     }
 }
 

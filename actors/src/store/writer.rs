@@ -182,6 +182,20 @@ impl StoreHandle {
     }
 }
 
+impl StoreHandle {
+    /// Every scheduled job (JSON).
+    pub async fn jobs(&self) -> Result<Vec<String>, StoreError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || store.jobs()).await
+    }
+
+    /// A job's newest runs (JSON), newest first.
+    pub async fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let (store, id) = (Arc::clone(&self.store), job_id.to_owned());
+        blocking(move || store.runs(&id, limit)).await
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {

@@ -43,6 +43,8 @@ pub struct ToolContext {
     /// IANA time zone for dates and schedules (`agents.defaults.userTimezone`, else
     /// Asia/Shanghai).
     pub timezone: String,
+    /// The scheduled job this turn runs for, if it is a scheduled run.
+    pub job: Option<String>,
 }
 
 /// A tool.

@@ -34,10 +34,6 @@ use super::runtime::Runtime;
 /// Attempts at one turn whose agent or provider crashed, before the user gets an apology.
 const MAX_TURN_ATTEMPTS: u32 = 3;
 
-/// Time zone of dates shown to tools when `agents.defaults.userTimezone` is not set: DingTalk's
-/// users are mostly in China.
-pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
-
 /// Pause before retrying a turn whose agent or provider crashed.
 const TURN_RETRY_DELAY: Duration = Duration::from_millis(100);
 
@@ -311,11 +307,8 @@ impl SessionActor {
             chat: self.seed.chat,
             conversation_id: self.seed.conversation_id.clone(),
             sender_id: last.map(|m| m.sender_id.clone()).unwrap_or_default(),
-            timezone: config
-                .agents
-                .user_timezone
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()),
+            timezone: config.agents.timezone().to_owned(),
+            job: None,
         };
         // `asyncMode`: acknowledge at once, answer later (no card, as the connector does).
         let ack = config

@@ -1,7 +1,11 @@
 //! `dingclaw demo`: the whole product offline on 127.0.0.1. The DingTalk simulator, the
 //! offline model and the gateway (with `config/demo.json5`, built into the binary) start
-//! together; a short scripted conversation runs; then the bots stay up for the operator to
-//! talk to.
+//! together; a short scripted conversation runs, then the product document's scheduled weather
+//! task (`weather`); then the bots stay up for the operator to talk to.
+
+mod weather;
+
+pub use weather::{DEMO_ROBOT_TOKEN, WEATHER_REQUEST};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,10 +16,10 @@ use dingclaw_actors::actors::Runtime;
 use dingclaw_actors::config::{Config, MapEnv, load_str};
 
 use crate::offline_model::{ModelOptions, OfflineModel};
-use crate::sim::{Entry, NewBot, NewGroup, NewUser, SimOptions, SimServer, UserMessage};
+use crate::sim::{Entry, NewBot, NewGroup, NewRobot, NewUser, SimOptions, SimServer, UserMessage};
 
 /// The demo config, built into the binary so the demo needs no files.
-pub const DEMO_CONFIG: &str = include_str!("../config/demo.json5");
+pub const DEMO_CONFIG: &str = include_str!("../../config/demo.json5");
 
 /// The demo group's conversation id.
 pub const DEMO_GROUP: &str = "cidDingclawDemoGroup==";
@@ -46,6 +50,9 @@ pub struct Exchange {
     pub text: String,
     pub replies: Vec<Entry>,
     pub expected: usize,
+    /// Posts of the group's custom robot that the exchange led to.
+    pub robot_posts: Vec<Entry>,
+    pub expected_posts: usize,
 }
 
 impl Demo {
@@ -95,6 +102,16 @@ impl Demo {
                     .values()
                     .map(|a| a.client_id.clone())
                     .collect(),
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The group's custom robot, with a keyword as its security setting.
+        sim.sim
+            .add_robot(NewRobot {
+                conversation_id: DEMO_GROUP.into(),
+                keywords: vec!["weather".into()],
+                name: Some("Weather robot".into()),
+                access_token: Some(DEMO_ROBOT_TOKEN.into()),
+                secret: None,
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let runtime = Runtime::start(config.clone())?;
@@ -184,6 +201,8 @@ impl Demo {
             text: text.into(),
             replies,
             expected,
+            robot_posts: Vec::new(),
+            expected_posts: 0,
         })
     }
 
@@ -301,13 +320,58 @@ pub enum Target<'a> {
     Direct(&'a str),
 }
 
+impl Exchange {
+    /// Every reply and every expected robot post arrived.
+    pub fn complete(&self) -> bool {
+        self.replies.len() >= self.expected && self.robot_posts.len() >= self.expected_posts
+    }
+}
+
+/// Characters of a reply line printed; tool results are long.
+const LINE_CHARS: usize = 160;
+
+fn indented(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.split_once("tool result: ") {
+            // A tool result is long JSON; its `summary` says it in one line.
+            Some((before, json)) => serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|v| {
+                    v["summary"]
+                        .as_str()
+                        .map(|s| format!("{before}tool result: {s}"))
+                })
+                .unwrap_or_else(|| l.to_owned()),
+            None => l.to_owned(),
+        })
+        .map(|l| {
+            if l.chars().count() > LINE_CHARS {
+                format!("{}…", l.chars().take(LINE_CHARS).collect::<String>())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n      ")
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Prints one exchange.
 pub fn print_exchange(demo: &Demo, e: &Exchange) {
     println!("  {} → {}: {}", e.from, e.to, e.text);
     for r in &e.replies {
-        let indented = r.text.replace('\n', "\n      ");
         let how = if r.via == "card" { " [AI card]" } else { "" };
-        println!("    {}{how} ↩ {}", demo.account_of(&r.from), indented);
+        println!(
+            "    {}{how} ↩ {}",
+            demo.account_of(&r.from),
+            indented(&r.text)
+        );
+    }
+    for p in &e.robot_posts {
+        println!("    [group robot → {DEMO_GROUP}] {}", indented(&p.text));
     }
     if e.replies.len() < e.expected {
         println!(
@@ -315,5 +379,8 @@ pub fn print_exchange(demo: &Demo, e: &Exchange) {
             e.expected - e.replies.len(),
             e.expected
         );
+    }
+    if e.robot_posts.len() < e.expected_posts {
+        println!("    (the group robot posted nothing)");
     }
 }

@@ -1,0 +1,207 @@
+//! `dingclaw cron list|runs|run|remove`: the operator's hand on scheduled jobs, through the
+//! running gateway's operator API (the scheduler lives there). The address and the token come
+//! from the config (`gateway.port`, `gateway.auth.token`, or the token the gateway generated
+//! in the state directory) unless given.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use dingclaw_actors::config::{Environment, Secret};
+use serde_json::Value;
+
+use crate::web::client_token;
+
+use super::load_config_or_default;
+
+#[derive(Debug, Args)]
+pub struct CronArgs {
+    /// The gateway's operator address (default: http://127.0.0.1:<gateway.port>).
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// The operator token (default: gateway.auth.token, else the generated one).
+    #[arg(
+        long,
+        global = true,
+        env = "DINGCLAW_OPERATOR_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    #[command(subcommand)]
+    pub command: CronCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CronCommand {
+    /// Every job: id, name, schedule, next run, last status, where results go.
+    List {
+        /// Print the jobs as JSON (secrets hidden).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A job's recent runs.
+    Runs { id: String },
+    /// Run a job now and print how it went.
+    Run {
+        id: String,
+        /// Start it and return at once.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Remove a job and its run log.
+    Remove { id: String },
+}
+
+/// Longest wait for a run started with `cron run`.
+const RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub(super) fn run(
+    args: CronArgs,
+    config: Option<PathBuf>,
+    env: &dyn Environment,
+) -> anyhow::Result<ExitCode> {
+    let loaded = match load_config_or_default(config, env) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let base = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", loaded.gateway.port));
+    let token = args
+        .token
+        .clone()
+        .map(Secret::new)
+        .or_else(|| client_token(&loaded));
+    actix_rt::System::new().block_on(async move {
+        let api = Api {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            http: awc::Client::builder().timeout(RUN_TIMEOUT).finish(),
+        };
+        match args.command {
+            CronCommand::List { json } => {
+                let jobs = api.call(awc::http::Method::GET, "/api/cron/jobs").await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&jobs)?);
+                } else {
+                    print!("{}", table(&jobs));
+                }
+            }
+            CronCommand::Runs { id } => {
+                let runs = api
+                    .call(awc::http::Method::GET, &format!("/api/cron/jobs/{id}/runs"))
+                    .await?;
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            }
+            CronCommand::Run { id, no_wait } => {
+                let path = format!("/api/cron/jobs/{id}/run?wait={}", !no_wait);
+                let record = api.call(awc::http::Method::POST, &path).await?;
+                println!("{}", serde_json::to_string_pretty(&record)?);
+                if record.get("status").and_then(Value::as_str) == Some("error") {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            CronCommand::Remove { id } => {
+                let removed = api
+                    .call(awc::http::Method::DELETE, &format!("/api/cron/jobs/{id}"))
+                    .await?;
+                println!(
+                    "removed {} ({})",
+                    removed["removed"].as_str().unwrap_or(&id),
+                    removed["name"].as_str().unwrap_or("")
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+struct Api {
+    base: String,
+    token: Option<Secret>,
+    http: awc::Client,
+}
+
+impl Api {
+    async fn call(&self, method: awc::http::Method, path: &str) -> anyhow::Result<Value> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            request = request.insert_header(("Authorization", format!("Bearer {}", t.expose())));
+        }
+        // awc's error is not `Send`, so it becomes text here.
+        let mut resp = request.send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the gateway at {} ({e}); is `dingclaw gateway` running? --url sets the address",
+                self.base
+            )
+        })?;
+        let body: Value = resp
+            .json()
+            .limit(16 * 1024 * 1024)
+            .await
+            .unwrap_or(Value::Null);
+        if !resp.status().is_success() {
+            let message = body["error"].as_str().unwrap_or("no details");
+            bail!(
+                "the gateway answered HTTP {}: {message}",
+                resp.status().as_u16()
+            );
+        }
+        Ok(body)
+    }
+}
+
+/// The jobs as an aligned table.
+fn table(jobs: &Value) -> String {
+    let header = ["ID", "NAME", "SCHEDULE", "NEXT RUN", "LAST", "DELIVERY"];
+    let rows: Vec<[String; 6]> = jobs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|j| {
+            let s = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+            let delivery = match j["delivery"]["mode"].as_str() {
+                Some("webhook") => format!("webhook {}", s(&j["delivery"]["to"])),
+                Some(mode) => mode.to_owned(),
+                None => "-".to_owned(),
+            };
+            let enabled = j["enabled"].as_bool().unwrap_or(true);
+            [
+                s(&j["id"]),
+                s(&j["name"]),
+                s(&j["scheduleText"]),
+                if enabled {
+                    s(&j["nextRun"])
+                } else {
+                    "(disabled)".to_owned()
+                },
+                s(&j["state"]["lastRunStatus"]),
+                delivery,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: Vec<&str>| {
+        let mut l = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            l.push_str(&format!("{c:<w$}  ", w = widths[i]));
+        }
+        format!("{}\n", l.trim_end())
+    };
+    let mut out = line(header.to_vec());
+    for row in &rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    if rows.is_empty() {
+        out.push_str("(no scheduled jobs)\n");
+    }
+    out
+}

@@ -1,0 +1,140 @@
+//! The operator's view of scheduled jobs: list, run log, run now, remove. Secrets (webhook
+//! tokens, signing secrets) are hidden in everything returned.
+
+use std::sync::Arc;
+
+use actix::{Handler, Message};
+use actix_web::{HttpResponse, web};
+use dingclaw_actors::actors::Runtime;
+use dingclaw_actors::actors::scheduler::{
+    Caller, JobRuns, ListJobs, RemoveJob, RunJob, SchedulerActor, shown,
+};
+use dingclaw_actors::cron::CronError;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Operator;
+
+fn cron_error(e: CronError) -> HttpResponse {
+    let body = json!({"error": e.to_string()});
+    match e {
+        CronError::NotFound(_) => HttpResponse::NotFound().json(body),
+        CronError::Forbidden(_) => HttpResponse::Forbidden().json(body),
+        CronError::Disabled | CronError::Unavailable(_) => {
+            HttpResponse::ServiceUnavailable().json(body)
+        }
+        _ => HttpResponse::BadRequest().json(body),
+    }
+}
+
+fn no_scheduler() -> HttpResponse {
+    cron_error(CronError::Disabled)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    /// Include disabled (finished one-shot) jobs.
+    all: Option<bool>,
+}
+
+pub(super) async fn list(
+    _: Operator,
+    rt: web::Data<Arc<Runtime>>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    let Some(scheduler) = rt.scheduler.get() else {
+        return no_scheduler();
+    };
+    let jobs = match scheduler
+        .send(ListJobs {
+            by: Caller::Operator,
+            include_disabled: q.all.unwrap_or(true),
+        })
+        .await
+    {
+        Ok(jobs) => jobs,
+        Err(e) => return cron_error(CronError::Unavailable(e.to_string())),
+    };
+    let tz = rt.config().agents.timezone().to_owned();
+    HttpResponse::Ok().json(jobs.iter().map(|j| shown(j, &tz)).collect::<Vec<_>>())
+}
+
+/// Sends a request to the scheduler; its error, or a missing scheduler, as an HTTP answer.
+async fn ask<M, T>(rt: &Runtime, msg: M) -> Result<T, HttpResponse>
+where
+    M: Message<Result = Result<T, CronError>> + Send + 'static,
+    T: Send + 'static,
+    SchedulerActor: Handler<M>,
+{
+    let scheduler = rt.scheduler.get().ok_or_else(no_scheduler)?;
+    match scheduler.send(msg).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(cron_error(e)),
+        Err(e) => Err(cron_error(CronError::Unavailable(e.to_string()))),
+    }
+}
+
+pub(super) async fn runs(
+    _: Operator,
+    rt: web::Data<Arc<Runtime>>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let request = JobRuns {
+        id: id.into_inner(),
+        by: Caller::Operator,
+        limit: 50,
+    };
+    match ask(&rt, request).await {
+        Ok(runs) => HttpResponse::Ok().json(runs),
+        Err(resp) => resp,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunQuery {
+    /// Answer when the run has ended, with its record (default true).
+    wait: Option<bool>,
+}
+
+pub(super) async fn run(
+    _: Operator,
+    rt: web::Data<Arc<Runtime>>,
+    id: web::Path<String>,
+    q: web::Query<RunQuery>,
+) -> HttpResponse {
+    let wait = q.wait.unwrap_or(true);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let request = RunJob {
+        id: id.into_inner(),
+        by: Caller::Operator,
+        done: wait.then_some(tx),
+    };
+    let job = match ask(&rt, request).await {
+        Ok(job) => job,
+        Err(resp) => return resp,
+    };
+    if !wait {
+        return HttpResponse::Accepted().json(json!({"started": job.id}));
+    }
+    match rx.await {
+        Ok(record) => HttpResponse::Ok().json(record),
+        Err(_) => cron_error(CronError::Unavailable(
+            "the run ended without a record".to_owned(),
+        )),
+    }
+}
+
+pub(super) async fn remove(
+    _: Operator,
+    rt: web::Data<Arc<Runtime>>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let request = RemoveJob {
+        id: id.into_inner(),
+        by: Caller::Operator,
+    };
+    match ask(&rt, request).await {
+        Ok(job) => HttpResponse::Ok().json(json!({"removed": job.id, "name": job.name})),
+        Err(resp) => resp,
+    }
+}

@@ -1,0 +1,101 @@
+//! The operator's secret for the web page and API: `gateway.auth.token` (or
+//! `OPENCLAW_GATEWAY_TOKEN`) when set; otherwise one generated at first start and kept in
+//! `<stateDir>/dingclaw/gateway-token` (readable by its owner only), where `dingclaw cron` and
+//! the operator find it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use dingclaw_actors::config::{AuthMode, Config, Secret};
+use rand::RngCore;
+
+/// How the operator proves who they are.
+#[derive(Clone, Debug)]
+pub enum OperatorAuth {
+    /// `gateway.auth.mode: "none"` (loopback-only setups).
+    None,
+    /// A bearer token (or the password, in `password` mode).
+    Secret(Secret),
+}
+
+/// Where a generated token is kept.
+pub fn token_file(config: &Config) -> PathBuf {
+    config.state_dir.join("dingclaw").join("gateway-token")
+}
+
+/// The auth the gateway enforces, generating and storing a token when none is configured.
+pub fn operator_auth(config: &Config) -> std::io::Result<OperatorAuth> {
+    let auth = &config.gateway.auth;
+    Ok(match auth.mode {
+        AuthMode::None => OperatorAuth::None,
+        // `config check` refuses password mode without a password; an empty one admits nobody.
+        AuthMode::Password => {
+            OperatorAuth::Secret(auth.password.clone().unwrap_or_else(|| Secret::new("")))
+        }
+        _ => match &auth.token {
+            Some(t) => OperatorAuth::Secret(t.clone()),
+            None => OperatorAuth::Secret(stored_or_new(&token_file(config))?),
+        },
+    })
+}
+
+/// The token a command-line client should send: configured, else the stored one.
+pub fn client_token(config: &Config) -> Option<Secret> {
+    let auth = &config.gateway.auth;
+    match auth.mode {
+        AuthMode::None => None,
+        AuthMode::Password => auth.password.clone(),
+        _ => auth.token.clone().or_else(|| {
+            std::fs::read_to_string(token_file(config))
+                .ok()
+                .map(|t| Secret::new(t.trim()))
+                .filter(|t| !t.is_empty())
+        }),
+    }
+}
+
+fn stored_or_new(path: &Path) -> std::io::Result<Secret> {
+    if let Ok(t) = std::fs::read_to_string(path)
+        && !t.trim().is_empty()
+    {
+        return Ok(Secret::new(t.trim()));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(token.as_bytes())?;
+    Ok(Secret::new(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_token_is_kept_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d/gateway-token");
+        let a = stored_or_new(&path).unwrap();
+        let b = stored_or_new(&path).unwrap();
+        assert_eq!(a.expose(), b.expose());
+        assert!(a.expose().len() >= 40);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

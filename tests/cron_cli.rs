@@ -1,0 +1,150 @@
+//! `dingclaw cron` through the real binary against a running gateway's operator API: list
+//! (secrets hidden), run now (the post reaches the group's robot), runs, remove; a wrong token
+//! is refused.
+
+mod support;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingclaw::sim::NewRobot;
+use dingclaw::web::{OperatorAuth, WebServer};
+use dingclaw_actors::actors::scheduler::AddJob;
+use dingclaw_actors::config::Secret;
+use dingclaw_actors::cron::{JobSpec, Owner};
+use serde_json::json;
+use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER};
+
+const TOKEN: &str = "operator-test-token-1";
+
+/// Runs the binary (off the test's thread: it blocks) and returns (success, stdout, stderr).
+async fn dingclaw(args: Vec<String>) -> (bool, String, String) {
+    let out = actix_rt::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        Command::new(env!("CARGO_BIN_EXE_dingclaw"))
+            .args(&args)
+            .env_clear()
+            .env("HOME", home.path())
+            .current_dir(home.path())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn cron(url: &str, token: &str, rest: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        "cron".to_owned(),
+        "--url".into(),
+        url.into(),
+        "--token".into(),
+        token.into(),
+    ];
+    v.extend(rest.iter().map(|s| (*s).to_owned()));
+    v
+}
+
+#[actix_rt::test]
+async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
+    let config = format!(
+        r#"{{ agents: {{ list: [ {{ id: "a", model: "offline/m" }} ] }},
+             channels: {{ "dingtalk-connector": {{ {TEST_ACCOUNT},
+               accounts: {{ bot1: {{ clientId: "cronclibot", clientSecret: "s1" }} }} }} }},
+             {TEST_PROVIDER}, cron: {{ dingtalkWebhookBase: "${{SIM}}" }},
+             dingclaw: {{ store: "memory" }} }}"#
+    );
+    let h = Harness::start(&config).await;
+    let web = WebServer::start(
+        Arc::clone(&h.rt),
+        "127.0.0.1:0".parse().unwrap(),
+        OperatorAuth::Secret(Secret::new(TOKEN)),
+    )
+    .await
+    .unwrap();
+    let cid = h.group(&["bot1"], &["alice"]);
+    h.sim
+        .sim
+        .add_robot(NewRobot {
+            conversation_id: cid.clone(),
+            access_token: Some("clitoken42".into()),
+            ..NewRobot::default()
+        })
+        .unwrap();
+    let job = h
+        .rt
+        .scheduler
+        .get()
+        .unwrap()
+        .send(AddJob {
+            agent_id: "a".into(),
+            owner: Owner {
+                channel: "dingtalk-connector".into(),
+                account: "bot1".into(),
+                chat: "group".into(),
+                conversation_id: cid.clone(),
+                sender_id: "alice".into(),
+            },
+            spec: JobSpec::from_value(&json!({
+                "name": "Beijing weather",
+                "schedule": {"kind": "cron", "expr": "0 9 * * *", "tz": "Asia/Shanghai"},
+                "payload": {"kind": "agentTurn", "message": "Check the weather in Beijing"},
+                "delivery": {"mode": "webhook", "to": "https://oapi.dingtalk.com/robot/send?access_token=clitoken42"},
+            }))
+            .unwrap(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["list"])).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&job.id) && out.contains("Beijing weather"),
+        "{out}"
+    );
+    assert!(out.contains("cron 0 9 * * * (Asia/Shanghai)"), "{out}");
+    assert!(
+        out.contains("access_token=***") && !out.contains("clitoken42"),
+        "{out}"
+    );
+
+    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["run", &job.id])).await;
+    assert!(ok, "{out}{err}");
+    let record: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (record["status"].as_str(), record["deliveryStatus"].as_str()),
+        (Some("ok"), Some("delivered"))
+    );
+    let posted = h.sim.sim.conversation(&cid);
+    assert!(
+        posted
+            .iter()
+            .any(|e| e.via == "robotWebhook" && e.text.contains("Check the weather"))
+    );
+
+    let (ok, out, _) = dingclaw(cron(&web.url, TOKEN, &["runs", &job.id])).await;
+    assert!(ok && out.contains("\"trigger\": \"manual\""), "{out}");
+
+    let (ok, _, err) = dingclaw(cron(&web.url, "wrong-token", &["list"])).await;
+    assert!(!ok && err.contains("HTTP 401"), "{err}");
+    assert!(!err.contains(TOKEN));
+
+    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["remove", &job.id])).await;
+    assert!(ok && out.contains("removed"), "{out}{err}");
+    let (ok, _, err) = dingclaw(cron(&web.url, TOKEN, &["remove", &job.id])).await;
+    assert!(!ok && err.contains("HTTP 404"), "{err}");
+
+    // No gateway there: a clear error.
+    web.stop().await;
+    actix_rt::time::sleep(Duration::from_millis(100)).await;
+    let (ok, _, err) = dingclaw(cron(&web.url, TOKEN, &["list"])).await;
+    assert!(!ok && err.contains("cannot reach the gateway"), "{err}");
+    h.stop().await;
+}

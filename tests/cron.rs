@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use dingclaw::offline_model::{Action, ModelOptions, Step};
 use dingclaw::sim::{Entry, NewRobot, RobotInfo, SimOptions};
-use dingclaw_actors::actors::scheduler::{AddJob, Caller, JobRuns, ListJobs, RunJob};
+use dingclaw_actors::actors::scheduler::{AddJob, Caller, JobRuns, ListJobs};
 use dingclaw_actors::actors::{Runtime, RuntimeOptions};
 use dingclaw_actors::cron::{
     DeliveryStatus, Job, JobSpec, ManualClock, Owner, RunRecord, RunStatus,
 };
 use dingclaw_actors::rate::RateWindow;
 use serde_json::{Value, json};
+use support::cron::run_job;
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, test_sim};
 
 fn ms(rfc3339: &str) -> i64 {
@@ -507,19 +508,7 @@ async fn other_hosts_are_refused_and_robot_errors_are_reported_not_retried() {
         }),
     )
     .await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    h.rt.scheduler
-        .get()
-        .unwrap()
-        .send(RunJob {
-            id: job.id.clone(),
-            by: Caller::Operator,
-            done: Some(tx),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let record = rx.await.unwrap();
+    let record = run_job(&h.rt, &job.id).await;
     assert_eq!(record.status, RunStatus::Error);
     assert_eq!(record.delivery_status, DeliveryStatus::NotDelivered);
     assert!(

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use dingclaw::sim::NewRobot;
 use dingclaw::web::{OperatorAuth, WebServer};
-use dingclaw_actors::actors::scheduler::AddJob;
 use dingclaw_actors::config::Secret;
-use dingclaw_actors::cron::{JobSpec, Owner};
 use serde_json::json;
+use support::cron::{add_job, owner};
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER};
 
 const TOKEN: &str = "operator-test-token-1";
@@ -65,6 +64,7 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
         Arc::clone(&h.rt),
         "127.0.0.1:0".parse().unwrap(),
         OperatorAuth::Secret(Secret::new(TOKEN)),
+        None,
     )
     .await
     .unwrap();
@@ -77,31 +77,17 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
             ..NewRobot::default()
         })
         .unwrap();
-    let job = h
-        .rt
-        .scheduler
-        .get()
-        .unwrap()
-        .send(AddJob {
-            agent_id: "a".into(),
-            owner: Owner {
-                channel: "dingtalk-connector".into(),
-                account: "bot1".into(),
-                chat: "group".into(),
-                conversation_id: cid.clone(),
-                sender_id: "alice".into(),
-            },
-            spec: JobSpec::from_value(&json!({
-                "name": "Beijing weather",
-                "schedule": {"kind": "cron", "expr": "0 9 * * *", "tz": "Asia/Shanghai"},
-                "payload": {"kind": "agentTurn", "message": "Check the weather in Beijing"},
-                "delivery": {"mode": "webhook", "to": "https://oapi.dingtalk.com/robot/send?access_token=clitoken42"},
-            }))
-            .unwrap(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let job = add_job(
+        &h.rt,
+        owner("group", &cid),
+        json!({
+            "name": "Beijing weather",
+            "schedule": {"kind": "cron", "expr": "0 9 * * *", "tz": "Asia/Shanghai"},
+            "payload": {"kind": "agentTurn", "message": "Check the weather in Beijing"},
+            "delivery": {"mode": "webhook", "to": "https://oapi.dingtalk.com/robot/send?access_token=clitoken42"},
+        }),
+    )
+    .await;
 
     let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["list"])).await;
     assert!(ok, "{err}");

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::{ModelOptions, OfflineModel};
@@ -14,12 +14,20 @@ use support::gateway::test_sim;
 struct Gateway(Child);
 
 impl Gateway {
-    fn start(config: &std::path::Path, state: &std::path::Path, log: &std::path::Path) -> Gateway {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
+    fn start(
+        config: &std::path::Path,
+        state: &std::path::Path,
+        log: &std::path::Path,
+        out: &std::path::Path,
+    ) -> Gateway {
+        let open = |p: &std::path::Path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .unwrap()
+        };
+        let (log, out) = (open(log), open(out));
         Gateway(
             Command::new(env!("CARGO_BIN_EXE_dingclaw"))
                 .args(["gateway", "--config"])
@@ -28,7 +36,7 @@ impl Gateway {
                 .env("HOME", state)
                 .env("OPENCLAW_STATE_DIR", state)
                 .env("RUST_LOG", "info")
-                .stdout(Stdio::null())
+                .stdout(out)
                 .stderr(log)
                 .spawn()
                 .expect("start the gateway"),
@@ -114,21 +122,23 @@ async fn conversations_survive_a_gateway_restart() {
             r#"{{ agents: {{ list: [ {{ id: "main", model: "offline/m" }} ] }},
                  channels: {{ "dingtalk-connector": {{ endpoint: "{}", dmReplyMode: "text",
                    accounts: {{ bot1: {{ clientId: "restartbot", clientSecret: "s3cret-restart" }} }} }} }},
-                 models: {{ providers: {{ offline: {{ baseUrl: "{}", apiKey: "sk-restart-key" }} }} }} }}"#,
+                 models: {{ providers: {{ offline: {{ baseUrl: "{}", apiKey: "sk-restart-key" }} }} }},
+                 gateway: {{ port: 0 }} }}"#,
             sim.url, model.base_url
         ),
     )
     .unwrap();
     let log = dir.path().join("gateway.log");
+    let out = dir.path().join("gateway.out");
 
-    let gw = Gateway::start(&config, dir.path(), &log);
+    let gw = Gateway::start(&config, dir.path(), &log, &out);
     wait_connections(&sim, 1).await;
     assert!(ask(&sim, "first").await.contains("turn 1"));
     assert!(ask(&sim, "second").await.contains("turn 2"));
     assert_eq!(gw.terminate(), Some(0), "SIGTERM drains and exits 0");
     wait_connections(&sim, 0).await;
 
-    let gw = Gateway::start(&config, dir.path(), &log);
+    let gw = Gateway::start(&config, dir.path(), &log, &out);
     wait_connections(&sim, 1).await;
     let r = ask(&sim, "third").await;
     assert!(
@@ -144,16 +154,29 @@ async fn conversations_survive_a_gateway_restart() {
         "one line per account per start:\n{log}"
     );
     assert!(log.contains("account=bot1"));
-    for secret in ["s3cret-restart", "sk-restart-key"] {
+    // The first start generated the operator token and printed the login URL, once.
+    let out = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(out.matches("/#token=").count(), 1, "{out}");
+    let token = std::fs::read_to_string(dir.path().join("dingclaw/gateway-token")).unwrap();
+    assert!(out.contains(&format!("/#token={token}")), "{out}");
+    for secret in ["s3cret-restart", "sk-restart-key", token.as_str()] {
         assert!(!log.contains(secret), "{secret} leaked into the log");
     }
+    assert!(log.contains("operator token in"), "{log}");
     assert!(dir.path().join("dingclaw/dingclaw.sqlite").exists());
 }
 
 #[test]
 fn demo_runs_its_script_and_every_bot_answers() {
     let out = Command::new(env!("CARGO_BIN_EXE_dingclaw"))
-        .args(["demo", "--script-only", "--sim-port", "0"])
+        .args([
+            "demo",
+            "--script-only",
+            "--sim-port",
+            "0",
+            "--web-port",
+            "0",
+        ])
         .env("RUST_LOG", "warn")
         .output()
         .expect("run the demo");
@@ -172,4 +195,16 @@ fn demo_runs_its_script_and_every_bot_answers() {
         "{stdout}"
     );
     assert!(!stdout.contains("missing"), "{stdout}");
+    assert!(
+        stdout.contains("web page:      http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("/#token="),
+        "the demo prints the login URL: {stdout}"
+    );
+    assert!(
+        stdout.contains("[group robot → cidDingclawDemoGroup==] **Beijing weather**"),
+        "{stdout}"
+    );
 }

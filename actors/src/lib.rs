@@ -21,6 +21,8 @@
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
 //! - [`supervise`]: the one place that turns a panic into a restart; [`fault`] injects
 //!   panics in tests.
+//! - [`telemetry`]: the metrics dingclaw reports (names and labels in one place); [`tls`]: the
+//!   crypto provider and HTTP clients.
 //! - [`backoff`]: exponential backoff with jitter, shared by every retry loop; [`rate`]: the
 //!   sliding-window rate limit shared by every limit we keep on our side.
 //!
@@ -37,4 +39,6 @@ pub mod rate;
 pub mod routing;
 pub mod store;
 pub mod supervise;
+pub mod telemetry;
+pub mod tls;
 pub mod tools;

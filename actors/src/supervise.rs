@@ -135,6 +135,7 @@ impl Restarts {
         self.recent.push_back(now);
         self.total += 1;
         RESTARTS[kind.index()].fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::restart(kind.as_str());
         let budget_exhausted = self.recent.len() > self.policy.max_restarts;
         if budget_exhausted {
             self.recent.clear();

@@ -79,7 +79,7 @@ pub(super) fn run(
         let api = Api {
             base: base.trim_end_matches('/').to_owned(),
             token,
-            http: awc::Client::builder().timeout(RUN_TIMEOUT).finish(),
+            http: dingclaw_actors::tls::client(RUN_TIMEOUT),
         };
         match args.command {
             CronCommand::List { json } => {

@@ -13,6 +13,9 @@ pub struct DemoArgs {
     /// Simulator port (a free one if taken).
     #[arg(long, default_value_t = 18790)]
     pub sim_port: u16,
+    /// Web page port (a free one if taken).
+    #[arg(long, default_value_t = 18789)]
+    pub web_port: u16,
     /// Run the scripted conversation, then exit (0 when every bot answered).
     #[arg(long)]
     pub script_only: bool,
@@ -23,6 +26,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     actix_rt::System::new().block_on(async move {
         let demo = Demo::start(DemoOptions {
             sim_port: args.sim_port,
+            web_port: args.web_port,
             state_dir: None,
         })
         .await?;

@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use dingclaw_actors::actors::Runtime;
-use dingclaw_actors::config::Environment;
+use std::time::Duration;
 
-use crate::web::{OperatorAuth, WebServer, operator_auth, token_file};
+use dingclaw_actors::config::{Environment, ProcessEnv, ReloadMode};
+
+use crate::web::{OperatorAuth, Reloader, WebServer, operator_auth, token_file};
 
 use super::{init_tracing, load_config, shutdown_signal};
 
@@ -27,18 +29,48 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
     actix_rt::System::new().block_on(async move {
         let summary = config.summary();
         let addr = SocketAddr::new(config.gateway.bind, config.gateway.port);
-        let auth = operator_auth(&config)?;
+        let (auth, generated) = operator_auth(&config)?;
         let token_note = match (&auth, config.gateway.auth.token.is_some()) {
             (OperatorAuth::None, _) => "no operator auth (gateway.auth.mode: none)".to_owned(),
             (_, true) => "operator token from the config".to_owned(),
             (_, false) => format!("operator token in {}", token_file(&config).display()),
         };
+        let source = config.source.clone();
+        let reload = (config.gateway.reload, Duration::from_millis(config.gateway.reload_debounce_ms));
         let rt = Runtime::start(config)?;
-        let web = WebServer::start(Arc::clone(&rt), addr, auth)
+        let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv))));
+        let _watch = match (&reloader, reload.0) {
+            (Some(r), ReloadMode::Hybrid) => match r.watch(reload.1) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the config file; SIGHUP and the web page still reload it");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let web = WebServer::start(Arc::clone(&rt), addr, auth.clone(), reloader.clone())
             .await
             .with_context(|| format!("cannot listen on {addr} (gateway.port)"))?;
         tracing::info!(%summary, url = %web.url, %token_note, "dingclaw gateway started");
-        let signal = shutdown_signal().await;
+        if generated {
+            // Once, on the terminal (not in the log): the token is in the URL's fragment.
+            println!("Open the dingclaw web page: {}", web.login_url(&auth));
+        }
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        let mut hangup = actix_rt::signal::unix::signal(actix_rt::signal::unix::SignalKind::hangup())?;
+        let signal = loop {
+            tokio::select! {
+                s = &mut shutdown => break s,
+                _ = hangup.recv() => match reloader.clone() {
+                    Some(r) => {
+                        let _ = actix_rt::task::spawn_blocking(move || r.reload_now("SIGHUP")).await;
+                    }
+                    None => tracing::warn!("SIGHUP: no config file to reload"),
+                },
+            }
+        };
         tracing::info!(%signal, drain = ?drain, "shutting down");
         web.stop().await;
         rt.shutdown(drain).await;

@@ -8,6 +8,7 @@ mod weather;
 pub use weather::{DEMO_ROBOT_TOKEN, WEATHER_REQUEST};
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use dingclaw_actors::config::{Config, MapEnv, load_str};
 
 use crate::offline_model::{ModelOptions, OfflineModel};
 use crate::sim::{Entry, NewBot, NewGroup, NewRobot, NewUser, SimOptions, SimServer, UserMessage};
+use crate::web::{WebServer, operator_auth};
 
 /// The demo config, built into the binary so the demo needs no files.
 pub const DEMO_CONFIG: &str = include_str!("../../config/demo.json5");
@@ -30,6 +32,8 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct DemoOptions {
     /// Simulator port (18790 by default; a free one if that is taken).
     pub sim_port: u16,
+    /// Web page port (18789 by default; a free one if that is taken).
+    pub web_port: u16,
     /// State directory; a fresh temporary one by default.
     pub state_dir: Option<PathBuf>,
 }
@@ -39,6 +43,10 @@ pub struct Demo {
     pub sim: SimServer,
     pub model: OfflineModel,
     pub runtime: Arc<Runtime>,
+    /// The operator web page and API.
+    pub web: WebServer,
+    /// The page's address with its token (in the fragment).
+    pub login_url: String,
     pub config: Arc<Config>,
     pub state_dir: PathBuf,
 }
@@ -115,10 +123,28 @@ impl Demo {
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let runtime = Runtime::start(config.clone())?;
+        let (auth, _) = operator_auth(&config)?;
+        let web_addr = SocketAddr::new(config.gateway.bind, opts.web_port);
+        let web = match WebServer::start(Arc::clone(&runtime), web_addr, auth.clone(), None).await {
+            Ok(w) => w,
+            // Taken (a gateway already runs here): any free port.
+            Err(_) => {
+                WebServer::start(
+                    Arc::clone(&runtime),
+                    SocketAddr::new(config.gateway.bind, 0),
+                    auth.clone(),
+                    None,
+                )
+                .await?
+            }
+        };
+        let login_url = web.login_url(&auth);
         let demo = Demo {
             sim,
             model,
             runtime,
+            web,
+            login_url,
             config: Arc::new(config),
             state_dir,
         };
@@ -257,6 +283,7 @@ impl Demo {
         s.push_str("dingclaw demo: a DingTalk simulator, an offline model and the gateway, all on 127.0.0.1\n");
         s.push_str(&format!("  simulator:     {}\n", self.sim.url));
         s.push_str(&format!("  offline model: {}\n", self.model.base_url));
+        s.push_str(&format!("  web page:      {}\n", self.login_url));
         s.push_str(&format!("  state:         {}\n", self.state_dir.display()));
         for b in &self.config.bindings {
             let agent = self.config.agents.get(&b.agent_id);
@@ -306,6 +333,7 @@ impl Demo {
     }
 
     pub async fn stop(&self) {
+        self.web.stop().await;
         self.runtime.shutdown(Duration::from_secs(5)).await;
         self.model.stop().await;
         self.sim.stop().await;

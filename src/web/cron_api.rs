@@ -1,8 +1,6 @@
 //! The operator's view of scheduled jobs: list, run log, run now, remove. Secrets (webhook
 //! tokens, signing secrets) are hidden in everything returned.
 
-use std::sync::Arc;
-
 use actix::{Handler, Message};
 use actix_web::{HttpResponse, web};
 use dingclaw_actors::actors::Runtime;
@@ -13,6 +11,7 @@ use dingclaw_actors::cron::CronError;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::WebState;
 use super::auth::Operator;
 
 fn cron_error(e: CronError) -> HttpResponse {
@@ -39,9 +38,10 @@ pub(super) struct ListQuery {
 
 pub(super) async fn list(
     _: Operator,
-    rt: web::Data<Arc<Runtime>>,
+    state: web::Data<WebState>,
     q: web::Query<ListQuery>,
 ) -> HttpResponse {
+    let rt = &state.rt;
     let Some(scheduler) = rt.scheduler.get() else {
         return no_scheduler();
     };
@@ -76,7 +76,7 @@ where
 
 pub(super) async fn runs(
     _: Operator,
-    rt: web::Data<Arc<Runtime>>,
+    state: web::Data<WebState>,
     id: web::Path<String>,
 ) -> HttpResponse {
     let request = JobRuns {
@@ -84,7 +84,7 @@ pub(super) async fn runs(
         by: Caller::Operator,
         limit: 50,
     };
-    match ask(&rt, request).await {
+    match ask(&state.rt, request).await {
         Ok(runs) => HttpResponse::Ok().json(runs),
         Err(resp) => resp,
     }
@@ -98,7 +98,7 @@ pub(super) struct RunQuery {
 
 pub(super) async fn run(
     _: Operator,
-    rt: web::Data<Arc<Runtime>>,
+    state: web::Data<WebState>,
     id: web::Path<String>,
     q: web::Query<RunQuery>,
 ) -> HttpResponse {
@@ -109,7 +109,7 @@ pub(super) async fn run(
         by: Caller::Operator,
         done: wait.then_some(tx),
     };
-    let job = match ask(&rt, request).await {
+    let job = match ask(&state.rt, request).await {
         Ok(job) => job,
         Err(resp) => return resp,
     };
@@ -126,14 +126,14 @@ pub(super) async fn run(
 
 pub(super) async fn remove(
     _: Operator,
-    rt: web::Data<Arc<Runtime>>,
+    state: web::Data<WebState>,
     id: web::Path<String>,
 ) -> HttpResponse {
     let request = RemoveJob {
         id: id.into_inner(),
         by: Caller::Operator,
     };
-    match ask(&rt, request).await {
+    match ask(&state.rt, request).await {
         Ok(job) => HttpResponse::Ok().json(json!({"removed": job.id, "name": job.name})),
         Err(resp) => resp,
     }

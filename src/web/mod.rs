@@ -1,23 +1,45 @@
-//! The operator's HTTP side on `gateway.port` (default 18789, loopback by default): health
-//! endpoints and the token-protected operator API that `dingclaw cron` uses.
+//! The operator's HTTP side on `gateway.port` (default 18789, loopback by default): the web
+//! page, the token-protected JSON API, `/metrics`, and the unauthenticated `/health` and
+//! `/ready`.
 //!
-//! - `token`: the operator secret (configured, or generated and kept in the state directory).
-//! - `auth`: the bearer check every API handler takes as an argument.
-//! - `cron_api`: scheduled jobs.
+//! - `token`: the operator secret (configured, or generated and kept in the state directory);
+//!   `auth` checks it on every API request, `lockout` slows down guessing.
+//! - `status_api`, `sessions_api`, `chat_api`, `cron_api`, `config_api`: the JSON API.
+//! - `metrics`: Prometheus text format. `reloader`: hot reload. `page`: the web page.
 
 mod auth;
+mod chat_api;
+mod config_api;
 mod cron_api;
+mod lockout;
+mod metrics;
+mod page;
+mod reloader;
+mod sessions_api;
+mod status_api;
 mod token;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 use dingclaw_actors::actors::Runtime;
 
 pub use auth::{Operator, is_operator};
+pub use lockout::Lockout;
+pub use metrics::prometheus;
+pub use reloader::{ReloadStatus, Reloader};
 pub use token::{OperatorAuth, client_token, operator_auth, token_file};
+
+/// What the handlers share.
+pub struct WebState {
+    pub rt: Arc<Runtime>,
+    pub auth: OperatorAuth,
+    pub lockout: Lockout,
+    /// `None` when the gateway did not start from a file (tests, embedders).
+    pub reloader: Option<Arc<Reloader>>,
+}
 
 /// A running operator server.
 pub struct WebServer {
@@ -27,17 +49,26 @@ pub struct WebServer {
     handle: ServerHandle,
 }
 
-/// Liveness, as OpenClaw answers it (reference/openclaw-routing.md 7.4).
-async fn health() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({"ok": true, "status": "live"}))
-}
-
 /// Every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/healthz", web::get().to(health))
+    cfg.route("/", web::get().to(page::index))
+        .route("/index.html", web::get().to(page::index))
+        .route("/app.js", web::get().to(page::app_js))
+        .route("/style.css", web::get().to(page::style))
+        .route("/health", web::get().to(status_api::health))
+        .route("/healthz", web::get().to(status_api::health))
+        .route("/ready", web::get().to(status_api::ready))
+        .route("/readyz", web::get().to(status_api::ready))
+        .route("/metrics", web::get().to(metrics::metrics))
+        .route("/api/status", web::get().to(status_api::status))
+        .route("/api/sessions", web::get().to(sessions_api::list))
+        .route(
+            "/api/sessions/transcript",
+            web::get().to(sessions_api::transcript),
+        )
+        .route("/api/chat", web::post().to(chat_api::chat))
+        .route("/api/config", web::get().to(config_api::config))
+        .route("/api/reload", web::post().to(config_api::reload))
         .route("/api/cron/jobs", web::get().to(cron_api::list))
         .route("/api/cron/jobs/{id}", web::delete().to(cron_api::remove))
         .route("/api/cron/jobs/{id}/runs", web::get().to(cron_api::runs))
@@ -50,16 +81,24 @@ impl WebServer {
         rt: Arc<Runtime>,
         addr: SocketAddr,
         auth: OperatorAuth,
+        reloader: Option<Arc<Reloader>>,
     ) -> std::io::Result<WebServer> {
-        let rt = web::Data::new(rt);
-        let auth = web::Data::new(auth);
+        // The recorder must exist before the first metric is reported.
+        let _ = prometheus();
+        let lockout = Lockout::new(&rt.config().gateway.auth);
+        let state = web::Data::new(WebState {
+            rt,
+            auth,
+            lockout,
+            reloader,
+        });
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(rt.clone())
-                .app_data(auth.clone())
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(64 * 1024))
                 .configure(routes)
         })
-        .workers(1)
+        .workers(2)
         .disable_signals()
         .bind(addr)?;
         let addr = server.addrs().first().copied().unwrap_or(addr);
@@ -71,6 +110,14 @@ impl WebServer {
             addr,
             handle,
         })
+    }
+
+    /// The page's address with the token in its fragment (never sent to the server).
+    pub fn login_url(&self, auth: &OperatorAuth) -> String {
+        match auth {
+            OperatorAuth::None => format!("{}/", self.url),
+            OperatorAuth::Secret(s) => format!("{}/#token={}", self.url, s.expose()),
+        }
     }
 
     pub async fn stop(&self) {

@@ -25,17 +25,22 @@ pub fn token_file(config: &Config) -> PathBuf {
 }
 
 /// The auth the gateway enforces, generating and storing a token when none is configured.
-pub fn operator_auth(config: &Config) -> std::io::Result<OperatorAuth> {
+/// `generated` says a token was made just now (first start): the caller shows its login URL.
+pub fn operator_auth(config: &Config) -> std::io::Result<(OperatorAuth, bool)> {
     let auth = &config.gateway.auth;
     Ok(match auth.mode {
-        AuthMode::None => OperatorAuth::None,
+        AuthMode::None => (OperatorAuth::None, false),
         // `config check` refuses password mode without a password; an empty one admits nobody.
-        AuthMode::Password => {
-            OperatorAuth::Secret(auth.password.clone().unwrap_or_else(|| Secret::new("")))
-        }
+        AuthMode::Password => (
+            OperatorAuth::Secret(auth.password.clone().unwrap_or_else(|| Secret::new(""))),
+            false,
+        ),
         _ => match &auth.token {
-            Some(t) => OperatorAuth::Secret(t.clone()),
-            None => OperatorAuth::Secret(stored_or_new(&token_file(config))?),
+            Some(t) => (OperatorAuth::Secret(t.clone()), false),
+            None => {
+                let (token, generated) = stored_or_new(&token_file(config))?;
+                (OperatorAuth::Secret(token), generated)
+            }
         },
     })
 }
@@ -55,11 +60,12 @@ pub fn client_token(config: &Config) -> Option<Secret> {
     }
 }
 
-fn stored_or_new(path: &Path) -> std::io::Result<Secret> {
+/// The token in `path`, or a new one written there (`true`).
+fn stored_or_new(path: &Path) -> std::io::Result<(Secret, bool)> {
     if let Ok(t) = std::fs::read_to_string(path)
         && !t.trim().is_empty()
     {
-        return Ok(Secret::new(t.trim()));
+        return Ok((Secret::new(t.trim()), false));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -76,7 +82,7 @@ fn stored_or_new(path: &Path) -> std::io::Result<Secret> {
     }
     let mut file = options.open(path)?;
     file.write_all(token.as_bytes())?;
-    Ok(Secret::new(token))
+    Ok((Secret::new(token), true))
 }
 
 #[cfg(test)]
@@ -87,8 +93,9 @@ mod tests {
     fn a_generated_token_is_kept_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d/gateway-token");
-        let a = stored_or_new(&path).unwrap();
-        let b = stored_or_new(&path).unwrap();
+        let (a, first) = stored_or_new(&path).unwrap();
+        let (b, again) = stored_or_new(&path).unwrap();
+        assert!(first && !again);
         assert_eq!(a.expose(), b.expose());
         assert!(a.expose().len() >= 40);
         #[cfg(unix)]

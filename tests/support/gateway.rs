@@ -70,25 +70,35 @@ pub enum To<'a> {
     Group(&'a str, &'a [&'a str]),
 }
 
-/// Loads a config whose `${SIM}`, `${MODEL}` and `${STATE}` are the harness' own.
-pub fn test_config(text: &str, sim: &str, model: &str, state: &Path) -> Config {
+/// The environment of a harness: `${SIM}`, `${MODEL}` and `${STATE}` are its own.
+pub fn test_env(sim: &str, model: &str, state: &Path) -> MapEnv {
     let vars = HashMap::from([
         ("SIM".to_owned(), sim.to_owned()),
         ("MODEL".to_owned(), model.to_owned()),
         ("STATE".to_owned(), state.display().to_string()),
         ("OPENCLAW_STATE_DIR".to_owned(), state.display().to_string()),
     ]);
-    let env = MapEnv {
+    MapEnv {
         vars,
         home: Some(state.to_path_buf()),
         cwd: Some(state.to_path_buf()),
-    };
+    }
+}
+
+/// Loads a config whose `${SIM}`, `${MODEL}` and `${STATE}` are the harness' own.
+pub fn test_config(text: &str, sim: &str, model: &str, state: &Path) -> Config {
+    let env = test_env(sim, model, state);
     load_str(text, Path::new("/"), &env)
         .unwrap_or_else(|e| panic!("test config: {e}"))
         .config
 }
 
 impl Harness {
+    /// This harness' environment, for loading more configs (reloads).
+    pub fn env(&self) -> MapEnv {
+        test_env(&self.sim.url, &self.model.base_url, self.state.path())
+    }
+
     pub async fn start(config_text: &str) -> Harness {
         Self::start_with(config_text, ModelOptions::default(), test_sim()).await
     }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod cron;
 pub mod gateway;
 pub mod python;
 

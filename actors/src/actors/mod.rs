@@ -13,5 +13,6 @@ pub mod router;
 pub mod runtime;
 pub mod scheduler;
 pub mod session;
+pub mod webchat;
 
-pub use runtime::{Runtime, RuntimeError, RuntimeOptions, RuntimeStats};
+pub use runtime::{ReloadReport, Runtime, RuntimeError, RuntimeOptions, RuntimeStats};

@@ -172,7 +172,7 @@ impl AgentRoster {
 }
 
 /// One agent as dingclaw runs it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
     pub id: String,

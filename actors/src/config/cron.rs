@@ -63,7 +63,7 @@ pub struct RetryEntry {
     pub retry_on: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CronConfig {
     pub enabled: bool,

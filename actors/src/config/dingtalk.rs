@@ -290,7 +290,7 @@ impl Default for ConversationScope {
 }
 
 /// One DingTalk bot as dingclaw runs it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DingTalkAccount {
     /// Normalised account id (the key under `accounts`, or `default`).

@@ -98,7 +98,7 @@ pub struct ControlUiEntry {
 // What dingclaw runs with
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayConfig {
     pub port: u16,
@@ -110,7 +110,7 @@ pub struct GatewayConfig {
     pub base_path: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayAuth {
     pub mode: AuthMode,

@@ -150,7 +150,7 @@ pub enum KeySource {
 }
 
 /// One provider as dingclaw calls it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
     pub id: String,

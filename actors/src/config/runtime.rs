@@ -44,7 +44,7 @@ pub enum StoreKind {
     Memory,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeConfig {
     pub workers: usize,

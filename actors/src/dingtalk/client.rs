@@ -230,6 +230,7 @@ impl StreamClient {
 
     fn attempt_failed(&mut self, e: DingTalkError, ctx: &mut Context<Self>) {
         self.reconnects += 1;
+        crate::telemetry::reconnect(&self.account_id);
         self.last_error = Some(e.to_string());
         if self.active.is_some() {
             // A hand-over attempt failed; the old connection still works until the server
@@ -271,6 +272,7 @@ impl StreamClient {
             return;
         }
         self.reconnects += 1;
+        crate::telemetry::reconnect(&self.account_id);
         self.last_error = Some(reason.clone());
         if live.seen_frame || live.opened.elapsed() >= HEALTHY_CONNECTION {
             self.backoff.reset();

@@ -11,6 +11,7 @@ pub const USER_AGENT: &str = concat!("dingclaw/", env!("CARGO_PKG_VERSION"));
 
 /// Builds a client for the current thread.
 pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Client {
+    crate::tls::ensure_crypto_provider();
     Client::builder()
         .connector(
             Connector::new()

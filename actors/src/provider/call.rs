@@ -77,6 +77,26 @@ impl ProviderState {
         req: &ChatRequest,
         sink: Option<&StreamSink>,
     ) -> Result<Completion, ProviderError> {
+        let started = std::time::Instant::now();
+        let result = self.attempts(http, req, sink).await;
+        let error = result.as_ref().err().map(ProviderError::kind);
+        crate::telemetry::provider_call(&self.config.id, started.elapsed(), error);
+        if let Ok(c) = &result {
+            crate::telemetry::tokens(
+                &self.config.id,
+                c.usage.prompt_tokens,
+                c.usage.completion_tokens,
+            );
+        }
+        result
+    }
+
+    async fn attempts(
+        &self,
+        http: &awc::Client,
+        req: &ChatRequest,
+        sink: Option<&StreamSink>,
+    ) -> Result<Completion, ProviderError> {
         let p = &self.config;
         if p.needs_key && p.api_key.is_none() {
             return Err(ProviderError::NoKey {

@@ -70,6 +70,26 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// A short name for metrics and retry rules.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderError::NotConfigured { .. } => "not_configured",
+            ProviderError::NoKey { .. } => "no_key",
+            ProviderError::NoModel { .. } => "no_model",
+            ProviderError::BadReference { .. } => "bad_reference",
+            ProviderError::Unauthorized { .. } => "auth",
+            ProviderError::BadRequest { .. } => "bad_request",
+            ProviderError::RateLimited { .. } => "rate_limit",
+            ProviderError::Server { .. } => "server_error",
+            ProviderError::Timeout { .. } => "timeout",
+            ProviderError::Transport { .. } => "network",
+            ProviderError::Protocol { .. } => "protocol",
+            ProviderError::Busy { .. } => "overloaded",
+            ProviderError::CircuitOpen { .. } => "circuit_open",
+            ProviderError::ToolLoop { .. } => "tool_loop",
+        }
+    }
+
     /// The error for an HTTP answer other than 200: `{"error": {"message": ...}}` (OpenAI,
     /// Anthropic) or any other body.
     pub fn from_status(

@@ -28,6 +28,9 @@ pub enum MatchedBy {
     Channel,
     #[serde(rename = "default")]
     Default,
+    /// The channel named the agent itself (the web page's chat).
+    #[serde(rename = "explicit")]
+    Explicit,
 }
 
 impl MatchedBy {
@@ -38,6 +41,7 @@ impl MatchedBy {
             MatchedBy::Account => "binding.account",
             MatchedBy::Channel => "binding.channel",
             MatchedBy::Default => "default",
+            MatchedBy::Explicit => "explicit",
         }
     }
 }

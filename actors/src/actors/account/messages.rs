@@ -1,6 +1,7 @@
 //! What an AccountActor accepts (besides `BotMessageReceived` from its Stream client).
 
 use actix::prelude::*;
+use serde::Serialize;
 
 use tokio::sync::{oneshot, watch};
 
@@ -24,10 +25,21 @@ pub struct StreamReply {
     pub done: oneshot::Receiver<String>,
 }
 
-/// The account's Stream connection state.
+/// The account's Stream connection state and whether its AI cards are degraded.
 #[derive(Message)]
-#[rtype(result = "Option<StreamState>")]
+#[rtype(result = "Option<AccountState>")]
 pub struct GetAccountState;
+
+/// One account as status output shows it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountState {
+    #[serde(flatten)]
+    pub stream: StreamState,
+    /// Replies go out as markdown for this much longer after an AI card error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cards_degraded_for_ms: Option<u64>,
+}
 
 /// Closes the Stream connection: no new messages (shutdown, account removed).
 #[derive(Message)]

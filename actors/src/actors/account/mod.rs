@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-pub use messages::{GetAccountState, SendReply, StopAccount, StreamReply};
+pub use messages::{AccountState, GetAccountState, SendReply, StopAccount, StreamReply};
 
 use crate::config::DingTalkAccount;
 use crate::dingtalk::{
     AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, GetStreamState, ReplyOutcome,
-    Shutdown, StreamClient, StreamState, reply_streaming,
+    Shutdown, StreamClient, reply_streaming,
 };
 use crate::fault::{FaultPoint, check};
 use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
@@ -147,15 +147,21 @@ impl Handler<StreamReply> for AccountActor {
 }
 
 impl Handler<GetAccountState> for AccountActor {
-    type Result = ResponseFuture<Option<StreamState>>;
+    type Result = ResponseFuture<Option<AccountState>>;
 
     fn handle(&mut self, _: GetAccountState, _: &mut Self::Context) -> Self::Result {
         let stream = self.stream.clone();
+        let degraded = self
+            .api
+            .as_ref()
+            .and_then(|api| api.cards().degraded())
+            .map(|d| d.as_millis() as u64);
         Box::pin(async move {
-            match stream {
-                Some(s) => s.send(GetStreamState).await.ok(),
-                None => None,
-            }
+            let stream = stream?.send(GetStreamState).await.ok()?;
+            Some(AccountState {
+                stream,
+                cards_degraded_for_ms: degraded,
+            })
         })
     }
 }

@@ -225,7 +225,9 @@ impl Handler<RunTurn> for AgentActor {
                 .acquire_owned()
                 .await
                 .map_err(|e| TurnError::Crashed(e.to_string()))?;
+            let started = std::time::Instant::now();
             let result = job.run().await;
+            crate::telemetry::turn(&id, started.elapsed());
             if let Ok(out) = &result {
                 rt.agent_usage(&id).record(out.usage);
             }

@@ -47,6 +47,7 @@ impl Actor for ProviderActor {
         if self.http.is_none() {
             // No pool limit here: `maxConcurrent` bounds the calls, and awc's default of 100
             // connections would queue calls to a slow model behind it.
+            crate::tls::ensure_crypto_provider();
             let connector = Connector::new()
                 .limit(0)
                 .timeout(CONNECT_TIMEOUT)

@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use tokio::sync::mpsc;
 
 use crate::config::DINGTALK_CHANNEL;
 use crate::dingtalk::{BotMessageReceived, ReplyTarget};
 use crate::routing::{ChatType, SessionKey};
+
+use super::super::webchat::WebEvent;
 
 /// Where the answer to a message goes.
 #[derive(Clone, Debug)]
@@ -16,6 +19,10 @@ pub enum ReplyTo {
     DingTalk {
         account: Arc<str>,
         target: ReplyTarget,
+    },
+    /// To the web page that sent the message, as it is written.
+    Web {
+        events: mpsc::UnboundedSender<WebEvent>,
     },
 }
 
@@ -34,6 +41,8 @@ pub struct Inbound {
     pub msg_id: String,
     pub text: String,
     pub received_at: Instant,
+    /// The agent, when the channel chose it (web chat); else routing decides.
+    pub agent: Option<String>,
     pub reply: ReplyTo,
 }
 
@@ -50,6 +59,7 @@ impl Inbound {
             msg_id: msg.msg_id.clone(),
             text: msg.text_for_agent(),
             received_at: m.received_at,
+            agent: None,
             reply: ReplyTo::DingTalk {
                 account: Arc::clone(&m.account),
                 target: ReplyTarget::from(msg.as_ref()),

@@ -13,15 +13,15 @@ pub use messages::{Inbound, ReplyTo, SessionIdle};
 
 use crate::dingtalk::OutboundMessage;
 use crate::fault::{FaultPoint, check};
-use crate::routing::{self, Route, Routes};
+use crate::routing::{self, Route};
 use crate::supervise::{ActorKind, Restarts, guard, resume_after};
 
 use super::runtime::{Runtime, SessionSlot, lane_of};
 use super::session::{SessionActor, SessionSeed, UserMessage};
+use super::webchat;
 
 pub struct RouterActor {
     rt: Arc<Runtime>,
-    routes: Arc<Routes>,
     /// The message being dispatched, redone after a restart.
     in_flight: Option<Inbound>,
     restarts: Restarts,
@@ -29,10 +29,8 @@ pub struct RouterActor {
 
 impl RouterActor {
     pub fn new(rt: Arc<Runtime>) -> Self {
-        let routes = Arc::new(Routes::new(&rt.config()));
         Self {
             rt,
-            routes,
             in_flight: None,
             restarts: Restarts::default(),
         }
@@ -42,7 +40,11 @@ impl RouterActor {
         self.in_flight = Some(msg.clone());
         check(FaultPoint::RouterDispatch, "router");
         self.rt.counters.messages_in.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::message_in(&msg.account);
         let config = self.rt.config();
+        if let Some(agent) = msg.agent.clone() {
+            return self.dispatch_explicit(&agent, msg);
+        }
         if let Some(account) = config.account(&msg.account)
             && let Err(refusal) =
                 routing::admit(account, msg.chat, &msg.conversation_id, &msg.sender_id)
@@ -61,13 +63,31 @@ impl RouterActor {
             self.in_flight = None;
             return;
         }
-        let route = self.routes.route(&routing::Inbound {
+        let route = self.rt.routes().route(&routing::Inbound {
             channel: &msg.channel,
             account: &msg.account,
             chat: msg.chat,
             conversation_id: &msg.conversation_id,
             sender_id: &msg.sender_id,
         });
+        crate::telemetry::route(route.matched_by.as_str());
+        self.deliver(route, msg);
+        self.in_flight = None;
+    }
+
+    /// A message whose channel chose the agent (the web chat).
+    fn dispatch_explicit(&mut self, agent: &str, msg: Inbound) {
+        if self.rt.config().agents.get(agent).is_none() {
+            let (rt, reply) = (Arc::clone(&self.rt), msg.reply.clone());
+            let text = format!("⚠️ There is no agent \"{agent}\" on this gateway.");
+            actix_rt::spawn(async move {
+                let _ = rt.send_reply(&reply, OutboundMessage::Text(text)).await;
+            });
+            self.in_flight = None;
+            return;
+        }
+        let route = webchat::route(agent, &msg.conversation_id);
+        crate::telemetry::route(route.matched_by.as_str());
         self.deliver(route, msg);
         self.in_flight = None;
     }

@@ -270,6 +270,7 @@ impl SchedulerActor {
             return; // removed while it ran
         };
         let ok = record.status == RunStatus::Ok;
+        crate::telemetry::cron_run(if ok { "ok" } else { "error" });
         let s = &mut job.state;
         s.running_at_ms = None;
         s.last_run_at_ms = Some(record.run_at_ms);
@@ -425,11 +426,7 @@ impl Actor for SchedulerActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(0);
         if self.http.is_none() {
-            self.http = Some(
-                awc::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .finish(),
-            );
+            self.http = Some(crate::tls::client(Duration::from_secs(30)));
         }
         if !self.loaded {
             self.load(ctx);

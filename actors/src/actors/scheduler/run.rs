@@ -135,12 +135,10 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
 fn kind(e: &TurnError) -> Option<&'static str> {
     match e {
         TurnError::Crashed(_) => Some("server_error"),
-        TurnError::Provider(p) => match p {
-            ProviderError::RateLimited { .. } => Some("rate_limit"),
-            ProviderError::Busy { .. } | ProviderError::CircuitOpen { .. } => Some("overloaded"),
-            ProviderError::Server { .. } | ProviderError::Protocol { .. } => Some("server_error"),
-            ProviderError::Timeout { .. } => Some("timeout"),
-            ProviderError::Transport { .. } => Some("network"),
+        TurnError::Provider(p) => match p.kind() {
+            "circuit_open" => Some("overloaded"),
+            "protocol" => Some("server_error"),
+            k @ ("rate_limit" | "overloaded" | "server_error" | "timeout" | "network") => Some(k),
             _ => None,
         },
     }

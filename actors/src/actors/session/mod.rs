@@ -475,6 +475,9 @@ impl SessionActor {
                 .counters
                 .pending
                 .fetch_sub(turn.messages.len() as i64, Ordering::Relaxed);
+            if let Some(first) = turn.messages.first() {
+                crate::telemetry::reply_latency(&first.channel, first.received_at.elapsed());
+            }
             if !turn.reset {
                 self.write_meta();
             }

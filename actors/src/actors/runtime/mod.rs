@@ -25,7 +25,7 @@ use crate::dingtalk::robot::ROBOT_RATE;
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::provider::{ModelRef, ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::rate::RateWindow;
-use crate::routing::SessionKey;
+use crate::routing::{Routes, SessionKey};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
 use crate::supervise::{ActorKind, restart_count};
 use crate::tools::ToolRegistry;
@@ -35,7 +35,12 @@ use super::agent::AgentActor;
 use super::provider::ProviderActor;
 use super::router::{ReplyTo, RouterActor};
 use super::scheduler::{CronTool, SchedulerActor};
+use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
+
+mod reload;
+
 use super::session::SessionActor;
+pub use reload::ReloadReport;
 
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
 pub struct SessionSlot {
@@ -147,7 +152,11 @@ pub struct Runtime {
     pub counters: Counters,
     /// One per provider some agent uses: settings, limits, circuit, usage. Shared by that
     /// provider's actors on every lane.
-    providers: HashMap<String, Arc<ProviderState>>,
+    providers: RwLock<HashMap<String, Arc<ProviderState>>>,
+    /// The routing rules of the config in force.
+    routes: RwLock<Arc<Routes>>,
+    /// One reload at a time.
+    reloading: std::sync::Mutex<()>,
     /// Tokens and calls per agent.
     agent_usage: DashMap<String, Arc<UsageCounters>>,
     pub tools: Arc<ToolRegistry>,
@@ -210,6 +219,7 @@ impl Runtime {
             arbiters.push(arbiter);
         }
         let max_concurrent = config.agents.max_concurrent.max(1) as usize;
+        let routes = Arc::new(Routes::new(&config));
         let rt = Arc::new(Runtime {
             config: RwLock::new(Arc::new(config)),
             store,
@@ -219,7 +229,9 @@ impl Runtime {
             router: OnceLock::new(),
             turn_slots: Arc::new(Semaphore::new(max_concurrent)),
             counters: Counters::default(),
-            providers,
+            routes: RwLock::new(routes),
+            providers: RwLock::new(providers),
+            reloading: std::sync::Mutex::new(()),
             agent_usage: DashMap::new(),
             tools: Arc::new(tools),
             scheduler,
@@ -256,23 +268,34 @@ impl Runtime {
     /// Providers used by some agent, and every agent, on one lane.
     fn start_lane(self: &Arc<Self>, lane: &Lane, config: &Config) {
         let mut providers = HashMap::new();
-        for (id, state) in &self.providers {
-            let state = Arc::clone(state);
-            let addr =
-                Supervisor::start_in_arbiter(&lane.arbiter, move |_| ProviderActor::new(state));
-            providers.insert(id.clone(), addr);
+        for (id, state) in self
+            .providers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            providers.insert(id.clone(), start_provider(lane, state));
         }
         *lane.providers.write().unwrap_or_else(|p| p.into_inner()) = providers;
         let mut agents = HashMap::new();
         for agent in &config.agents.agents {
-            let id = agent.id.clone();
-            let (rt, agent, index) = (Arc::clone(self), agent.clone(), lane.index);
-            let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
-                AgentActor::new(agent, index, rt)
-            });
-            agents.insert(id, addr);
+            agents.insert(agent.id.clone(), self.start_agent(lane, agent));
         }
         *lane.agents.write().unwrap_or_else(|p| p.into_inner()) = agents;
+    }
+
+    fn start_agent(
+        self: &Arc<Self>,
+        lane: &Lane,
+        agent: &crate::config::Agent,
+    ) -> Addr<AgentActor> {
+        let (rt, agent, index) = (Arc::clone(self), agent.clone(), lane.index);
+        Supervisor::start_in_arbiter(&lane.arbiter, move |_| AgentActor::new(agent, index, rt))
+    }
+
+    /// The routing rules in force.
+    pub fn routes(&self) -> Arc<Routes> {
+        Arc::clone(&self.routes.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn start_account(self: &Arc<Self>, account: Arc<crate::config::DingTalkAccount>) {
@@ -305,7 +328,13 @@ impl Runtime {
                     target: target.clone(),
                     message,
                 });
-                self.count_reply(sent.await)
+                self.count_reply(account, sent.await)
+            }
+            ReplyTo::Web { events } => {
+                let delivered = events
+                    .send(WebEvent::Done(message.text().to_owned()))
+                    .is_ok();
+                self.count_reply(WEBCHAT_ACCOUNT, Ok(web_outcome(delivered)))
             }
         }
     }
@@ -325,7 +354,11 @@ impl Runtime {
                     live,
                     done,
                 });
-                self.count_reply(sent.await)
+                self.count_reply(account, sent.await)
+            }
+            ReplyTo::Web { events } => {
+                let delivered = stream_to_page(events.clone(), live, done).await;
+                self.count_reply(WEBCHAT_ACCOUNT, Ok(web_outcome(delivered)))
             }
         }
     }
@@ -342,6 +375,7 @@ impl Runtime {
 
     fn count_reply(
         &self,
+        account: &str,
         sent: Result<Result<ReplyOutcome, DingTalkError>, MailboxError>,
     ) -> Result<ReplyOutcome, DingTalkError> {
         let result = sent.map_err(|e| DingTalkError::Transport {
@@ -352,11 +386,12 @@ impl Runtime {
             Ok(_) => self.counters.replies_out.fetch_add(1, Ordering::Relaxed),
             Err(_) => self.counters.reply_failures.fetch_add(1, Ordering::Relaxed),
         };
+        crate::telemetry::reply(account, result.is_ok());
         result
     }
 
-    /// Stream state of every account.
-    pub async fn account_states(&self) -> Vec<crate::dingtalk::StreamState> {
+    /// Stream state of every running account.
+    pub async fn account_states(&self) -> Vec<super::account::AccountState> {
         let addrs: Vec<Addr<AccountActor>> = self.accounts.iter().map(|a| a.clone()).collect();
         let mut out = Vec::new();
         for a in addrs {
@@ -364,7 +399,7 @@ impl Runtime {
                 out.push(s);
             }
         }
-        out.sort_by(|a, b| a.account.cmp(&b.account));
+        out.sort_by(|a, b| a.stream.account.cmp(&b.stream.account));
         out
     }
 
@@ -408,7 +443,13 @@ impl Runtime {
 
     /// Status of every provider in use.
     pub fn provider_states(&self) -> Vec<ProviderStatus> {
-        let mut out: Vec<_> = self.providers.values().map(|p| p.status()).collect();
+        let mut out: Vec<_> = self
+            .providers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|p| p.status())
+            .collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
     }
@@ -458,6 +499,27 @@ impl Runtime {
             arbiter.stop();
         }
     }
+}
+
+/// How a reply to the web page went: the page may have gone away.
+fn web_outcome(delivered: bool) -> Result<ReplyOutcome, DingTalkError> {
+    if delivered {
+        Ok(ReplyOutcome {
+            chunks: 1,
+            ..ReplyOutcome::default()
+        })
+    } else {
+        Err(DingTalkError::Transport {
+            api: "webchat",
+            message: "the page closed before the answer".to_owned(),
+        })
+    }
+}
+
+/// A provider's actor on one lane.
+fn start_provider(lane: &Lane, state: &Arc<ProviderState>) -> Addr<ProviderActor> {
+    let state = Arc::clone(state);
+    Supervisor::start_in_arbiter(&lane.arbiter, move |_| ProviderActor::new(state))
 }
 
 /// The lane (worker thread) for a key: sessions by session key, accounts by account id.

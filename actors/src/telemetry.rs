@@ -1,0 +1,123 @@
+//! The metrics dingclaw reports, through the `metrics` facade: every name and label is here,
+//! so the list an operator scrapes is in one place. Without a recorder installed (an embedder
+//! that does not want metrics) each call costs next to nothing; the `dingclaw` binary installs
+//! a Prometheus recorder and serves it on `/metrics`.
+
+use std::time::Duration;
+
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+
+pub const MESSAGES_IN: &str = "dingclaw_messages_received_total";
+pub const REPLIES: &str = "dingclaw_replies_total";
+pub const ROUTES: &str = "dingclaw_routes_total";
+pub const TURN_SECONDS: &str = "dingclaw_turn_seconds";
+pub const REPLY_SECONDS: &str = "dingclaw_reply_latency_seconds";
+pub const PROVIDER_SECONDS: &str = "dingclaw_provider_call_seconds";
+pub const PROVIDER_ERRORS: &str = "dingclaw_provider_errors_total";
+pub const TOKENS: &str = "dingclaw_tokens_total";
+pub const RESTARTS: &str = "dingclaw_actor_restarts_total";
+pub const RECONNECTS: &str = "dingclaw_stream_reconnects_total";
+pub const CRON_RUNS: &str = "dingclaw_cron_runs_total";
+pub const SESSIONS_RESIDENT: &str = "dingclaw_sessions_resident";
+pub const MESSAGES_PENDING: &str = "dingclaw_messages_pending";
+pub const ACCOUNTS_CONNECTED: &str = "dingclaw_accounts_connected";
+
+/// Help texts, once, after a recorder is installed.
+pub fn describe() {
+    describe_counter!(
+        MESSAGES_IN,
+        "Bot messages received, per account (after dedup)."
+    );
+    describe_counter!(REPLIES, "Replies sent, per account and result (ok, error).");
+    describe_counter!(ROUTES, "Routing decisions, per deciding tier.");
+    describe_histogram!(
+        TURN_SECONDS,
+        Unit::Seconds,
+        "Model turns (tool rounds included), per agent."
+    );
+    describe_histogram!(
+        REPLY_SECONDS,
+        Unit::Seconds,
+        "From a message's arrival to its reply being sent, per channel."
+    );
+    describe_histogram!(
+        PROVIDER_SECONDS,
+        Unit::Seconds,
+        "Model calls (retries included), per provider."
+    );
+    describe_counter!(
+        PROVIDER_ERRORS,
+        "Failed model calls, per provider and kind."
+    );
+    describe_counter!(
+        TOKENS,
+        "Tokens used, per provider and kind (prompt, completion)."
+    );
+    describe_counter!(RESTARTS, "Actor restarts after a crash, per actor kind.");
+    describe_counter!(
+        RECONNECTS,
+        "Stream connections lost or failed, per account."
+    );
+    describe_counter!(CRON_RUNS, "Scheduled task runs, per status.");
+    describe_gauge!(SESSIONS_RESIDENT, "Sessions in memory.");
+    describe_gauge!(MESSAGES_PENDING, "Messages received and not yet answered.");
+    describe_gauge!(
+        ACCOUNTS_CONNECTED,
+        "DingTalk accounts with a live Stream connection."
+    );
+}
+
+pub fn message_in(account: &str) {
+    counter!(MESSAGES_IN, "account" => account.to_owned()).increment(1);
+}
+
+pub fn reply(account: &str, ok: bool) {
+    let result = if ok { "ok" } else { "error" };
+    counter!(REPLIES, "account" => account.to_owned(), "result" => result).increment(1);
+}
+
+pub fn route(matched_by: &'static str) {
+    counter!(ROUTES, "matched_by" => matched_by).increment(1);
+}
+
+pub fn turn(agent: &str, took: Duration) {
+    histogram!(TURN_SECONDS, "agent" => agent.to_owned()).record(took.as_secs_f64());
+}
+
+pub fn reply_latency(channel: &str, took: Duration) {
+    histogram!(REPLY_SECONDS, "channel" => channel.to_owned()).record(took.as_secs_f64());
+}
+
+pub fn provider_call(provider: &str, took: Duration, error: Option<&'static str>) {
+    histogram!(PROVIDER_SECONDS, "provider" => provider.to_owned()).record(took.as_secs_f64());
+    if let Some(kind) = error {
+        counter!(PROVIDER_ERRORS, "provider" => provider.to_owned(), "kind" => kind).increment(1);
+    }
+}
+
+pub fn tokens(provider: &str, prompt: u64, completion: u64) {
+    counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "prompt").increment(prompt);
+    counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "completion")
+        .increment(completion);
+}
+
+pub fn restart(kind: &'static str) {
+    counter!(RESTARTS, "kind" => kind).increment(1);
+}
+
+pub fn reconnect(account: &str) {
+    counter!(RECONNECTS, "account" => account.to_owned()).increment(1);
+}
+
+pub fn cron_run(status: &'static str) {
+    counter!(CRON_RUNS, "status" => status).increment(1);
+}
+
+/// Levels read at scrape time.
+pub fn levels(sessions_resident: usize, pending: i64, accounts_connected: usize) {
+    gauge!(SESSIONS_RESIDENT).set(sessions_resident as f64);
+    gauge!(MESSAGES_PENDING).set(pending as f64);
+    gauge!(ACCOUNTS_CONNECTED).set(accounts_connected as f64);
+}

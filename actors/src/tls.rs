@@ -1,0 +1,21 @@
+//! TLS for every outgoing HTTPS call (DingTalk, model providers, webhooks): rustls with the
+//! `ring` crypto provider, installed as the process default before the first client is built.
+//! rustls refuses to guess when a build enables two providers (another crate in the same
+//! program may enable `aws-lc-rs`), so the choice is made here, explicitly.
+
+use std::sync::Once;
+
+/// Installs `ring` as the process's rustls provider unless one is installed already.
+pub fn ensure_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider was installed first (an embedder's); that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// An HTTP client with defaults suited to a short call (webhooks, the command line).
+pub fn client(timeout: std::time::Duration) -> awc::Client {
+    ensure_crypto_provider();
+    awc::Client::builder().timeout(timeout).finish()
+}

@@ -1,0 +1,54 @@
+//! `GET /metrics`: the Prometheus text format, from the `metrics` facade the library reports
+//! to (`dingclaw_actors::telemetry`). One recorder per process, installed on first use; latency
+//! histograms get real buckets (5 ms to 5 min) instead of summaries, so they can be aggregated
+//! across gateways.
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::{HttpResponse, web};
+use dingclaw_actors::dingtalk::StreamStatus;
+use dingclaw_actors::telemetry;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::WebState;
+use super::auth::Operator;
+
+/// Bucket bounds of every `*_seconds` histogram.
+const SECONDS_BUCKETS: [f64; 16] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's recorder; `None` if another recorder was installed first (an embedder's).
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS_BUCKETS)
+                .ok()?;
+            let handle = builder.install_recorder().ok()?;
+            telemetry::describe();
+            Some(handle)
+        })
+        .as_ref()
+}
+
+pub(super) async fn metrics(_: Operator, state: web::Data<WebState>) -> HttpResponse {
+    let Some(handle) = prometheus() else {
+        return HttpResponse::ServiceUnavailable()
+            .body("metrics are recorded elsewhere in this process\n");
+    };
+    let rt = Arc::clone(&state.rt);
+    let connected = rt
+        .account_states()
+        .await
+        .iter()
+        .filter(|s| s.stream.status == StreamStatus::Connected)
+        .count();
+    let stats = rt.stats();
+    telemetry::levels(stats.sessions_resident, stats.pending, connected);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}

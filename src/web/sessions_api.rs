@@ -1,0 +1,90 @@
+//! Sessions for the operator: the stored index (newest first, filtered by agent or account),
+//! which are in memory now and how many messages wait in each, and one session's transcript.
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use dingclaw_actors::actors::session::GetSessionState;
+use dingclaw_actors::routing::SessionKey;
+use dingclaw_actors::store::SessionFilter;
+use futures_util::future::join_all;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::WebState;
+use super::auth::Operator;
+
+/// Most sessions listed at once.
+const MAX_LIST: usize = 500;
+/// Most transcript entries returned.
+const MAX_ENTRIES: usize = 500;
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    agent: Option<String>,
+    account: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(super) async fn list(
+    _: Operator,
+    state: web::Data<WebState>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    let rt = Arc::clone(&state.rt);
+    let filter = SessionFilter {
+        agent_id: q.agent.clone(),
+        account: q.account.clone(),
+        limit: q.limit.unwrap_or(100).clamp(1, MAX_LIST),
+    };
+    let metas = match rt.store.sessions(filter).await {
+        Ok(m) => m,
+        Err(e) => return HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
+    };
+    let live = metas.iter().map(|m| {
+        let addr = rt
+            .sessions
+            .get(&SessionKey::new(m.key.as_str()))
+            .map(|slot| slot.addr.clone());
+        async move {
+            match addr {
+                Some(a) => a.send(GetSessionState).await.ok(),
+                None => None,
+            }
+        }
+    });
+    let live = join_all(live).await;
+    let rows: Vec<Value> = metas
+        .iter()
+        .zip(live)
+        .map(|(m, live)| {
+            let mut row = serde_json::to_value(m).unwrap_or(Value::Null);
+            row["resident"] = json!(live.is_some());
+            if let Some(s) = live {
+                row["busy"] = json!(s.busy);
+                row["queued"] = json!(s.queued);
+            }
+            row
+        })
+        .collect();
+    HttpResponse::Ok().json(rows)
+}
+
+#[derive(Deserialize)]
+pub(super) struct TranscriptQuery {
+    key: String,
+}
+
+pub(super) async fn transcript(
+    _: Operator,
+    state: web::Data<WebState>,
+    q: web::Query<TranscriptQuery>,
+) -> HttpResponse {
+    match state.rt.store.load_session(&q.key, MAX_ENTRIES).await {
+        Ok(Some(s)) => HttpResponse::Ok().json(json!({"session": s.meta, "entries": s.entries})),
+        Ok(None) => {
+            HttpResponse::NotFound().json(json!({"error": format!("no session \"{}\"", q.key)}))
+        }
+        Err(e) => HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
+    }
+}

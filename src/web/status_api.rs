@@ -1,0 +1,111 @@
+//! What an operator of many bots wants at a glance: `GET /api/status` (accounts with their
+//! connection state and last error, agents with their models and tokens, providers with their
+//! circuits, counters, the last reload) and the unauthenticated probes `/health` and `/ready`.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use dingclaw_actors::actors::scheduler::{Caller, ListJobs};
+use dingclaw_actors::dingtalk::{StreamState, StreamStatus};
+use serde_json::{Value, json};
+
+use super::WebState;
+use super::auth::{Operator, client_ip, is_operator};
+
+/// Liveness, as OpenClaw answers it (reference/openclaw-routing.md 7.4).
+pub(super) async fn health() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({"ok": true, "status": "live"}))
+}
+
+/// An account is settled when it is connected, or failing for a reason it can state.
+fn settled(s: &StreamState) -> bool {
+    match s.status {
+        StreamStatus::Connected => true,
+        StreamStatus::AuthFailed { .. } | StreamStatus::BackingOff { .. } => s.last_error.is_some(),
+        StreamStatus::Connecting | StreamStatus::Stopped => false,
+    }
+}
+
+/// Readiness: the config is loaded (it is, or we would not run) and every enabled account is
+/// connected or failing for a stated reason. Details only for local or authenticated callers.
+pub(super) async fn ready(req: HttpRequest, state: web::Data<WebState>) -> HttpResponse {
+    let accounts = state.rt.account_states().await;
+    let ready = accounts.iter().all(|a| settled(&a.stream));
+    let mut body = json!({"ready": ready});
+    let trusted =
+        client_ip(&req).is_some_and(|ip| ip.is_loopback()) || is_operator(&req, &state.auth);
+    if trusted {
+        body["accounts"] = json!(accounts
+            .iter()
+            .map(|a| json!({"account": a.stream.account, "status": a.stream.status, "lastError": a.stream.last_error}))
+            .collect::<Vec<_>>());
+        body["uptimeMs"] = json!(state.rt.uptime().as_millis() as u64);
+    }
+    let mut resp = if ready {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    resp.insert_header(("Cache-Control", "no-store")).json(body)
+}
+
+pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpResponse {
+    let rt = Arc::clone(&state.rt);
+    let config = rt.config();
+    let streams = rt.account_states().await;
+    let accounts: Vec<Value> = config
+        .channels
+        .dingtalk
+        .accounts
+        .values()
+        .map(|a| {
+            let stream = streams.iter().find(|s| s.stream.account == a.id);
+            json!({
+                "id": a.id,
+                "name": a.name,
+                "clientId": a.client_id,
+                "enabled": a.enabled && config.channels.dingtalk.enabled,
+                "groupReplyMode": a.group_reply_mode,
+                "dmReplyMode": a.dm_reply_mode,
+                "stream": stream,
+            })
+        })
+        .collect();
+    let usage = rt.agent_usages();
+    let agents: Vec<Value> = config
+        .agents
+        .agents
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "name": dingclaw_actors::actors::agent::persona(a),
+                "model": a.model,
+                "usage": usage.iter().find(|(id, _)| *id == a.id).map(|(_, u)| u),
+            })
+        })
+        .collect();
+    let jobs = match rt.scheduler.get() {
+        Some(s) => s
+            .send(ListJobs {
+                by: Caller::Operator,
+                include_disabled: true,
+            })
+            .await
+            .map(|j| j.len())
+            .ok(),
+        None => None,
+    };
+    HttpResponse::Ok().json(json!({
+        "uptimeMs": rt.uptime().as_millis() as u64,
+        "config": {"source": config.source, "summary": config.summary()},
+        "stats": rt.stats(),
+        "accounts": accounts,
+        "agents": agents,
+        "providers": rt.provider_states(),
+        "cron": {"enabled": config.cron.enabled, "jobs": jobs},
+        "reload": state.reloader.as_ref().map(|r| r.last()),
+    }))
+}

@@ -1,0 +1,506 @@
+//! The operator server through real sockets: token auth (none, wrong, lockout, the loopback
+//! exemption), health and readiness, the status, sessions, config and metrics APIs, the web
+//! chat, hot reload (valid, invalid, an account added and removed under traffic), and that no
+//! configured secret appears in any response or log line.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use dingclaw::sim::{NewBot, NewRobot, UserMessage};
+use dingclaw::web::{Reloader, WebServer, operator_auth};
+use dingclaw_actors::actors::scheduler::AddJob;
+use dingclaw_actors::cron::JobSpec;
+use serde_json::{Value, json};
+use support::cron::{add_job, owner, run_job};
+use support::gateway::{Harness, To, said, turn};
+use support::wait_until;
+
+/// Every line the gateway logs in this test binary.
+fn captured_log() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buf);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,actix_server=warn,hyper=info,h2=info,rustls=info")
+            .with_ansi(false)
+            .with_writer(move || Capture(Arc::clone(&sink)))
+            .try_init();
+        buf
+    })
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const TOKEN: &str = "gw-operator-token-555";
+const CLIENT_SECRET: &str = "dt-client-secret-7f3a9";
+const API_KEY: &str = "sk-provider-key-31337";
+const HOOK_TOKEN: &str = "cron-hook-token-999";
+const ROBOT_TOKEN: &str = "robotaccess4242";
+const ROBOT_SECRET: &str = "SECrobotsecret123";
+
+fn config(gateway_extra: &str, accounts: &str, bindings: &str) -> String {
+    format!(
+        r#"{{ agents: {{ list: [ {{ id: "a", identity: {{ name: "Agent A" }}, model: "offline/m" }},
+                                 {{ id: "b", identity: {{ name: "Agent B" }}, model: "offline/m" }} ] }},
+             channels: {{ "dingtalk-connector": {{ endpoint: "${{SIM}}", groupReplyMode: "text", dmReplyMode: "text",
+               stream: {{ pingIntervalMs: 500, pongTimeoutMs: 3000, silenceTimeoutMs: 5000, reconnectInitialMs: 100 }},
+               accounts: {{ {accounts} }} }} }},
+             bindings: [ {bindings} ],
+             models: {{ providers: {{ offline: {{ baseUrl: "${{MODEL}}", apiKey: "{API_KEY}" }} }} }},
+             gateway: {{ auth: {{ token: "{TOKEN}" {gateway_extra} }}, reload: {{ debounceMs: 100 }} }},
+             cron: {{ webhookToken: "{HOOK_TOKEN}", dingtalkWebhookBase: "${{SIM}}" }},
+             dingclaw: {{ store: "memory" }} }}"#
+    )
+}
+
+const BOT1: &str = r#"bot1: { clientId: "webbot1", clientSecret: "dt-client-secret-7f3a9" }"#;
+const BOT2: &str = r#"bot2: { clientId: "webbot2", clientSecret: "dt-client-secret-7f3a9" }"#;
+const TO_A: &str = r#"{ agentId: "a", match: { channel: "dingtalk-connector", accountId: "*" } }"#;
+const TO_B: &str =
+    r#"{ agentId: "b", match: { channel: "dingtalk-connector", accountId: "bot1" } }"#;
+
+struct Web {
+    h: Harness,
+    server: WebServer,
+    http: awc::Client,
+    reloader: Arc<Reloader>,
+    file: std::path::PathBuf,
+}
+
+async fn start(text: &str) -> Web {
+    captured_log();
+    let h = Harness::start(text).await;
+    let file = h.state.path().join("openclaw.json");
+    std::fs::write(&file, text).unwrap();
+    let reloader = Arc::new(Reloader::new(
+        Arc::clone(&h.rt),
+        file.clone(),
+        Box::new(h.env()),
+    ));
+    let (auth, _) = operator_auth(&h.config).unwrap();
+    let server = WebServer::start(
+        Arc::clone(&h.rt),
+        "127.0.0.1:0".parse().unwrap(),
+        auth,
+        Some(Arc::clone(&reloader)),
+    )
+    .await
+    .unwrap();
+    Web {
+        h,
+        server,
+        http: awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish(),
+        reloader,
+        file,
+    }
+}
+
+impl Web {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, String) {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.server.url));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await.unwrap(),
+            None => req.send().await.unwrap(),
+        };
+        let body = resp.body().limit(16 << 20).await.unwrap();
+        (
+            resp.status().as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        self.call("GET", path, Some(TOKEN), None).await
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    async fn stop(self) {
+        self.server.stop().await;
+        self.h.stop().await;
+    }
+}
+
+#[actix_rt::test]
+async fn the_api_needs_the_token_and_guessing_is_locked_out() {
+    let w = start(&config(
+        ", rateLimit: { maxAttempts: 3, exemptLoopback: false }",
+        BOT1,
+        TO_A,
+    ))
+    .await;
+    assert_eq!(
+        w.call("GET", "/health", None, None).await.0,
+        200,
+        "health needs no token"
+    );
+    assert_eq!(
+        w.call("GET", "/", None, None).await.0,
+        200,
+        "the page holds no secret"
+    );
+    assert_eq!(w.call("GET", "/api/status", None, None).await.0, 401);
+    assert_eq!(w.get("/api/status").await.0, 200);
+    // No credentials at all is not a guess; three wrong tokens are allowed.
+    for _ in 0..5 {
+        assert_eq!(w.call("GET", "/api/status", None, None).await.0, 401);
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            w.call("GET", "/api/status", Some("guess"), None).await.0,
+            401
+        );
+    }
+    // The fourth failure locks the address out, correct token or not.
+    assert_eq!(
+        w.call("GET", "/api/status", Some("guess"), None).await.0,
+        401
+    );
+    let (status, body) = w.get("/api/status").await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("too many failed logins"), "{body}");
+    assert_eq!(w.call("GET", "/health", None, None).await.0, 200);
+    w.stop().await;
+}
+
+#[actix_rt::test]
+async fn loopback_is_exempt_from_the_lockout_by_default() {
+    let w = start(&config(", rateLimit: { maxAttempts: 3 }", BOT1, TO_A)).await;
+    for _ in 0..10 {
+        assert_eq!(
+            w.call("GET", "/api/status", Some("guess"), None).await.0,
+            401
+        );
+    }
+    assert_eq!(w.get("/api/status").await.0, 200);
+    w.stop().await;
+}
+
+#[actix_rt::test]
+async fn status_sessions_chat_and_metrics_show_what_happens() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    let (status, body) = w.call("GET", "/ready", None, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""ready":true"#) && body.contains("bot1"),
+        "loopback sees details: {body}"
+    );
+
+    let reply = w.h.ask("alice", To::Dm("bot1"), "hello").await;
+    assert_eq!(said(&reply), "hello");
+
+    // The web chat: streamed through the same router and sessions.
+    let (status, events) = w
+        .call(
+            "POST",
+            "/api/chat",
+            Some(TOKEN),
+            Some(json!({"agent": "b", "thread": "t-1", "text": "from the page"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{events}");
+    let done = events
+        .split("\n\n")
+        .find(|e| e.starts_with("event: done"))
+        .unwrap_or_else(|| panic!("no done event in {events}"));
+    assert!(
+        done.contains("[Agent B · m · turn 1] You said: from the page"),
+        "{done}"
+    );
+    let (status, body) = w
+        .call(
+            "POST",
+            "/api/chat",
+            Some(TOKEN),
+            Some(json!({"agent": "nobody", "thread": "t", "text": "x"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    let s = w.json("/api/status").await;
+    assert_eq!(s["accounts"][0]["id"], "bot1");
+    assert_eq!(s["accounts"][0]["stream"]["status"]["state"], "connected");
+    assert_eq!(s["agents"].as_array().unwrap().len(), 2);
+    assert_eq!(s["providers"][0]["circuit"]["state"], "closed");
+    assert!(s["stats"]["messagesIn"].as_u64().unwrap() >= 2);
+
+    let sessions = w.json("/api/sessions").await;
+    let keys: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"agent:a:dingtalk-connector:direct:alice"),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"agent:b:dashboard:t-1"), "{keys:?}");
+    let t = w
+        .json("/api/sessions/transcript?key=agent:b:dashboard:t-1")
+        .await;
+    assert_eq!(t["entries"][0]["content"], "from the page");
+    assert_eq!(w.get("/api/sessions/transcript?key=nope").await.0, 404);
+
+    let (status, metrics) = w.get("/metrics").await;
+    assert_eq!(status, 200);
+    for needle in [
+        "# TYPE dingclaw_messages_received_total counter",
+        r#"dingclaw_messages_received_total{account="bot1"}"#,
+        r#"dingclaw_routes_total{matched_by="binding.account"}"#,
+        r#"dingclaw_routes_total{matched_by="explicit"}"#,
+        r#"dingclaw_turn_seconds_bucket{agent="a",le="0.005"}"#,
+        r#"dingclaw_provider_call_seconds_bucket{provider="offline",le="300"}"#,
+        r#"dingclaw_reply_latency_seconds_count{channel="webchat"}"#,
+        "dingclaw_sessions_resident",
+        "dingclaw_accounts_connected",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing from\n{metrics}");
+    }
+    assert_eq!(w.call("GET", "/metrics", None, None).await.0, 401);
+    w.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_valid_change_applies_live_and_an_invalid_one_is_refused() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    assert!(
+        w.h.ask("alice", To::Dm("bot1"), "one")
+            .await
+            .starts_with("[Agent A")
+    );
+
+    // Bot1 now goes to agent b: the next message follows the new binding.
+    std::fs::write(&w.file, config("", BOT1, &format!("{TO_B}, {TO_A}"))).unwrap();
+    let (status, body) = w.call("POST", "/api/reload", Some(TOKEN), None).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["applied"], json!(["bindings"]));
+    assert!(
+        w.h.ask("alice", To::Dm("bot1"), "two")
+            .await
+            .starts_with("[Agent B")
+    );
+
+    // A broken file is refused with its paths; the running config stays.
+    std::fs::write(
+        &w.file,
+        config("", BOT1, TO_A).replace("dmReplyMode", "dmReplyMod"),
+    )
+    .unwrap();
+    let (status, body) = w.call("POST", "/api/reload", Some(TOKEN), None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("channels.dingtalk-connector.dmReplyMod"),
+        "{body}"
+    );
+    let s = w.json("/api/status").await;
+    assert_eq!(s["reload"]["ok"], false);
+    assert!(
+        w.h.ask("alice", To::Dm("bot1"), "three")
+            .await
+            .starts_with("[Agent B")
+    );
+
+    // The file watcher does the same without being asked.
+    let _watch = w.reloader.watch(Duration::from_millis(100)).unwrap();
+    std::fs::write(&w.file, config("", BOT1, TO_A)).unwrap();
+    let r = Arc::clone(&w.reloader);
+    wait_until("the watcher reloads", Duration::from_secs(15), || {
+        r.last().ok
+    })
+    .await;
+    assert!(
+        w.h.ask("alice", To::Dm("bot1"), "four")
+            .await
+            .starts_with("[Agent A")
+    );
+    w.stop().await;
+}
+
+#[actix_rt::test]
+async fn accounts_added_and_removed_under_traffic_lose_no_message() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    w.h.sim.sim.add_bot(NewBot {
+        client_id: Some("webbot2".into()),
+        client_secret: Some(CLIENT_SECRET.into()),
+        name: Some("bot2".into()),
+    });
+    // Traffic to bot1 all along: 40 messages from 4 users while bot2 comes and goes.
+    let traffic = async {
+        let mut sent = Vec::new();
+        for i in 0..40 {
+            let user = format!("u{}", i % 4);
+            sent.push((
+                user.clone(),
+                i / 4 + 1,
+                w.h.say(&user, To::Dm("bot1"), &format!("m{i}")).await,
+            ));
+            actix_rt::time::sleep(Duration::from_millis(15)).await;
+        }
+        sent
+    };
+    let changes = async {
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+        std::fs::write(&w.file, config("", &format!("{BOT1}, {BOT2}"), TO_A)).unwrap();
+        let added = w.reloader.reload_now("test");
+        assert_eq!(
+            added.report.applied,
+            vec!["account bot2 started"],
+            "{added:?}"
+        );
+        wait_until("bot2 connects", Duration::from_secs(15), || {
+            w.h.sim
+                .sim
+                .bots()
+                .iter()
+                .any(|b| b.client_id == "webbot2" && b.connections > 0)
+        })
+        .await;
+        let sent =
+            w.h.sim
+                .sim
+                .say(&UserMessage {
+                    from: "carol".into(),
+                    bot: Some("webbot2".into()),
+                    text: "hi bot2".into(),
+                    ..UserMessage::default()
+                })
+                .await
+                .unwrap();
+        assert_eq!(said(&w.h.answered(&sent, 1).await[0].text), "hi bot2");
+        std::fs::write(&w.file, config("", BOT1, TO_A)).unwrap();
+        let removed = w.reloader.reload_now("test");
+        assert_eq!(removed.report.applied, vec!["account bot2 stopped"]);
+    };
+    let (sent, ()) = tokio::join!(traffic, changes);
+    for (user, n, s) in sent {
+        let replies = w.h.answered(&s, 1).await;
+        assert_eq!(replies.len(), 1, "{user}: answered once");
+        assert_eq!(turn(&replies[0].text), n, "{user}: {}", replies[0].text);
+    }
+    wait_until("bot2 disconnects", Duration::from_secs(15), || {
+        w.h.sim
+            .sim
+            .bots()
+            .iter()
+            .any(|b| b.client_id == "webbot2" && b.connections == 0)
+    })
+    .await;
+    w.stop().await;
+}
+
+#[actix_rt::test]
+async fn no_secret_appears_in_any_response_or_log_line() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    let cid = w.h.group(&["bot1"], &["alice"]);
+    w.h.sim
+        .sim
+        .add_robot(NewRobot {
+            conversation_id: cid.clone(),
+            secret: Some(ROBOT_SECRET.into()),
+            access_token: Some(ROBOT_TOKEN.into()),
+            ..NewRobot::default()
+        })
+        .unwrap();
+    w.h.ask("alice", To::Group(&cid, &["bot1"]), "hello").await;
+    let scheduler = w.h.rt.scheduler.get().unwrap();
+    let job = add_job(
+        &w.h.rt,
+        owner("group", &cid),
+        json!({
+            "schedule": {"kind": "cron", "expr": "0 9 * * *"},
+            "payload": {"kind": "agentTurn", "message": "report"},
+            "delivery": {"mode": "webhook", "to": format!("https://oapi.dingtalk.com/robot/send?access_token={ROBOT_TOKEN}"), "secret": ROBOT_SECRET},
+        }),
+    )
+    .await;
+    assert_eq!(run_job(&w.h.rt, &job.id).await.delivery_error, None);
+    // A webhook to a host that is not allowed, with a token in its address: refused, and the
+    // address must not be echoed with its token.
+    let refused = scheduler
+        .send(AddJob {
+            agent_id: "a".into(),
+            owner: job.owner.clone(),
+            spec: JobSpec::from_value(&json!({
+                "schedule": {"kind": "cron", "expr": "0 9 * * *"},
+                "payload": {"kind": "agentTurn", "message": "x"},
+                "delivery": {"mode": "webhook", "to": format!("https://evil.example/hook?access_token={ROBOT_TOKEN}")},
+            }))
+            .unwrap(),
+        })
+        .await
+        .unwrap();
+    assert!(refused.is_err());
+    // A broken reload, so its errors are logged and shown too.
+    std::fs::write(
+        &w.file,
+        config("", BOT1, TO_A).replace("groupReplyMode", "groupReplyMod"),
+    )
+    .unwrap();
+    let (_, reload) = w.call("POST", "/api/reload", Some(TOKEN), None).await;
+
+    let mut seen = vec![reload];
+    for path in [
+        "/api/status".to_owned(),
+        "/api/config".to_owned(),
+        "/api/sessions".to_owned(),
+        format!("/api/sessions/transcript?key=agent:a:cron:{}", job.id),
+        "/api/cron/jobs".to_owned(),
+        format!("/api/cron/jobs/{}/runs", job.id),
+        "/metrics".to_owned(),
+        "/ready".to_owned(),
+    ] {
+        let (status, body) = w.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        seen.push(body);
+    }
+    let log = String::from_utf8_lossy(&captured_log().lock().unwrap()).into_owned();
+    assert!(log.contains("scheduled task added"), "the log was captured");
+    for secret in [
+        TOKEN,
+        CLIENT_SECRET,
+        API_KEY,
+        HOOK_TOKEN,
+        ROBOT_TOKEN,
+        ROBOT_SECRET,
+    ] {
+        for body in &seen {
+            assert!(!body.contains(secret), "{secret} in a response: {body}");
+        }
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+    w.stop().await;
+}

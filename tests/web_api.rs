@@ -504,3 +504,35 @@ async fn no_secret_appears_in_any_response_or_log_line() {
     }
     w.stop().await;
 }
+
+#[actix_rt::test]
+async fn the_page_moves_with_its_base_path_and_can_be_turned_off() {
+    let w = start(&config("}, controlUi: { basePath: \"/ops/\"", BOT1, TO_A)).await;
+    // `/ops` redirects to `/ops/` (the client follows it).
+    let (status, html) = w.call("GET", "/ops", None, None).await;
+    assert!(
+        status == 200 && html.contains("<title>dingclaw</title>"),
+        "{status}"
+    );
+    let (status, html) = w.call("GET", "/ops/", None, None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>dingclaw</title>"));
+    assert_eq!(w.call("GET", "/ops/app.js", None, None).await.0, 200);
+    assert_eq!(w.call("GET", "/", None, None).await.0, 404);
+    assert_eq!(
+        w.get("/api/status").await.0,
+        200,
+        "the API stays at the root"
+    );
+    assert!(
+        w.server
+            .login_url(&operator_auth(&w.h.config).unwrap().0)
+            .contains("/ops/#token=")
+    );
+    w.stop().await;
+
+    let w = start(&config("}, controlUi: { enabled: false", BOT1, TO_A)).await;
+    assert_eq!(w.call("GET", "/", None, None).await.0, 404);
+    assert_eq!(w.get("/api/status").await.0, 200);
+    w.stop().await;
+}

@@ -46,16 +46,22 @@ pub struct WebServer {
     /// `http://<addr>:<port>`.
     pub url: String,
     pub addr: SocketAddr,
+    /// Where the page is (`gateway.controlUi.basePath`, without a trailing slash).
+    pub base_path: String,
     handle: ServerHandle,
 }
 
-/// Every route.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The web page's routes, under `gateway.controlUi.basePath`.
+fn page_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page::index))
         .route("/index.html", web::get().to(page::index))
         .route("/app.js", web::get().to(page::app_js))
-        .route("/style.css", web::get().to(page::style))
-        .route("/health", web::get().to(status_api::health))
+        .route("/style.css", web::get().to(page::style));
+}
+
+/// The API and probes, always at the root.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(status_api::health))
         .route("/healthz", web::get().to(status_api::health))
         .route("/ready", web::get().to(status_api::ready))
         .route("/readyz", web::get().to(status_api::ready))
@@ -85,7 +91,11 @@ impl WebServer {
     ) -> std::io::Result<WebServer> {
         // The recorder must exist before the first metric is reported.
         let _ = prometheus();
-        let lockout = Lockout::new(&rt.config().gateway.auth);
+        let gateway = rt.config().gateway.clone();
+        let lockout = Lockout::new(&gateway.auth);
+        // `controlUi.basePath` moves the page (not the API); `controlUi.enabled: false` hides it.
+        let base = gateway.base_path.trim_end_matches('/').to_owned();
+        let page = gateway.control_ui_enabled;
         let state = web::Data::new(WebState {
             rt,
             auth,
@@ -93,10 +103,29 @@ impl WebServer {
             reloader,
         });
         let server = HttpServer::new(move || {
-            App::new()
+            let app = App::new()
                 .app_data(state.clone())
                 .app_data(web::JsonConfig::default().limit(64 * 1024))
-                .configure(routes)
+                .configure(routes);
+            match (page, base.is_empty()) {
+                (false, _) => app,
+                (true, true) => app.configure(page_routes),
+                (true, false) => {
+                    let slash = format!("{base}/");
+                    app.route(
+                        &base,
+                        web::get().to(move || {
+                            let to = slash.clone();
+                            async move {
+                                actix_web::HttpResponse::PermanentRedirect()
+                                    .insert_header(("Location", to))
+                                    .finish()
+                            }
+                        }),
+                    )
+                    .service(web::scope(&base).configure(page_routes))
+                }
+            }
         })
         .workers(2)
         .disable_signals()
@@ -108,15 +137,17 @@ impl WebServer {
         Ok(WebServer {
             url: format!("http://{addr}"),
             addr,
+            base_path: gateway.base_path.trim_end_matches('/').to_owned(),
             handle,
         })
     }
 
     /// The page's address with the token in its fragment (never sent to the server).
     pub fn login_url(&self, auth: &OperatorAuth) -> String {
+        let page = format!("{}{}/", self.url, self.base_path);
         match auth {
-            OperatorAuth::None => format!("{}/", self.url),
-            OperatorAuth::Secret(s) => format!("{}/#token={}", self.url, s.expose()),
+            OperatorAuth::None => page,
+            OperatorAuth::Secret(s) => format!("{page}#token={}", s.expose()),
         }
     }
 

@@ -8,7 +8,9 @@
 //! - [`offline_model`]: a deterministic OpenAI-compatible model on loopback.
 //! - [`web`]: the operator's HTTP side on `gateway.port`: health and the operator API.
 //! - [`demo`]: the offline demo, all of the above together.
+//! - [`bench`]: the load benchmark (`dingclaw bench`): the above as separate processes.
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod offline_model;

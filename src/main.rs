@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the load benchmark's profile had glibc's allocator
+/// (`_int_malloc`, `free`, `malloc_consolidate`) as the largest single cost, and glibc keeps
+/// freed memory per thread arena, which inflates RSS per session (README: Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = dingclaw::cli::Cli::parse();
     match dingclaw::cli::run(cli) {

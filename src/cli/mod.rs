@@ -1,5 +1,6 @@
 //! `dingclaw <command>`: one enum dispatching to one file per command.
 
+mod bench_cmd;
 mod config_cmd;
 mod cron_cmd;
 mod demo_cmd;
@@ -56,6 +57,8 @@ pub enum Command {
     Route(RouteArgs),
     /// Run the local DingTalk simulator (for tests, benchmarks and the offline demo).
     Sim(SimArgs),
+    /// Load benchmark: simulator, offline model and gateway as separate processes.
+    Bench(crate::bench::BenchArgs),
     /// Run the deterministic offline model (an OpenAI-compatible endpoint).
     OfflineModel(OfflineModelArgs),
 }
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo_cmd::run(args),
         Command::Gateway => gateway_cmd::run(cli.config, &env),
         Command::OfflineModel(args) => offline_model_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
     }
 }
 

@@ -7,11 +7,12 @@
 //! - `openapi`: access tokens, robot OpenAPI sends, sessionWebhooks.
 //! - `card`: AI cards (create, deliver, stream, update), with what the user sees.
 //! - `robot`: custom group robot webhooks (signature, keywords, 20 per minute).
-//! - `control`: the `/sim/` control API.
+//! - `control`: the `/sim/` control API; `load`: load runs for benchmarks.
 //! - `state` and `model`: what the simulator knows and remembers.
 
 mod card;
 mod control;
+mod load;
 pub mod model;
 mod openapi;
 mod robot;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+pub use load::{LoadReport, LoadRequest, Percentiles, Second};
 pub use model::*;
 pub use state::{Sim, SimError};
 
@@ -65,6 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/v1.0/card/streaming", web::put().to(card::streaming))
     .route("/robot/send", web::post().to(robot::robot_send))
     .route("/sim/cards", web::get().to(card::list))
+    .route("/sim/load", web::post().to(load::start))
+    .route("/sim/load", web::get().to(load::report))
     .route("/sim/bots", web::post().to(control::add_bot))
     .route("/sim/bots", web::get().to(control::bots))
     .route(

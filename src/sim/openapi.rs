@@ -133,9 +133,19 @@ impl Sim {
             return json!({"errcode": 300001, "errmsg": "session 不存在"});
         }
         let (bot, cid, msg_id) = (s.bot.clone(), s.conversation_id.clone(), s.msg_id.clone());
+        let load = s.load;
         let Some(sent) = webhook_content(body) else {
             return json!({"errcode": 40035, "errmsg": "缺少参数 msgtype/content"});
         };
+        // A load run's message: timed and counted, not logged.
+        if let Some(mut tag) = load {
+            Sim::load_reply(&mut inner, &mut tag);
+            if let Some(s) = inner.sessions.get_mut(session) {
+                s.load = Some(tag);
+            }
+            inner.stats.webhook_replies += 1;
+            return json!({"errcode": 0, "errmsg": "ok"});
+        }
         let latency = inner
             .first_push
             .get(&(msg_id.clone(), bot.clone()))

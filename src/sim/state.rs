@@ -69,6 +69,8 @@ pub(super) struct WebhookSession {
     pub msg_id: String,
     pub expires_ms: i64,
     pub expired: bool,
+    /// Set for the messages of a load run.
+    pub load: Option<super::load::LoadTag>,
 }
 
 /// A custom group robot.
@@ -122,6 +124,8 @@ pub(super) struct Inner {
     /// (conversation, bot) to the user messages it has not answered yet, oldest first: an AI
     /// card is taken to answer the oldest (the card API does not say which message it answers).
     pub unanswered: HashMap<(String, String), VecDeque<String>>,
+    /// The current or last load run.
+    pub load: Option<super::load::LoadRun>,
     /// AI cards by outTrackId.
     pub cards: IndexMap<String, super::card::Card>,
     /// Card calls per bot in the last second (`cardQps`).

@@ -29,8 +29,8 @@ const SWEEP_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A frame to send on one connection, outside the lock.
 pub(super) struct Push {
-    session: actix_ws::Session,
-    text: String,
+    pub(super) session: actix_ws::Session,
+    pub(super) text: String,
 }
 
 pub(super) async fn send_all(pushes: Vec<Push>) {
@@ -182,6 +182,20 @@ impl Sim {
         data: String,
         attempts: u32,
     ) -> (Option<String>, Option<Push>) {
+        self.push_frame(inner, bot, msg_id, data, attempts, true)
+    }
+
+    /// `push_callback`; `track` records the first push of the msgId for reply latency (a load
+    /// run keeps its own timings instead).
+    pub(super) fn push_frame(
+        &self,
+        inner: &mut Inner,
+        bot: &str,
+        msg_id: String,
+        data: String,
+        attempts: u32,
+        track: bool,
+    ) -> (Option<String>, Option<Push>) {
         let live: Vec<u64> = inner
             .conns
             .iter()
@@ -218,10 +232,12 @@ impl Sim {
             session: conn.session.clone(),
             text,
         });
-        inner
-            .first_push
-            .entry((msg_id.clone(), bot.to_owned()))
-            .or_insert_with(Instant::now);
+        if track {
+            inner
+                .first_push
+                .entry((msg_id.clone(), bot.to_owned()))
+                .or_insert_with(Instant::now);
+        }
         inner.pending.insert(
             message_id.clone(),
             Pending {
@@ -328,6 +344,7 @@ impl Sim {
                     msg_id: msg_id.clone(),
                     expires_ms: expires,
                     expired: false,
+                    load: None,
                 },
             );
             let data = payload(
@@ -523,6 +540,11 @@ impl Sim {
             PendingKind::Disconnect => ("disconnect", base_ok),
             PendingKind::Raw => ("raw", base_ok),
         };
+        if let PendingKind::Callback { msg_id, .. } = &p.kind
+            && msg_id.starts_with(super::load::LOAD_MSG_PREFIX)
+        {
+            Sim::load_ack(&mut inner, p.pushed_at.elapsed().as_micros() as u64);
+        }
         let record = AckRecord {
             bot: p.bot.clone(),
             message_id: id,
@@ -618,7 +640,7 @@ impl Sim {
 
 /// The `data` of a bot message callback (reference/dingtalk-protocol.md 3.1).
 #[allow(clippy::too_many_arguments)]
-fn payload(
+pub(super) fn payload(
     bot: &BotInfo,
     user: &UserInfo,
     cid: &str,

@@ -26,7 +26,7 @@ pub type Answer = ClientResponse;
 pub async fn post(
     mut request: awc::ClientRequest,
     p: &ProviderConfig,
-    body: &Value,
+    body: &impl serde::Serialize,
 ) -> Result<Answer, ProviderError> {
     for (name, value) in &p.headers {
         request = request.insert_header((name.as_str(), value.expose()));

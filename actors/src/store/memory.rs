@@ -35,10 +35,13 @@ impl Store for MemoryStore {
                     d.sessions.insert(meta.key.clone(), meta.clone());
                 }
                 WriteOp::Entry { session_id, entry } => {
+                    // Kept sorted by seq; an append (the usual case) is a push, and a
+                    // rewritten entry replaces the one with its seq.
                     let list = d.entries.entry(session_id.clone()).or_default();
-                    list.retain(|e| e.seq != entry.seq);
-                    list.push(entry.clone());
-                    list.sort_by_key(|e| e.seq);
+                    match list.binary_search_by_key(&entry.seq, |e| e.seq) {
+                        Ok(i) => list[i] = entry.clone(),
+                        Err(i) => list.insert(i, entry.clone()),
+                    }
                 }
                 WriteOp::Job { id, json } => {
                     d.jobs.insert(id.clone(), json.clone());
@@ -117,5 +120,43 @@ impl Store for MemoryStore {
             .get(job_id)
             .map(|r| r.iter().rev().take(limit).map(|(_, j)| j.clone()).collect())
             .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Role;
+
+    fn entry(seq: u64, text: &str) -> WriteOp {
+        WriteOp::Entry {
+            session_id: "s".into(),
+            entry: TranscriptEntry {
+                seq,
+                role: Role::User,
+                content: text.into(),
+                msg_id: None,
+                sender: None,
+                at_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn entries_stay_in_seq_order_and_a_rewrite_replaces() {
+        let store = MemoryStore::default();
+        store
+            .write(&[entry(1, "a"), entry(3, "c"), entry(2, "b"), entry(3, "c2")])
+            .unwrap();
+        let got: Vec<(u64, String)> = store
+            .transcript("s", 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.content))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, "a".into()), (2, "b".into()), (3, "c2".into())]
+        );
     }
 }

@@ -1,0 +1,408 @@
+//! `dingclaw bench`: the load benchmark. The DingTalk simulator, the offline model and the
+//! gateway run as separate processes on loopback, so the figures include real sockets and the
+//! gateway's CPU and memory are its own. The simulator plays the users (`/sim/load`) and times
+//! every reply from the push of its frame to its arrival at the sessionWebhook; this process
+//! only orchestrates, samples the gateway's `/proc` entries, and writes the report (JSON) and
+//! the plot (SVG).
+//!
+//! - `plan`: presets and flags. `procs`: the child processes. `probe`: CPU and memory.
+//! - `report`: what is reported. `plot`: the figure.
+
+mod plan;
+mod plot;
+mod probe;
+mod procs;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+pub use plan::{BenchArgs, Plan, Preset};
+pub use report::{GatewayUse, Report, SessionsPhase};
+
+use crate::sim::{LoadReport, LoadRequest};
+use procs::{Proc, free_port, spawn, wait_http};
+
+/// How long the processes may take to come up.
+const STARTUP: Duration = Duration::from_secs(60);
+/// Progress and memory samples.
+const SAMPLE: Duration = Duration::from_millis(500);
+
+/// What the run talks to.
+struct Setup {
+    http: awc::Client,
+    sim_url: String,
+    gw_url: String,
+    token: String,
+    bots: Vec<String>,
+    sim: Proc,
+    model: Proc,
+    gateway: Proc,
+    connect_ms: u64,
+    rss_before_kib: u64,
+}
+
+/// Runs the benchmark with the `dingclaw` binary at `exe`; writes `<out>/bench-<preset>.json`
+/// and `.svg` and returns the report.
+pub async fn run(args: &BenchArgs, exe: &Path) -> anyhow::Result<Report> {
+    let plan = Plan::from_args(args);
+    let dir = args
+        .out
+        .join(format!("run-{:?}", plan.preset).to_lowercase());
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut setup = start(&plan, exe, &dir).await?;
+    let bar = progress(args.quiet, plan.expected_messages());
+    let request = LoadRequest {
+        bots: setup.bots.clone(),
+        conversations_per_bot: plan.conversations_per_bot,
+        group_percent: plan.group_percent,
+        messages_per_conversation: plan.messages_per_conversation,
+        rate: plan.rate,
+        duration_ms: plan.duration_s * 1000,
+        drain_ms: 30_000 + plan.model_latency_ms * 4,
+    };
+    let (load, rss, peak) = load_run(&mut setup, &request, &bar).await?;
+    bar.finish_and_clear();
+    let gateway = gateway_use(&setup, &load, peak).await?;
+    let mut report = Report::new(plan.clone(), setup.connect_ms, &load, gateway, rss);
+    if plan.preset == Preset::Sessions {
+        report.sessions = Some(sessions_phases(&mut setup, &report, args.quiet).await?);
+    }
+    let json_path = args
+        .out
+        .join(format!("bench-{:?}.json", plan.preset).to_lowercase());
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+    let svg_path = json_path.with_extension("svg");
+    plot::draw(&report, &svg_path).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    println!("{}", report.text());
+    println!(
+        "  report               {}\n  plot                 {}",
+        json_path.display(),
+        svg_path.display()
+    );
+    drop(setup);
+    Ok(report)
+}
+
+fn progress(quiet: bool, expected: u64) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(expected.max(1));
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} answered  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Starts the three processes and waits until every bot is connected.
+async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
+    let http = dingclaw_actors::tls::client(Duration::from_secs(60));
+    let (sim_port, model_port, gw_port) = (free_port()?, free_port()?, free_port()?);
+    let sim_url = format!("http://127.0.0.1:{sim_port}");
+    let model_url = format!("http://127.0.0.1:{model_port}");
+    let gw_url = format!("http://127.0.0.1:{gw_port}");
+    let quiet = [("RUST_LOG", "warn".to_owned())];
+    let sim = spawn(
+        "simulator",
+        exe,
+        &[
+            "sim".into(),
+            "--port".into(),
+            sim_port.to_string(),
+            "--workers".into(),
+            plan.sim_workers.to_string(),
+        ],
+        &quiet,
+        &dir.join("sim.log"),
+    )?;
+    let model = spawn(
+        "offline model",
+        exe,
+        &[
+            "offline-model".into(),
+            "--port".into(),
+            model_port.to_string(),
+            "--latency-ms".into(),
+            plan.model_latency_ms.to_string(),
+            "--workers".into(),
+            plan.model_workers.to_string(),
+        ],
+        &quiet,
+        &dir.join("model.log"),
+    )?;
+    wait_http(&http, &format!("{sim_url}/sim/stats"), STARTUP).await?;
+    wait_http(&http, &format!("{model_url}/v1/models"), STARTUP).await?;
+    let mut bots = Vec::new();
+    let mut accounts = serde_json::Map::new();
+    for i in 0..plan.bots {
+        let (id, secret) = (format!("dingbench{i:04}"), format!("bench-secret-{i:04}"));
+        let resp = http
+            .post(format!("{sim_url}/sim/bots"))
+            .send_json(&json!({"clientId": id, "clientSecret": secret}))
+            .await
+            .map_err(|e| anyhow::anyhow!("create bot: {e}"))?;
+        if !resp.status().is_success() {
+            bail!("the simulator refused bot {id}: HTTP {}", resp.status());
+        }
+        accounts.insert(
+            format!("bench{i}"),
+            json!({"clientId": id, "clientSecret": secret}),
+        );
+        bots.push(id);
+    }
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut dingclaw = json!({});
+    if let Some(w) = plan.gateway_workers {
+        dingclaw["workers"] = json!(w);
+    }
+    if let Some(idle) = plan.session_idle_s {
+        dingclaw["sessionIdleSeconds"] = json!(idle);
+    }
+    let config = json!({
+        "agents": {
+            "defaults": {"maxConcurrent": 100_000},
+            "list": [{"id": "bench", "model": {"primary": "offline/bench-model"}}],
+        },
+        "channels": {"dingtalk-connector": {
+            "endpoint": sim_url,
+            "groupReplyMode": "text",
+            "dmReplyMode": "text",
+            "accounts": accounts,
+        }},
+        "bindings": [{"agentId": "bench", "match": {"channel": "dingtalk-connector", "accountId": "*"}}],
+        "models": {"providers": {"offline": {
+            "baseUrl": format!("{model_url}/v1"),
+            "apiKey": "bench",
+            "maxConcurrent": 100_000,
+            "maxQueue": 10_000_000,
+        }}},
+        "messages": {"queue": {"cap": 1_000}},
+        "gateway": {"port": gw_port, "auth": {"token": token}, "reload": {"mode": "off"}},
+        "cron": {"enabled": false},
+        "dingclaw": dingclaw,
+    });
+    let config_path = dir.join("openclaw.json");
+    std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
+    let state = dir.join("state");
+    let started = Instant::now();
+    let gateway = spawn(
+        "gateway",
+        exe,
+        &[
+            "gateway".into(),
+            "--config".into(),
+            config_path.display().to_string(),
+        ],
+        &[
+            ("RUST_LOG", "warn".to_owned()),
+            ("OPENCLAW_STATE_DIR", state.display().to_string()),
+            ("HOME", dir.display().to_string()),
+        ],
+        &dir.join("gateway.log"),
+    )?;
+    let mut setup = Setup {
+        http,
+        sim_url,
+        gw_url,
+        token,
+        bots,
+        sim,
+        model,
+        gateway,
+        connect_ms: 0,
+        rss_before_kib: 0,
+    };
+    loop {
+        setup.gateway.check_alive()?;
+        let connected: Vec<Value> =
+            get_json(&setup.http, &format!("{}/sim/bots", setup.sim_url), None).await?;
+        let up = connected
+            .iter()
+            .filter(|b| b["connections"].as_u64().unwrap_or(0) > 0)
+            .count();
+        if up >= plan.bots {
+            break;
+        }
+        if started.elapsed() > STARTUP {
+            bail!(
+                "only {up} of {} bots connected after {STARTUP:?} (see {})",
+                plan.bots,
+                dir.join("gateway.log").display()
+            );
+        }
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    setup.connect_ms = started.elapsed().as_millis() as u64;
+    wait_http(&setup.http, &format!("{}/health", setup.gw_url), STARTUP).await?;
+    setup.rss_before_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+    Ok(setup)
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &awc::Client,
+    url: &str,
+    token: Option<&str>,
+) -> anyhow::Result<T> {
+    let mut req = http.get(url);
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    if !resp.status().is_success() {
+        bail!("{url}: HTTP {}", resp.status());
+    }
+    resp.json::<T>()
+        .limit(64 << 20)
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))
+}
+
+/// The most sessions the gateway held in memory during a run, and its RSS at that moment.
+#[derive(Clone, Copy, Debug, Default)]
+struct Peak {
+    resident: u64,
+    rss_kib: u64,
+}
+
+/// Starts a load run in the simulator and follows it to the end: the simulator's report, the
+/// gateway's RSS over time, and its peak of resident sessions.
+async fn load_run(
+    setup: &mut Setup,
+    request: &LoadRequest,
+    bar: &ProgressBar,
+) -> anyhow::Result<(LoadReport, Vec<(f64, u64)>, Peak)> {
+    let resp = setup
+        .http
+        .post(format!("{}/sim/load", setup.sim_url))
+        .send_json(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("start the load: {e}"))?;
+    if !resp.status().is_success() {
+        bail!("the simulator refused the load run: HTTP {}", resp.status());
+    }
+    let started = Instant::now();
+    let mut rss = Vec::new();
+    let mut peak = Peak::default();
+    let status_url = format!("{}/api/status", setup.gw_url);
+    loop {
+        actix_rt::time::sleep(SAMPLE).await;
+        setup.sim.check_alive()?;
+        setup.model.check_alive()?;
+        setup.gateway.check_alive()?;
+        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+        let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
+        if let Some(u) = probe::usage(setup.gateway.pid()) {
+            rss.push((started.elapsed().as_secs_f64(), u.rss_kib));
+            if resident >= peak.resident {
+                peak = Peak {
+                    resident,
+                    rss_kib: u.rss_kib,
+                };
+            }
+        }
+        let r: LoadReport =
+            get_json(&setup.http, &format!("{}/sim/load", setup.sim_url), None).await?;
+        bar.set_position(r.answered);
+        bar.set_message(format!(
+            "sent {}  p99 {:.1} ms  gateway RSS {} MiB",
+            r.sent,
+            r.latency_us.p99 as f64 / 1000.0,
+            rss.last().map_or(0, |(_, k)| k / 1024)
+        ));
+        if !r.running {
+            return Ok((r, rss, peak));
+        }
+    }
+}
+
+/// The gateway's CPU and memory, and its sessions in memory. Memory per session is the RSS
+/// grown from before the load to the moment the most sessions were resident, divided by them.
+async fn gateway_use(setup: &Setup, load: &LoadReport, peak: Peak) -> anyhow::Result<GatewayUse> {
+    let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
+    let status: Value = get_json(
+        &setup.http,
+        &format!("{}/api/status", setup.gw_url),
+        Some(&setup.token),
+    )
+    .await?;
+    let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
+    let (resident, rss_at) = if resident >= peak.resident {
+        (resident, usage.rss_kib)
+    } else {
+        (peak.resident, peak.rss_kib)
+    };
+    let grown = rss_at.saturating_sub(setup.rss_before_kib) * 1024;
+    Ok(GatewayUse {
+        cpu_s: usage.cpu_s,
+        cpu_ms_per_1000: usage.cpu_s * 1000.0 / (load.answered.max(1) as f64 / 1000.0),
+        peak_rss_kib: usage.peak_rss_kib,
+        rss_before_kib: setup.rss_before_kib,
+        rss_after_kib: usage.rss_kib,
+        sessions_resident: resident,
+        rss_per_session_bytes: grown.checked_div(resident).unwrap_or(0),
+    })
+}
+
+/// The sessions preset after its creation run: wait for every session to leave memory, then
+/// bring some back from the store.
+async fn sessions_phases(
+    setup: &mut Setup,
+    created: &Report,
+    quiet: bool,
+) -> anyhow::Result<SessionsPhase> {
+    let status_url = format!("{}/api/status", setup.gw_url);
+    let mut phase = SessionsPhase {
+        created: created.answered,
+        peak_resident: created.gateway.sessions_resident,
+        peak_rss_kib: created.gateway.peak_rss_kib,
+        bytes_per_session: created.gateway.rss_per_session_bytes,
+        ..SessionsPhase::default()
+    };
+    let evicting = Instant::now();
+    loop {
+        setup.gateway.check_alive()?;
+        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+        if status["stats"]["sessionsResident"].as_u64().unwrap_or(0) == 0 {
+            break;
+        }
+        if evicting.elapsed() > Duration::from_secs(1_800) {
+            bail!("sessions were still in memory after 30 minutes");
+        }
+        actix_rt::time::sleep(Duration::from_millis(250)).await;
+    }
+    phase.evict_s = evicting.elapsed().as_secs_f64();
+    phase.rss_after_evict_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+    let back = LoadRequest {
+        bots: setup.bots.clone(),
+        conversations_per_bot: (10_000 / setup.bots.len().max(1)).max(1),
+        group_percent: 0,
+        messages_per_conversation: 1,
+        rate: 1_000.0,
+        duration_ms: 15_000,
+        drain_ms: 30_000,
+    };
+    let bar = progress(quiet, (back.conversations_per_bot * back.bots.len()) as u64);
+    let (load, _, _) = load_run(setup, &back, &bar).await?;
+    bar.finish_and_clear();
+    phase.rehydrated = load.answered;
+    phase.rehydrate_lost = load.lost;
+    phase.rehydrate_latency_us = load.latency_us;
+    Ok(phase)
+}
+
+/// `dingclaw bench` from the command line.
+pub fn run_blocking(args: BenchArgs, exe: PathBuf) -> anyhow::Result<Report> {
+    actix_rt::System::new().block_on(async move { run(&args, &exe).await })
+}

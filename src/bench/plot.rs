@@ -1,0 +1,104 @@
+//! The run over time, as an SVG (plotters): answered messages per second, p50 and p99 latency,
+//! and the gateway's resident memory.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::report::Report;
+
+type PlotResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws the three panels into `path`.
+pub fn draw(report: &Report, path: &Path) -> PlotResult {
+    let root = SVGBackend::new(path, (1000, 900)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((3, 1));
+    let secs = report.seconds.len().max(1) as f64;
+
+    let max_rate = report
+        .seconds
+        .iter()
+        .map(|s| s.answered)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let mut chart = ChartBuilder::on(&panels[0])
+        .caption("answered messages per second", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..secs, 0f64..max_rate * 1.1)?;
+    chart.configure_mesh().x_desc("seconds").draw()?;
+    chart.draw_series(LineSeries::new(
+        report
+            .seconds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as f64, s.answered as f64)),
+        &BLUE,
+    ))?;
+
+    let ms = |us: u64| us as f64 / 1000.0;
+    let max_lat = report
+        .seconds
+        .iter()
+        .map(|s| ms(s.p99_us))
+        .fold(1.0, f64::max);
+    let mut chart = ChartBuilder::on(&panels[1])
+        .caption("latency per second (ms): p50, p99", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..secs, 0f64..max_lat * 1.1)?;
+    chart.configure_mesh().x_desc("seconds").draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            report
+                .seconds
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i as f64, ms(s.p50_us))),
+            &GREEN,
+        ))?
+        .label("p50")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
+    chart
+        .draw_series(LineSeries::new(
+            report
+                .seconds
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i as f64, ms(s.p99_us))),
+            &RED,
+        ))?
+        .label("p99")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    chart.configure_series_labels().border_style(BLACK).draw()?;
+
+    let max_rss = report
+        .rss_samples
+        .iter()
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        / 1024.0;
+    let max_t = report.rss_samples.last().map_or(secs, |r| r.0.max(1.0));
+    let mut chart = ChartBuilder::on(&panels[2])
+        .caption("gateway resident memory (MiB)", ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..max_t, 0f64..max_rss * 1.1)?;
+    chart.configure_mesh().x_desc("seconds").draw()?;
+    chart.draw_series(LineSeries::new(
+        report
+            .rss_samples
+            .iter()
+            .map(|(t, kib)| (*t, *kib as f64 / 1024.0)),
+        &MAGENTA,
+    ))?;
+    root.present()?;
+    Ok(())
+}

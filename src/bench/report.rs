@@ -1,0 +1,211 @@
+//! What a load benchmark reports, as JSON and as text.
+
+use serde::Serialize;
+
+use crate::sim::{LoadReport, Percentiles, Second};
+
+use super::plan::Plan;
+
+/// The gateway process's own resource use.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayUse {
+    pub cpu_s: f64,
+    /// CPU milliseconds per 1,000 messages answered.
+    pub cpu_ms_per_1000: f64,
+    pub peak_rss_kib: u64,
+    /// After every bot connected, before the load.
+    pub rss_before_kib: u64,
+    pub rss_after_kib: u64,
+    /// Sessions in memory at the peak (or at the end, when that is more).
+    pub sessions_resident: u64,
+    /// (RSS at that moment - RSS before the load) / those sessions.
+    pub rss_per_session_bytes: u64,
+}
+
+/// The sessions preset's extra phases.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsPhase {
+    pub created: u64,
+    pub peak_resident: u64,
+    pub peak_rss_kib: u64,
+    pub bytes_per_session: u64,
+    /// From the last message until no session is left in memory.
+    pub evict_s: f64,
+    pub rss_after_evict_kib: u64,
+    /// Messages to sessions that had been evicted: rebuilt from the store.
+    pub rehydrated: u64,
+    pub rehydrate_lost: u64,
+    pub rehydrate_latency_us: Percentiles,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub plan: Plan,
+    pub cores: usize,
+    pub dingclaw_version: &'static str,
+    /// From starting the gateway until every bot was connected.
+    pub connect_ms: u64,
+    pub send_s: f64,
+    pub sent: u64,
+    pub answered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub unpushed: u64,
+    /// Answered per second over the whole run.
+    pub messages_per_s: f64,
+    /// Answered per second in the full seconds of sending (the first and last left out).
+    pub sustained_per_s: f64,
+    /// Push of the frame to the reply at the sessionWebhook.
+    pub latency_us: Percentiles,
+    /// End to end minus the model's time: what the gateway adds.
+    pub gateway_share_us: Percentiles,
+    pub ack_us: Percentiles,
+    pub gateway: GatewayUse,
+    pub seconds: Vec<Second>,
+    /// (seconds since the load started, gateway RSS KiB).
+    pub rss_samples: Vec<(f64, u64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionsPhase>,
+}
+
+impl Report {
+    pub fn new(
+        plan: Plan,
+        connect_ms: u64,
+        load: &LoadReport,
+        gateway: GatewayUse,
+        rss: Vec<(f64, u64)>,
+    ) -> Report {
+        let model_us = plan.model_latency_ms * 1000;
+        let minus = |v: u64| v.saturating_sub(model_us);
+        let l = &load.latency_us;
+        let share = Percentiles {
+            count: l.count,
+            mean: (l.mean - model_us as f64).max(0.0),
+            p50: minus(l.p50),
+            p90: minus(l.p90),
+            p99: minus(l.p99),
+            p999: minus(l.p999),
+            max: minus(l.max),
+        };
+        let send_secs = (load.send_ms / 1000) as usize;
+        let middle: Vec<u64> = load
+            .seconds
+            .iter()
+            .take(send_secs)
+            .skip(1)
+            .map(|s| s.answered)
+            .collect();
+        let sustained = if middle.is_empty() {
+            0.0
+        } else {
+            middle.iter().sum::<u64>() as f64 / middle.len() as f64
+        };
+        Report {
+            plan,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            dingclaw_version: env!("CARGO_PKG_VERSION"),
+            connect_ms,
+            send_s: load.send_ms as f64 / 1000.0,
+            sent: load.sent,
+            answered: load.answered,
+            lost: load.lost,
+            duplicated: load.duplicated,
+            unpushed: load.unpushed,
+            messages_per_s: load.answered as f64 / (load.elapsed_ms.max(1) as f64 / 1000.0),
+            sustained_per_s: sustained,
+            latency_us: load.latency_us.clone(),
+            gateway_share_us: share,
+            ack_us: load.ack_us.clone(),
+            gateway,
+            seconds: load.seconds.clone(),
+            rss_samples: rss,
+            sessions: None,
+        }
+    }
+
+    /// Nothing lost or answered twice.
+    pub fn clean(&self) -> bool {
+        self.lost == 0 && self.duplicated == 0 && self.unpushed == 0
+    }
+
+    /// The report as text.
+    pub fn text(&self) -> String {
+        let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
+        let p = &self.plan;
+        let mut s = String::new();
+        s.push_str(&format!(
+            "dingclaw bench --preset {:?}: {} bots x {} conversations ({}% groups), {}, model {} ms, {} cores\n",
+            p.preset,
+            p.bots,
+            p.conversations_per_bot,
+            p.group_percent,
+            if p.rate > 0.0 { format!("open loop at {} msg/s", p.rate) } else { "closed loop".to_owned() },
+            p.model_latency_ms,
+            self.cores,
+        ));
+        s.push_str(&format!("  bots connected in    {} ms\n", self.connect_ms));
+        s.push_str(&format!(
+            "  messages             {} sent, {} answered, {} lost, {} duplicated, {} not pushed\n",
+            self.sent, self.answered, self.lost, self.duplicated, self.unpushed
+        ));
+        s.push_str(&format!(
+            "  throughput           {:.0} msg/s sustained ({:.0} over the run, {:.1} s of sending)\n",
+            self.sustained_per_s, self.messages_per_s, self.send_s
+        ));
+        let l = &self.latency_us;
+        s.push_str(&format!(
+            "  end-to-end latency   p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n",
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max)
+        ));
+        let g = &self.gateway_share_us;
+        s.push_str(&format!(
+            "  gateway's share      p50 {}  p90 {}  p99 {}  p99.9 {}\n",
+            ms(g.p50),
+            ms(g.p90),
+            ms(g.p99),
+            ms(g.p999)
+        ));
+        let a = &self.ack_us;
+        s.push_str(&format!(
+            "  ACK latency          p50 {}  p99 {}  max {}\n",
+            ms(a.p50),
+            ms(a.p99),
+            ms(a.max)
+        ));
+        let u = &self.gateway;
+        s.push_str(&format!(
+            "  gateway CPU          {:.1} s ({:.0} ms per 1,000 messages)\n",
+            u.cpu_s, u.cpu_ms_per_1000
+        ));
+        s.push_str(&format!(
+            "  gateway memory       peak RSS {:.1} MiB; {} sessions in memory, {} bytes each\n",
+            u.peak_rss_kib as f64 / 1024.0,
+            u.sessions_resident,
+            u.rss_per_session_bytes
+        ));
+        if let Some(sp) = &self.sessions {
+            s.push_str(&format!(
+                "  sessions             {} created, {} in memory at peak ({} bytes each, peak RSS {:.1} MiB)\n",
+                sp.created, sp.peak_resident, sp.bytes_per_session, sp.peak_rss_kib as f64 / 1024.0
+            ));
+            s.push_str(&format!(
+                "                       evicted in {:.1} s (RSS after {:.1} MiB); {} brought back, p50 {} p99 {}, {} lost\n",
+                sp.evict_s,
+                sp.rss_after_evict_kib as f64 / 1024.0,
+                sp.rehydrated,
+                ms(sp.rehydrate_latency_us.p50),
+                ms(sp.rehydrate_latency_us.p99),
+                sp.rehydrate_lost
+            ));
+        }
+        s
+    }
+}

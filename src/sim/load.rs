@@ -1,0 +1,439 @@
+//! Load runs: the simulator itself plays many users, so a benchmark measures the gateway
+//! through real sockets without an HTTP request per message. `POST /sim/load` starts a run
+//! (bots, conversations, the DM/group mix, messages per conversation, an open-loop rate or a
+//! closed loop, a duration); `GET /sim/load` reports it. Every message is a real bot callback
+//! frame with its own sessionWebhook; a reply is timed from the push of the frame to its
+//! arrival at that webhook (hdrhistogram), ACKs from push to ACK. Replies that never come are
+//! lost, second replies to one message are duplicates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, web};
+use dingclaw_actors::dingtalk::api::now_ms;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::model::*;
+use super::state::{Inner, Sim, SimError, WebhookSession};
+use super::stream::{Push, payload, send_all};
+
+/// msgIds of load messages start with this.
+pub(super) const LOAD_MSG_PREFIX: &str = "msgload";
+
+/// Longest latency kept in the histograms (µs).
+const MAX_LATENCY_US: u64 = 600_000_000;
+/// How often an open-loop run releases the messages that are due.
+const TICK: Duration = Duration::from_millis(2);
+
+/// `POST /sim/load`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadRequest {
+    /// Bots (clientIds) the users talk to; each must exist.
+    pub bots: Vec<String>,
+    pub conversations_per_bot: usize,
+    /// Share of conversations that are groups (the rest are DMs), 0-100.
+    #[serde(default)]
+    pub group_percent: u8,
+    /// Messages per conversation; 0: no limit (until `durationMs`).
+    #[serde(default)]
+    pub messages_per_conversation: usize,
+    /// Messages per second (open loop); 0: closed loop, each conversation sending its next
+    /// message when the previous one is answered.
+    #[serde(default)]
+    pub rate: f64,
+    /// How long messages are sent.
+    pub duration_ms: u64,
+    /// How long to wait for the last replies after sending stops.
+    #[serde(default = "default_drain_ms")]
+    pub drain_ms: u64,
+}
+
+fn default_drain_ms() -> u64 {
+    30_000
+}
+
+/// Latency percentiles in microseconds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        Self {
+            count: h.len(),
+            mean: h.mean(),
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+/// One second of a run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Second {
+    pub sent: u64,
+    pub answered: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+/// `GET /sim/load`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadReport {
+    pub running: bool,
+    pub sending: bool,
+    pub elapsed_ms: u64,
+    /// When sending stopped, ms after the start.
+    pub send_ms: u64,
+    pub conversations: usize,
+    pub sent: u64,
+    pub answered: u64,
+    /// Sent and never answered (known when the run has ended).
+    pub lost: u64,
+    pub duplicated: u64,
+    /// Messages that could not be pushed (no connection).
+    pub unpushed: u64,
+    pub latency_us: Percentiles,
+    pub ack_us: Percentiles,
+    pub seconds: Vec<Second>,
+}
+
+/// One simulated conversation.
+struct Conv {
+    bot: String,
+    user: UserInfo,
+    cid: String,
+    group: bool,
+    sent: usize,
+}
+
+/// A run in progress, kept in the simulator's state.
+pub(super) struct LoadRun {
+    req: LoadRequest,
+    started: Instant,
+    sending_until: Option<Duration>,
+    ended: bool,
+    convs: Vec<Conv>,
+    report: LoadReport,
+    latency: Histogram<u64>,
+    ack: Histogram<u64>,
+    per_second: Vec<(u64, u64, Histogram<u64>)>,
+    /// Conversations whose message was answered (closed loop).
+    ready: Option<mpsc::UnboundedSender<usize>>,
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("constant histogram bounds are valid")
+}
+
+/// The load part of a sessionWebhook: which conversation, and when its frame was pushed.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LoadTag {
+    pub conv: usize,
+    pub pushed: Instant,
+    pub answered: bool,
+}
+
+impl LoadRun {
+    fn second(&mut self) -> &mut (u64, u64, Histogram<u64>) {
+        let i = self.started.elapsed().as_secs() as usize;
+        while self.per_second.len() <= i {
+            self.per_second.push((0, 0, histogram()));
+        }
+        &mut self.per_second[i]
+    }
+
+    fn snapshot(&self) -> LoadReport {
+        let mut r = self.report.clone();
+        r.running = !self.ended;
+        r.sending = self.sending_until.is_none();
+        r.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        r.send_ms = self
+            .sending_until
+            .map_or(r.elapsed_ms, |d| d.as_millis() as u64);
+        r.conversations = self.convs.len();
+        r.latency_us = Percentiles::of(&self.latency);
+        r.ack_us = Percentiles::of(&self.ack);
+        r.seconds = self
+            .per_second
+            .iter()
+            .map(|(sent, answered, h)| Second {
+                sent: *sent,
+                answered: *answered,
+                p50_us: if h.is_empty() {
+                    0
+                } else {
+                    h.value_at_quantile(0.5)
+                },
+                p99_us: if h.is_empty() {
+                    0
+                } else {
+                    h.value_at_quantile(0.99)
+                },
+            })
+            .collect();
+        if self.ended {
+            r.lost = r.sent.saturating_sub(r.answered);
+        }
+        r
+    }
+}
+
+impl Sim {
+    /// A reply reached the sessionWebhook of a load message.
+    pub(super) fn load_reply(inner: &mut Inner, tag: &mut LoadTag) {
+        let Some(run) = inner.load.as_mut() else {
+            return;
+        };
+        if tag.answered {
+            run.report.duplicated += 1;
+            return;
+        }
+        tag.answered = true;
+        let us = (tag.pushed.elapsed().as_micros() as u64).clamp(1, MAX_LATENCY_US);
+        let _ = run.latency.record(us);
+        run.report.answered += 1;
+        let second = run.second();
+        second.1 += 1;
+        let _ = second.2.record(us);
+        if let Some(ready) = &run.ready {
+            let _ = ready.send(tag.conv);
+        }
+    }
+
+    /// An ACK of a frame pushed during a load run.
+    pub(super) fn load_ack(inner: &mut Inner, latency_us: u64) {
+        if let Some(run) = inner.load.as_mut() {
+            let _ = run.ack.record(latency_us.clamp(1, MAX_LATENCY_US));
+        }
+    }
+
+    /// Sends the next message of conversation `i`, if it has one left.
+    fn load_send(&self, inner: &mut Inner, i: usize) -> Option<Push> {
+        let run = inner.load.as_mut()?;
+        let limit = run.req.messages_per_conversation;
+        let conv = run.convs.get_mut(i)?;
+        if limit > 0 && conv.sent >= limit {
+            return None;
+        }
+        conv.sent += 1;
+        let (bot, user, cid, group, n) = (
+            conv.bot.clone(),
+            conv.user.clone(),
+            conv.cid.clone(),
+            conv.group,
+            conv.sent,
+        );
+        run.report.sent += 1;
+        run.second().0 += 1;
+        let bot_info = inner.bots.get(&bot)?.clone();
+        let msg_id = format!("{LOAD_MSG_PREFIX}{}", random_b64(12));
+        let session = random_b64(24).replace(['+', '/', '='], "x");
+        let now = now_ms();
+        let expires = now + self.opts.webhook_ttl.as_millis() as i64;
+        let data = payload(
+            &bot_info,
+            &user,
+            &cid,
+            group.then_some("load group"),
+            group,
+            &msg_id,
+            "text",
+            &format!("message {n} from {}", user.user_id),
+            &format!("{}/robot/sendBySession?session={session}", self.base_url()),
+            now,
+            expires,
+            &inner.bots,
+            std::slice::from_ref(&bot),
+        );
+        let (delivered, push) = self.push_frame(inner, &bot, msg_id.clone(), data, 0, false);
+        if delivered.is_none() {
+            if let Some(run) = inner.load.as_mut() {
+                run.report.unpushed += 1;
+            }
+            return None;
+        }
+        inner.sessions.insert(
+            session,
+            WebhookSession {
+                bot,
+                conversation_id: cid,
+                msg_id,
+                expires_ms: expires,
+                expired: false,
+                load: Some(LoadTag {
+                    conv: i,
+                    pushed: Instant::now(),
+                    answered: false,
+                }),
+            },
+        );
+        push
+    }
+
+    /// Starts a run; refused while another runs.
+    pub fn start_load(self: &Arc<Self>, req: LoadRequest) -> Result<(), SimError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        {
+            let mut inner = self.lock();
+            if inner.load.as_ref().is_some_and(|r| !r.ended) {
+                return Err(SimError::Invalid("a load run is in progress".to_owned()));
+            }
+            for b in &req.bots {
+                if !inner.bots.contains_key(b) {
+                    return Err(SimError::NotFound(format!("no bot \"{b}\"")));
+                }
+            }
+            // Old load sessions are dropped with the old run.
+            inner.sessions.retain(|_, s| s.load.is_none());
+            let mut convs = Vec::with_capacity(req.bots.len() * req.conversations_per_bot);
+            for (b, bot) in req.bots.iter().enumerate() {
+                for i in 0..req.conversations_per_bot {
+                    let group = (i * 100) < req.group_percent as usize * req.conversations_per_bot;
+                    let user = UserInfo {
+                        user_id: format!("load{b}u{i}"),
+                        sender_id: format!("$:LWCP_v1:$load{b}u{i}"),
+                        name: format!("load user {i}"),
+                        external: false,
+                    };
+                    let cid = if group {
+                        format!("cidLoad{b}g{i}==")
+                    } else {
+                        format!("cidLoad{b}d{i}==")
+                    };
+                    convs.push(Conv {
+                        bot: bot.clone(),
+                        user,
+                        cid,
+                        group,
+                        sent: 0,
+                    });
+                }
+            }
+            inner.load = Some(LoadRun {
+                ready: (req.rate <= 0.0).then(|| tx.clone()),
+                req: req.clone(),
+                started: Instant::now(),
+                sending_until: None,
+                ended: false,
+                convs,
+                report: LoadReport::default(),
+                latency: histogram(),
+                ack: histogram(),
+                per_second: Vec::new(),
+            });
+        }
+        let sim = Arc::clone(self);
+        actix_rt::spawn(async move { sim.drive(req, rx).await });
+        Ok(())
+    }
+
+    async fn drive(self: Arc<Self>, req: LoadRequest, mut ready: mpsc::UnboundedReceiver<usize>) {
+        let started = Instant::now();
+        let duration = Duration::from_millis(req.duration_ms);
+        let total = req.bots.len() * req.conversations_per_bot;
+        if total > 0 && req.rate > 0.0 {
+            // Open loop: messages go out at the rate, round-robin over the conversations.
+            let (mut sent, mut next, mut exhausted) = (0u64, 0usize, 0usize);
+            while started.elapsed() < duration && exhausted < total {
+                let due = (started.elapsed().as_secs_f64() * req.rate) as u64;
+                let mut pushes = Vec::new();
+                {
+                    let mut inner = self.lock();
+                    while sent < due && exhausted < total {
+                        match self.load_send(&mut inner, next) {
+                            Some(p) => {
+                                pushes.push(p);
+                                exhausted = 0;
+                            }
+                            None => exhausted += 1,
+                        }
+                        sent += 1;
+                        next = (next + 1) % total;
+                    }
+                }
+                send_all(pushes).await;
+                actix_rt::time::sleep(TICK).await;
+            }
+        } else if total > 0 {
+            // Closed loop: one message per conversation in flight.
+            let first: Vec<Push> = {
+                let mut inner = self.lock();
+                (0..total)
+                    .filter_map(|i| self.load_send(&mut inner, i))
+                    .collect()
+            };
+            send_all(first).await;
+            let deadline = tokio::time::Instant::now() + duration;
+            while let Ok(Some(i)) = tokio::time::timeout_at(deadline, ready.recv()).await {
+                let push = {
+                    let mut inner = self.lock();
+                    self.load_send(&mut inner, i)
+                };
+                if let Some(p) = push {
+                    send_all(vec![p]).await;
+                }
+            }
+        }
+        let stopped = started.elapsed();
+        {
+            let mut inner = self.lock();
+            if let Some(run) = inner.load.as_mut() {
+                run.sending_until = Some(stopped);
+                run.ready = None;
+            }
+        }
+        // The last replies.
+        let drain_until = Instant::now() + Duration::from_millis(req.drain_ms);
+        while Instant::now() < drain_until {
+            let done = self
+                .lock()
+                .load
+                .as_ref()
+                .is_none_or(|r| r.report.answered >= r.report.sent);
+            if done {
+                break;
+            }
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(run) = self.lock().load.as_mut() {
+            run.ended = true;
+        }
+    }
+
+    pub fn load_report(&self) -> Option<LoadReport> {
+        self.lock().load.as_ref().map(LoadRun::snapshot)
+    }
+}
+
+pub(super) async fn start(sim: web::Data<Arc<Sim>>, body: web::Json<LoadRequest>) -> HttpResponse {
+    match sim.start_load(body.into_inner()) {
+        Ok(()) => HttpResponse::Accepted().json(json!({"started": true})),
+        Err(SimError::NotFound(m)) => HttpResponse::NotFound().json(json!({"error": m})),
+        Err(SimError::Invalid(m)) => HttpResponse::Conflict().json(json!({"error": m})),
+    }
+}
+
+pub(super) async fn report(sim: web::Data<Arc<Sim>>) -> HttpResponse {
+    match sim.load_report() {
+        Some(r) => HttpResponse::Ok().json(r),
+        None => HttpResponse::NotFound().json(json!({"error": "no load run yet"})),
+    }
+}

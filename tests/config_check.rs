@@ -327,3 +327,38 @@ fn config_path_falls_back_to_env_then_cwd_then_state_dir() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no config file found"));
 }
+
+#[test]
+fn a_config_other_users_can_read_is_warned_about_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openclaw.json");
+    std::fs::write(
+        &file,
+        r#"{channels: {"dingtalk-connector": {clientId: "d", clientSecret: "s3cret-value"}}}"#,
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let vars = [("OPENCLAW_STATE_DIR", state.to_str().unwrap())];
+    let run = |mode: u32| {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = dingclaw(
+            dir.path(),
+            &["config", "check", "--config", "openclaw.json"],
+            &vars,
+        );
+        assert_eq!(out.status.code(), Some(0), "a warning, not an error");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let open = run(0o644);
+    assert!(
+        open.contains("openclaw.json: the config file, which holds secrets, is open to other users (mode 644); run `chmod 600"),
+        "{open}"
+    );
+    assert!(!open.contains("s3cret-value"));
+    assert_eq!(run(0o600), "", "no warning for a private file");
+    // An open state directory is warned about too.
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(run(0o600).contains("the state directory (transcripts, the operator token) is open to other users (mode 755); run `chmod 700"));
+}

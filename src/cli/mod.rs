@@ -143,6 +143,9 @@ pub(crate) fn load_config(
             for w in &loaded.warnings {
                 eprintln!("warning: {w}");
             }
+            for e in dingclaw_actors::config::exposures(&loaded.config) {
+                eprintln!("warning: {e}");
+            }
             Ok(loaded)
         }
         Err(ConfigError::Invalid {

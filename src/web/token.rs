@@ -71,7 +71,7 @@ fn stored_or_new(path: &Path) -> std::io::Result<(Secret, bool)> {
     rand::rng().fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        dingclaw_actors::config::create_private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -17,6 +17,7 @@ mod compat;
 mod cron;
 mod dingtalk;
 mod environment;
+mod exposure;
 mod gateway;
 mod http_url;
 mod ids;
@@ -47,6 +48,7 @@ pub use dingtalk::{
     GroupSessionScope, ReplyMode, StreamSettings,
 };
 pub use environment::{Environment, MapEnv, ProcessEnv, expand_home};
+pub use exposure::{Exposed, Exposure, create_private_dir, exposures};
 pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
 pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};

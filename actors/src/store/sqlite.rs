@@ -105,7 +105,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, and its folder.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            crate::config::create_private_dir(dir).map_err(|source| StoreError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;

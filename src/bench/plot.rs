@@ -9,6 +9,29 @@ use super::report::Report;
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
 
+type Panel<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One panel: its caption, axes from 0 to `x_max` seconds and 0 to 110% of `y_max`, a mesh.
+fn panel<'a>(
+    area: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    caption: &str,
+    x_max: f64,
+    y_max: f64,
+) -> Result<Panel<'a>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max * 1.1)?;
+    chart.configure_mesh().x_desc("seconds").draw()?;
+    Ok(chart)
+}
+
 /// Draws the three panels into `path`.
 pub fn draw(report: &Report, path: &Path) -> PlotResult {
     let root = SVGBackend::new(path, (1000, 900)).into_drawing_area();
@@ -23,13 +46,7 @@ pub fn draw(report: &Report, path: &Path) -> PlotResult {
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let mut chart = ChartBuilder::on(&panels[0])
-        .caption("answered messages per second", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..secs, 0f64..max_rate * 1.1)?;
-    chart.configure_mesh().x_desc("seconds").draw()?;
+    let mut chart = panel(&panels[0], "answered messages per second", secs, max_rate)?;
     chart.draw_series(LineSeries::new(
         report
             .seconds
@@ -45,13 +62,12 @@ pub fn draw(report: &Report, path: &Path) -> PlotResult {
         .iter()
         .map(|s| ms(s.p99_us))
         .fold(1.0, f64::max);
-    let mut chart = ChartBuilder::on(&panels[1])
-        .caption("latency per second (ms): p50, p99", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..secs, 0f64..max_lat * 1.1)?;
-    chart.configure_mesh().x_desc("seconds").draw()?;
+    let mut chart = panel(
+        &panels[1],
+        "latency per second (ms): p50, p99",
+        secs,
+        max_lat,
+    )?;
     chart
         .draw_series(LineSeries::new(
             report
@@ -85,13 +101,7 @@ pub fn draw(report: &Report, path: &Path) -> PlotResult {
         .max(1) as f64
         / 1024.0;
     let max_t = report.rss_samples.last().map_or(secs, |r| r.0.max(1.0));
-    let mut chart = ChartBuilder::on(&panels[2])
-        .caption("gateway resident memory (MiB)", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..max_t, 0f64..max_rss * 1.1)?;
-    chart.configure_mesh().x_desc("seconds").draw()?;
+    let mut chart = panel(&panels[2], "gateway resident memory (MiB)", max_t, max_rss)?;
     chart.draw_series(LineSeries::new(
         report
             .rss_samples

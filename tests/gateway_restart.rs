@@ -4,69 +4,13 @@
 
 mod support;
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::{ModelOptions, OfflineModel};
 use dingclaw::sim::{NewBot, SimServer, UserMessage};
 use support::gateway::test_sim;
-
-struct Gateway(Child);
-
-impl Gateway {
-    fn start(
-        config: &std::path::Path,
-        state: &std::path::Path,
-        log: &std::path::Path,
-        out: &std::path::Path,
-    ) -> Gateway {
-        let open = |p: &std::path::Path| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .unwrap()
-        };
-        let (log, out) = (open(log), open(out));
-        Gateway(
-            Command::new(env!("CARGO_BIN_EXE_dingclaw"))
-                .args(["gateway", "--config"])
-                .arg(config)
-                .env_clear()
-                .env("HOME", state)
-                .env("OPENCLAW_STATE_DIR", state)
-                .env("RUST_LOG", "info")
-                .stdout(out)
-                .stderr(log)
-                .spawn()
-                .expect("start the gateway"),
-        )
-    }
-
-    /// SIGTERM, then the exit code (within 10 s).
-    fn terminate(mut self) -> Option<i32> {
-        let pid = self.0.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.0.try_wait().unwrap() {
-                return status.code();
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                let _ = self.0.kill();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::process::GatewayProcess as Gateway;
 
 async fn ask(sim: &SimServer, text: &str) -> String {
     let sent = sim

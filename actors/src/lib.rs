@@ -34,6 +34,7 @@ pub mod config;
 pub mod cron;
 pub mod dingtalk;
 pub mod fault;
+pub mod fuzz_entry;
 pub mod provider;
 pub mod rate;
 pub mod routing;

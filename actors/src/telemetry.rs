@@ -23,6 +23,9 @@ pub const CRON_RUNS: &str = "dingclaw_cron_runs_total";
 pub const SESSIONS_RESIDENT: &str = "dingclaw_sessions_resident";
 pub const MESSAGES_PENDING: &str = "dingclaw_messages_pending";
 pub const ACCOUNTS_CONNECTED: &str = "dingclaw_accounts_connected";
+pub const OVERSIZED_FRAMES: &str = "dingclaw_oversized_frames_total";
+pub const JOURNAL_SECONDS: &str = "dingclaw_journal_commit_seconds";
+pub const JOURNAL_RECOVERED: &str = "dingclaw_journal_recovered_total";
 
 /// Help texts, once, after a recorder is installed.
 pub fn describe() {
@@ -61,6 +64,19 @@ pub fn describe() {
         "Stream connections lost or failed, per account."
     );
     describe_counter!(CRON_RUNS, "Scheduled task runs, per status.");
+    describe_counter!(
+        OVERSIZED_FRAMES,
+        "Frames over stream.maxFrameBytes, acknowledged and dropped, per account."
+    );
+    describe_histogram!(
+        JOURNAL_SECONDS,
+        Unit::Seconds,
+        "Inbound journal commits that an ACK waited for."
+    );
+    describe_counter!(
+        JOURNAL_RECOVERED,
+        "Journaled messages answered again after a restart."
+    );
     describe_gauge!(SESSIONS_RESIDENT, "Sessions in memory.");
     describe_gauge!(MESSAGES_PENDING, "Messages received and not yet answered.");
     describe_gauge!(
@@ -109,6 +125,18 @@ pub fn restart(kind: &'static str) {
 
 pub fn reconnect(account: &str) {
     counter!(RECONNECTS, "account" => account.to_owned()).increment(1);
+}
+
+pub fn oversized_frame(account: &str) {
+    counter!(OVERSIZED_FRAMES, "account" => account.to_owned()).increment(1);
+}
+
+pub fn journal_commit(took: Duration) {
+    histogram!(JOURNAL_SECONDS).record(took.as_secs_f64());
+}
+
+pub fn journal_recovered(n: u64) {
+    counter!(JOURNAL_RECOVERED).increment(n);
 }
 
 pub fn cron_run(status: &'static str) {

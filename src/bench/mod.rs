@@ -167,6 +167,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
     if let Some(idle) = plan.session_idle_s {
         dingclaw["sessionIdleSeconds"] = json!(idle);
     }
+    if !plan.journal {
+        dingclaw["journal"] = json!(false);
+    }
     let config = json!({
         "agents": {
             "defaults": {"maxConcurrent": 100_000},

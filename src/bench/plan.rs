@@ -57,6 +57,10 @@ pub struct BenchArgs {
     /// Seconds a session stays in memory without a message (the sessions preset; default 60).
     #[arg(long)]
     pub session_idle: Option<u64>,
+    /// Run the gateway without the inbound journal (`dingclaw.journal: false`), to measure
+    /// what the journal costs in ACK latency and throughput.
+    #[arg(long)]
+    pub no_journal: bool,
     /// No progress bar (logs, CI).
     #[arg(long)]
     pub quiet: bool,
@@ -79,6 +83,8 @@ pub struct Plan {
     pub model_workers: usize,
     /// Seconds of idleness before the gateway evicts a session (the sessions preset).
     pub session_idle_s: Option<u64>,
+    /// The gateway journals inbound messages (the default).
+    pub journal: bool,
 }
 
 impl Plan {
@@ -105,6 +111,7 @@ impl Plan {
             // Shorter than the sessions preset's run, so sessions leave memory while others
             // arrive: resident sessions stay bounded while a million pass through.
             session_idle_s: (a.preset == Preset::Sessions).then_some(a.session_idle.unwrap_or(60)),
+            journal: !a.no_journal,
         }
     }
 

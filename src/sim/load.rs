@@ -108,7 +108,7 @@ pub struct LoadReport {
     /// Sent and never answered (known when the run has ended).
     pub lost: u64,
     pub duplicated: u64,
-    /// Messages that could not be pushed (no connection).
+    /// Messages that could not be pushed (no connection, and holding is off).
     pub unpushed: u64,
     pub latency_us: Percentiles,
     pub ack_us: Percentiles,
@@ -226,7 +226,9 @@ impl Sim {
     }
 
     /// Sends the next message of conversation `i`, if it has one left.
-    fn load_send(&self, inner: &mut Inner, i: usize) -> Option<Push> {
+    /// Sends conversation `i`'s next message: `None` when the conversation has sent all it
+    /// should, else the frame to push (none when its connection is stalled or it is held).
+    fn load_send(&self, inner: &mut Inner, i: usize) -> Option<Option<Push>> {
         let run = inner.load.as_mut()?;
         let limit = run.req.messages_per_conversation;
         let conv = run.convs.get_mut(i)?;
@@ -243,7 +245,9 @@ impl Sim {
         );
         run.report.sent += 1;
         run.second().0 += 1;
-        let bot_info = inner.bots.get(&bot)?.clone();
+        let Some(bot_info) = inner.bots.get(&bot).cloned() else {
+            return Some(None);
+        };
         let msg_id = format!("{LOAD_MSG_PREFIX}{}", random_b64(12));
         let session = random_b64(24).replace(['+', '/', '='], "x");
         let now = now_ms();
@@ -264,11 +268,13 @@ impl Sim {
             std::slice::from_ref(&bot),
         );
         let (delivered, push) = self.push_frame(inner, &bot, msg_id.clone(), data, 0, false);
-        if delivered.is_none() {
+        // With no connection the message is either held for the bot (and pushed when it
+        // reconnects, so it still counts) or refused.
+        if delivered.is_none() && !inner.chaos.hold_when_offline {
             if let Some(run) = inner.load.as_mut() {
                 run.report.unpushed += 1;
             }
-            return None;
+            return Some(None);
         }
         inner.sessions.insert(
             session,
@@ -285,7 +291,7 @@ impl Sim {
                 }),
             },
         );
-        push
+        Some(push)
     }
 
     /// Starts a run; refused while another runs.
@@ -360,7 +366,7 @@ impl Sim {
                     while sent < due && exhausted < total {
                         match self.load_send(&mut inner, next) {
                             Some(p) => {
-                                pushes.push(p);
+                                pushes.extend(p);
                                 exhausted = 0;
                             }
                             None => exhausted += 1,
@@ -377,7 +383,7 @@ impl Sim {
             let first: Vec<Push> = {
                 let mut inner = self.lock();
                 (0..total)
-                    .filter_map(|i| self.load_send(&mut inner, i))
+                    .filter_map(|i| self.load_send(&mut inner, i).flatten())
                     .collect()
             };
             send_all(first).await;
@@ -385,7 +391,7 @@ impl Sim {
             while let Ok(Some(i)) = tokio::time::timeout_at(deadline, ready.recv()).await {
                 let push = {
                     let mut inner = self.lock();
-                    self.load_send(&mut inner, i)
+                    self.load_send(&mut inner, i).flatten()
                 };
                 if let Some(p) = push {
                     send_all(vec![p]).await;

@@ -311,6 +311,7 @@ impl Sim {
             .response();
         }
         inner.stats.openapi_sends += 1;
+        let answers = oldest_unanswered(&mut inner, &cid, &bot);
         self.sent_entry(
             &mut inner,
             &cid,
@@ -318,7 +319,7 @@ impl Sim {
             &bot,
             sent,
             Vec::new(),
-            None,
+            answers,
             None,
         );
         HttpResponse::Ok().json(json!({"processQueryKey": random_b64(24)}))
@@ -370,6 +371,7 @@ impl Sim {
                 text: sent.text.clone(),
                 title: sent.title.clone(),
             };
+            let answers = oldest_unanswered(&mut inner, &cid, &bot);
             self.sent_entry(
                 &mut inner,
                 &cid,
@@ -377,7 +379,7 @@ impl Sim {
                 &bot,
                 one,
                 Vec::new(),
-                None,
+                answers,
                 None,
             );
         }
@@ -423,4 +425,13 @@ pub(super) async fn oto_messages_send(
     body: web::Json<Value>,
 ) -> HttpResponse {
     sim.oto_send(&req, &body)
+}
+
+/// The user message an OpenAPI send is taken to answer: the oldest one to this bot in this
+/// conversation not answered yet (the API does not say; a gateway answers in order).
+fn oldest_unanswered(inner: &mut Inner, cid: &str, bot: &str) -> Option<String> {
+    inner
+        .unanswered
+        .get_mut(&(cid.to_owned(), bot.to_owned()))
+        .and_then(|q| q.pop_front())
 }

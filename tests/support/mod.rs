@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod chaos;
 pub mod cron;
 pub mod gateway;
+pub mod process;
 pub mod python;
 
 use std::path::Path;

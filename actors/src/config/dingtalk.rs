@@ -321,6 +321,18 @@ pub struct DingTalkAccount {
     pub card: CardSettings,
 }
 
+impl DingTalkAccount {
+    /// True when `other` keeps the same Stream connection: the same credentials, endpoint
+    /// and stream timings. Anything else (policies, reply modes, limits, prompts) changes
+    /// live, without dropping the connection.
+    pub fn same_connection(&self, other: &DingTalkAccount) -> bool {
+        self.client_id == other.client_id
+            && self.client_secret == other.client_secret
+            && self.endpoint == other.endpoint
+            && self.stream == other.stream
+    }
+}
+
 /// Builds the channel from `channels.dingtalk-connector`.
 pub(crate) fn build_dingtalk(
     section: Option<&DingTalkSection>,

@@ -49,7 +49,7 @@ pub(crate) fn read_json5(file: &Path, at: &ConfigPath, diags: &mut Diagnostics) 
             return None;
         }
     };
-    match json5::from_str::<Value>(&text) {
+    match super::nesting::parse_json5(&text) {
         Ok(value) => Some(value),
         Err(e) => {
             diags.error(

@@ -82,7 +82,7 @@ pub fn load_file(path: &Path, env: &dyn Environment) -> Result<Loaded, ConfigErr
 pub fn load_str(text: &str, base_dir: &Path, env: &dyn Environment) -> Result<Loaded, ConfigError> {
     let mut diags = Diagnostics::default();
     let virtual_file = base_dir.join("<inline>");
-    let doc = match json5::from_str::<Value>(text) {
+    let doc = match super::nesting::parse_json5(text) {
         Ok(v) => Some(resolve_includes(v, &virtual_file, env, &mut diags)),
         Err(e) => {
             diags.error(ConfigPath::root(), format!("JSON5 parse failed: {e}"));

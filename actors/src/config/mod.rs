@@ -26,6 +26,7 @@ mod issue;
 mod load;
 mod messages;
 mod models;
+mod nesting;
 mod paths;
 mod runtime;
 mod secret;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::environment::{Environment, expand_home};
 use super::issue::{ConfigPath, Diagnostics};
+use crate::store::Durability;
 
 /// A session with no message for this long leaves memory; it is rebuilt from the store on
 /// its next message.
@@ -34,6 +35,12 @@ pub struct RuntimeSection {
     pub store_path: Option<String>,
     /// Seconds a shutdown waits for turns in flight (default 15).
     pub drain_seconds: Option<u64>,
+    /// Journal each accepted DingTalk message before acknowledging it, and answer the ones a
+    /// crash interrupted at the next start (default true).
+    pub journal: Option<bool>,
+    /// `process` (default): a commit survives the process being killed; `power`: every
+    /// commit is fsynced and survives a power loss too.
+    pub durability: Option<Durability>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -55,6 +62,8 @@ pub struct RuntimeConfig {
     pub store_path: PathBuf,
     #[serde(serialize_with = "secs")]
     pub drain: Duration,
+    pub journal: bool,
+    pub durability: Durability,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -100,5 +109,7 @@ pub(crate) fn build_runtime(
             .map(|p| expand_home(p, env))
             .unwrap_or_else(|| state_dir.join("dingclaw").join("dingclaw.sqlite")),
         drain: Duration::from_secs(r.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECS)),
+        journal: r.journal.unwrap_or(true),
+        durability: r.durability.unwrap_or_default(),
     }
 }

@@ -141,6 +141,17 @@ mod tests {
         for bad in [
             "http://169.254.169.254/latest/meta-data",
             "http://127.0.0.1:8080/admin",
+            // Loopback and private ranges in every spelling the URL parser normalises.
+            "http://localhost:8080/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://10.0.0.8/",
+            "http://192.168.1.1/",
+            "http://172.16.0.1/",
+            "http://[fd00::1]/",
+            "http://oapi.dingtalk.com@127.0.0.1/robot/send?access_token=x",
             "https://oapi.dingtalk.com.evil.example/robot/send?access_token=x",
         ] {
             let err = check_webhook(bad, None, &allowed(), "https://oapi.dingtalk.com");

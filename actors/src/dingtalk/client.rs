@@ -12,7 +12,7 @@ use crate::backoff::Backoff;
 use crate::config::DingTalkAccount;
 
 use super::bot_message::BotMessage;
-use super::connection::{CloseConnection, StreamConnection};
+use super::connection::{CloseConnection, PendingAck, StreamConnection};
 use super::dedup::Dedup;
 use super::error::DingTalkError;
 use super::http;
@@ -34,8 +34,12 @@ pub struct BotMessageReceived {
     /// `headers.messageId` of the delivery that carried it.
     pub delivery_id: String,
     pub message: Arc<BotMessage>,
+    /// The callback's `data` as it arrived, for the inbound journal.
+    pub raw: Arc<str>,
     /// When the frame was read, for latency measurements.
     pub received_at: Instant,
+    /// With deferred ACKs, the receiver sends it (once the message is safe).
+    pub ack: Option<PendingAck>,
 }
 
 /// What a connection reports to its client.
@@ -54,7 +58,10 @@ pub enum ConnEvent {
     BotMessage {
         delivery_id: String,
         message: Box<BotMessage>,
+        raw: String,
         received_at: Instant,
+        /// Set when ACKs are deferred: not sent yet.
+        ack: Option<PendingAck>,
     },
     /// The connection actor stopped.
     Closed { reason: String },
@@ -142,6 +149,8 @@ pub struct StreamClient {
     duplicates: u64,
     last_error: Option<String>,
     stopping: bool,
+    /// Bot messages are acknowledged by the receiver (`BotMessageReceived::ack`).
+    defer_acks: bool,
 }
 
 impl StreamClient {
@@ -165,7 +174,26 @@ impl StreamClient {
             duplicates: 0,
             last_error: None,
             stopping: false,
+            defer_acks: false,
         }
+    }
+
+    /// Leaves the ACK of each new bot message to the receiver, who sends it once the message
+    /// is stored (the inbound journal). Duplicates are still acknowledged here.
+    pub fn deferring_acks(mut self) -> Self {
+        self.defer_acks = true;
+        self
+    }
+
+    /// Remembers msgIds seen before this client started (by an earlier process, from the
+    /// journal), each with how long ago it arrived, so their redeliveries are dropped.
+    pub fn remembering(mut self, seen: impl IntoIterator<Item = (String, Duration)>) -> Self {
+        let now = Instant::now();
+        for (id, age) in seen {
+            let at = now.checked_sub(age).unwrap_or(now);
+            self.dedup.remember(&id, at);
+        }
+        self
     }
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
@@ -208,6 +236,7 @@ impl StreamClient {
             ctx.address(),
             framed,
             self.account.stream,
+            self.defer_acks,
         );
         // Hand-over: the new socket is up, so the old one can go without a gap.
         if let Some(old) = self.active.take() {
@@ -286,8 +315,18 @@ impl StreamClient {
         ctx.run_later(delay, |act, ctx| act.connect(ctx));
     }
 
-    fn bot_message(&mut self, delivery_id: String, message: Box<BotMessage>, received_at: Instant) {
+    fn bot_message(
+        &mut self,
+        delivery_id: String,
+        message: Box<BotMessage>,
+        raw: String,
+        received_at: Instant,
+        ack: Option<PendingAck>,
+    ) {
         if !self.dedup.first_time(&message.msg_id, received_at) {
+            if let Some(ack) = ack {
+                ack.send();
+            }
             self.duplicates += 1;
             tracing::debug!(account = %self.account_id, msg_id = %message.msg_id, %delivery_id, "dropped a duplicate delivery");
             return;
@@ -297,7 +336,9 @@ impl StreamClient {
             account: self.account_id.clone(),
             delivery_id,
             message: Arc::from(message),
+            raw: Arc::from(raw),
             received_at,
+            ack,
         });
     }
 }
@@ -350,8 +391,10 @@ impl Handler<FromConnection> for StreamClient {
             ConnEvent::BotMessage {
                 delivery_id,
                 message,
+                raw,
                 received_at,
-            } => self.bot_message(delivery_id, message, received_at),
+                ack,
+            } => self.bot_message(delivery_id, message, raw, received_at, ack),
             ConnEvent::Closed { reason } => self.connection_closed(msg.conn, reason, ctx),
         }
     }

@@ -3,7 +3,14 @@
 //!
 //! The ACK goes out before anything else happens to a frame (parsing the bot message,
 //! dedup, routing), so a slow agent can never make DingTalk redeliver
-//! (reference/dingtalk-protocol.md 2.6).
+//! (reference/dingtalk-protocol.md 2.6). The one exception is a bot message when the client
+//! defers ACKs: it is acknowledged once the inbound journal holds it (a few ms later), so a
+//! crash in between makes DingTalk redeliver instead of losing it.
+//!
+//! Frame sizes: frames up to `maxFrameBytes` are read; larger ones up to four times that are
+//! still read far enough to be acknowledged and dropped with a log line (a frame that is
+//! too big now will be too big when it comes back); beyond that the WebSocket codec gives up
+//! on the socket, which is then reopened.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,6 +38,28 @@ type WsSink = SplitSink<Framed<BoxedSocket, Codec>, WsMessage>;
 #[rtype(result = "()")]
 pub struct CloseConnection;
 
+/// Writes an ACK on the connection.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct SendAck(String);
+
+/// The ACK of a bot message that waits for the journal. Sending it after the connection
+/// closed does nothing: DingTalk will redeliver, and the duplicate filter knows the msgId.
+#[derive(Clone, Debug)]
+pub struct PendingAck {
+    conn: Addr<StreamConnection>,
+    ack: String,
+}
+
+impl PendingAck {
+    pub fn send(&self) {
+        self.conn.do_send(SendAck(self.ack.clone()));
+    }
+}
+
+/// How much larger than `maxFrameBytes` a frame may be and still be read to be acknowledged.
+pub const OVERSIZE_FACTOR: usize = 4;
+
 /// One WebSocket to DingTalk.
 pub struct StreamConnection {
     /// Sequence number within the account, for logs and for telling connections apart.
@@ -50,6 +79,8 @@ pub struct StreamConnection {
     /// Why the connection ended, reported to the parent when it stops.
     stop_reason: Option<String>,
     seen_frame: bool,
+    /// Bot messages are acknowledged by the client through a `PendingAck`.
+    defer_bot_acks: bool,
 }
 
 impl StreamConnection {
@@ -60,6 +91,7 @@ impl StreamConnection {
         parent: Addr<StreamClient>,
         framed: Framed<BoxedSocket, Codec>,
         settings: StreamSettings,
+        defer_bot_acks: bool,
     ) -> Addr<StreamConnection> {
         use futures_util::StreamExt;
         let (sink, stream) = framed.split();
@@ -78,6 +110,7 @@ impl StreamConnection {
                 partial: None,
                 stop_reason: None,
                 seen_frame: false,
+                defer_bot_acks,
             }
         })
     }
@@ -132,6 +165,9 @@ impl StreamConnection {
             self.seen_frame = true;
             self.report(ConnEvent::FirstFrame);
         }
+        if text.len() > self.settings.max_frame_bytes {
+            return self.oversized(text, ctx);
+        }
         let text = String::from_utf8_lossy(text);
         let frame = match Frame::parse(&text) {
             Ok(f) => f,
@@ -145,7 +181,13 @@ impl StreamConnection {
                 return;
             }
         };
-        self.write_ack(&frame.ack().to_json(), ctx);
+        let ack = frame.ack().to_json();
+        let deferred = self.defer_bot_acks
+            && frame.kind == FrameKind::Callback
+            && frame.topic() == TOPIC_BOT_MESSAGE;
+        if !deferred {
+            self.write_ack(&ack, ctx);
+        }
         match (frame.kind, frame.topic()) {
             (FrameKind::System, TOPIC_PING) => {}
             (FrameKind::System, TOPIC_DISCONNECT) => {
@@ -157,20 +199,64 @@ impl StreamConnection {
                 self.report(ConnEvent::Disconnect { reason });
             }
             (FrameKind::Callback, TOPIC_BOT_MESSAGE) => match BotMessage::parse(&frame.data) {
-                Ok(message) => self.report(ConnEvent::BotMessage {
-                    delivery_id: frame.headers.message_id,
-                    message: Box::new(message),
-                    received_at: self.last_frame,
-                }),
-                Err(e) => tracing::warn!(
-                    account = %self.account, conn = self.id, message_id = %frame.headers.message_id,
-                    error = %e, "acknowledged a bot message that could not be read"
-                ),
+                Ok(message) => {
+                    let ack = deferred.then(|| PendingAck {
+                        conn: ctx.address(),
+                        ack,
+                    });
+                    self.report(ConnEvent::BotMessage {
+                        delivery_id: frame.headers.message_id,
+                        message: Box::new(message),
+                        raw: frame.data,
+                        received_at: self.last_frame,
+                        ack,
+                    })
+                }
+                Err(e) => {
+                    if deferred {
+                        self.write_ack(&ack, ctx);
+                    }
+                    tracing::warn!(
+                        account = %self.account, conn = self.id, message_id = %frame.headers.message_id,
+                        error = %e, "acknowledged a bot message that could not be read"
+                    )
+                }
             },
             (kind, topic) => tracing::info!(
                 account = %self.account, conn = self.id, ?kind, %topic,
                 message_id = %frame.headers.message_id, "acknowledged a frame with no handler"
             ),
+        }
+    }
+
+    /// A frame over `maxFrameBytes`: acknowledged when its messageId can be read, and
+    /// dropped either way.
+    fn oversized(&mut self, text: &[u8], ctx: &mut Context<Self>) {
+        let id = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| Frame::parse(t).ok())
+            .map(|f| f.headers.message_id);
+        tracing::warn!(
+            account = %self.account, conn = self.id, bytes = text.len(),
+            limit = self.settings.max_frame_bytes, message_id = id.as_deref().unwrap_or("unknown"),
+            "dropped a frame larger than stream.maxFrameBytes"
+        );
+        crate::telemetry::oversized_frame(&self.account);
+        if let Some(id) = id {
+            let ack = super::frame::Ack::ok(&id, "{}".to_owned()).to_json();
+            self.write_ack(&ack, ctx);
+        }
+    }
+
+    /// A message split over continuation frames is held to the same hard limit as one frame.
+    fn limit_partial(&mut self, ctx: &mut Context<Self>) {
+        let hard = self
+            .settings
+            .max_frame_bytes
+            .saturating_mul(OVERSIZE_FACTOR);
+        if self.partial.as_ref().is_some_and(|p| p.len() > hard) {
+            self.partial = None;
+            self.stop_with(format!("a fragmented message exceeded {hard} bytes"), ctx);
         }
     }
 
@@ -198,6 +284,14 @@ impl Actor for StreamConnection {
             .take()
             .unwrap_or_else(|| "socket closed".to_owned());
         self.report(ConnEvent::Closed { reason });
+    }
+}
+
+impl Handler<SendAck> for StreamConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: SendAck, ctx: &mut Self::Context) {
+        self.write_ack(&msg.0, ctx);
     }
 }
 
@@ -231,6 +325,7 @@ impl StreamHandler<Result<WsFrame, WsProtocolError>> for StreamConnection {
                     if let Some(p) = self.partial.as_mut() {
                         p.extend_from_slice(&b);
                     }
+                    self.limit_partial(ctx);
                 }
                 Item::Last(b) => {
                     if let Some(mut p) = self.partial.take() {

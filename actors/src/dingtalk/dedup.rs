@@ -55,6 +55,19 @@ impl Dedup {
         true
     }
 
+    /// Records `msg_id` as seen at `at` (an instant in the past), without asking.
+    pub fn remember(&mut self, msg_id: &str, at: Instant) {
+        if self.seen.contains_key(msg_id) {
+            return;
+        }
+        let id: Arc<str> = Arc::from(msg_id);
+        self.seen.insert(id.clone(), at);
+        self.order.push_back((at, id));
+        while self.order.len() > self.capacity {
+            self.pop_oldest();
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.seen.len()
     }
@@ -100,6 +113,15 @@ mod tests {
         assert!(d.first_time("m2", t0 + Duration::from_secs(60)));
         // After the window the id is new again.
         assert!(d.first_time("m1", t0 + Duration::from_secs(301)));
+    }
+
+    #[test]
+    fn remembered_ids_are_duplicates_until_their_window_ends() {
+        let mut d = Dedup::new(Duration::from_secs(300), 10);
+        let t0 = Instant::now();
+        d.remember("old", t0);
+        assert!(!d.first_time("old", t0 + Duration::from_secs(299)));
+        assert!(d.first_time("old", t0 + Duration::from_secs(301)));
     }
 
     #[test]

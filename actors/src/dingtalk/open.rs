@@ -102,7 +102,7 @@ pub async fn connect_socket(
     );
     let (resp, framed) = http
         .ws(url)
-        .max_frame_size(max_frame_bytes)
+        .max_frame_size(max_frame_bytes.saturating_mul(super::connection::OVERSIZE_FACTOR))
         .connect()
         .await
         .map_err(|e| DingTalkError::Transport {

@@ -15,7 +15,7 @@ mod error;
 mod http;
 mod limits;
 mod model_ref;
-mod openai;
+pub mod openai;
 mod usage;
 
 pub use call::{ProviderState, ProviderStatus};

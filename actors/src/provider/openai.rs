@@ -215,6 +215,30 @@ pub fn parse_answer(v: &Value, model: &str) -> Result<Completion, String> {
     })
 }
 
+/// More tool calls than this in one answer is not an answer but a broken stream.
+const MAX_TOOL_CALLS: usize = 128;
+
+/// Assembles a whole streamed answer held in memory (a body of server-sent events) the way
+/// `read_stream` does as it arrives. For fuzzing and tests; it shares the assembly code.
+pub fn assemble_sse(body: &[u8], model: &str) -> Result<Completion, String> {
+    use eventsource_stream::Eventsource;
+    use futures_util::{FutureExt, StreamExt};
+    let chunks = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+        bytes::Bytes::copy_from_slice(body),
+    )]);
+    let mut events = chunks.eventsource();
+    let mut assembly = StreamAssembly::new(model);
+    // The stream is in memory: every poll is ready at once.
+    while let Some(Some(event)) = events.next().now_or_never() {
+        let event = event.map_err(|e| e.to_string())?;
+        assembly.push(&event.data)?;
+        if assembly.done {
+            break;
+        }
+    }
+    assembly.finish()
+}
+
 /// Assembles a streamed answer, passing the text on as it grows.
 pub struct StreamAssembly {
     completion: Completion,
@@ -276,6 +300,10 @@ impl StreamAssembly {
                 .get("index")
                 .and_then(Value::as_u64)
                 .map_or(position, |i| i as usize);
+            // The index comes from the provider: a wild one must not allocate without end.
+            if index >= MAX_TOOL_CALLS {
+                return Err(format!("tool call index {index} is out of range"));
+            }
             while c.tool_calls.len() <= index {
                 c.tool_calls.push(ToolCall {
                     id: String::new(),
@@ -343,6 +371,17 @@ async fn read_stream(
 
 #[cfg(test)]
 mod tests {
+    /// Found by reading the SSE fuzz target's input space: an index of 10^12 in a tool-call
+    /// delta used to make the assembly allocate a vector that long.
+    #[test]
+    fn a_wild_tool_call_index_is_an_error_not_an_allocation() {
+        let body = b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1000000000000,\"function\":{\"name\":\"f\"}}]}}]}\n\ndata: [DONE]\n\n";
+        let e = super::assemble_sse(body, "m").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let ok = b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n";
+        assert_eq!(super::assemble_sse(ok, "m").unwrap().text, "hi");
+    }
+
     use super::*;
     use crate::provider::chat::ToolSpec;
     use serde_json::json;

@@ -1,10 +1,11 @@
 //! An in-memory store, for tests and for embedders that keep nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::{
-    SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
+    TranscriptEntry, WriteOp,
 };
 
 #[derive(Default)]
@@ -14,6 +15,10 @@ struct Data {
     jobs: HashMap<String, String>,
     /// Per job, oldest first: (run_at_ms, json).
     runs: HashMap<String, Vec<(i64, String)>>,
+    /// The inbound journal by seq, with its done flag.
+    journal: BTreeMap<u64, (JournalEntry, bool)>,
+    journal_index: HashMap<(String, String), u64>,
+    journal_seq: u64,
 }
 
 /// Keeps everything in memory; lost when the process ends.
@@ -61,6 +66,42 @@ impl Store for MemoryStore {
                     runs.sort_by_key(|r| r.0);
                     let extra = runs.len().saturating_sub(*keep as usize);
                     runs.drain(..extra);
+                }
+                WriteOp::Inbound(entry) => {
+                    let key = (entry.account.clone(), entry.msg_id.clone());
+                    if !d.journal_index.contains_key(&key) {
+                        d.journal_seq += 1;
+                        let seq = d.journal_seq;
+                        let entry = JournalEntry {
+                            seq,
+                            ..entry.clone()
+                        };
+                        d.journal.insert(seq, (entry, false));
+                        d.journal_index.insert(key, seq);
+                    }
+                }
+                WriteOp::InboundDone { account, msg_id } => {
+                    let seq = d
+                        .journal_index
+                        .get(&(account.clone(), msg_id.clone()))
+                        .copied();
+                    if let Some(row) = seq.and_then(|seq| d.journal.get_mut(&seq)) {
+                        row.1 = true;
+                    }
+                }
+                WriteOp::PruneInbound { done_before_ms } => {
+                    let Data {
+                        journal,
+                        journal_index,
+                        ..
+                    } = &mut *d;
+                    journal.retain(|_, (e, done)| {
+                        let keep = !*done || e.received_ms >= *done_before_ms;
+                        if !keep {
+                            journal_index.remove(&(e.account.clone(), e.msg_id.clone()));
+                        }
+                        keep
+                    });
                 }
             }
         }
@@ -120,6 +161,28 @@ impl Store for MemoryStore {
             .get(job_id)
             .map(|r| r.iter().rev().take(limit).map(|(_, j)| j.clone()).collect())
             .unwrap_or_default())
+    }
+
+    fn open_inbound(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.journal
+            .values()
+            .filter(|(_, done)| !done)
+            .map(|(e, _)| e.clone())
+            .collect())
+    }
+
+    fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.journal
+            .values()
+            .filter(|(e, done)| !done || e.received_ms >= since_ms)
+            .map(|(e, _)| JournalId {
+                account: e.account.clone(),
+                msg_id: e.msg_id.clone(),
+                received_ms: e.received_ms,
+            })
+            .collect())
     }
 }
 

@@ -7,15 +7,17 @@
 //! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
 //! plumbing.
 
+mod journal;
 mod memory;
 mod sqlite;
 mod writer;
 
 use serde::{Deserialize, Serialize};
 
+pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
-pub use writer::{Flush, StoreHandle, StoreWriter, Write};
+pub use sqlite::{Durability, SqliteStore};
+pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 
 /// Who said a transcript entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +111,13 @@ pub enum WriteOp {
         json: String,
         keep: u32,
     },
+    /// Journal an accepted bot message; a second write of the same (account, msgId) is
+    /// ignored.
+    Inbound(JournalEntry),
+    /// A journaled message was answered (or its reply failed for good).
+    InboundDone { account: String, msg_id: String },
+    /// Forget done journal rows received before this instant (ms since the epoch).
+    PruneInbound { done_before_ms: i64 },
 }
 
 /// Which sessions to list.
@@ -167,6 +176,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// A job's newest `limit` runs (JSON), newest first.
     fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Journaled messages not done yet, in arrival order.
+    fn open_inbound(&self) -> Result<Vec<JournalEntry>, StoreError>;
+
+    /// Every journaled message received at or after `since_ms`, and every one not done, in
+    /// arrival order.
+    fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError>;
 }
 
 #[cfg(test)]
@@ -276,6 +292,70 @@ mod tests {
             .unwrap();
         assert_eq!(store.jobs().unwrap(), vec!["{}".to_owned()]);
         assert!(store.runs("j1", 10).unwrap().is_empty());
+
+        // The journal: a second write of one (account, msgId) is ignored; open rows come
+        // back in arrival order until done; pruning forgets only done rows.
+        let inbound = |account: &str, msg: &str, at: i64| {
+            WriteOp::Inbound(JournalEntry {
+                seq: 0,
+                account: account.into(),
+                msg_id: msg.into(),
+                received_ms: at,
+                payload: format!("{{\"msgId\":\"{msg}\"}}"),
+            })
+        };
+        store
+            .write(&[
+                inbound("bot1", "m1", 10),
+                inbound("bot1", "m2", 20),
+                inbound("bot2", "m1", 30),
+                inbound("bot1", "m1", 40),
+            ])
+            .unwrap();
+        let open = store.open_inbound().unwrap();
+        let ids: Vec<(&str, &str, i64)> = open
+            .iter()
+            .map(|e| (e.account.as_str(), e.msg_id.as_str(), e.received_ms))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![("bot1", "m1", 10), ("bot1", "m2", 20), ("bot2", "m1", 30)]
+        );
+        assert!(open.windows(2).all(|w| w[0].seq < w[1].seq));
+        store
+            .write(&[
+                WriteOp::InboundDone {
+                    account: "bot1".into(),
+                    msg_id: "m1".into(),
+                },
+                WriteOp::InboundDone {
+                    account: "bot2".into(),
+                    msg_id: "m1".into(),
+                },
+            ])
+            .unwrap();
+        let open: Vec<String> = store
+            .open_inbound()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.msg_id)
+            .collect();
+        assert_eq!(open, vec!["m2"]);
+        let recent = |since| -> Vec<String> {
+            store
+                .inbound_ids(since)
+                .unwrap()
+                .into_iter()
+                .map(|i| format!("{}/{}", i.account, i.msg_id))
+                .collect()
+        };
+        assert_eq!(recent(0), vec!["bot1/m1", "bot1/m2", "bot2/m1"]);
+        // An open row is always included, however old.
+        assert_eq!(recent(25), vec!["bot1/m2", "bot2/m1"]);
+        store
+            .write(&[WriteOp::PruneInbound { done_before_ms: 35 }])
+            .unwrap();
+        assert_eq!(recent(0), vec!["bot1/m2"]);
     }
 
     #[test]

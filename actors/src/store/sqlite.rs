@@ -1,8 +1,8 @@
 //! The embedded store: SQLite in WAL mode (rusqlite, bundled).
 //!
-//! Durability: WAL with `synchronous = NORMAL`. A committed batch survives the process being
-//! killed; a power loss can lose the last batches, never corrupt the file
-//! (sqlite.org/wal.html). One connection writes (the writer actor's thread), another reads.
+//! Durability: WAL with `synchronous = NORMAL` by default. A committed batch survives the
+//! process being killed; a power loss can lose the last batches, never corrupt the file
+//! (sqlite.org/wal.html). `Durability::Power` (`synchronous = FULL`) fsyncs every commit. One connection writes (the writer actor's thread), another reads.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -10,12 +10,13 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Role, SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, Role, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
+    TranscriptEntry, WriteOp,
 };
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: [&str; 4] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -63,6 +64,22 @@ CREATE TABLE cron_runs (
 CREATE INDEX cron_runs_job ON cron_runs (job_id, run_at_ms DESC);
 ";
 
+/// The inbound journal (`journal.rs`). `seq` is the arrival order; open rows (done = 0) are
+/// found through a partial index that stays as small as the backlog.
+const SCHEMA_V4: &str = "
+CREATE TABLE inbound (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    account     TEXT NOT NULL,
+    msg_id      TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    payload     TEXT NOT NULL,
+    done        INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, msg_id)
+);
+CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
+CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
 /// Brings the file's schema up to date, one transaction per step.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize =
@@ -76,19 +93,36 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How far a commit is made durable (`dingclaw.durability`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `synchronous = NORMAL`: a commit survives the process being killed; a power loss
+    /// can take the last ones back.
+    #[default]
+    Process,
+    /// `synchronous = FULL`: every commit is fsynced, so it survives a power loss too, at
+    /// the cost of an fsync per batch.
+    Power,
+}
+
 /// SQLite file store.
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|source| StoreError::Open {
         path: path.display().to_string(),
         source,
     })?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let sync = match durability {
+        Durability::Process => "NORMAL",
+        Durability::Power => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
     // SQLite's default page cache is 2 MB; with a busy transcript table every append then
     // reads index pages back from the OS (`pread` was a top entry in the load benchmark's
     // profile). 32 MB per connection keeps the hot part of the index in memory.
@@ -104,15 +138,20 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, and its folder.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, Durability::default())
+    }
+
+    /// Opens with the given durability of commits.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent() {
             crate::config::create_private_dir(dir).map_err(|source| StoreError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;
         }
-        let mut writer = open_connection(path)?;
+        let mut writer = open_connection(path, durability)?;
         migrate(&mut writer)?;
-        let reader = open_connection(path)?;
+        let reader = open_connection(path, durability)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
@@ -240,6 +279,30 @@ impl Store for SqliteStore {
                         )?
                         .execute(params![job_id, *keep as i64])?;
                     }
+                    WriteOp::Inbound(e) => {
+                        tx.prepare_cached(
+                            "INSERT OR IGNORE INTO inbound (account, msg_id, received_ms, payload)
+                             VALUES (?1, ?2, ?3, ?4)",
+                        )?
+                        .execute(params![
+                            e.account,
+                            e.msg_id,
+                            e.received_ms,
+                            e.payload
+                        ])?;
+                    }
+                    WriteOp::InboundDone { account, msg_id } => {
+                        tx.prepare_cached(
+                            "UPDATE inbound SET done = 1 WHERE account = ?1 AND msg_id = ?2",
+                        )?
+                        .execute(params![account, msg_id])?;
+                    }
+                    WriteOp::PruneInbound { done_before_ms } => {
+                        tx.prepare_cached(
+                            "DELETE FROM inbound WHERE done = 1 AND received_ms < ?1",
+                        )?
+                        .execute(params![done_before_ms])?;
+                    }
                 }
             }
         }
@@ -306,6 +369,44 @@ impl Store for SqliteStore {
         let rows = stmt
             .query_map(params![job_id, limit as i64], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    fn open_inbound(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, account, msg_id, received_ms, payload FROM inbound
+             WHERE done = 0 ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(JournalEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    account: r.get(1)?,
+                    msg_id: r.get(2)?,
+                    received_ms: r.get(3)?,
+                    payload: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT account, msg_id, received_ms FROM inbound
+             WHERE received_ms >= ?1 OR done = 0 ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map(params![since_ms], |r| {
+                Ok(JournalId {
+                    account: r.get(0)?,
+                    msg_id: r.get(1)?,
+                    received_ms: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 }

@@ -9,7 +9,8 @@ use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use super::{
-    SessionFilter, SessionMeta, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
+    TranscriptEntry, WriteOp,
 };
 
 /// How long writes gather before a commit: short enough not to be felt, long enough to turn
@@ -33,12 +34,26 @@ pub struct Write(pub Vec<WriteOp>);
 #[rtype(result = "Result<(), String>")]
 pub struct Flush;
 
+/// Queue operations and commit them without the batching delay; resolves when they are
+/// committed. Commits asked for while the writer is busy share one transaction (group
+/// commit): the ones already in the mailbox are gathered before the commit runs.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Commit(pub Vec<WriteOp>);
+
+/// Runs the commit that `Commit` asked for, after the mailbox has been drained.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct CommitNow;
+
 /// The writer actor.
 pub struct StoreWriter {
     store: Arc<dyn Store>,
     pending: Vec<WriteOp>,
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
     commit_scheduled: bool,
+    /// A `CommitNow` is in the mailbox.
+    commit_now_queued: bool,
 }
 
 impl StoreWriter {
@@ -48,6 +63,7 @@ impl StoreWriter {
             pending: Vec::new(),
             waiters: Vec::new(),
             commit_scheduled: false,
+            commit_now_queued: false,
         }
     }
 
@@ -119,6 +135,33 @@ impl Handler<Write> for StoreWriter {
     }
 }
 
+impl Handler<Commit> for StoreWriter {
+    type Result = ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, msg: Commit, ctx: &mut Self::Context) -> Self::Result {
+        self.pending.extend(msg.0);
+        let (tx, rx) = oneshot::channel();
+        self.waiters.push(tx);
+        if !self.commit_now_queued {
+            self.commit_now_queued = true;
+            ctx.notify(CommitNow);
+        }
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("store writer stopped".to_owned()))
+        })
+    }
+}
+
+impl Handler<CommitNow> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, _: CommitNow, ctx: &mut Self::Context) {
+        self.commit_now_queued = false;
+        self.commit(ctx);
+    }
+}
+
 impl Handler<Flush> for StoreWriter {
     type Result = ResponseFuture<Result<(), String>>;
 
@@ -151,6 +194,20 @@ impl StoreHandle {
     /// Queues operations for the next commit.
     pub fn write(&self, ops: Vec<WriteOp>) {
         self.writer.do_send(Write(ops));
+    }
+
+    /// Queues operations for a commit without the batching delay, and does not wait.
+    pub fn write_now(&self, ops: Vec<WriteOp>) {
+        self.writer.do_send(Commit(ops));
+    }
+
+    /// Queues operations and waits until they are committed, without the batching delay
+    /// (the inbound journal: an ACK waits for it).
+    pub async fn commit(&self, ops: Vec<WriteOp>) -> Result<(), String> {
+        self.writer
+            .send(Commit(ops))
+            .await
+            .map_err(|e| e.to_string())?
     }
 
     /// Waits until everything written so far is committed.
@@ -193,6 +250,18 @@ impl StoreHandle {
     pub async fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         let (store, id) = (Arc::clone(&self.store), job_id.to_owned());
         blocking(move || store.runs(&id, limit)).await
+    }
+
+    /// Journaled messages not done yet, in arrival order.
+    pub async fn open_inbound(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || store.open_inbound()).await
+    }
+
+    /// Journal ids received since `since_ms`, and every open one.
+    pub async fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || store.inbound_ids(since_ms)).await
     }
 }
 

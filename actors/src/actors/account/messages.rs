@@ -7,6 +7,12 @@ use tokio::sync::{oneshot, watch};
 
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome, ReplyTarget, StreamState};
 
+/// The account's settings changed in ways that keep its connection (see
+/// `DingTalkAccount::same_connection`): replies use the new ones from now on.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UpdateAccount(pub std::sync::Arc<crate::config::DingTalkAccount>);
+
 /// Sends a reply into a conversation of this account.
 #[derive(Message)]
 #[rtype(result = "Result<ReplyOutcome, DingTalkError>")]

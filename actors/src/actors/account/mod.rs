@@ -2,17 +2,28 @@
 //! that keeps the connection) and its outbound API; hands each new bot message to the
 //! router and sends replies.
 //!
+//! With the inbound journal on (`dingclaw.journal`, the default) a new bot message is
+//! written to the store first and acknowledged and routed once that commit is done. Messages
+//! that arrive during a commit wait and go together in the next one, so one account has one
+//! commit in flight, messages keep their arrival order, and a burst costs one transaction.
+//! If the store fails (disk full), the messages are answered anyway, without the journal's
+//! crash protection: a user should not pay for a full disk.
+//!
 //! Replies run as tasks detached from the actor, on its thread: a restart of the actor (after
 //! a panic) does not cancel a reply in flight.
 
 mod messages;
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-pub use messages::{AccountState, GetAccountState, SendReply, StopAccount, StreamReply};
+pub use messages::{
+    AccountState, GetAccountState, SendReply, StopAccount, StreamReply, UpdateAccount,
+};
 
 use crate::config::DingTalkAccount;
 use crate::dingtalk::{
@@ -20,6 +31,7 @@ use crate::dingtalk::{
     Shutdown, StreamClient, reply_streaming,
 };
 use crate::fault::{FaultPoint, check};
+use crate::store::{JournalEntry, WriteOp};
 use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
 
 use super::router::Inbound;
@@ -32,6 +44,16 @@ pub struct AccountActor {
     api: Option<DingTalkApi>,
     tokens: Arc<AccessTokenCache>,
     stream: Option<Addr<StreamClient>>,
+    /// Journal on: messages are acknowledged and routed after their journal commit.
+    journal: bool,
+    /// msgIds an earlier process journaled, with their age, for the duplicate filter.
+    seen: Vec<(String, Duration)>,
+    /// Received, waiting for the next journal commit.
+    waiting: Vec<BotMessageReceived>,
+    /// In the journal commit running now; committed again after a restart.
+    committing: Vec<BotMessageReceived>,
+    /// Committed, to be acknowledged and routed in order.
+    ready: VecDeque<BotMessageReceived>,
     /// The message being handed over, redone after a restart.
     in_flight: Option<BotMessageReceived>,
     restarts: Restarts,
@@ -39,14 +61,69 @@ pub struct AccountActor {
 
 impl AccountActor {
     pub fn new(account: Arc<DingTalkAccount>, rt: Arc<Runtime>) -> Self {
+        let journal = rt.config().runtime.journal;
         Self {
             account,
             rt,
             api: None,
             tokens: Arc::new(AccessTokenCache::new()),
             stream: None,
+            journal,
+            seen: Vec::new(),
+            waiting: Vec::new(),
+            committing: Vec::new(),
+            ready: VecDeque::new(),
             in_flight: None,
             restarts: Restarts::default(),
+        }
+    }
+
+    /// msgIds from the journal of an earlier process, with how long ago each arrived.
+    pub fn remembering(mut self, seen: Vec<(String, Duration)>) -> Self {
+        self.seen = seen;
+        self
+    }
+
+    fn receive(&mut self, msg: BotMessageReceived, ctx: &mut Context<Self>) {
+        if !self.journal || msg.ack.is_none() {
+            return self.forward(msg);
+        }
+        self.waiting.push(msg);
+        self.commit_next(ctx);
+    }
+
+    /// Starts the next journal commit, unless one is running.
+    fn commit_next(&mut self, ctx: &mut Context<Self>) {
+        if !self.committing.is_empty() || self.waiting.is_empty() {
+            return;
+        }
+        self.committing = std::mem::take(&mut self.waiting);
+        let ops = self.committing.iter().map(journal_entry).collect();
+        let store = self.rt.store.clone();
+        let started = Instant::now();
+        let commit = async move { store.commit(ops).await };
+        ctx.spawn(commit.into_actor(self).map(move |res, act, ctx| {
+            crate::telemetry::journal_commit(started.elapsed());
+            if let Err(e) = res {
+                tracing::error!(
+                    account = %act.account.id, error = %e, messages = act.committing.len(),
+                    "could not journal messages; answering them without crash protection"
+                );
+            }
+            act.ready.extend(act.committing.drain(..));
+            let id = act.account.id.clone();
+            guard(act, ctx, ActorKind::Account, &id, |act, _| act.release());
+            act.commit_next(ctx);
+        }));
+    }
+
+    /// Acknowledges and routes committed messages, in order.
+    fn release(&mut self) {
+        while let Some(msg) = self.ready.pop_front() {
+            if let Some(ack) = &msg.ack {
+                ack.send();
+            }
+            self.forward(msg);
         }
     }
 
@@ -72,7 +149,12 @@ impl Actor for AccountActor {
             ));
         }
         if self.stream.is_none() {
-            let client = StreamClient::new(Arc::clone(&self.account), ctx.address().recipient());
+            let mut client =
+                StreamClient::new(Arc::clone(&self.account), ctx.address().recipient())
+                    .remembering(std::mem::take(&mut self.seen));
+            if self.journal {
+                client = client.deferring_acks();
+            }
             self.stream = Some(client.start());
         }
     }
@@ -83,10 +165,17 @@ impl Supervised for AccountActor {
         let plan = self.restarts.record(ActorKind::Account);
         let redo = self.in_flight.take();
         resume_after(ctx, plan.backoff, move |act: &mut Self, ctx| {
-            if let Some(msg) = redo {
-                let id = act.account.id.clone();
-                guard(act, ctx, ActorKind::Account, &id, |act, _| act.forward(msg));
-            }
+            let id = act.account.id.clone();
+            guard(act, ctx, ActorKind::Account, &id, |act, _| {
+                if let Some(msg) = redo {
+                    act.forward(msg);
+                }
+                act.release();
+            });
+            // The commit that was running went with the restart; the journal ignores a
+            // second write of a message, so it is simply run again.
+            act.waiting.splice(0..0, act.committing.drain(..));
+            act.commit_next(ctx);
         });
     }
 }
@@ -96,10 +185,20 @@ impl Handler<BotMessageReceived> for AccountActor {
 
     fn handle(&mut self, msg: BotMessageReceived, ctx: &mut Self::Context) {
         let id = self.account.id.clone();
-        guard(self, ctx, ActorKind::Account, &id, |act, _| {
-            act.forward(msg)
+        guard(self, ctx, ActorKind::Account, &id, |act, ctx| {
+            act.receive(msg, ctx)
         });
     }
+}
+
+fn journal_entry(m: &BotMessageReceived) -> WriteOp {
+    WriteOp::Inbound(JournalEntry {
+        seq: 0,
+        account: m.account.to_string(),
+        msg_id: m.message.msg_id.clone(),
+        received_ms: crate::dingtalk::api::now_ms(),
+        payload: m.raw.to_string(),
+    })
 }
 
 /// Runs a send with the account's API as a task detached from the actor, so a restart does
@@ -163,6 +262,18 @@ impl Handler<GetAccountState> for AccountActor {
                 cards_degraded_for_ms: degraded,
             })
         })
+    }
+}
+
+impl Handler<UpdateAccount> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: UpdateAccount, _: &mut Self::Context) {
+        self.api = Some(DingTalkApi::new(
+            Arc::clone(&msg.0),
+            Arc::clone(&self.tokens),
+        ));
+        self.account = msg.0;
     }
 }
 

@@ -51,14 +51,15 @@ impl RouterActor {
         {
             tracing::info!(account = %msg.account, reason = refusal.as_str(), "refused a message");
             self.rt.counters.refused.fetch_add(1, Ordering::Relaxed);
-            let (rt, reply) = (Arc::clone(&self.rt), msg.reply.clone());
+            let (rt, refused) = (Arc::clone(&self.rt), msg.clone());
             actix_rt::spawn(async move {
                 let _ = rt
                     .send_reply(
-                        &reply,
+                        &refused.reply,
                         OutboundMessage::Text(refusal.reply_text().to_owned()),
                     )
                     .await;
+                rt.journal_done([&refused]);
             });
             self.in_flight = None;
             return;

@@ -18,7 +18,7 @@ use dashmap::DashMap;
 use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot, watch};
 
-use crate::config::{Config, StoreKind};
+use crate::config::{Config, DINGTALK_CHANNEL, StoreKind};
 use crate::cron::{Clock, SystemClock};
 use crate::dingtalk::RobotLimiter;
 use crate::dingtalk::robot::ROBOT_RATE;
@@ -26,17 +26,18 @@ use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::provider::{ModelRef, ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
-use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle};
+use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle, WriteOp};
 use crate::supervise::{ActorKind, restart_count};
 use crate::tools::ToolRegistry;
 
 use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
 use super::provider::ProviderActor;
-use super::router::{ReplyTo, RouterActor};
+use super::router::{Inbound, ReplyTo, RouterActor};
 use super::scheduler::{CronTool, SchedulerActor};
 use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
 
+mod recover;
 mod reload;
 
 use super::session::SessionActor;
@@ -87,6 +88,8 @@ pub struct Counters {
     pub sessions_started: AtomicU64,
     /// Messages dispatched to a session and not yet answered (queued or in a turn).
     pub pending: AtomicI64,
+    /// Journaled messages an earlier process did not answer, answered by this one.
+    pub recovered: AtomicU64,
 }
 
 /// A snapshot for status output.
@@ -102,6 +105,7 @@ pub struct RuntimeStats {
     pub sessions_started: u64,
     pub sessions_resident: usize,
     pub pending: i64,
+    pub recovered: u64,
     pub restarts: HashMap<&'static str, u64>,
 }
 
@@ -183,7 +187,10 @@ impl Runtime {
         let store: Arc<dyn Store> = match options.store {
             Some(store) => store,
             None => match config.runtime.store {
-                StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.runtime.store_path)?),
+                StoreKind::Sqlite => Arc::new(SqliteStore::open_with(
+                    &config.runtime.store_path,
+                    config.runtime.durability,
+                )?),
                 StoreKind::Memory => Arc::new(MemoryStore::default()),
             },
         };
@@ -259,9 +266,13 @@ impl Runtime {
             });
             let _ = rt.scheduler.set(addr);
         }
-        for account in config.channels.dingtalk.active_accounts() {
-            rt.start_account(Arc::new(account.clone()));
-        }
+        let accounts = config
+            .channels
+            .dingtalk
+            .active_accounts()
+            .cloned()
+            .collect();
+        actix_rt::spawn(recover::recover_and_start(Arc::clone(&rt), accounts));
         Ok(rt)
     }
 
@@ -298,12 +309,37 @@ impl Runtime {
         Arc::clone(&self.routes.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn start_account(self: &Arc<Self>, account: Arc<crate::config::DingTalkAccount>) {
+    /// Starts an account's actor; `seen` are msgIds of it already journaled, with their age.
+    fn start_account(
+        self: &Arc<Self>,
+        account: Arc<crate::config::DingTalkAccount>,
+        seen: Vec<(String, Duration)>,
+    ) {
         let lane = &self.lanes[lane_of(&account.id, self.lanes.len())];
         let (rt, id) = (Arc::clone(self), account.id.clone());
-        let addr =
-            Supervisor::start_in_arbiter(&lane.arbiter, move |_| AccountActor::new(account, rt));
+        let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
+            AccountActor::new(account, rt).remembering(seen)
+        });
         self.accounts.insert(id, addr);
+    }
+
+    /// Marks journaled DingTalk messages done: their reply was delivered, or failed for
+    /// good. Committed at once: until then a crash would answer them a second time.
+    pub fn journal_done<'a>(&self, messages: impl IntoIterator<Item = &'a Inbound>) {
+        if !self.config().runtime.journal {
+            return;
+        }
+        let ops: Vec<WriteOp> = messages
+            .into_iter()
+            .filter(|m| &*m.channel == DINGTALK_CHANNEL)
+            .map(|m| WriteOp::InboundDone {
+                account: m.account.to_string(),
+                msg_id: m.msg_id.clone(),
+            })
+            .collect();
+        if !ops.is_empty() {
+            self.store.write_now(ops);
+        }
     }
 
     /// The config in force.
@@ -415,6 +451,7 @@ impl Runtime {
             sessions_started: c.sessions_started.load(Ordering::Relaxed),
             sessions_resident: self.sessions.len(),
             pending: c.pending.load(Ordering::Relaxed),
+            recovered: c.recovered.load(Ordering::Relaxed),
             restarts: ActorKind::ALL
                 .iter()
                 .map(|k| (k.as_str(), restart_count(*k)))

@@ -15,7 +15,7 @@ use crate::provider::ProviderState;
 use crate::routing::Routes;
 
 use super::{Runtime, start_provider, used_providers};
-use crate::actors::account::StopAccount;
+use crate::actors::account::{StopAccount, UpdateAccount};
 
 /// What a reload did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -166,7 +166,18 @@ impl Runtime {
                 .collect()
         };
         let (before, after) = (active(old), active(new));
+        let mut updated = Vec::new();
         for (id, account) in &before {
+            if let Some(next) = after.get(id)
+                && next != account
+                && next.same_connection(account)
+                && let Some(addr) = self.accounts.get(id)
+            {
+                addr.do_send(UpdateAccount(Arc::new(next.clone())));
+                report.applied.push(format!("account {id} updated"));
+                updated.push(id.clone());
+                continue;
+            }
             if after.get(id) != Some(account) {
                 if let Some((_, addr)) = self.accounts.remove(id) {
                     addr.do_send(StopAccount);
@@ -178,9 +189,9 @@ impl Runtime {
         }
         for (id, account) in &after {
             match before.get(id) {
-                Some(a) if a == account => {}
+                Some(a) if a == account || updated.contains(id) => {}
                 previous => {
-                    self.start_account(Arc::new(account.clone()));
+                    self.start_account(Arc::new(account.clone()), Vec::new());
                     report.applied.push(format!(
                         "account {id} {}",
                         if previous.is_some() {

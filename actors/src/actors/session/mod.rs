@@ -243,6 +243,7 @@ impl SessionActor {
             self.spawn_send(
                 msg.reply.clone(),
                 OutboundMessage::Text(BUSY_REPLY.to_owned()),
+                Some(msg),
                 ctx,
             );
             return;
@@ -322,7 +323,7 @@ impl SessionActor {
             {
                 turn.acked = true;
                 if let Some(reply) = turn.messages.last().map(|m| m.reply.clone()) {
-                    self.spawn_send(reply, OutboundMessage::Text(ack), ctx);
+                    self.spawn_send(reply, OutboundMessage::Text(ack), None, ctx);
                 }
             } else if wants_card && turn.card.is_none() {
                 turn.card = open_card(&self.rt, turn);
@@ -471,6 +472,7 @@ impl SessionActor {
 
     fn finish_turn(&mut self, ctx: &mut Context<Self>) {
         if let Some(turn) = self.turn.take() {
+            self.rt.journal_done(&turn.messages);
             self.rt
                 .counters
                 .pending
@@ -526,15 +528,19 @@ impl SessionActor {
         }
     }
 
+    /// Sends a reply that is not a turn's answer; `answers` is the message it settles, marked
+    /// done in the journal once the send is over.
     fn spawn_send(
         &self,
         reply: super::router::ReplyTo,
         message: OutboundMessage,
+        answers: Option<Inbound>,
         ctx: &mut Context<Self>,
     ) {
         let rt = Arc::clone(&self.rt);
         ctx.spawn(actix::fut::wrap_future::<_, Self>(async move {
             let _ = rt.send_reply(&reply, message).await;
+            rt.journal_done(answers.as_ref());
         }));
     }
 }

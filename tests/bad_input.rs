@@ -1,0 +1,122 @@
+//! Bad input from outside: frames over the size limit (acknowledged, dropped with a log
+//! line, connection kept), frames far over it (connection reopened), deeply nested JSON,
+//! and a config with 100,000 bindings. Nothing may crash, and the next message is answered.
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dingclaw_actors::config::{MapEnv, load_str};
+use dingclaw_actors::routing::{ChatType, Inbound, Routes};
+use support::gateway::{Harness, TEST_PROVIDER, To};
+
+const CONFIG: &str = r#"{ agents: { list: [ { id: "a", model: "offline/m" } ] },
+    channels: { "dingtalk-connector": { endpoint: "${SIM}", dmReplyMode: "text",
+      stream: { pingIntervalMs: 500, pongTimeoutMs: 3000, silenceTimeoutMs: 5000, reconnectInitialMs: 100, maxFrameBytes: 65536 },
+      accounts: { bot1: { clientId: "badbot", clientSecret: "s1" } } } },
+    TEST_PROVIDER }"#;
+
+fn frame(message_id: &str, data: &str) -> String {
+    serde_json::json!({
+        "specVersion": "1.0", "type": "CALLBACK",
+        "headers": {"topic": "/v1.0/im/bot/messages/get", "messageId": message_id,
+                    "contentType": "application/json", "time": "1"},
+        "data": data,
+    })
+    .to_string()
+}
+
+#[actix_rt::test]
+async fn oversized_and_deeply_nested_frames_are_survived() {
+    let h = Harness::start(&CONFIG.replace("TEST_PROVIDER", TEST_PROVIDER)).await;
+    // Over the 64 KiB limit: acknowledged and dropped, on the same connection.
+    let big = frame("big-1", &"x".repeat(100 * 1024));
+    h.sim.sim.push_raw("badbot", &big).await;
+    // Nested far deeper than any parser's recursion limit.
+    let deep = format!(
+        r#"{{"type":"CALLBACK","headers":{{"messageId":"deep-1"}},"data":{}1{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    h.sim.sim.push_raw("badbot", &deep).await;
+    let start = Instant::now();
+    while !h
+        .sim
+        .sim
+        .acks(Some("badbot"))
+        .iter()
+        .any(|a| a.message_id == "big-1")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the oversized frame was acknowledged"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reply = h.ask("ann", To::Dm("bot1"), "still there?").await;
+    assert!(reply.contains("still there?"), "{reply}");
+    let before = h.rt.account_states().await[0].stream.reconnects;
+    assert_eq!(before, 0, "the connection survived both");
+
+    // Far over the limit (more than four times it): the codec gives up on the socket, the
+    // client opens a new one, and messages flow again.
+    let huge = frame("huge-1", &"y".repeat(300 * 1024));
+    h.sim.sim.push_raw("badbot", &huge).await;
+    let start = Instant::now();
+    while h.rt.account_states().await[0].stream.reconnects == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the socket was reopened"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.wait_connected().await;
+    let reply = h.ask("ann", To::Dm("bot1"), "and now?").await;
+    assert!(reply.contains("and now?"), "{reply}");
+    h.stop().await;
+}
+
+#[test]
+fn a_config_with_100000_bindings_loads_and_routes() {
+    let bindings: Vec<String> = (0..100_000u32)
+        .map(|i| {
+            format!(
+                r#"{{ agentId: "{}", match: {{ channel: "dingtalk-connector", accountId: "bot1", peer: {{ kind: "direct", id: "user{i}" }} }} }}"#,
+                if i.is_multiple_of(2) { "a" } else { "b" }
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{ agents: {{ list: [ {{ id: "a", model: "offline/m" }}, {{ id: "b", model: "offline/m" }} ] }},
+            channels: {{ "dingtalk-connector": {{ accounts: {{ bot1: {{ clientId: "c", clientSecret: "s" }} }} }} }},
+            bindings: [ {} ],
+            models: {{ providers: {{ offline: {{ baseUrl: "http://127.0.0.1:9", apiKey: "k" }} }} }} }}"#,
+        bindings.join(",\n")
+    );
+    let started = Instant::now();
+    let config = load_str(&text, Path::new("/"), &MapEnv::new())
+        .expect("loads")
+        .config;
+    let loaded = started.elapsed();
+    let started = Instant::now();
+    let routes = Routes::new(&config);
+    let route = |peer: &str| {
+        routes
+            .route(&Inbound {
+                channel: "dingtalk-connector",
+                account: "bot1",
+                chat: ChatType::Direct,
+                conversation_id: "cid",
+                sender_id: peer,
+            })
+            .agent_id
+    };
+    assert_eq!(route("user99999"), "b");
+    assert_eq!(route("user12344"), "a");
+    println!(
+        "100,000 bindings ({} KiB): loaded in {loaded:?}, indexed and routed in {:?}",
+        text.len() / 1024,
+        started.elapsed()
+    );
+}

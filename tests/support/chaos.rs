@@ -1,0 +1,123 @@
+//! Shared pieces of the chaos suite: steady traffic from many conversations (a simulator
+//! load run: every message a real callback with its own sessionWebhook, so each reply is
+//! matched to its message), and the tally every chaos test prints and checks.
+
+use std::time::{Duration, Instant};
+
+use dingclaw::sim::{LoadReport, LoadRequest, NewBot, SimServer};
+
+/// Steady traffic: `rate` messages a second for `seconds`, spread over
+/// `conversations` conversations per bot (half of them groups).
+pub fn traffic(bots: &[&str], conversations: usize, rate: f64, seconds: u64) -> LoadRequest {
+    LoadRequest {
+        bots: bots.iter().map(|b| (*b).to_owned()).collect(),
+        conversations_per_bot: conversations,
+        group_percent: 50,
+        messages_per_conversation: 0,
+        rate,
+        duration_ms: seconds * 1000,
+        drain_ms: 30_000,
+    }
+}
+
+/// Registers bots whose secret is `<clientId>-secret` (for gateways run as processes, whose
+/// config names them).
+pub fn add_bots(sim: &SimServer, bots: &[&str]) {
+    for b in bots {
+        sim.sim.add_bot(NewBot {
+            client_id: Some((*b).into()),
+            client_secret: Some(format!("{b}-secret")),
+            name: Some((*b).into()),
+        });
+    }
+}
+
+/// Waits until `n` bots have a connection.
+pub async fn wait_bots_connected(sim: &SimServer, n: usize) {
+    let start = Instant::now();
+    while sim.sim.bots().iter().filter(|b| b.connections > 0).count() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "bots did not connect"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Returns once the load run has ended (all replies in, or the drain is over).
+pub async fn run_traffic_until_done(sim: &SimServer, timeout: Duration) -> LoadReport {
+    let start = Instant::now();
+    loop {
+        if let Some(r) = sim.sim.load_report()
+            && !r.running
+        {
+            return r;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "the load run did not end within {timeout:?}: {:?}",
+            sim.sim.load_report()
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What a chaos test reports.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub fault: &'static str,
+    pub sent: u64,
+    pub answered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub restarts: u64,
+    /// Anything else worth printing (reconnects, retries, faults injected...).
+    pub notes: Vec<(&'static str, u64)>,
+}
+
+impl Tally {
+    pub fn from_report(fault: &'static str, r: &LoadReport) -> Tally {
+        Tally {
+            fault,
+            sent: r.sent,
+            answered: r.answered,
+            lost: r.lost + r.unpushed,
+            duplicated: r.duplicated,
+            ..Tally::default()
+        }
+    }
+
+    pub fn note(mut self, what: &'static str, n: u64) -> Tally {
+        self.notes.push((what, n));
+        self
+    }
+
+    pub fn restarts(mut self, n: u64) -> Tally {
+        self.restarts = n;
+        self
+    }
+
+    /// Prints one line (the README's reliability table is made of these) and asserts that
+    /// nothing was lost or answered twice.
+    pub fn check(&self) {
+        let notes: Vec<String> = self.notes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "CHAOS {}: sent={} answered={} lost={} duplicated={} restarts={} {}",
+            self.fault,
+            self.sent,
+            self.answered,
+            self.lost,
+            self.duplicated,
+            self.restarts,
+            notes.join(" ")
+        );
+        assert!(self.sent > 0, "{}: no traffic was sent", self.fault);
+        assert_eq!(self.lost, 0, "{}: messages lost: {self:?}", self.fault);
+        assert_eq!(
+            self.duplicated, 0,
+            "{}: messages answered twice: {self:?}",
+            self.fault
+        );
+        assert_eq!(self.answered, self.sent, "{}: {self:?}", self.fault);
+    }
+}

@@ -265,10 +265,7 @@ impl Sim {
                 "openSpaceId must be dtv1.card//IM_GROUP.<cid> or dtv1.card//IM_ROBOT.<userId>",
             ));
         };
-        let msg_id = inner
-            .unanswered
-            .get_mut(&(cid.clone(), bot.to_owned()))
-            .and_then(|q| q.pop_front());
+        let msg_id = super::openapi::oldest_unanswered(inner, &cid, bot);
         if let Some(card) = inner.cards.get_mut(&out_track_id) {
             card.delivered = true;
             card.info.space = kind.to_owned();

@@ -428,8 +428,9 @@ pub(super) async fn oto_messages_send(
 }
 
 /// The user message an OpenAPI send is taken to answer: the oldest one to this bot in this
-/// conversation not answered yet (the API does not say; a gateway answers in order).
-fn oldest_unanswered(inner: &mut Inner, cid: &str, bot: &str) -> Option<String> {
+/// conversation not answered yet (neither the message APIs nor the card APIs say; a gateway
+/// answers in order).
+pub(super) fn oldest_unanswered(inner: &mut Inner, cid: &str, bot: &str) -> Option<String> {
     inner
         .unanswered
         .get_mut(&(cid.to_owned(), bot.to_owned()))

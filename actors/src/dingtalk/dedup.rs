@@ -46,20 +46,19 @@ impl Dedup {
         {
             return false;
         }
-        let id: Arc<str> = Arc::from(msg_id);
-        self.seen.insert(id.clone(), now);
-        self.order.push_back((now, id));
-        while self.order.len() > self.capacity {
-            self.pop_oldest();
-        }
+        self.insert(msg_id, now);
         true
     }
 
     /// Records `msg_id` as seen at `at` (an instant in the past), without asking.
     pub fn remember(&mut self, msg_id: &str, at: Instant) {
-        if self.seen.contains_key(msg_id) {
-            return;
+        if !self.seen.contains_key(msg_id) {
+            self.insert(msg_id, at);
         }
+    }
+
+    /// Records `msg_id` at `at`, forgetting the oldest ids past the capacity.
+    fn insert(&mut self, msg_id: &str, at: Instant) {
         let id: Arc<str> = Arc::from(msg_id);
         self.seen.insert(id.clone(), at);
         self.order.push_back((at, id));

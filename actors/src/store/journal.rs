@@ -6,11 +6,10 @@
 //! Done rows stay for a while after their reply: their msgIds seed the duplicate filter of
 //! a restarted gateway, so a redelivery that arrives after a restart is still recognised.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One accepted bot message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalEntry {
     /// Arrival order across the gateway, given by the store (0 in a write).
     pub seq: u64,
@@ -19,8 +18,9 @@ pub struct JournalEntry {
     pub msg_id: String,
     /// ms since the epoch.
     pub received_ms: i64,
-    /// The callback's `data` exactly as it arrived (the bot message JSON).
-    pub payload: String,
+    /// The callback's `data` exactly as it arrived (the bot message JSON); shared with the
+    /// message in flight rather than copied.
+    pub payload: Arc<str>,
 }
 
 /// A journal row's identity and age, for seeding duplicate filters.

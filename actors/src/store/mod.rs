@@ -301,7 +301,7 @@ mod tests {
                 account: account.into(),
                 msg_id: msg.into(),
                 received_ms: at,
-                payload: format!("{{\"msgId\":\"{msg}\"}}"),
+                payload: format!("{{\"msgId\":\"{msg}\"}}").into(),
             })
         };
         store

@@ -288,7 +288,7 @@ impl Store for SqliteStore {
                             e.account,
                             e.msg_id,
                             e.received_ms,
-                            e.payload
+                            &*e.payload
                         ])?;
                     }
                     WriteOp::InboundDone { account, msg_id } => {
@@ -385,7 +385,7 @@ impl Store for SqliteStore {
                     account: r.get(1)?,
                     msg_id: r.get(2)?,
                     received_ms: r.get(3)?,
-                    payload: r.get(4)?,
+                    payload: r.get::<_, String>(4)?.into(),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

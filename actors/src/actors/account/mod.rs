@@ -85,7 +85,8 @@ impl AccountActor {
     }
 
     fn receive(&mut self, msg: BotMessageReceived, ctx: &mut Context<Self>) {
-        if !self.journal || msg.ack.is_none() {
+        // Without a pending ACK (journal off) the connection has acknowledged it already.
+        if msg.ack.is_none() {
             return self.forward(msg);
         }
         self.waiting.push(msg);
@@ -197,7 +198,7 @@ fn journal_entry(m: &BotMessageReceived) -> WriteOp {
         account: m.account.to_string(),
         msg_id: m.message.msg_id.clone(),
         received_ms: crate::dingtalk::api::now_ms(),
-        payload: m.raw.to_string(),
+        payload: Arc::clone(&m.raw),
     })
 }
 

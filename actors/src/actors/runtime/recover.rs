@@ -103,7 +103,7 @@ fn received(row: &JournalEntry) -> Option<BotMessageReceived> {
         account: Arc::from(row.account.as_str()),
         delivery_id: format!("journal-{}", row.seq),
         message: Arc::new(message),
-        raw: Arc::from(row.payload.as_str()),
+        raw: Arc::clone(&row.payload),
         received_at: Instant::now(),
         ack: None,
     })

@@ -7,6 +7,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use dingclaw::sim::ChaosRequest;
 use dingclaw_actors::config::{MapEnv, load_str};
 use dingclaw_actors::routing::{ChatType, Inbound, Routes};
 use support::gateway::{Harness, TEST_PROVIDER, To};
@@ -30,6 +31,12 @@ fn frame(message_id: &str, data: &str) -> String {
 #[actix_rt::test]
 async fn oversized_and_deeply_nested_frames_are_survived() {
     let h = Harness::start(&CONFIG.replace("TEST_PROVIDER", TEST_PROVIDER)).await;
+    // As DingTalk does: a callback pushed onto a socket that died before it could answer
+    // comes again (the socket the huge frame breaks may still look open to the server).
+    h.sim.sim.chaos(&ChaosRequest {
+        redeliver_after_ms: Some(1000),
+        ..ChaosRequest::default()
+    });
     // Over the 64 KiB limit: acknowledged and dropped, on the same connection.
     let big = frame("big-1", &"x".repeat(100 * 1024));
     h.sim.sim.push_raw("badbot", &big).await;

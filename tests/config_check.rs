@@ -37,16 +37,74 @@ fn check_with(text: &str, vars: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+fn check_args(text: &str, args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("openclaw.json"), text).unwrap();
+    let mut all = vec!["config", "check", "--config", "openclaw.json"];
+    all.extend_from_slice(args);
+    let out = dingclaw(dir.path(), &all, &[]);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The product document's example pasted as it is, `YOUR_BOT1_CLIENT_ID` and all, used to
+/// pass as `ok` and fail later at DingTalk. It is refused, naming each field to fill in.
 #[test]
-fn seed_example_passes_unchanged() {
+fn seed_example_verbatim_names_the_placeholders_to_fill_in() {
+    let out = dingclaw(
+        repo(),
+        &[
+            "config",
+            "check",
+            "--config",
+            "tests/fixtures/seed-two-bots.json5",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("channels."))
+        .collect();
+    assert_eq!(errors.len(), 4, "{stderr}");
+    for (i, field) in [
+        "bot1.clientId",
+        "bot1.clientSecret",
+        "bot2.clientId",
+        "bot2.clientSecret",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(
+            errors[i].starts_with(&format!("channels.dingtalk-connector.accounts.{field}:"))
+                && errors[i].contains("looks like a placeholder"),
+            "{}",
+            errors[i]
+        );
+    }
+}
+
+/// `config/two-bots.json5` is the same example with the credentials in the environment.
+#[test]
+fn seed_example_with_credentials_from_the_environment_passes() {
     let out = dingclaw(
         repo(),
         &["config", "check", "--config", "config/two-bots.json5"],
-        &[],
+        &[
+            ("BOT1_CLIENT_ID", "dingtestbot1"),
+            ("BOT1_CLIENT_SECRET", "secret-one-abcdef"),
+            ("BOT2_CLIENT_ID", "dingtestbot2"),
+            ("BOT2_CLIENT_SECRET", "secret-two-abcdef"),
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -64,6 +122,10 @@ fn seed_example_passes_unchanged() {
 #[test]
 fn every_example_config_is_valid() {
     let vars = [
+        ("BOT1_CLIENT_ID", "dingtestbot1"),
+        ("BOT1_CLIENT_SECRET", "secret-one"),
+        ("BOT2_CLIENT_ID", "dingtestbot2"),
+        ("BOT2_CLIENT_SECRET", "secret-two"),
         ("DINGTALK_CLIENT_ID", "id"),
         ("DINGTALK_CLIENT_SECRET", "secret"),
         ("DASHSCOPE_API_KEY", "key"),
@@ -135,22 +197,105 @@ fn json5_syntax_error_names_file_line_and_column() {
     assert!(stderr.contains("line 1 column"), "{stderr}");
 }
 
+/// Each ignored OpenClaw feature is one line saying what ignoring it means; `--verbose` lists
+/// every place. (It used to be one 600-character line of paths.)
 #[test]
-fn openclaw_only_sections_are_one_ignored_warning() {
-    let (code, stdout, stderr) = check(
-        r#"{ plugins: { entries: {} }, tools: {}, skills: {},
+fn openclaw_only_sections_are_one_line_per_feature_with_their_meaning() {
+    let text = r#"{ plugins: { entries: {} }, tools: {}, skills: {},
              channels: { telegram: { botToken: "x" } },
-             agents: { list: [ { id: "main", heartbeat: { every: "30m" } } ] } }"#,
-    );
+             agents: { list: [ { id: "main", heartbeat: { every: "30m" } },
+                               { id: "ops", heartbeat: { every: "1h" } } ] } }"#;
+    let (code, stdout, stderr) = check(text);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("ok: 1 agent (main)"));
+    assert!(stdout.contains("ok: 2 agents (main, ops)"));
     let ignored: Vec<&str> = stderr.lines().filter(|l| l.contains("ignored")).collect();
     assert_eq!(
         ignored,
         vec![
-            "warning: <root>: ignored (OpenClaw settings dingclaw does not implement): plugins, tools, skills, channels.telegram, agents.list.0.heartbeat"
+            "warning: plugins: ignored: OpenClaw plugins are not loaded; dingclaw has its own DingTalk connector",
+            "warning: tools: ignored: the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
+            "warning: skills: ignored: skills are not loaded",
+            "warning: channels.telegram: ignored: this channel is not served by dingclaw",
+            "warning: agents.list.*.heartbeat: ignored in 2 places: heartbeat turns will not run",
         ]
     );
+    let (code, stdout, _) = check_args(text, &["--verbose"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("ignored OpenClaw settings (6):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  agents.list.1.heartbeat: heartbeat turns will not run"),
+        "{stdout}"
+    );
+}
+
+/// A config written for the DingTalk connectors starts unchanged: their keys that dingclaw
+/// has no use for are warnings saying so. A typo of a key dingclaw implements stays an error.
+#[test]
+fn connector_keys_dingclaw_does_not_need_are_warnings_and_typos_errors() {
+    let (code, _, stderr) = check(
+        r#"{ channels: { "dingtalk-connector": {
+             clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh",
+             gatewayToken: "tok", enableMediaUpload: true, debug: true, enableAICard: true,
+             accounts: { a: { clientId: "dingklmnopqrst", clientSecret: "s3cr3t-abcdefgh", maxFileSizeMB: 20 } } } } }"#,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for key in ["gatewayToken", "enableMediaUpload", "debug", "enableAICard"] {
+        assert!(
+            stderr.contains(&format!(
+                "warning: channels.dingtalk-connector.{key}: ignored: not needed"
+            )),
+            "{key}: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("channels.dingtalk-connector.accounts.a.maxFileSizeMB: ignored:"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = check(
+        r#"{ channels: { "dingtalk-connector": {
+             clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh", groupReplyMod: "text" } } }"#,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(
+            "channels.dingtalk-connector.groupReplyMod: unknown key \"groupReplyMod\" (did you mean \"groupReplyMode\"?)"
+        ),
+        "{stderr}"
+    );
+}
+
+/// The seed document's example pasted as it is passed as `ok`; placeholders in credentials
+/// that would be used are errors naming the path.
+#[test]
+fn placeholders_from_examples_are_errors() {
+    let (code, _, stderr) = check(
+        r#"{ agents: { list: [ { id: "main", model: "dashscope/qwen-plus" } ] },
+             channels: { "dingtalk-connector": { accounts: {
+               bot1: { clientId: "YOUR_BOT1_CLIENT_ID", clientSecret: "YOUR_BOT1_CLIENT_SECRET" },
+               off: { enabled: false, clientId: "xxx", clientSecret: "xxx" } } } },
+             models: { providers: { dashscope: { apiKey: "sk-xxxxxxxx" } } } }"#,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:"))
+        .skip(1)
+        .collect();
+    assert_eq!(errors.len(), 3, "{stderr}");
+    assert!(errors[0].starts_with(
+        "channels.dingtalk-connector.accounts.bot1.clientId: \"YOUR_BOT1_CLIENT_ID\" looks like a placeholder"
+    ));
+    assert!(errors[1].starts_with(
+        "channels.dingtalk-connector.accounts.bot1.clientSecret: looks like a placeholder"
+    ));
+    assert!(
+        !errors[1].contains("YOUR_BOT1_CLIENT_SECRET"),
+        "secrets are not echoed"
+    );
+    assert!(errors[2].starts_with("models.providers.dashscope.apiKey: looks like a placeholder"));
 }
 
 #[test]

@@ -5,7 +5,8 @@ mod support;
 
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, history, turn};
 
-/// The seed's two-bot example, unchanged except for where DingTalk and the model are.
+/// The seed's two-bot example, unchanged except for where DingTalk and the model are, and the
+/// credentials (`config/two-bots.json5` takes them from the environment).
 fn seed_config() -> String {
     let seed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -15,6 +16,10 @@ fn seed_config() -> String {
     let mut v: serde_json::Value = serde_json::from_str(&seed).unwrap();
     let connector = &mut v["channels"]["dingtalk-connector"];
     connector["endpoint"] = "${SIM}".into();
+    for bot in ["bot1", "bot2"] {
+        connector["accounts"][bot]["clientId"] = format!("routing{bot}").into();
+        connector["accounts"][bot]["clientSecret"] = format!("routing-{bot}-secret").into();
+    }
     connector["groupReplyMode"] = "text".into();
     connector["dmReplyMode"] = "text".into();
     v["models"] = serde_json::json!({"providers": {"dashscope-coding": {"baseUrl": "${MODEL}", "apiKey": "k"}}});

@@ -3,6 +3,14 @@
 use std::path::Path;
 use std::process::Command;
 
+/// `config/two-bots.json5` takes its credentials from the environment.
+const SEED_CREDENTIALS: [(&str, &str); 4] = [
+    ("BOT1_CLIENT_ID", "dingroutebot1"),
+    ("BOT1_CLIENT_SECRET", "route-secret-1"),
+    ("BOT2_CLIENT_ID", "dingroutebot2"),
+    ("BOT2_CLIENT_SECRET", "route-secret-2"),
+];
+
 fn route(config: &str, account: &str, chat: &str, cid: &str, sender: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("openclaw.json");
@@ -20,6 +28,7 @@ fn route(config: &str, account: &str, chat: &str, cid: &str, sender: &str) -> se
         .args(["--conversation", cid, "--sender", sender, "--json"])
         .env_clear()
         .env("HOME", dir.path())
+        .envs(SEED_CREDENTIALS)
         .output()
         .unwrap();
     assert!(
@@ -144,6 +153,7 @@ fn unknown_account_is_an_error() {
         ])
         .env_clear()
         .env("HOME", dir.path())
+        .envs(SEED_CREDENTIALS)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -86,10 +86,14 @@ async fn start(text: &str) -> Web {
     let h = Harness::start(text).await;
     let file = h.state.path().join("openclaw.json");
     std::fs::write(&file, text).unwrap();
+    let digest = dingclaw_actors::config::load_file(&file, &h.env())
+        .unwrap()
+        .digest;
     let reloader = Arc::new(Reloader::new(
         Arc::clone(&h.rt),
         file.clone(),
         Box::new(h.env()),
+        digest,
     ));
     let (auth, _) = operator_auth(&h.config).unwrap();
     let server = WebServer::start(

@@ -12,7 +12,12 @@ use super::load_config;
 pub enum ConfigCommand {
     /// Validate the config: exit 0 with a one-line summary, or exit 1 listing every
     /// `path: message`.
-    Check,
+    Check {
+        /// Also list every ignored OpenClaw setting, one per place (the warnings group them
+        /// by feature).
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Print the effective config (includes, variables, defaults and account inheritance
     /// applied) as JSON, with every secret shown as ***.
     Show,
@@ -28,7 +33,7 @@ pub(super) fn run(
         Err(code) => return Ok(code),
     };
     match cmd {
-        ConfigCommand::Check => {
+        ConfigCommand::Check { verbose } => {
             let source = loaded
                 .config
                 .source
@@ -36,6 +41,12 @@ pub(super) fn run(
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             println!("{source}: ok: {}", loaded.config.summary());
+            if verbose && !loaded.ignored.is_empty() {
+                println!("ignored OpenClaw settings ({}):", loaded.ignored.len());
+                for i in &loaded.ignored {
+                    println!("  {i}");
+                }
+            }
         }
         ConfigCommand::Show => {
             println!("{}", serde_json::to_string_pretty(&loaded.config)?);

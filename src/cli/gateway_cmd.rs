@@ -24,6 +24,7 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    let digest = loaded.digest;
     let config = loaded.config;
     let drain = config.runtime.drain;
     actix_rt::System::new().block_on(async move {
@@ -38,7 +39,7 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let source = config.source.clone();
         let reload = (config.gateway.reload, Duration::from_millis(config.gateway.reload_debounce_ms));
         let rt = Runtime::start(config)?;
-        let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv))));
+        let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv), digest)));
         let _watch = match (&reloader, reload.0) {
             (Some(r), ReloadMode::Hybrid) => match r.watch(reload.1) {
                 Ok(w) => Some(w),

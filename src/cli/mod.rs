@@ -35,6 +35,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Colours in log output: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,8 +67,37 @@ pub enum Command {
     OfflineModel(OfflineModelArgs),
 }
 
+/// When log lines are coloured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (https://no-color.org).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output going to stderr.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+/// The command line's `--color`, for `init_tracing`.
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let _ = COLOR.set(cli.color);
     let env = ProcessEnv;
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
@@ -80,15 +113,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs to stderr; `RUST_LOG` chooses what (default: dingclaw at `info`, the HTTP server's own
-/// start-up chatter only from `warn`).
+/// start-up chatter only from `warn`). The file watcher's own crates stay at `info` even under
+/// `RUST_LOG=trace`: they log every event they see, and a log written into the watched folder
+/// would feed itself.
 pub(crate) fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    use std::io::IsTerminal;
+    init_tracing_at("info,actix_server=warn");
+}
+
+/// `init_tracing` with another default filter (the demo keeps its story readable).
+pub(crate) fn init_tracing_at(default_filter: &str) {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let verbose = filter
+        .max_level_hint()
+        .is_none_or(|l| l > tracing_subscriber::filter::LevelFilter::INFO);
+    if verbose {
+        for quiet in ["notify=info", "notify_debouncer_full=info", "inotify=info"] {
+            if let Ok(d) = quiet.parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
+    let color = COLOR.get().copied().unwrap_or_default().enabled();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(color)
         .try_init();
 }
 
@@ -152,6 +202,7 @@ pub(crate) fn load_config(
             file,
             errors,
             warnings,
+            ..
         }) => {
             for w in &warnings {
                 eprintln!("warning: {w}");

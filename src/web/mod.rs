@@ -29,7 +29,7 @@ use dingclaw_actors::actors::Runtime;
 pub use auth::{Operator, is_operator};
 pub use lockout::Lockout;
 pub use metrics::prometheus;
-pub use reloader::{ReloadStatus, Reloader};
+pub use reloader::{ReloadStatus, Reloader, Watch};
 pub use token::{OperatorAuth, client_token, operator_auth, token_file};
 
 /// What the handlers share.

@@ -11,9 +11,18 @@ use super::environment::{Environment, expand_home};
 use super::ids::{DEFAULT_AGENT_ID, is_valid_id, normalize_agent_id};
 use super::issue::{ConfigPath, Diagnostics};
 
-/// Concurrent model turns across all agents when `agents.defaults.maxConcurrent` is unset
-/// (OpenClaw 2026.3's default).
-pub const DEFAULT_MAX_CONCURRENT: u32 = 4;
+/// Turns working at once across all agents when `agents.defaults.maxConcurrent` is unset:
+/// 16 per core, at least 64. OpenClaw's lane default is max(8, 4 x CPUs)
+/// (reference/openclaw-routing.md 9), sized for one user's assistant; a gateway holds many
+/// bots. A turn waiting for its model provider holds no slot (the provider's own
+/// `maxConcurrent` and `maxQueue` bound those waits), so the slots bound the work the gateway
+/// itself does for turns: preparing them and running their tools.
+pub fn default_max_concurrent() -> u32 {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1) as u32;
+    cores.saturating_mul(16).max(64)
+}
 
 /// Seconds a turn may take when `agents.defaults.timeoutSeconds` is unset.
 pub const DEFAULT_TURN_TIMEOUT_SECS: u64 = 600;
@@ -111,7 +120,8 @@ pub struct AgentDefaultsSection {
     pub workspace: Option<String>,
     /// Time zone for scheduled tasks and timestamps shown to the model (IANA name).
     pub user_timezone: Option<String>,
-    /// Model turns running at once across all agents.
+    /// Turns working at once across all agents (default 16 per core, at least 64); a turn
+    /// waiting for its model does not count.
     pub max_concurrent: Option<u32>,
     /// Longest a turn may take.
     pub timeout_seconds: Option<u64>,
@@ -357,7 +367,7 @@ pub(crate) fn build_roster(
         default_agent,
         max_concurrent: defaults
             .and_then(|d| d.max_concurrent)
-            .unwrap_or(DEFAULT_MAX_CONCURRENT),
+            .unwrap_or_else(default_max_concurrent),
         timeout_seconds: defaults
             .and_then(|d| d.timeout_seconds)
             .unwrap_or(DEFAULT_TURN_TIMEOUT_SECS),

@@ -1,273 +1,584 @@
-//! OpenClaw settings that dingclaw accepts but does not implement.
+//! OpenClaw settings that dingclaw accepts but does not implement, and what that means.
 //!
 //! An OpenClaw config must load unchanged, yet a typo inside a section dingclaw implements must
 //! be an error. So the sections and keys below are taken out of the document before strict
-//! validation and listed once in an "ignored" warning; anything else that is unknown is an
-//! error. The lists come from OpenClaw's schemas (2026.3 and 2026.9) and the DingTalk
-//! connector's schema (reference/openclaw-routing.md 1, reference/dingtalk-protocol.md 7.2).
+//! validation and reported; anything else that is unknown is an error. Each key carries what
+//! ignoring it means in practice, because "ignored: tools" tells an operator nothing about
+//! what their bot will no longer do. The lists come from OpenClaw's schemas (2026.3 and
+//! 2026.9) and the three DingTalk connectors' settings (reference/openclaw-routing.md 1,
+//! reference/dingtalk-protocol.md 7.2-7.4).
+
+use std::fmt;
 
 use serde_json::Value;
 
-use super::issue::ConfigPath;
+use super::issue::{ConfigPath, Issue};
+
+/// One ignored setting: where it was and what ignoring it means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredSetting {
+    pub path: ConfigPath,
+    /// The setting as a pattern (`agents.list.*.heartbeat`), shared by its copies in every
+    /// agent or account, so that they are reported as one feature.
+    pub feature: String,
+    pub means: &'static str,
+}
+
+impl fmt::Display for IgnoredSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.means)
+    }
+}
+
+/// One warning per ignored feature (`agents.list.*.heartbeat: ignored in 2 places: heartbeat
+/// turns will not run`), in the order first met.
+pub fn summarize_ignored(ignored: &[IgnoredSetting]) -> Vec<Issue> {
+    let mut features: Vec<(&str, &IgnoredSetting, usize)> = Vec::new();
+    for i in ignored {
+        match features.iter_mut().find(|(f, _, _)| *f == i.feature) {
+            Some((_, _, n)) => *n += 1,
+            None => features.push((&i.feature, i, 1)),
+        }
+    }
+    features
+        .into_iter()
+        .map(|(feature, first, n)| match n {
+            1 => Issue::new(first.path.clone(), format!("ignored: {}", first.means)),
+            n => Issue::new(
+                ConfigPath::parse(feature),
+                format!("ignored in {n} places: {}", first.means),
+            ),
+        })
+        .collect()
+}
+
+/// Keys ignored at one place, each with what ignoring it means ("" = the table's default).
+type Keys = &'static [(&'static str, &'static str)];
+
+/// What an ignored key means when its table says nothing more specific.
+const NOT_USED: &str = "not used by dingclaw";
 
 /// Top-level OpenClaw sections dingclaw does not implement.
-const SECTIONS: &[&str] = &[
-    "acp",
-    "approvals",
-    "audio",
-    "auth",
-    "automations",
-    "broadcast",
-    "browser",
-    "canvasHost",
-    "cli",
-    "commands",
-    "diagnostics",
-    "discovery",
-    "hooks",
-    "identity",
-    "logging",
-    "mcp",
-    "media",
-    "memory",
-    "meta",
-    "nodeHost",
-    "plugins",
-    "routing",
-    "secrets",
-    "skills",
-    "talk",
-    "tools",
-    "ui",
-    "update",
-    "web",
-    "wizard",
+const SECTIONS: Keys = &[
+    ("acp", "ACP agent runtimes are not available"),
+    (
+        "approvals",
+        "exec approvals are not used (dingclaw has no exec tool)",
+    ),
+    (
+        "audio",
+        "voice messages are not transcribed by a configured model",
+    ),
+    (
+        "auth",
+        "auth profiles are not rotated; each provider uses its one apiKey",
+    ),
+    (
+        "automations",
+        "jobs here are not read; scheduled tasks live in dingclaw's store (cron)",
+    ),
+    ("broadcast", "broadcast groups are not served"),
+    ("browser", "agents have no browser tool"),
+    ("canvasHost", "no canvas host is served"),
+    ("cli", "OpenClaw command-line settings; not needed"),
+    (
+        "commands",
+        "chat commands other than /new and /reset are not available",
+    ),
+    (
+        "diagnostics",
+        "OpenClaw diagnostics; dingclaw reports through its log and /metrics",
+    ),
+    ("discovery", "the gateway is not announced on the network"),
+    ("hooks", "webhooks into agents are not served"),
+    (
+        "identity",
+        "the global identity is not used; set each agent's identity",
+    ),
+    ("logging", "logs go to stderr; RUST_LOG chooses what"),
+    (
+        "mcp",
+        "MCP servers are not started; their tools are not offered to the model",
+    ),
+    ("media", "media settings are not used"),
+    ("memory", "agents have no memory search"),
+    ("meta", "OpenClaw's own bookkeeping; not needed"),
+    ("nodeHost", "no node host is run"),
+    (
+        "plugins",
+        "OpenClaw plugins are not loaded; dingclaw has its own DingTalk connector",
+    ),
+    (
+        "routing",
+        "legacy routing settings are not used; bindings route messages",
+    ),
+    (
+        "secrets",
+        "secret providers are not used; write ${VAR} or {source: \"env\", id}",
+    ),
+    ("skills", "skills are not loaded"),
+    ("talk", "voice talk mode is not available"),
+    (
+        "tools",
+        "the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
+    ),
+    (
+        "ui",
+        "OpenClaw's Control UI settings; dingclaw serves its own web page",
+    ),
+    ("update", "update checks are not run"),
+    ("web", "OpenClaw's web settings are not used"),
+    ("wizard", "setup wizard state; not needed"),
 ];
 
 /// Keys of one agent (`agents.list.N` or `agents.entries.<id>`) that dingclaw does not use.
-const AGENT_KEYS: &[&str] = &[
-    "agentRuntime",
-    "bootstrapMaxChars",
-    "bootstrapTotalMaxChars",
-    "contextInjection",
-    "contextLimits",
-    "contextTokens",
-    "cwd",
-    "embeddedAgent",
-    "experimental",
-    "fastModeDefault",
-    "groupChat",
-    "heartbeat",
-    "humanDelay",
-    "memory",
-    "memorySearch",
-    "modelPolicy",
-    "models",
-    "params",
-    "plugins",
-    "reasoningDefault",
-    "runtime",
-    "sandbox",
-    "skills",
-    "skillsLimits",
-    "subagents",
-    "thinkingDefault",
-    "toolProgressDetail",
-    "tools",
-    "tts",
-    "typingIntervalSeconds",
-    "typingMode",
-    "utilityModel",
-    "verboseDefault",
+const AGENT_KEYS: Keys = &[
+    ("agentRuntime", "agents run in dingclaw's own runtime"),
+    ("bootstrapMaxChars", ""),
+    ("bootstrapTotalMaxChars", ""),
+    ("contextInjection", ""),
+    ("contextLimits", ""),
+    ("contextTokens", ""),
+    ("cwd", ""),
+    ("embeddedAgent", ""),
+    ("experimental", ""),
+    (
+        "fastModeDefault",
+        "no fast mode; the model answers with its defaults",
+    ),
+    (
+        "groupChat",
+        "mention patterns and group history limits are not used (DingTalk delivers only @-mentions)",
+    ),
+    ("heartbeat", "heartbeat turns will not run"),
+    ("humanDelay", "replies are not delayed"),
+    ("memory", "this agent has no memory search"),
+    ("memorySearch", "this agent has no memory search"),
+    ("modelPolicy", ""),
+    ("models", "per-agent model settings are not used"),
+    ("params", "extra model parameters are not sent"),
+    ("plugins", "plugins are not loaded"),
+    (
+        "reasoningDefault",
+        "reasoning output follows the provider's default",
+    ),
+    ("runtime", "agents run in dingclaw's own runtime"),
+    (
+        "sandbox",
+        "no sandbox: dingclaw runs no commands on the machine",
+    ),
+    ("skills", "this agent's skills are not loaded"),
+    ("skillsLimits", ""),
+    ("subagents", "subagents are not spawned"),
+    (
+        "thinkingDefault",
+        "the thinking level is the provider's default",
+    ),
+    ("toolProgressDetail", ""),
+    ("tools", "this agent's tool policy is not applied"),
+    ("tts", "replies are not spoken"),
+    ("typingIntervalSeconds", "no typing indicator"),
+    ("typingMode", "no typing indicator"),
+    ("utilityModel", "no utility model is used"),
+    ("verboseDefault", ""),
 ];
 
 /// Keys of `agents.defaults` that dingclaw does not use.
-const AGENT_DEFAULTS_KEYS: &[&str] = &[
-    "blockStreamingBreak",
-    "blockStreamingChunk",
-    "blockStreamingCoalesce",
-    "blockStreamingDefault",
-    "bootstrapMaxChars",
-    "bootstrapPromptTruncationWarning",
-    "bootstrapTotalMaxChars",
-    "cliBackends",
-    "compaction",
-    "contextInjection",
-    "contextLimits",
-    "contextPruning",
-    "contextTokens",
-    "cwd",
-    "elevatedDefault",
-    "embeddedAgent",
-    "envelopeElapsed",
-    "envelopeTimestamp",
-    "envelopeTimezone",
-    "experimental",
-    "heartbeat",
-    "humanDelay",
-    "imageGenerationModel",
-    "imageMaxDimensionPx",
-    "imageModel",
-    "imageQuality",
-    "mediaGenerationAutoProviderFallback",
-    "mediaMaxMb",
-    "mediaModels",
-    "memorySearch",
-    "modelPolicy",
-    "musicGenerationModel",
-    "params",
-    "pdfMaxBytesMb",
-    "pdfMaxPages",
-    "pdfModel",
-    "promptOverlays",
-    "reasoningDefault",
-    "repoRoot",
-    "runRetries",
-    "sandbox",
-    "silentReply",
-    "skills",
-    "skipOptionalBootstrapFiles",
-    "startupContext",
-    "subagents",
-    "thinkingDefault",
-    "timeFormat",
-    "toolProgressDetail",
-    "typingIntervalSeconds",
-    "typingMode",
-    "utilityModel",
-    "verboseDefault",
-    "videoGenerationModel",
-    "voiceModel",
+const AGENT_DEFAULTS_KEYS: Keys = &[
+    (
+        "blockStreamingBreak",
+        "replies stream into AI cards instead of blocks",
+    ),
+    (
+        "blockStreamingChunk",
+        "replies stream into AI cards instead of blocks",
+    ),
+    (
+        "blockStreamingCoalesce",
+        "replies stream into AI cards instead of blocks",
+    ),
+    (
+        "blockStreamingDefault",
+        "replies stream into AI cards instead of blocks",
+    ),
+    ("bootstrapMaxChars", ""),
+    ("bootstrapPromptTruncationWarning", ""),
+    ("bootstrapTotalMaxChars", ""),
+    ("cliBackends", "CLI model backends are not run"),
+    (
+        "compaction",
+        "long sessions are not compacted; the model sees the last dingclaw.historyLimit messages",
+    ),
+    ("contextInjection", ""),
+    ("contextLimits", ""),
+    (
+        "contextPruning",
+        "tool results are not pruned; the model sees the last dingclaw.historyLimit messages",
+    ),
+    ("contextTokens", ""),
+    ("cwd", ""),
+    ("elevatedDefault", "no elevated tools"),
+    ("embeddedAgent", ""),
+    ("envelopeElapsed", ""),
+    ("envelopeTimestamp", ""),
+    ("envelopeTimezone", ""),
+    ("experimental", ""),
+    ("heartbeat", "heartbeat turns will not run"),
+    ("humanDelay", "replies are not delayed"),
+    ("imageGenerationModel", "no image generation"),
+    ("imageMaxDimensionPx", "pictures are not sent to the model"),
+    ("imageModel", "pictures are not described to the model"),
+    ("imageQuality", "pictures are not sent to the model"),
+    ("mediaGenerationAutoProviderFallback", "no media generation"),
+    ("mediaMaxMb", "pictures and files are not downloaded"),
+    ("mediaModels", "no media models"),
+    ("memorySearch", "agents have no memory search"),
+    ("modelPolicy", ""),
+    ("musicGenerationModel", "no music generation"),
+    ("params", "extra model parameters are not sent"),
+    ("pdfMaxBytesMb", "PDFs are not read"),
+    ("pdfMaxPages", "PDFs are not read"),
+    ("pdfModel", "PDFs are not read"),
+    ("promptOverlays", ""),
+    (
+        "reasoningDefault",
+        "reasoning output follows the provider's default",
+    ),
+    ("repoRoot", ""),
+    ("runRetries", "failed turns follow each provider's retries"),
+    (
+        "sandbox",
+        "no sandbox: dingclaw runs no commands on the machine",
+    ),
+    ("silentReply", ""),
+    ("skills", "skills are not loaded"),
+    ("skipOptionalBootstrapFiles", ""),
+    ("startupContext", ""),
+    ("subagents", "subagents are not spawned"),
+    (
+        "thinkingDefault",
+        "the thinking level is the provider's default",
+    ),
+    ("timeFormat", ""),
+    ("toolProgressDetail", ""),
+    ("typingIntervalSeconds", "no typing indicator"),
+    ("typingMode", "no typing indicator"),
+    ("utilityModel", "no utility model is used"),
+    ("verboseDefault", ""),
+    ("videoGenerationModel", "no video generation"),
+    (
+        "voiceModel",
+        "voice messages use DingTalk's own transcription",
+    ),
 ];
 
-/// Keys of `channels.dingtalk-connector` (and of each account) that the DingTalk connector's
-/// schema allows and dingclaw does not use. `requireMention` needs no code: DingTalk itself
-/// delivers only group messages that @-mention the bot.
-const DINGTALK_KEYS: &[&str] = &[
-    "debug",
-    "enableMediaUpload",
-    "groups",
-    "historyLimit",
-    "mediaMaxMb",
-    "requireMention",
-    "resolveSenderNames",
-    "supportCaseRouter",
-    "tools",
-    "typingIndicator",
+/// Keys of `channels.dingtalk-connector` (and of each account) from the DingTalk connectors'
+/// settings that dingclaw has no use for. The three connectors differ; a config written for
+/// any of them starts unchanged, and each key is named with what replaces it.
+const DINGTALK_KEYS: Keys = &[
+    ("ackReaction", "no reaction is added to received messages"),
+    (
+        "aicardDegradeMs",
+        "not needed; dingclaw's setting is card.degradeMs",
+    ),
+    ("bypassProxyForSend", "not needed"),
+    ("cardAtSender", "not needed"),
+    (
+        "cardRealTimeStream",
+        "not needed; AI cards stream by default (card.updateIntervalMs)",
+    ),
+    ("cardStatusLine", "not needed"),
+    (
+        "cardStreamInterval",
+        "not needed; dingclaw's setting is card.updateIntervalMs",
+    ),
+    (
+        "cardStreamingMode",
+        "not needed; AI cards stream by default (streaming: false turns them off)",
+    ),
+    (
+        "cardTemplateId",
+        "not needed; dingclaw's setting is card.templateId",
+    ),
+    (
+        "cardTemplateKey",
+        "not needed; dingclaw's setting is card.contentKey",
+    ),
+    ("contextVisibility", "not needed"),
+    (
+        "convertMarkdownTables",
+        "not needed; markdown goes out as the model wrote it",
+    ),
+    ("debug", "not needed; RUST_LOG=debug gives verbose logs"),
+    ("displayNameResolution", "senders are shown by their ids"),
+    (
+        "enableAICard",
+        "not needed; AI cards are the default reply mode (groupReplyMode, dmReplyMode)",
+    ),
+    ("enableMediaUpload", "not needed"),
+    ("gatewayPassword", "not needed: dingclaw is the gateway"),
+    ("gatewayToken", "not needed: dingclaw is the gateway"),
+    (
+        "groups",
+        "per-group settings (tools, systemPrompt) are not applied",
+    ),
+    (
+        "historyLimit",
+        "not needed; the model sees dingclaw.historyLimit messages",
+    ),
+    ("inboundMedia", "pictures and files are not downloaded"),
+    (
+        "initialReconnectDelay",
+        "not needed; dingclaw's setting is stream.reconnectInitialMs",
+    ),
+    (
+        "journalTTLDays",
+        "not needed; dingclaw keeps its own journal",
+    ),
+    (
+        "keepAlive",
+        "not needed; dingclaw pings the socket itself (stream.pingIntervalMs)",
+    ),
+    ("learningEnabled", "not needed"),
+    (
+        "longTaskNoticeDelayMs",
+        "no \"still working\" notice is sent",
+    ),
+    (
+        "maxConnectionAttempts",
+        "not needed; dingclaw reconnects without a limit, with backoff",
+    ),
+    ("maxFileSizeMB", "pictures and files are not downloaded"),
+    (
+        "maxReconnectCycles",
+        "not needed; dingclaw reconnects without a limit, with backoff",
+    ),
+    (
+        "maxReconnectDelay",
+        "not needed; dingclaw's setting is stream.reconnectMaxMs",
+    ),
+    ("mediaMaxMb", "pictures and files are not downloaded"),
+    ("mediaUrlAllowlist", "not needed"),
+    (
+        "messageType",
+        "not needed; dingclaw's settings are groupReplyMode and dmReplyMode",
+    ),
+    ("proactivePermissionHint", "not needed"),
+    ("reconnectDeadlineMs", "not needed"),
+    (
+        "reconnectJitter",
+        "not needed; dingclaw adds up to 20 % jitter",
+    ),
+    (
+        "requireMention",
+        "not needed: DingTalk delivers only group messages that @-mention the bot",
+    ),
+    ("resolveSenderNames", "senders are shown by their ids"),
+    ("supportCaseRouter", "support-case routing is not available"),
+    (
+        "tools",
+        "the connector's DingTalk docs and media tools are not available",
+    ),
+    ("typingIndicator", "no typing indicator"),
+    (
+        "useConnectionManager",
+        "not needed; dingclaw manages its connections itself",
+    ),
 ];
 
 /// Keys of one model provider that dingclaw does not use.
-const PROVIDER_KEYS: &[&str] = &[
-    "agentRuntime",
-    "auth",
-    "authHeader",
-    "localService",
-    "maxTokens",
-    "models",
-    "params",
-    "region",
-    "request",
+const PROVIDER_KEYS: Keys = &[
+    ("agentRuntime", ""),
+    (
+        "auth",
+        "auth profiles are not rotated; the provider uses its apiKey",
+    ),
+    ("authHeader", ""),
+    ("localService", ""),
+    (
+        "maxTokens",
+        "answers are as long as the provider's default allows",
+    ),
+    (
+        "models",
+        "per-model catalogue entries (context windows, costs) are not used",
+    ),
+    ("params", "extra model parameters are not sent"),
+    ("region", ""),
+    ("request", ""),
 ];
 
 /// Keys of `session` that dingclaw does not use.
-const SESSION_KEYS: &[&str] = &[
-    "agentToAgent",
-    "mainKey",
-    "maintenance",
-    "parentForkMaxTokens",
-    "sendPolicy",
-    "store",
-    "threadBindings",
-    "typingIntervalSeconds",
-    "typingMode",
-    "writeLock",
+const SESSION_KEYS: Keys = &[
+    ("agentToAgent", "agents do not message each other"),
+    ("mainKey", ""),
+    (
+        "maintenance",
+        "old sessions are kept in the store, not pruned",
+    ),
+    ("parentForkMaxTokens", ""),
+    ("sendPolicy", ""),
+    (
+        "store",
+        "sessions live in dingclaw's store (dingclaw.store)",
+    ),
+    ("threadBindings", ""),
+    ("typingIntervalSeconds", "no typing indicator"),
+    ("typingMode", "no typing indicator"),
+    ("writeLock", ""),
 ];
 
 /// Keys of `gateway` that dingclaw does not use.
-const GATEWAY_KEYS: &[&str] = &[
-    "allowRealIpFallback",
-    "channelHealthCheckMinutes",
-    "channelMaxRestartsPerHour",
-    "channelStaleEventThresholdMinutes",
-    "http",
-    "mode",
-    "nodes",
-    "push",
-    "remote",
-    "tailscale",
-    "tls",
-    "tools",
-    "trustedProxies",
-    "webchat",
+const GATEWAY_KEYS: Keys = &[
+    ("allowRealIpFallback", ""),
+    (
+        "channelHealthCheckMinutes",
+        "accounts are watched continuously (stream settings)",
+    ),
+    (
+        "channelMaxRestartsPerHour",
+        "accounts reconnect with backoff, without a cap",
+    ),
+    (
+        "channelStaleEventThresholdMinutes",
+        "zombie sockets are caught by stream.silenceTimeoutMs",
+    ),
+    (
+        "http",
+        "OpenClaw's OpenAI-compatible endpoints are not served",
+    ),
+    ("mode", ""),
+    ("nodes", "no nodes are served"),
+    ("push", "no push notifications"),
+    ("remote", "not needed"),
+    (
+        "tailscale",
+        "not supported; put the web page behind a reverse proxy or an SSH tunnel",
+    ),
+    (
+        "tls",
+        "TLS is not served; put a reverse proxy with TLS in front of the web page",
+    ),
+    ("tools", "tools are not served over HTTP"),
+    ("webchat", "the web page's chat has no separate settings"),
 ];
 
-/// Every table: the path pattern (`*` = any one key or index) and the keys ignored there.
-const TABLES: &[(&str, &[&str])] = &[
-    ("", SECTIONS),
-    ("agents.defaults", AGENT_DEFAULTS_KEYS),
+/// Every table: the path pattern (`*` = any one key or index), the keys ignored there, and the
+/// meaning of those whose own meaning is empty.
+const TABLES: &[(&str, Keys, &str)] = &[
+    ("", SECTIONS, NOT_USED),
+    ("agents.defaults", AGENT_DEFAULTS_KEYS, NOT_USED),
     (
         "agents.defaults.models.*",
-        &["agentRuntime", "params", "streaming"],
+        &[
+            ("agentRuntime", ""),
+            ("params", "extra model parameters are not sent"),
+            ("streaming", ""),
+        ],
+        NOT_USED,
     ),
-    ("agents.list.*", AGENT_KEYS),
-    ("agents.entries.*", AGENT_KEYS),
-    ("bindings.*", &["acp", "sessionKey", "sessionScope"]),
-    ("channels.dingtalk-connector", DINGTALK_KEYS),
-    ("channels.dingtalk-connector.accounts.*", DINGTALK_KEYS),
+    ("agents.list.*", AGENT_KEYS, NOT_USED),
+    ("agents.entries.*", AGENT_KEYS, NOT_USED),
+    (
+        "bindings.*",
+        &[("acp", ""), ("sessionKey", ""), ("sessionScope", "")],
+        NOT_USED,
+    ),
+    (
+        "channels.dingtalk-connector",
+        DINGTALK_KEYS,
+        "not needed by dingclaw",
+    ),
+    (
+        "channels.dingtalk-connector.accounts.*",
+        DINGTALK_KEYS,
+        "not needed by dingclaw",
+    ),
     (
         "messages.queue",
-        &["debounceMs", "debounceMsByChannel", "drop"],
+        &[
+            (
+                "debounceMs",
+                "messages are not debounced; each waits its turn",
+            ),
+            (
+                "debounceMsByChannel",
+                "messages are not debounced; each waits its turn",
+            ),
+            ("drop", "past messages.queue.cap the sender is told to wait"),
+        ],
+        NOT_USED,
     ),
-    ("models", &["bedrockDiscovery"]),
-    ("models.providers.*", PROVIDER_KEYS),
-    ("session", SESSION_KEYS),
-    ("gateway", GATEWAY_KEYS),
-    ("gateway.auth", &["allowTailscale", "trustedProxy"]),
+    ("models", &[("bedrockDiscovery", "")], NOT_USED),
+    ("models.providers.*", PROVIDER_KEYS, NOT_USED),
+    ("session", SESSION_KEYS, NOT_USED),
+    ("gateway", GATEWAY_KEYS, NOT_USED),
+    (
+        "gateway.auth",
+        &[
+            ("allowTailscale", "not supported"),
+            ("trustedProxy", "the trusted-proxy mode is not supported"),
+        ],
+        NOT_USED,
+    ),
     (
         "gateway.controlUi",
         &[
-            "allowInsecureAuth",
-            "allowedOrigins",
-            "dangerouslyAllowHostHeaderOriginFallback",
-            "dangerouslyDisableDeviceAuth",
-            "root",
+            ("allowInsecureAuth", ""),
+            ("allowedOrigins", ""),
+            ("dangerouslyAllowHostHeaderOriginFallback", ""),
+            (
+                "dangerouslyDisableDeviceAuth",
+                "no device pairing: the token is the login",
+            ),
+            ("root", ""),
         ],
+        NOT_USED,
     ),
-    ("gateway.reload", &["deferralTimeoutMs"]),
+    ("gateway.reload", &[("deferralTimeoutMs", "")], NOT_USED),
     (
         "cron",
         &[
-            "failureAlert",
-            "failureDestination",
-            "runLog",
-            "sessionRetention",
-            "store",
-            "webhook",
+            (
+                "failureAlert",
+                "failed runs are shown in the run log and the web page, not announced",
+            ),
+            (
+                "failureDestination",
+                "failed runs are shown in the run log and the web page, not announced",
+            ),
+            ("runLog", "the run log keeps the newest 2000 runs per job"),
+            ("sessionRetention", "run sessions are kept in the store"),
+            ("store", "jobs live in dingclaw's store"),
+            (
+                "webhook",
+                "deprecated in OpenClaw; give each job its delivery",
+            ),
         ],
+        NOT_USED,
     ),
 ];
 
 /// The one channel dingclaw implements; every other `channels.<id>` is ignored.
 pub const DINGTALK_CHANNEL: &str = "dingtalk-connector";
 
-/// Removes every OpenClaw-only key from `doc`, returning the paths removed (in document order).
-pub(crate) fn strip_openclaw_only(doc: &mut Value) -> Vec<ConfigPath> {
+/// Removes every OpenClaw-only key from `doc`, returning what was removed (in document order).
+pub(crate) fn strip_openclaw_only(doc: &mut Value) -> Vec<IgnoredSetting> {
     let mut removed = Vec::new();
     strip(doc, &ConfigPath::root(), &mut removed);
     removed
 }
 
-fn strip(value: &mut Value, at: &ConfigPath, removed: &mut Vec<ConfigPath>) {
+fn strip(value: &mut Value, at: &ConfigPath, removed: &mut Vec<IgnoredSetting>) {
     match value {
         Value::Object(map) => {
-            let ignored: Vec<String> = map
+            let ignored: Vec<(String, IgnoredSetting)> = map
                 .keys()
-                .filter(|k| is_openclaw_only(at, k))
-                .cloned()
+                .filter_map(|k| ignored_here(at, k).map(|i| (k.clone(), i)))
                 .collect();
-            for k in ignored {
+            for (k, i) in ignored {
                 map.shift_remove(&k);
-                removed.push(at.key(&k));
+                removed.push(i);
             }
             for (k, v) in map.iter_mut() {
                 strip(v, &at.key(k), removed);
@@ -282,17 +593,40 @@ fn strip(value: &mut Value, at: &ConfigPath, removed: &mut Vec<ConfigPath>) {
     }
 }
 
-fn is_openclaw_only(at: &ConfigPath, key: &str) -> bool {
+/// The ignored setting `key` at `at` is, if it is one.
+fn ignored_here(at: &ConfigPath, key: &str) -> Option<IgnoredSetting> {
+    let path = at.key(key);
     if at.as_str() == "channels" {
-        return key != DINGTALK_CHANNEL;
+        return (key != DINGTALK_CHANNEL).then(|| IgnoredSetting {
+            feature: path.to_string(),
+            path,
+            means: "this channel is not served by dingclaw",
+        });
     }
     // dingclaw implements `messages.queue` only.
     if at.as_str() == "messages" {
-        return key != "queue";
+        return (key != "queue").then(|| IgnoredSetting {
+            feature: path.to_string(),
+            path,
+            means: NOT_USED,
+        });
     }
-    TABLES
-        .iter()
-        .any(|(pattern, keys)| at.matches(pattern) && keys.contains(&key))
+    TABLES.iter().find_map(|(pattern, keys, otherwise)| {
+        if !at.matches(pattern) {
+            return None;
+        }
+        let (_, means) = keys.iter().find(|(k, _)| *k == key)?;
+        let feature = if pattern.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{pattern}.{key}")
+        };
+        Some(IgnoredSetting {
+            path: path.clone(),
+            feature,
+            means: if means.is_empty() { otherwise } else { means },
+        })
+    })
 }
 
 #[cfg(test)]
@@ -311,7 +645,7 @@ mod tests {
         });
         let removed: Vec<String> = strip_openclaw_only(&mut doc)
             .iter()
-            .map(|p| p.to_string())
+            .map(|i| i.path.to_string())
             .collect();
         assert_eq!(
             removed,
@@ -333,6 +667,31 @@ mod tests {
                 "channels": {"dingtalk-connector": {"accounts": {"b": {}}}},
                 "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],
             })
+        );
+    }
+
+    #[test]
+    fn each_feature_is_one_line_with_what_it_means() {
+        let mut doc = json!({
+            "tools": {"profile": "coding"},
+            "agents": {"list": [{"id": "a", "heartbeat": {}}, {"id": "b", "heartbeat": {}}],
+                       "defaults": {"heartbeat": {"every": "30m"}}},
+            "channels": {"telegram": {}, "dingtalk-connector": {"gatewayToken": "x", "debug": true}},
+        });
+        let lines: Vec<String> = summarize_ignored(&strip_openclaw_only(&mut doc))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "tools: ignored: the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
+                "agents.list.*.heartbeat: ignored in 2 places: heartbeat turns will not run",
+                "agents.defaults.heartbeat: ignored: heartbeat turns will not run",
+                "channels.telegram: ignored: this channel is not served by dingclaw",
+                "channels.dingtalk-connector.gatewayToken: ignored: not needed: dingclaw is the gateway",
+                "channels.dingtalk-connector.debug: ignored: not needed; RUST_LOG=debug gives verbose logs",
+            ]
         );
     }
 

@@ -18,7 +18,9 @@ use super::environment::Environment;
 use super::http_url::normalize_base_url;
 use super::ids::{DEFAULT_ACCOUNT_ID, normalize_account_id};
 use super::issue::{ConfigPath, Diagnostics};
-use super::secret::{Secret, SecretInput, SecretState, resolve_secret};
+use super::secret::{
+    Secret, SecretInput, SecretState, is_placeholder, placeholder_error, resolve_secret,
+};
 use super::strict::suggest;
 use super::substitute::Unresolved;
 
@@ -460,6 +462,18 @@ fn build_account(
     let client_id = match pick_at!(client_id, "clientId") {
         Some((v, p)) => {
             let s = v.clone().into_string();
+            if starts && is_placeholder(&s) {
+                diags.error(
+                    p.clone(),
+                    format!(
+                        "\"{s}\" {}",
+                        placeholder_error(
+                            "Client ID (AppKey) from the DingTalk developer console",
+                            &format!("account \"{id}\"")
+                        )
+                    ),
+                );
+            }
             if starts && let Some(names) = unresolved.get(&p) {
                 diags.error(
                     p,
@@ -481,11 +495,20 @@ fn build_account(
     let client_secret = match pick_at!(client_secret, "clientSecret") {
         Some((input, p)) => {
             let state = resolve_secret(input, &p, env, unresolved);
-            if starts && let SecretState::Unavailable(why) = &state {
-                diags.error(
+            match &state {
+                SecretState::Unavailable(why) if starts => diags.error(
                     p,
                     format!("{why}; account \"{id}\" is enabled and cannot start without it"),
-                );
+                ),
+                SecretState::Ready(secret) if starts && is_placeholder(secret.expose()) => diags
+                    .error(
+                        p,
+                        placeholder_error(
+                            "Client Secret (AppSecret)",
+                            &format!("account \"{id}\""),
+                        ),
+                    ),
+                _ => {}
             }
             state.into_secret()
         }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where the loader reads variables, the home directory and the working directory from.
 pub trait Environment: Send + Sync {
@@ -15,6 +16,12 @@ pub trait Environment: Send + Sync {
 
     /// The working directory, where `./openclaw.json` and `./.env` are looked for.
     fn current_dir(&self) -> Option<PathBuf>;
+
+    /// Where a variable's value comes from, in words, so that the operator can be told where
+    /// a secret such as the operator token was found.
+    fn origin(&self, _name: &str) -> String {
+        "the environment".to_owned()
+    }
 }
 
 /// The real process environment.
@@ -89,14 +96,26 @@ impl Environment for MapEnv {
 /// environment (reference/openclaw-routing.md 1.1).
 pub(crate) struct Layered<'a> {
     pub base: &'a dyn Environment,
-    pub overlay: HashMap<String, String>,
+    /// Value and where it came from (a `.env` file's path, or `env.vars`).
+    pub overlay: HashMap<String, (String, Arc<str>)>,
 }
 
 impl Environment for Layered<'_> {
     fn var(&self, name: &str) -> Option<String> {
-        self.base
-            .var(name)
-            .or_else(|| self.overlay.get(name).filter(|v| !v.is_empty()).cloned())
+        self.base.var(name).or_else(|| {
+            self.overlay
+                .get(name)
+                .map(|(v, _)| v)
+                .filter(|v| !v.is_empty())
+                .cloned()
+        })
+    }
+
+    fn origin(&self, name: &str) -> String {
+        match (self.base.var(name), self.overlay.get(name)) {
+            (None, Some((_, origin))) => origin.to_string(),
+            _ => self.base.origin(name),
+        }
     }
 
     fn home_dir(&self) -> Option<PathBuf> {
@@ -131,13 +150,21 @@ mod tests {
         let layered = Layered {
             base: &base,
             overlay: HashMap::from([
-                ("A".to_owned(), "from-file".to_owned()),
-                ("B".to_owned(), "from-file".to_owned()),
+                (
+                    "A".to_owned(),
+                    ("from-file".to_owned(), Arc::from("./.env")),
+                ),
+                (
+                    "B".to_owned(),
+                    ("from-file".to_owned(), Arc::from("./.env")),
+                ),
             ]),
         };
         assert_eq!(layered.var("A").as_deref(), Some("from-process"));
         assert_eq!(layered.var("B").as_deref(), Some("from-file"));
         assert_eq!(layered.var("C"), None);
+        assert_eq!(layered.origin("A"), "the environment");
+        assert_eq!(layered.origin("B"), "./.env");
     }
 
     #[test]

@@ -12,6 +12,8 @@ use super::Config;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exposed {
     ConfigFile,
+    /// An included config file or a `.env` file that holds credentials.
+    SecretFile,
     StateDir,
 }
 
@@ -28,6 +30,7 @@ impl fmt::Display for Exposure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (what, fix) = match self.what {
             Exposed::ConfigFile => ("the config file, which holds secrets,", "chmod 600"),
+            Exposed::SecretFile => ("a file the config reads, which holds secrets,", "chmod 600"),
             Exposed::StateDir => (
                 "the state directory (transcripts, the operator token)",
                 "chmod 700",
@@ -43,8 +46,9 @@ impl fmt::Display for Exposure {
     }
 }
 
-/// The config's source file and its state directory, where group or others have any access.
-/// Paths that do not exist yet are fine: dingclaw creates its folders for its owner only.
+/// The config's source file, the other files it read that hold secrets (includes, `.env`)
+/// and its state directory, where group or others have any access. Paths that do not exist
+/// yet are fine: dingclaw creates its folders for its owner only.
 pub fn exposures(config: &Config) -> Vec<Exposure> {
     let mut out = Vec::new();
     if let Some(e) = config
@@ -53,6 +57,17 @@ pub fn exposures(config: &Config) -> Vec<Exposure> {
         .and_then(|p| exposure(Exposed::ConfigFile, p))
     {
         out.push(e);
+    }
+    let main = config
+        .source
+        .as_deref()
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    for file in &config.secret_files {
+        let same_as_main = config.source.as_deref() == Some(file.as_path())
+            || main.as_deref() == Some(file.as_path());
+        if !same_as_main && let Some(e) = exposure(Exposed::SecretFile, file) {
+            out.push(e);
+        }
     }
     if let Some(e) = exposure(Exposed::StateDir, &config.state_dir) {
         out.push(e);
@@ -122,6 +137,34 @@ mod tests {
             "{text}"
         );
         assert!(found[1].to_string().contains("chmod 700"));
+    }
+
+    #[test]
+    fn included_files_with_secrets_are_checked_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        create_private_dir(&state).unwrap();
+        let file = dir.path().join("openclaw.json");
+        std::fs::write(
+            &file,
+            "{ agents: { $include: './agents.json5' }, models: { $include: './keys.json5' } }",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("agents.json5"), "{ list: [{ id: 'a' }] }").unwrap();
+        std::fs::write(
+            dir.path().join("keys.json5"),
+            "{ providers: { p: { baseUrl: 'http://127.0.0.1:1/v1', apiKey: 'k-123456' } } }",
+        )
+        .unwrap();
+        chmod(&file, 0o600);
+        chmod(&dir.path().join("agents.json5"), 0o644);
+        chmod(&dir.path().join("keys.json5"), 0o644);
+        let env = MapEnv::new().with_var("OPENCLAW_STATE_DIR", state.to_str().unwrap());
+        let config = load_file(&file, &env).unwrap().config;
+        let found = exposures(&config);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].what, Exposed::SecretFile);
+        assert!(found[0].path.ends_with("keys.json5"));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct GatewaySection {
     pub bind: Option<String>,
     pub custom_bind_host: Option<String>,
     pub auth: Option<GatewayAuthEntry>,
+    /// Addresses of reverse proxies in front of the gateway: their `X-Forwarded-For` names
+    /// the client, for the login lockout. A loopback peer that forwards is trusted too.
+    pub trusted_proxies: Option<Vec<String>>,
     pub reload: Option<ReloadEntry>,
     pub control_ui: Option<ControlUiEntry>,
 }
@@ -48,6 +51,10 @@ pub struct GatewayAuthEntry {
     pub token: Option<SecretInput>,
     pub password: Option<SecretInput>,
     pub rate_limit: Option<RateLimitEntry>,
+    /// dingclaw: allow `mode: "none"` on an address other machines can reach. Without it
+    /// that combination is refused: it would open every transcript and the chat to anyone on
+    /// the network.
+    pub dangerously_allow_unauthenticated_network: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -103,6 +110,8 @@ pub struct ControlUiEntry {
 pub struct GatewayConfig {
     pub port: u16,
     pub bind: IpAddr,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`gateway.trustedProxies`).
+    pub trusted_proxies: Vec<IpAddr>,
     pub auth: GatewayAuth,
     pub reload: ReloadMode,
     pub reload_debounce_ms: u64,
@@ -118,6 +127,10 @@ pub struct GatewayAuth {
     /// generates a token at first start and keeps it in the state directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<Secret>,
+    /// Where the token came from, in words (the config, or the variable and its source), so
+    /// the operator can tell which of several places won.
+    #[serde(skip)]
+    pub token_source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
     pub max_attempts: u32,
@@ -173,11 +186,15 @@ pub(crate) fn build_gateway(
             "\"trusted-proxy\" is not supported by dingclaw",
         );
     }
-    let token = secret(
-        auth_entry.and_then(|a| a.token.as_ref()),
-        "token",
-        "OPENCLAW_GATEWAY_TOKEN",
-    );
+    let token_input = auth_entry.and_then(|a| a.token.as_ref());
+    let token = secret(token_input, "token", "OPENCLAW_GATEWAY_TOKEN");
+    let token_source = token.as_ref().map(|_| match token_input {
+        Some(_) => "gateway.auth.token in the config".to_owned(),
+        None => format!(
+            "OPENCLAW_GATEWAY_TOKEN from {}",
+            env.origin("OPENCLAW_GATEWAY_TOKEN")
+        ),
+    });
     let password = secret(
         auth_entry.and_then(|a| a.password.as_ref()),
         "password",
@@ -189,14 +206,28 @@ pub(crate) fn build_gateway(
             "required when mode is \"password\"",
         );
     }
+    let open_anyway = auth_entry
+        .and_then(|a| a.dangerously_allow_unauthenticated_network)
+        .unwrap_or(false);
+    if mode == AuthMode::None && !bind.is_loopback() && !open_anyway {
+        diags.error(
+            auth_at.key("mode"),
+            format!(
+                "\"none\" on {bind} (gateway.bind) would let anyone who can reach this machine read every transcript and chat as any agent; use a token (the default), bind to loopback, or set gateway.auth.dangerouslyAllowUnauthenticatedNetwork: true"
+            ),
+        );
+    }
+    let trusted_proxies = parse_proxies(g, &at, diags);
     let rl = auth_entry.and_then(|a| a.rate_limit.as_ref());
     let reload = g.reload.as_ref();
     GatewayConfig {
         port,
         bind,
+        trusted_proxies,
         auth: GatewayAuth {
             mode,
             token,
+            token_source,
             password,
             max_attempts: rl
                 .and_then(|r| r.max_attempts)
@@ -224,6 +255,21 @@ pub(crate) fn build_gateway(
             .and_then(|c| c.base_path.clone())
             .unwrap_or_else(|| "/".to_owned()),
     }
+}
+
+fn parse_proxies(g: &GatewaySection, at: &ConfigPath, diags: &mut Diagnostics) -> Vec<IpAddr> {
+    let at = at.key("trustedProxies");
+    let mut out = Vec::new();
+    for (i, entry) in g.trusted_proxies.iter().flatten().enumerate() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => out.push(ip),
+            Err(_) => diags.error(
+                at.index(i),
+                format!("\"{entry}\" is not an IP address (list each proxy's address; ranges are not supported)"),
+            ),
+        }
+    }
+    out
 }
 
 fn parse_bind(g: &GatewaySection, at: &ConfigPath, diags: &mut Diagnostics) -> IpAddr {
@@ -280,6 +326,59 @@ mod tests {
         assert_eq!(g.port, 9000);
         assert_eq!(g.bind, IpAddr::from([0, 0, 0, 0]));
         assert_eq!(g.auth.token.unwrap().expose(), "tok");
+    }
+
+    #[test]
+    fn no_auth_is_refused_off_loopback_unless_explicitly_allowed() {
+        let (_, d) = build(
+            serde_json::json!({"bind": "lan", "auth": {"mode": "none"}}),
+            &MapEnv::new(),
+        );
+        let err = d.errors[0].to_string();
+        assert!(
+            err.starts_with("gateway.auth.mode: \"none\" on 0.0.0.0"),
+            "{err}"
+        );
+        let (_, d) = build(
+            serde_json::json!({"bind": "loopback", "auth": {"mode": "none"}}),
+            &MapEnv::new(),
+        );
+        assert!(d.errors.is_empty());
+        let (g, d) = build(
+            serde_json::json!({"bind": "lan", "auth": {"mode": "none", "dangerouslyAllowUnauthenticatedNetwork": true}}),
+            &MapEnv::new(),
+        );
+        assert!(d.errors.is_empty());
+        assert_eq!(g.auth.mode, AuthMode::None);
+    }
+
+    #[test]
+    fn token_source_is_told() {
+        let env = MapEnv::new().with_var("OPENCLAW_GATEWAY_TOKEN", "tok");
+        let (g, _) = build(serde_json::json!({}), &env);
+        assert_eq!(
+            g.auth.token_source.as_deref(),
+            Some("OPENCLAW_GATEWAY_TOKEN from the environment")
+        );
+        let (g, _) = build(serde_json::json!({"auth": {"token": "x"}}), &env);
+        assert_eq!(
+            g.auth.token_source.as_deref(),
+            Some("gateway.auth.token in the config")
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses() {
+        let (g, d) = build(
+            serde_json::json!({"trustedProxies": ["10.0.0.2", "::1", "10.0.0.0/8"]}),
+            &MapEnv::new(),
+        );
+        assert_eq!(g.trusted_proxies.len(), 2);
+        assert!(
+            d.errors[0]
+                .to_string()
+                .starts_with("gateway.trustedProxies.2:")
+        );
     }
 
     #[test]

@@ -22,40 +22,103 @@ pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 /// The key that pulls other files in.
 const INCLUDE_KEY: &str = "$include";
 
+/// The most bytes all includes together may read, repeats counted. A file listed many times
+/// at every level of nesting multiplies: ten levels of ten copies of one small file would
+/// expand a kilobyte of config into gigabytes.
+pub const MAX_EXPANDED_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The most include reads in one load (for the same reason, with tiny files).
+pub const MAX_INCLUDE_READS: usize = 1000;
+
 /// Reads and parses one JSON5 file. Problems are reported at `at` (the key holding the
 /// `$include`, or the root for the main file).
 pub(crate) fn read_json5(file: &Path, at: &ConfigPath, diags: &mut Diagnostics) -> Option<Value> {
-    let size = match std::fs::metadata(file) {
-        Ok(meta) => meta.len(),
-        Err(e) => {
-            diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
-            return None;
-        }
-    };
-    if size > MAX_FILE_BYTES {
-        diags.error(
-            at.clone(),
-            format!(
-                "{} is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit",
-                file.display()
-            ),
-        );
-        return None;
-    }
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) => {
-            diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
-            return None;
-        }
-    };
+    let text = read_source(file, at, diags)?;
     match super::nesting::parse_json5(&text) {
-        Ok(value) => Some(value),
+        Ok(value) => {
+            // The main file always counts as holding secrets; an include when it has a key
+            // that usually holds one.
+            if at.is_root() || holds_secret_keys(&value) {
+                diags.sources.holds_secrets(file);
+            }
+            Some(value)
+        }
         Err(e) => {
             diags.error(
                 at.clone(),
                 format!("JSON5 parse failed in {}: {e}", file.display()),
             );
+            None
+        }
+    }
+}
+
+/// Keys whose values are credentials in openclaw.json.
+const SECRET_KEYS: &[&str] = &[
+    "apiKey",
+    "clientSecret",
+    "headers",
+    "password",
+    "secret",
+    "token",
+    "webhookToken",
+];
+
+fn holds_secret_keys(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| SECRET_KEYS.contains(&k.as_str()) || holds_secret_keys(v)),
+        Value::Array(items) => items.iter().any(holds_secret_keys),
+        _ => false,
+    }
+}
+
+/// Reads a config source: a regular file (a FIFO or a device would block the load or never
+/// end) of at most `MAX_FILE_BYTES`, counted into the load's fingerprint.
+fn read_source(file: &Path, at: &ConfigPath, diags: &mut Diagnostics) -> Option<String> {
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(e) => {
+            diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
+            return None;
+        }
+    };
+    if !meta.is_file() {
+        diags.error(
+            at.clone(),
+            format!(
+                "{} is not a regular file (a config file cannot be a FIFO, device or folder)",
+                file.display()
+            ),
+        );
+        return None;
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        diags.error(
+            at.clone(),
+            format!(
+                "{} is {} bytes, more than the {MAX_FILE_BYTES}-byte limit",
+                file.display(),
+                meta.len()
+            ),
+        );
+        return None;
+    }
+    // `take` holds the limit even if the file grows between the check and the read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = std::fs::File::open(file).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_BYTES), &mut bytes)
+    });
+    if let Err(e) = read {
+        diags.error(at.clone(), format!("cannot read {}: {e}", file.display()));
+        return None;
+    }
+    diags.sources.add(file, &bytes);
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            diags.error(at.clone(), format!("{} is not UTF-8 text", file.display()));
             None
         }
     }
@@ -78,7 +141,13 @@ pub(crate) fn resolve_includes(
     if let Some(extra) = env.var("OPENCLAW_INCLUDE_ROOTS") {
         roots.extend(std::env::split_paths(&extra).filter_map(|p| std::fs::canonicalize(p).ok()));
     }
-    let resolver = Resolver { roots, diags };
+    let resolver = Resolver {
+        roots,
+        diags,
+        expanded_bytes: 0,
+        reads: 0,
+        over_budget: false,
+    };
     resolver.resolve_file_value(value, &ConfigPath::root(), &[canonical])
 }
 
@@ -86,6 +155,12 @@ struct Resolver<'d> {
     /// Folders includes must stay inside (canonical).
     roots: Vec<PathBuf>,
     diags: &'d mut Diagnostics,
+    /// Bytes read by includes so far, repeats counted (`MAX_EXPANDED_BYTES`).
+    expanded_bytes: u64,
+    /// Include reads so far (`MAX_INCLUDE_READS`).
+    reads: usize,
+    /// The budget ran out (and was reported).
+    over_budget: bool,
 }
 
 impl Resolver<'_> {
@@ -228,6 +303,22 @@ impl Resolver<'_> {
                 report_at.clone(),
                 format!("circular include detected: {}", show_chain(&cycle)),
             );
+            return None;
+        }
+        self.reads += 1;
+        self.expanded_bytes += std::fs::metadata(&canonical).map(|m| m.len()).unwrap_or(0);
+        if self.reads > MAX_INCLUDE_READS || self.expanded_bytes > MAX_EXPANDED_BYTES {
+            // Reported once: every later include of the load would say the same.
+            if !std::mem::replace(&mut self.over_budget, true) {
+                self.diags.error(
+                    report_at.clone(),
+                    format!(
+                        "includes expand past {MAX_INCLUDE_READS} files or {} MiB (the same file included many times at many levels?); chain: {}",
+                        MAX_EXPANDED_BYTES / (1024 * 1024),
+                        show_chain(chain)
+                    ),
+                );
+            }
             return None;
         }
         let value = read_json5(&canonical, report_at, self.diags)?;
@@ -424,5 +515,57 @@ mod tests {
         assert_eq!(paths, vec!["p.$include", "q.$include.0"]);
         assert!(d.errors[1].message.contains("JSON5 parse failed"));
         assert!(d.errors[1].message.contains("line 1 column"));
+    }
+
+    /// Found by probing: 924 bytes of config (the same file listed many times at each of ten
+    /// levels) drove a load to 3.9 GB. The expansion is now bounded and reported once.
+    #[test]
+    fn include_fan_out_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            let next = format!("'f{}.json5'", i + 1);
+            let list = vec![next; 10].join(", ");
+            std::fs::write(
+                dir.path().join(format!("f{i}.json5")),
+                format!("{{ a: [1], $include: [{list}] }}"),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("f10.json5"), "{ a: [1] }").unwrap();
+        let started = std::time::Instant::now();
+        let (_, d) = load(dir.path(), "f0.json5");
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert!(
+            d.errors[0].message.contains("expand past"),
+            "{}",
+            d.errors[0]
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    /// Found by probing: a FIFO named in `$include` blocked the load for ever.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.json5");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo on this machine
+        }
+        std::fs::write(
+            dir.path().join("main.json5"),
+            "{ p: { $include: 'pipe.json5' } }",
+        )
+        .unwrap();
+        let (_, d) = load(dir.path(), "main.json5");
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert!(
+            d.errors[0].message.contains("not a regular file"),
+            "{}",
+            d.errors[0]
+        );
+        let (_, d) = load(dir.path(), "pipe.json5");
+        assert!(d.errors[0].message.contains("not a regular file"));
     }
 }

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::digest::{ConfigDigest, Sources};
+
 /// A location in the config tree: object keys and array indices joined by dots.
 ///
 /// The root prints as `<root>`, as in OpenClaw's issue format.
@@ -97,6 +99,8 @@ impl fmt::Display for Issue {
 pub struct Diagnostics {
     pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,
+    /// What was read, for the load's fingerprint (`ConfigDigest`).
+    pub sources: Sources,
 }
 
 impl Diagnostics {
@@ -134,6 +138,8 @@ pub enum ConfigError {
         file: PathBuf,
         errors: Vec<Issue>,
         warnings: Vec<Issue>,
+        /// What was read, so that a refused edit is refused once, not at every file event.
+        digest: ConfigDigest,
     },
 }
 

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::agents::{AgentsSection, build_roster};
 use super::bindings::{AccountMatch, Binding, BindingEntry, build_bindings};
-use super::compat::{DINGTALK_CHANNEL, strip_openclaw_only};
+use super::compat::{DINGTALK_CHANNEL, IgnoredSetting, strip_openclaw_only, summarize_ignored};
 use super::cron::{CronSection, build_cron};
+use super::digest::ConfigDigest;
 use super::dingtalk::{DingTalkChannel, DingTalkSection, build_dingtalk};
 use super::environment::Environment;
 use super::gateway::{GatewaySection, build_gateway};
@@ -59,6 +60,12 @@ struct RawChannels {
 pub struct Loaded {
     pub config: Config,
     pub warnings: Vec<Issue>,
+    /// Every OpenClaw setting that was ignored, one per place (`config check --verbose`); the
+    /// warnings hold one line per feature.
+    pub ignored: Vec<IgnoredSetting>,
+    /// Fingerprint of every file read (main file, includes, `.env`): hot reload applies a
+    /// file event only when this changed.
+    pub digest: ConfigDigest,
 }
 
 /// Loads the config file at `path`.
@@ -102,6 +109,7 @@ fn finish(
     let Some(mut doc) = doc else {
         return Err(ConfigError::Invalid {
             file,
+            digest: diags.sources.finish(),
             errors: diags.errors,
             warnings: diags.warnings,
         });
@@ -118,36 +126,29 @@ fn finish(
     );
 
     let ignored = strip_openclaw_only(&mut doc);
-    if !ignored.is_empty() {
-        diags.warn(
-            ConfigPath::root(),
-            format!(
-                "ignored (OpenClaw settings dingclaw does not implement): {}",
-                ignored
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
+    diags.warnings.extend(summarize_ignored(&ignored));
 
     let raw: RawConfig = if doc.is_null() {
         RawConfig::default()
     } else {
         deserialize_all(&doc, &ConfigPath::root(), &mut diags.errors).unwrap_or_default()
     };
-    let config = build(raw, source, state, &vars, &unresolved, &mut diags);
+    let mut config = build(raw, source, state, &vars, &unresolved, &mut diags);
+    config.secret_files = diags.sources.secret_files.clone();
+    let digest = diags.sources.finish();
     if diags.has_errors() {
         return Err(ConfigError::Invalid {
             file,
             errors: diags.errors,
             warnings: diags.warnings,
+            digest,
         });
     }
     Ok(Loaded {
         config,
         warnings: diags.warnings,
+        ignored,
+        digest,
     })
 }
 
@@ -193,6 +194,7 @@ fn build(
         queue: build_queue(raw.messages.as_ref(), diags),
         source,
         state_dir,
+        secret_files: Vec::new(),
         session: build_session(raw.session.as_ref(), diags),
         gateway: build_gateway(raw.gateway.as_ref(), env, unresolved, diags),
         cron: build_cron(raw.cron.as_ref(), env, unresolved, diags),

@@ -15,6 +15,7 @@ mod card;
 mod catalogue;
 mod compat;
 mod cron;
+mod digest;
 mod dingtalk;
 mod environment;
 mod exposure;
@@ -42,8 +43,9 @@ pub use agents::{Agent, AgentRoster, DEFAULT_TIMEZONE, Identity, ModelSelection}
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
 pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
-pub use compat::DINGTALK_CHANNEL;
+pub use compat::{DINGTALK_CHANNEL, IgnoredSetting, summarize_ignored};
 pub use cron::CronConfig;
+pub use digest::ConfigDigest;
 pub use dingtalk::{
     ConversationScope, DEFAULT_ENDPOINT, DingTalkAccount, DingTalkChannel, DmPolicy, GroupPolicy,
     GroupSessionScope, ReplyMode, StreamSettings,
@@ -75,6 +77,10 @@ pub struct Config {
     /// `$OPENCLAW_STATE_DIR`, else `~/.openclaw`.
     #[serde(skip)]
     pub state_dir: PathBuf,
+    /// Files read that hold credentials (the main file, includes with secret keys, `.env`
+    /// files), for the permission check.
+    #[serde(skip)]
+    pub secret_files: Vec<PathBuf>,
     pub agents: AgentRoster,
     pub bindings: Vec<Binding>,
     pub channels: Channels,

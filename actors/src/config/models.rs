@@ -12,7 +12,9 @@ use super::catalogue::{BUILTIN_PROVIDERS, builtin, canonical_provider_id};
 use super::environment::Environment;
 use super::http_url::normalize_base_url;
 use super::issue::{ConfigPath, Diagnostics};
-use super::secret::{Secret, SecretInput, SecretState, resolve_secret};
+use super::secret::{
+    Secret, SecretInput, SecretState, is_placeholder, placeholder_error, resolve_secret,
+};
 use super::substitute::Unresolved;
 
 /// A model call's deadline when the provider sets none: long answers take a while.
@@ -319,6 +321,10 @@ fn provider(
     if let Some(input) = entry.and_then(|e| e.api_key.as_ref()) {
         let key_path = path.key("apiKey");
         match resolve_secret(input, &key_path, env, unresolved) {
+            SecretState::Ready(s) if used && is_placeholder(s.expose()) => diags.error(
+                key_path,
+                placeholder_error("API key", &format!("provider \"{id}\" (used by an agent)")),
+            ),
             SecretState::Ready(s) => {
                 api_key = Some(s);
                 key_source = KeySource::Config;
@@ -337,6 +343,15 @@ fn provider(
             .iter()
             .find_map(|v| env.var(v).map(|val| (*v, val)))
     {
+        if used && is_placeholder(&value) {
+            diags.error(
+                path.key("apiKey"),
+                format!(
+                    "${var} {}",
+                    placeholder_error("API key", &format!("provider \"{id}\" (used by an agent)"))
+                ),
+            );
+        }
         api_key = Some(Secret::new(value));
         key_source = KeySource::Env(var.to_owned());
     }

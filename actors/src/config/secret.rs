@@ -52,6 +52,35 @@ impl Serialize for Secret {
     }
 }
 
+/// Is `value` a placeholder copied from an example (`YOUR_BOT1_CLIENT_SECRET`, `xxx`,
+/// `sk-xxxx`, `<your key>`, `REPLACE_ME`, `changeme`)? Such a value passes every syntax check
+/// and then fails at DingTalk or the provider with an error that does not say why.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    let squashed: String = lower
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .collect();
+    let body = lower.strip_prefix("sk-").unwrap_or(&lower);
+    lower.starts_with("your_")
+        || lower.starts_with("your-")
+        || lower.starts_with("your ")
+        || (v.len() > 2 && v.starts_with('<') && v.ends_with('>'))
+        || (body.len() >= 3 && body.chars().all(|c| c == 'x' || c == '*'))
+        || matches!(
+            squashed.as_str(),
+            "replaceme" | "changeme" | "placeholder" | "todo" | "yourkey" | "yourapikey"
+        )
+}
+
+/// The error for a placeholder in a credential that would be used, naming what to put there.
+pub(crate) fn placeholder_error(what: &str, who: &str) -> String {
+    format!(
+        "looks like a placeholder from an example (YOUR_..., xxx, <...>, REPLACE_ME, changeme), not a real {what}; {who} cannot start with it"
+    )
+}
+
 /// How a secret is written in openclaw.json: a plain string (usually `${VAR}`), or a secret
 /// reference `{ source, provider, id }` (reference/openclaw-routing.md 1.4).
 #[derive(Clone, Debug, Deserialize)]
@@ -157,6 +186,35 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret(***)");
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
         assert_eq!(s.expose(), "s3cr3t-value");
+    }
+
+    #[test]
+    fn placeholders_from_examples_are_recognised() {
+        for p in [
+            "YOUR_BOT1_CLIENT_ID",
+            "YOUR_BOT1_CLIENT_SECRET",
+            "your-api-key",
+            "xxx",
+            "XXXXXXXX",
+            "sk-xxxxxxxx",
+            "<your key>",
+            "REPLACE_ME",
+            "changeme",
+            "change-me",
+            " TODO ",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for real in [
+            "dingxkx7bz0jjmnpqrst",
+            "sk-3f8a9b2c",
+            "AbCdEf123456",
+            "xx",
+            "yourcompany-bot",
+            "ding-your_app",
+        ] {
+            assert!(!is_placeholder(real), "{real}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::{Captures, Regex};
 use serde_json::Value;
@@ -27,15 +27,18 @@ pub type Unresolved = BTreeMap<ConfigPath, Vec<String>>;
 /// Builds the variable source used for substitution: the process environment, then `.env` in
 /// the working directory, then `<stateDir>/.env`, then the config's own `env.vars` (and plain
 /// string entries directly under `env`). None of the later sources overrides an earlier one.
+///
+/// A `.env` file that other users may write is skipped with a warning: whoever can write it
+/// could set the operator token or an API key.
 pub(crate) fn variable_source<'a>(
     doc: &Value,
     env: &'a dyn Environment,
     state_dir: &Path,
     diags: &mut Diagnostics,
 ) -> Layered<'a> {
-    let mut overlay: HashMap<String, String> = HashMap::new();
-    let mut add = |k: String, v: String| {
-        overlay.entry(k).or_insert(v);
+    let mut overlay: HashMap<String, (String, Arc<str>)> = HashMap::new();
+    let mut add = |k: String, v: String, origin: &Arc<str>| {
+        overlay.entry(k).or_insert_with(|| (v, Arc::clone(origin)));
     };
     let dotenv_files = env
         .current_dir()
@@ -43,46 +46,77 @@ pub(crate) fn variable_source<'a>(
         .into_iter()
         .chain(std::iter::once(state_dir.join(".env")));
     for file in dotenv_files {
-        if !file.is_file() {
+        let Some(bytes) = read_dotenv(&file, diags) else {
             continue;
-        }
-        match dotenvy::from_path_iter(&file) {
-            Ok(iter) => {
-                for item in iter {
-                    match item {
-                        Ok((k, v)) => add(k, v),
-                        Err(e) => {
-                            diags.warn(
-                                ConfigPath::root(),
-                                format!("skipping a line of {}: {e}", file.display()),
-                            );
-                        }
-                    }
+        };
+        let origin: Arc<str> = Arc::from(file.display().to_string());
+        for item in dotenvy::from_read_iter(bytes.as_slice()) {
+            match item {
+                Ok((k, v)) => add(k, v, &origin),
+                Err(e) => {
+                    diags.warn(
+                        ConfigPath::root(),
+                        format!("skipping a line of {}: {e}", file.display()),
+                    );
                 }
             }
-            Err(e) => diags.warn(
-                ConfigPath::root(),
-                format!("cannot read {}: {e}", file.display()),
-            ),
         }
     }
     if let Some(Value::Object(section)) = doc.get("env") {
+        let origin: Arc<str> = Arc::from("env.vars in the config");
         for (k, v) in section {
             match (k.as_str(), v) {
                 ("vars", Value::Object(vars)) => {
                     for (name, value) in vars {
                         if let Value::String(s) = value {
-                            add(name.clone(), s.clone());
+                            add(name.clone(), s.clone(), &origin);
                         }
                     }
                 }
                 ("vars" | "shellEnv", _) => {}
-                (name, Value::String(s)) => add(name.to_owned(), s.clone()),
+                (name, Value::String(s)) => add(name.to_owned(), s.clone(), &origin),
                 _ => {}
             }
         }
     }
     Layered { base: env, overlay }
+}
+
+/// The bytes of a `.env` file (counted into the load's fingerprint), or `None` when there is
+/// none or it may not be trusted.
+fn read_dotenv(file: &Path, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+    let meta = std::fs::metadata(file).ok().filter(|m| m.is_file())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            diags.warn(
+                ConfigPath::root(),
+                format!(
+                    "{} is writable by other users (mode {mode:03o}), so its variables are not used; run `chmod 600 {}`",
+                    file.display(),
+                    file.display()
+                ),
+            );
+            return None;
+        }
+    }
+    let _ = meta;
+    match std::fs::read(file) {
+        Ok(bytes) => {
+            diags.sources.add(file, &bytes);
+            diags.sources.holds_secrets(file);
+            Some(bytes)
+        }
+        Err(e) => {
+            diags.warn(
+                ConfigPath::root(),
+                format!("cannot read {}: {e}", file.display()),
+            );
+            None
+        }
+    }
 }
 
 /// Replaces placeholders in every string of `value`, recording what stayed unresolved.
@@ -214,5 +248,35 @@ mod tests {
         let mut d = Diagnostics::default();
         let src = variable_source(&json!({}), &env, dir.path(), &mut d);
         assert_eq!(src.var("FROM_FILE").as_deref(), Some("yes"));
+        assert_eq!(
+            src.origin("FROM_FILE"),
+            dir.path().join(".env").display().to_string()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dotenv_others_can_write_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        std::fs::write(&file, "OPENCLAW_GATEWAY_TOKEN=planted\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let env = MapEnv::new();
+        let mut d = Diagnostics::default();
+        let src = variable_source(&json!({}), &env, dir.path(), &mut d);
+        assert_eq!(src.var("OPENCLAW_GATEWAY_TOKEN"), None);
+        let warning = d.warnings[0].to_string();
+        assert!(
+            warning.contains("writable by other users (mode 666)") && warning.contains("chmod 600"),
+            "{warning}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut d = Diagnostics::default();
+        let src = variable_source(&json!({}), &env, dir.path(), &mut d);
+        assert_eq!(
+            src.var("OPENCLAW_GATEWAY_TOKEN").as_deref(),
+            Some("planted")
+        );
     }
 }

@@ -15,6 +15,7 @@ use super::circuit::{CircuitBreaker, CircuitSnapshot};
 use super::error::ProviderError;
 use super::limits::ProviderLimits;
 use super::usage::{UsageCounters, UsageSnapshot};
+use super::wait_notice::{NOTICE_AFTER, WaitNotice, noticed};
 use super::{anthropic, openai};
 
 /// Longest wait honoured from a `Retry-After` header.
@@ -76,9 +77,10 @@ impl ProviderState {
         http: &awc::Client,
         req: &ChatRequest,
         sink: Option<&StreamSink>,
+        notice: Option<&WaitNotice>,
     ) -> Result<Completion, ProviderError> {
         let started = std::time::Instant::now();
-        let result = self.attempts(http, req, sink).await;
+        let result = self.attempts(http, req, sink, notice).await;
         let error = result.as_ref().err().map(ProviderError::kind);
         crate::telemetry::provider_call(&self.config.id, started.elapsed(), error);
         if let Ok(c) = &result {
@@ -96,6 +98,7 @@ impl ProviderState {
         http: &awc::Client,
         req: &ChatRequest,
         sink: Option<&StreamSink>,
+        notice: Option<&WaitNotice>,
     ) -> Result<Completion, ProviderError> {
         let p = &self.config;
         if p.needs_key && p.api_key.is_none() {
@@ -103,7 +106,7 @@ impl ProviderState {
                 provider: p.id.clone(),
             });
         }
-        let _slot = self.limits.acquire().await?;
+        let _slot = noticed(self.limits.acquire(), notice, NOTICE_AFTER).await?;
         let mut backoff = Backoff::new(
             p.retry_initial,
             p.retry_initial.saturating_mul(32).min(MAX_RETRY_AFTER),

@@ -104,6 +104,55 @@ where
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<Event, String>>>>;
 
+/// Longest line of a streamed answer. One line carries one JSON chunk, a few kilobytes at
+/// most; a server that sends one endless line must fail fast, not fill memory.
+pub const MAX_SSE_LINE: usize = 1024 * 1024;
+
+/// Largest event (its lines up to the blank line that ends it).
+pub const MAX_SSE_EVENT: usize = 4 * 1024 * 1024;
+
+/// The events of a server-sent event stream, read in linear time with bounded memory: the
+/// bytes are cut into lines first (tokio-util's `LinesCodec`, which scans each byte once and
+/// refuses lines past `MAX_SSE_LINE`), and the SSE parser sees one whole line at a time. Fed
+/// raw chunks, the parser rescans its whole buffer on every chunk, so one long line arriving
+/// in small pieces costs quadratic time.
+pub fn sse_events<S, B, E>(body: S) -> impl Stream<Item = Result<Event, String>>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: bytes::Buf,
+    E: std::fmt::Display,
+{
+    use tokio_util::codec::{FramedRead, LinesCodec};
+    let reader = tokio_util::io::StreamReader::new(
+        body.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string()))),
+    );
+    let mut event_bytes = 0usize;
+    FramedRead::new(reader, LinesCodec::new_with_max_length(MAX_SSE_LINE))
+        .map(move |line| {
+            let line = line.map_err(|e| match e {
+                tokio_util::codec::LinesCodecError::MaxLineLengthExceeded => {
+                    format!("a line of the stream is longer than {MAX_SSE_LINE} bytes")
+                }
+                other => other.to_string(),
+            })?;
+            event_bytes = if line.is_empty() {
+                0
+            } else {
+                event_bytes + line.len()
+            };
+            if event_bytes > MAX_SSE_EVENT {
+                return Err(format!(
+                    "an event of the stream is larger than {MAX_SSE_EVENT} bytes"
+                ));
+            }
+            let mut framed = line.into_bytes();
+            framed.push(b'\n');
+            Ok::<_, String>(bytes::Bytes::from(framed))
+        })
+        .eventsource()
+        .map(|e| e.map_err(|e| e.to_string()))
+}
+
 /// The server-sent events of a streamed answer. A model that goes quiet for `idleTimeoutSeconds`
 /// is a timeout, even if the whole-call deadline is far away.
 pub struct Events<'a> {
@@ -113,7 +162,7 @@ pub struct Events<'a> {
 
 impl<'a> Events<'a> {
     pub fn new(answer: Answer, p: &'a ProviderConfig) -> Self {
-        let inner = answer.eventsource().map(|e| e.map_err(|e| e.to_string()));
+        let inner = sse_events(answer);
         Self {
             inner: Box::pin(inner),
             p,
@@ -140,6 +189,63 @@ mod tests {
     use super::*;
     use crate::config::{MapEnv, load_str};
     use serde_json::json;
+
+    fn events_of(chunks: Vec<Vec<u8>>) -> Vec<Result<String, String>> {
+        use futures_util::FutureExt;
+        let stream = futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, std::convert::Infallible>(bytes::Bytes::from(c))),
+        );
+        let mut events = Box::pin(sse_events(stream));
+        let mut out = Vec::new();
+        while let Some(Some(e)) = events.next().now_or_never() {
+            let failed = e.is_err();
+            out.push(e.map(|e| e.data));
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn events_split_anywhere_are_read_whole() {
+        let body =
+            b"data: {\"a\":1}\r\n\r\n: comment\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n";
+        let one_byte_chunks = body.iter().map(|b| vec![*b]).collect();
+        let got = events_of(one_byte_chunks);
+        assert_eq!(
+            got,
+            vec![
+                Ok("{\"a\":1}".to_owned()),
+                Ok("line1\nline2".to_owned()),
+                Ok("[DONE]".to_owned())
+            ]
+        );
+    }
+
+    /// Found by probing a running gateway: a provider streaming one endless line made the
+    /// parser rescan its growing buffer on every chunk (quadratic), pinning a worker until the
+    /// call's deadline. Now the line is refused once it passes the limit.
+    #[test]
+    fn an_endless_line_is_refused_at_the_limit() {
+        let mut chunks = vec![b"data: ".to_vec()];
+        chunks.extend(std::iter::repeat_n(vec![b'x'; 512], MAX_SSE_LINE / 512 + 8));
+        let got = events_of(chunks);
+        assert_eq!(got.len(), 1);
+        let err = got[0].clone().unwrap_err();
+        assert!(err.contains("longer than"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_event_is_refused_at_the_limit() {
+        let line = format!("data: {}\n", "y".repeat(1000));
+        let chunks = std::iter::repeat_n(line.into_bytes(), MAX_SSE_EVENT / 1000 + 8).collect();
+        let got = events_of(chunks);
+        let err = got.last().cloned().unwrap().unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
+    }
 
     #[test]
     fn refused_keys_quoted_in_error_bodies_are_hidden() {

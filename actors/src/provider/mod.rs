@@ -6,6 +6,7 @@
 //!   the per-provider state it needs: `limits`, `circuit`, `usage`.
 //! - `model_ref`: `provider/model` references and aliases.
 //! - `error`: what can go wrong, and what the user is told.
+//! - `wait_notice`: telling a user their turn waits for a slot.
 
 mod anthropic;
 mod call;
@@ -17,6 +18,7 @@ mod limits;
 mod model_ref;
 pub mod openai;
 mod usage;
+mod wait_notice;
 
 pub use call::{ProviderState, ProviderStatus};
 pub use chat::{
@@ -28,3 +30,4 @@ pub use limits::ProviderLimits;
 pub use model_ref::ModelRef;
 pub use openai::StreamAssembly;
 pub use usage::{UsageCounters, UsageSnapshot};
+pub use wait_notice::{NOTICE_AFTER, WaitNotice, noticed};

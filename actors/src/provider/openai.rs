@@ -221,12 +221,11 @@ const MAX_TOOL_CALLS: usize = 128;
 /// Assembles a whole streamed answer held in memory (a body of server-sent events) the way
 /// `read_stream` does as it arrives. For fuzzing and tests; it shares the assembly code.
 pub fn assemble_sse(body: &[u8], model: &str) -> Result<Completion, String> {
-    use eventsource_stream::Eventsource;
     use futures_util::{FutureExt, StreamExt};
     let chunks = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
         bytes::Bytes::copy_from_slice(body),
     )]);
-    let mut events = chunks.eventsource();
+    let mut events = Box::pin(super::http::sse_events(chunks));
     let mut assembly = StreamAssembly::new(model);
     // The stream is in memory: every poll is ready at once.
     while let Some(Some(event)) = events.next().now_or_never() {

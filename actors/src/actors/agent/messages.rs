@@ -2,7 +2,7 @@
 
 use actix::prelude::*;
 
-use crate::provider::{ChatMessage, ProviderError, StreamSink, Usage};
+use crate::provider::{ChatMessage, ProviderError, StreamSink, Usage, WaitNotice};
 use crate::routing::SessionKey;
 use crate::tools::ToolContext;
 
@@ -19,6 +19,9 @@ pub struct RunTurn {
     pub context: ToolContext,
     /// Receives the answer's text as it streams in (AI card replies).
     pub stream: Option<StreamSink>,
+    /// Fired once if the turn waits long for a slot (the gateway's or its provider's), so the
+    /// user can be told it is queued.
+    pub notice: Option<WaitNotice>,
 }
 
 /// The assistant's answer.

@@ -1,8 +1,11 @@
 //! AgentActor: one per agent on each worker thread. Builds a turn's model request (system
 //! prompt from the identity, the workspace's bootstrap files and the account's prompt; the
-//! transcript), holds one of `agents.defaults.maxConcurrent` slots while it runs, walks the
-//! model chain (`model.primary`, then `model.fallbacks`) when a provider fails, and runs the
-//! tool-calling loop.
+//! transcript), walks the model chain (`model.primary`, then `model.fallbacks`) when a
+//! provider fails, and runs the tool-calling loop. A turn holds one of the gateway's
+//! `agents.defaults.maxConcurrent` slots only while the gateway itself works for it (running
+//! its tools), never while it waits for a model: a hung provider must not take the slots of
+//! agents whose providers are healthy. Waits for a model are bounded by the provider's own
+//! limits.
 
 mod messages;
 mod prompt;
@@ -10,6 +13,7 @@ mod prompt;
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tokio::sync::Semaphore;
 
 pub use messages::{RunTurn, TurnError, TurnOutput};
 pub use prompt::{BOOTSTRAP_FILES, persona, system_prompt};
@@ -17,7 +21,8 @@ pub use prompt::{BOOTSTRAP_FILES, persona, system_prompt};
 use crate::config::Agent;
 use crate::fault::{FaultPoint, check};
 use crate::provider::{
-    ChatMessage, ChatRequest, Completion, ModelRef, ProviderError, StreamSink, Usage,
+    ChatMessage, ChatRequest, Completion, ModelRef, NOTICE_AFTER, ProviderError, StreamSink, Usage,
+    WaitNotice, noticed,
 };
 use crate::supervise::{ActorKind, Restarts, guard, resume_after};
 use crate::tools::{ToolContext, ToolRegistry};
@@ -50,6 +55,9 @@ struct Job {
     tools: Arc<ToolRegistry>,
     context: ToolContext,
     sink: Option<StreamSink>,
+    /// The gateway's turn slots (`agents.defaults.maxConcurrent`).
+    slots: Arc<Semaphore>,
+    notice: Option<WaitNotice>,
 }
 
 impl AgentActor {
@@ -97,6 +105,8 @@ impl AgentActor {
             tools: Arc::clone(&self.rt.tools),
             context: msg.context,
             sink: msg.stream,
+            slots: Arc::clone(&self.rt.turn_slots),
+            notice: msg.notice,
         })
     }
 }
@@ -128,6 +138,14 @@ impl Job {
                 completion.text,
                 completion.tool_calls.clone(),
             ));
+            // A closed semaphore only happens at shutdown; the turn then fails as a crash.
+            let _slot = noticed(
+                Arc::clone(&self.slots).acquire_owned(),
+                self.notice.as_ref(),
+                NOTICE_AFTER,
+            )
+            .await
+            .map_err(|e| TurnError::Crashed(e.to_string()))?;
             for call in &completion.tool_calls {
                 let result = self.tools.run(call, self.context.clone()).await;
                 self.messages
@@ -160,6 +178,7 @@ impl Job {
                 .send(Complete {
                     request,
                     sink: self.sink.clone(),
+                    notice: self.notice.clone(),
                 })
                 .await
                 .map_err(|e| TurnError::Crashed(format!("provider {}: {e}", c.model.provider)))?;
@@ -212,7 +231,6 @@ impl Handler<RunTurn> for AgentActor {
     fn handle(&mut self, msg: RunTurn, ctx: &mut Self::Context) -> Self::Result {
         let id = self.agent.id.clone();
         let prepared = guard(self, ctx, ActorKind::Agent, &id, |act, _| act.prepare(msg));
-        let slots = Arc::clone(&self.rt.turn_slots);
         let rt = Arc::clone(&self.rt);
         Box::pin(async move {
             let job = match prepared {
@@ -220,11 +238,6 @@ impl Handler<RunTurn> for AgentActor {
                 Some(Err(e)) => return Err(TurnError::Provider(e)),
                 Some(Ok(job)) => job,
             };
-            // A closed semaphore only happens at shutdown; the turn then fails as a crash.
-            let _slot = slots
-                .acquire_owned()
-                .await
-                .map_err(|e| TurnError::Crashed(e.to_string()))?;
             let started = std::time::Instant::now();
             let result = job.run().await;
             crate::telemetry::turn(&id, started.elapsed());

@@ -2,7 +2,7 @@
 
 use actix::prelude::*;
 
-use crate::provider::{ChatRequest, Completion, StreamSink};
+use crate::provider::{ChatRequest, Completion, StreamSink, WaitNotice};
 
 use super::super::agent::TurnError;
 
@@ -13,4 +13,6 @@ pub struct Complete {
     pub request: ChatRequest,
     /// Receives the text as it streams in.
     pub sink: Option<StreamSink>,
+    /// Fired when the call waits long for one of the provider's slots.
+    pub notice: Option<WaitNotice>,
 }

@@ -58,7 +58,8 @@ impl Runtime {
         );
         self.reload_accounts(&old, &new, &mut report);
         if !report.applied.is_empty() || !report.needs_restart.is_empty() {
-            tracing::info!(applied = ?report.applied, needs_restart = ?report.needs_restart, "config reloaded");
+            // The caller (the gateway's reloader) logs the reload once, at info.
+            tracing::debug!(applied = ?report.applied, needs_restart = ?report.needs_restart, "config changes applied");
         }
         report
     }

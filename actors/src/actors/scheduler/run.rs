@@ -126,6 +126,7 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
             extra_system: Some(extra_system),
             context,
             stream: None,
+            notice: None,
         })
         .await
         .map_err(|e| TurnError::Crashed(e.to_string()))?

@@ -21,7 +21,7 @@ use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
 use crate::dingtalk::api::now_ms;
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::fault::{FaultPoint, check};
-use crate::provider::{ChatMessage, StreamSink, Usage};
+use crate::provider::{ChatMessage, StreamSink, Usage, WaitNotice};
 use crate::routing::ChatType;
 use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
@@ -42,6 +42,7 @@ const DINGTALK_RESET_WORDS: [&str; 4] = ["/clear", "新会话", "重新开始", 
 
 const RESET_REPLY: &str = "✅ 已开始新会话。New session started.";
 const BUSY_REPLY: &str = "⏳ 我还在处理之前的消息，请稍后再发。I'm still working on your earlier messages; please send this again in a moment.";
+const QUEUED_REPLY: &str = "⏳ 当前请求较多，您的消息正在排队，稍后回复。Many conversations are being answered right now; yours is queued and will be answered shortly.";
 const CRASH_REPLY: &str = "⚠️ 抱歉，处理这条消息时出错了，请重试。Sorry, something went wrong while answering; please try again.";
 
 /// The turn in progress.
@@ -334,13 +335,32 @@ impl SessionActor {
             .as_ref()
             .and_then(|t| t.card.as_ref())
             .map(|c| c.live.clone());
+        let (notice, queued) = WaitNotice::new();
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
             extra_system,
             context,
             stream,
+            notice: Some(notice),
         };
+        // DingTalk only: the web page shows the reply streaming in, and a second message would
+        // end its stream.
+        if let Some(reply) = messages
+            .last()
+            .map(|m| m.reply.clone())
+            .filter(|r| matches!(r, super::router::ReplyTo::DingTalk { .. }))
+        {
+            let rt = Arc::clone(&self.rt);
+            // Ends without sending when the turn ends without a long wait.
+            ctx.spawn(actix::fut::wrap_future::<_, Self>(async move {
+                if queued.await.is_ok() {
+                    let _ = rt
+                        .send_reply(&reply, OutboundMessage::Text(QUEUED_REPLY.to_owned()))
+                        .await;
+                }
+            }));
+        }
         let call = catch(agent.send(request));
         ctx.spawn(
             actix::fut::wrap_future::<_, Self>(call).map(|res, act, ctx| {

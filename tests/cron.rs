@@ -659,3 +659,187 @@ async fn the_scheduler_restarts_after_a_crash_and_its_jobs_go_on() {
     assert_eq!(r[0].run_at_ms, next);
     h.stop().await;
 }
+
+/// Found by probing: one conversation's 2,000 every-minute jobs delayed another user's
+/// one-shot job by more than 85 s, because due runs went in order of due time and then
+/// job id, one a tick. Now each freed slot goes to the conversation served longest ago, the
+/// next run starts as soon as one ends, and each run records how late it started.
+#[actix_rt::test]
+async fn one_conversations_many_jobs_cannot_starve_another_conversation() {
+    let t0 = ms("2026-11-23T10:00:00+08:00");
+    let clock = Arc::new(ManualClock::new(t0));
+    // Each run takes 100 ms of model time, so the order of runs can be watched.
+    let h = Harness::start_with_options(
+        &config(
+            "maxConcurrentRuns: 1, maxJobsPerConversation: 200",
+            "memory",
+        ),
+        ModelOptions {
+            latency: Duration::from_millis(100),
+            ..ModelOptions::default()
+        },
+        test_sim(),
+        options(&clock, dingclaw_actors::dingtalk::robot::ROBOT_RATE),
+    )
+    .await;
+    let busy = Owner {
+        conversation_id: "cidBusyTenant".into(),
+        ..owner()
+    };
+    for i in 0..40 {
+        support::cron::add_job(
+            &h.rt,
+            busy.clone(),
+            json!({
+                "name": format!("busy {i}"),
+                "schedule": {"kind": "every", "everyMs": 60_000},
+                "payload": {"kind": "agentTurn", "message": "tick"},
+                "delivery": {"mode": "none"},
+            }),
+        )
+        .await;
+    }
+    let one_shot = add(
+        &h.rt,
+        json!({
+            "name": "reminder",
+            "schedule": {"kind": "at", "at": "2026-11-23T10:01:00+08:00"},
+            "payload": {"kind": "agentTurn", "message": "remind me"},
+            "delivery": {"mode": "none"},
+        }),
+    )
+    .await;
+    let busy_started = |all: &[Job]| {
+        all.iter()
+            .filter(|j| j.owner.conversation_id == "cidBusyTenant")
+            .filter(|j| j.state.last_run_at_ms.is_some() || j.state.running_at_ms.is_some())
+            .count()
+    };
+    // Everything falls due at 10:01; the scheduler looks 5 s later.
+    clock.set(t0 + 65_000);
+    let started = Instant::now();
+    let busy_before = loop {
+        let all = jobs(&h.rt).await;
+        let reminder = all.iter().find(|j| j.id == one_shot.id).unwrap();
+        if reminder.state.running_at_ms.is_some() || reminder.state.last_run_at_ms.is_some() {
+            break busy_started(&all);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the reminder never ran"
+        );
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(
+        busy_before <= 2,
+        "the other conversation's job started after {busy_before} of the busy one's"
+    );
+    let reminder = wait_runs(&h.rt, &one_shot.id, 1).await;
+    assert_eq!(reminder[0].late_ms, 5_000, "lateness is in the run log");
+    // And the busy conversation's runs follow one another without waiting for ticks.
+    loop {
+        let all = jobs(&h.rt).await;
+        let finished = all
+            .iter()
+            .filter(|j| j.owner.conversation_id == "cidBusyTenant")
+            .filter(|j| j.state.last_run_at_ms.is_some())
+            .count();
+        if finished == 40 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "only {finished} of 40 runs in 30 s"
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.stop().await;
+}
+
+/// A local server answering every request with `answer`, counting the requests it got.
+async fn http_server(
+    answer: impl Fn() -> actix_web::HttpResponse + Clone + Send + 'static,
+) -> (
+    String,
+    Arc<std::sync::atomic::AtomicUsize>,
+    actix_web::dev::ServerHandle,
+) {
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&hits);
+    let server = actix_web::HttpServer::new(move || {
+        let answer = answer.clone();
+        let hits = Arc::clone(&counted);
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let r = answer();
+            async move { r }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let addr = server.addrs()[0];
+    let running = server.run();
+    let handle = running.handle();
+    actix_rt::spawn(running);
+    (format!("http://{addr}"), hits, handle)
+}
+
+/// Found by probing: a webhook that answered 307 had its POST (body and headers) replayed to
+/// the address it named, 127.0.0.1 included, past the allow-list. And the webhook token went
+/// out over plain http.
+#[actix_rt::test]
+async fn webhook_redirects_are_not_followed_and_the_token_needs_https() {
+    let (trap, trap_hits, trap_handle) =
+        http_server(|| actix_web::HttpResponse::Ok().finish()).await;
+    let steal = format!("{trap}/steal");
+    let (hook, hook_hits, hook_handle) = http_server(move || {
+        actix_web::HttpResponse::TemporaryRedirect()
+            .insert_header(("Location", steal.clone()))
+            .finish()
+    })
+    .await;
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T10:00:00+08:00")));
+    let allow = r#"webhookAllowHosts: ["oapi.dingtalk.com", "127.0.0.1"]"#;
+    let h = start(&clock, allow, "memory").await;
+    let job = add(
+        &h.rt,
+        json!({
+            "schedule": {"kind": "cron", "expr": "0 9 * * *"},
+            "payload": {"kind": "agentTurn", "message": "report"},
+            "delivery": {"mode": "webhook", "to": format!("{hook}/hook")},
+        }),
+    )
+    .await;
+    let record = run_job(&h.rt, &job.id).await;
+    assert_eq!(record.delivery_status, DeliveryStatus::NotDelivered);
+    let error = record.delivery_error.clone().unwrap_or_default();
+    assert!(error.contains("redirect (HTTP 307)"), "{record:?}");
+    assert_eq!(hook_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        trap_hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+
+    // With a webhook token, an http address gets nothing at all.
+    let with_token = dingclaw_actors::config::load_str(
+        &config(
+            &format!("{allow}, webhookToken: \"hook-bearer-4411\""),
+            "memory",
+        ),
+        std::path::Path::new("/"),
+        &h.env(),
+    )
+    .unwrap()
+    .config;
+    h.rt.reload(with_token);
+    let record = run_job(&h.rt, &job.id).await;
+    let error = record.delivery_error.clone().unwrap_or_default();
+    assert!(error.contains("only over https"), "{record:?}");
+    assert_eq!(hook_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    hook_handle.stop(false).await;
+    trap_handle.stop(false).await;
+    h.stop().await;
+}

@@ -15,7 +15,14 @@ pub fn ensure_crypto_provider() {
 }
 
 /// An HTTP client with defaults suited to a short call (webhooks, the command line).
+///
+/// It follows no redirect: a webhook address is checked against `cron.webhookAllowHosts`
+/// before the call, and a 307 would replay the POST, body and headers, to wherever it points
+/// (127.0.0.1 included). A redirect is an answer like any other non-2xx.
 pub fn client(timeout: std::time::Duration) -> awc::Client {
     ensure_crypto_provider();
-    awc::Client::builder().timeout(timeout).finish()
+    awc::Client::builder()
+        .timeout(timeout)
+        .disable_redirects()
+        .finish()
 }

@@ -62,6 +62,11 @@ pub struct Owner {
 }
 
 impl Owner {
+    /// The conversation as one key: who the scheduler shares its runs out between.
+    pub fn tenant(&self) -> String {
+        format!("{}/{}/{}", self.channel, self.account, self.conversation_id)
+    }
+
     /// Same conversation: the same chat of the same bot.
     pub fn same_conversation(&self, other: &Owner) -> bool {
         self.channel == other.channel
@@ -259,6 +264,9 @@ pub struct RunRecord {
     pub status: RunStatus,
     /// `schedule`, `manual` (run now), `missed` (caught up at start).
     pub trigger: String,
+    /// How long after its scheduled time the run started (0 for a run started by hand).
+    #[serde(default)]
+    pub late_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The start of the answer.

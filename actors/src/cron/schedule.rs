@@ -16,6 +16,20 @@ use super::error::CronError;
 /// gateway post to a group more than once a minute.
 pub const MIN_EVERY_MS: u64 = 60_000;
 
+/// Longest interval of an `every` schedule (a year). Longer ones are a mistake or an attack:
+/// 2^63 ms and more used to wrap around to a time in the past, so the job ran on every tick.
+pub const MAX_EVERY_MS: u64 = 366 * 24 * 3_600_000;
+
+/// `ms` rounded down to the whole second: runs start on the second, whatever the millisecond
+/// a job was created at.
+fn to_second(ms: i64) -> i64 {
+    ms - ms.rem_euclid(1000)
+}
+
+fn out_of_range(what: impl std::fmt::Display) -> CronError {
+    CronError::BadSchedule(format!("{what} is out of range"))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Schedule {
@@ -66,10 +80,19 @@ pub fn parse_tz(name: &str) -> Result<Tz, CronError> {
 }
 
 fn parse_expr(expr: &str) -> Result<Cron, CronError> {
-    let fields = expr.split_whitespace().count();
-    if !(5..=6).contains(&fields) && !expr.trim().starts_with('@') {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    if !(5..=6).contains(&fields.len()) && !expr.trim().starts_with('@') {
         return Err(CronError::BadSchedule(format!(
-            "\"{expr}\" has {fields} fields; a cron expression has 5 (minute hour day month weekday) or 6 (with seconds first)"
+            "\"{expr}\" has {} fields; a cron expression has 5 (minute hour day month weekday) or 6 (with seconds first)",
+            fields.len()
+        )));
+    }
+    // Six fields are accepted (OpenClaw accepts them) only with one fixed second, so that no
+    // expression runs more than once a minute; `* * * * * *` would be a paid model call and
+    // a group post every second.
+    if fields.len() == 6 && !fields[0].parse::<u8>().is_ok_and(|s| s < 60) {
+        return Err(CronError::BadSchedule(format!(
+            "\"{expr}\" runs every few seconds; the seconds field must be one number (as in \"0 0 9 * * *\"), and the shortest interval is one minute"
         )));
     }
     CronParser::builder()
@@ -81,19 +104,39 @@ fn parse_expr(expr: &str) -> Result<Cron, CronError> {
 }
 
 impl Schedule {
-    /// Checks the schedule (expression, zone, instant, interval) without computing a run.
-    pub fn validate(&self, default_tz: &str) -> Result<(), CronError> {
+    /// Checks a schedule a job is given (created, or changed) at `now_ms`: the expression,
+    /// zone, instant and interval are valid, and the job will run at least once.
+    pub fn validate(&self, default_tz: &str, now_ms: i64) -> Result<(), CronError> {
         match self {
-            Schedule::At { at } => parse_at(at).map(drop),
+            Schedule::At { at } => {
+                let t = parse_at(at)?;
+                if t <= now_ms {
+                    return Err(CronError::BadSchedule(format!(
+                        "\"{at}\" is in the past; give a time still to come"
+                    )));
+                }
+                Ok(())
+            }
             Schedule::Every { every_ms, .. } if *every_ms < MIN_EVERY_MS => {
                 Err(CronError::BadSchedule(format!(
                     "everyMs must be at least {MIN_EVERY_MS} (one minute)"
                 )))
             }
-            Schedule::Every { .. } => Ok(()),
+            Schedule::Every { every_ms, .. } if *every_ms > MAX_EVERY_MS => {
+                Err(CronError::BadSchedule(format!(
+                    "everyMs must be at most {MAX_EVERY_MS} (a year); for rarer runs use a cron expression or a time (at)"
+                )))
+            }
+            Schedule::Every { .. } => self.next_after(now_ms, now_ms, default_tz).map(drop),
             Schedule::Cron { expr, tz } => {
                 parse_tz(tz.as_deref().unwrap_or(default_tz))?;
-                parse_expr(expr).map(drop)
+                parse_expr(expr)?;
+                match self.next_after(now_ms, now_ms, default_tz) {
+                    Ok(Some(_)) => Ok(()),
+                    _ => Err(CronError::BadSchedule(format!(
+                        "\"{expr}\" never runs: no date matches it (such as the 31st of February)"
+                    ))),
+                }
             }
         }
     }
@@ -115,21 +158,29 @@ impl Schedule {
                 every_ms,
                 anchor_ms,
             } => {
-                let every = (*every_ms).max(MIN_EVERY_MS) as i64;
-                let anchor = anchor_ms.unwrap_or(created_ms);
+                // Checked all the way: a stored job's interval may come from before the
+                // upper bound existed.
+                let every = i64::try_from((*every_ms).clamp(MIN_EVERY_MS, MAX_EVERY_MS))
+                    .map_err(|_| out_of_range("everyMs"))?;
+                let anchor = anchor_ms.unwrap_or_else(|| to_second(created_ms));
                 if after_ms < anchor {
                     return Ok(Some(anchor));
                 }
-                let periods = (after_ms - anchor) / every + 1;
-                Ok(Some(anchor + periods * every))
+                let next = after_ms
+                    .checked_sub(anchor)
+                    .map(|since| since / every + 1)
+                    .and_then(|periods| periods.checked_mul(every))
+                    .and_then(|offset| anchor.checked_add(offset))
+                    .ok_or_else(|| out_of_range("the next run"))?;
+                Ok(Some(next))
             }
             Schedule::Cron { expr, tz } => {
                 let zone = parse_tz(tz.as_deref().unwrap_or(default_tz))?;
                 let cron = parse_expr(expr)?;
                 let start = zone
-                    .timestamp_millis_opt(after_ms)
+                    .timestamp_millis_opt(to_second(after_ms))
                     .single()
-                    .ok_or_else(|| CronError::BadSchedule(format!("{after_ms} is out of range")))?;
+                    .ok_or_else(|| out_of_range(after_ms))?;
                 cron.find_next_occurrence(&start, false)
                     .map(|t| Some(t.timestamp_millis()))
                     .map_err(|e| CronError::BadSchedule(format!("\"{expr}\": {e}")))
@@ -239,13 +290,13 @@ mod tests {
             Some(ms("2026-11-23T09:00:30Z"))
         );
         let err = cron("0 9 * *", "UTC")
-            .validate("UTC")
+            .validate("UTC", 0)
             .unwrap_err()
             .to_string();
         assert!(err.contains("has 4 fields"), "{err}");
-        assert!(cron("0 25 * * *", "UTC").validate("UTC").is_err());
+        assert!(cron("0 25 * * *", "UTC").validate("UTC", 0).is_err());
         let err = cron("0 9 * * *", "Mars/Base")
-            .validate("UTC")
+            .validate("UTC", 0)
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown time zone"), "{err}");
@@ -286,8 +337,93 @@ mod tests {
                 every_ms: 1_000,
                 anchor_ms: None
             }
-            .validate("UTC")
+            .validate("UTC", 0)
             .is_err()
         );
+    }
+
+    /// Found by probing a running gateway: everyMs of 2^63 or more passed the one-minute
+    /// check and wrapped around to a time in the past, so the job ran on every tick.
+    #[test]
+    fn huge_intervals_are_refused_and_never_wrap() {
+        for every_ms in [u64::MAX, 1 << 63, MAX_EVERY_MS + 1] {
+            let s = Schedule::Every {
+                every_ms,
+                anchor_ms: None,
+            };
+            let err = s.validate("UTC", 1_000).unwrap_err().to_string();
+            assert!(err.contains("at most"), "{err}");
+            // Even stored from before the check, the next run is in the future.
+            let now = ms("2026-11-30T00:00:00Z");
+            let next = s.next_after(now, now, "UTC").unwrap().unwrap();
+            assert!(next > now, "{next} <= {now}");
+        }
+        let far = Schedule::Every {
+            every_ms: MAX_EVERY_MS,
+            anchor_ms: Some(i64::MAX - 10),
+        };
+        assert!(
+            far.next_after(i64::MAX - 5, 0, "UTC").is_err(),
+            "overflow is an error"
+        );
+    }
+
+    /// Found by probing: `* * * * * *` was accepted, a model call and a group post every
+    /// second. Six fields need one fixed second.
+    #[test]
+    fn seconds_level_cron_is_refused() {
+        let err = cron("* * * * * *", "UTC")
+            .validate("UTC", 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("every few seconds"), "{err}");
+        assert!(cron("*/5 * * * * *", "UTC").validate("UTC", 0).is_err());
+        assert!(cron("0 0 9 * * *", "UTC").validate("UTC", 0).is_ok());
+        assert!(
+            cron("* * * * *", "UTC").validate("UTC", 0).is_ok(),
+            "every minute is fine"
+        );
+    }
+
+    #[test]
+    fn impossible_schedules_and_past_times_are_refused() {
+        let now = ms("2026-11-30T00:00:00Z");
+        let err = cron("0 0 31 2 *", "UTC")
+            .validate("UTC", now)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("never runs"), "{err}");
+        let err = Schedule::At {
+            at: "2026-11-29T09:00:00+08:00".into(),
+        }
+        .validate("UTC", now)
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("in the past"), "{err}");
+        assert!(
+            Schedule::At {
+                at: "2026-12-01T09:00:00+08:00".into()
+            }
+            .validate("UTC", now)
+            .is_ok()
+        );
+    }
+
+    /// Found by probing: a job created at :42.673 ran at 09:00:00.673.
+    #[test]
+    fn runs_start_on_the_second() {
+        let created = ms("2026-11-30T08:59:42Z") + 673;
+        let next = cron("0 9 * * *", "UTC")
+            .next_after(created, created, "UTC")
+            .unwrap()
+            .unwrap();
+        assert_eq!(next, ms("2026-11-30T09:00:00Z"));
+        let every = Schedule::Every {
+            every_ms: 3_600_000,
+            anchor_ms: None,
+        };
+        let next = every.next_after(created, created, "UTC").unwrap().unwrap();
+        assert_eq!(next % 1000, 0, "{next}");
+        assert_eq!(next, ms("2026-11-30T09:59:42Z"));
     }
 }

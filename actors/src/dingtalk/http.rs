@@ -19,6 +19,8 @@ pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Client {
                 .handshake_timeout(connect_timeout),
         )
         .timeout(request_timeout)
+        // DingTalk's APIs do not redirect; a redirect would carry the access token elsewhere.
+        .disable_redirects()
         .add_default_header(("User-Agent", USER_AGENT))
         .finish()
 }

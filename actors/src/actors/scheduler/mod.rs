@@ -51,6 +51,9 @@ pub struct SchedulerActor {
     waiters: HashMap<String, Vec<oneshot::Sender<RunRecord>>>,
     /// Jobs whose next run catches up a run missed while the gateway was down.
     catch_up: HashSet<String>,
+    /// When each conversation's last run started: due runs go to the conversation served
+    /// longest ago first, so one conversation's many jobs cannot starve another's.
+    last_start: HashMap<String, i64>,
     loaded: bool,
     /// Built in `started`, on this actor's thread.
     http: Option<awc::Client>,
@@ -66,6 +69,7 @@ impl SchedulerActor {
             jobs: HashMap::new(),
             waiters: HashMap::new(),
             catch_up: HashSet::new(),
+            last_start: HashMap::new(),
             loaded: false,
             http: None,
             restarts: Restarts::default(),
@@ -187,7 +191,11 @@ impl SchedulerActor {
             .values()
             .filter(|j| j.state.running_at_ms.is_some())
             .count();
-        let mut due: Vec<(i64, String)> = self
+        let mut free = max.saturating_sub(running);
+        if free == 0 {
+            return;
+        }
+        let due: Vec<(i64, String, String)> = self
             .jobs
             .values()
             .filter(|j| j.enabled && j.state.running_at_ms.is_none())
@@ -195,17 +203,30 @@ impl SchedulerActor {
                 j.state
                     .next_run_at_ms
                     .filter(|t| *t <= now)
-                    .map(|t| (t, j.id.clone()))
+                    .map(|t| (t, j.id.clone(), j.owner.tenant()))
             })
             .collect();
-        due.sort();
-        for (_, id) in due.into_iter().take(max.saturating_sub(running)) {
+        // Fair shares: each pick goes to the conversation whose last run started longest ago
+        // (never first), earliest due time within it. One conversation's every-minute jobs
+        // then take turns with everyone else's instead of going first in a block.
+        let mut due = due;
+        while free > 0 && !due.is_empty() {
+            let pick = due
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (t, _, tenant))| {
+                    (self.last_start.get(tenant).copied().unwrap_or(i64::MIN), *t)
+                })
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            let (_, id, _) = due.swap_remove(pick);
             let trigger = if self.catch_up.remove(&id) {
                 "missed"
             } else {
                 "schedule"
             };
             self.start_run(&id, trigger, ctx);
+            free -= 1;
         }
     }
 
@@ -214,7 +235,12 @@ impl SchedulerActor {
         let Some(job) = self.jobs.get_mut(id) else {
             return;
         };
+        let late_ms = match (trigger, job.state.next_run_at_ms) {
+            ("manual", _) | (_, None) => 0,
+            (_, Some(due)) => now.saturating_sub(due).max(0) as u64,
+        };
         job.state.running_at_ms = Some(now);
+        self.last_start.insert(job.owner.tenant(), now);
         let job = job.clone();
         self.save(&job);
         let (Some(http), rt) = (self.http.clone(), Arc::clone(&self.rt)) else {
@@ -224,7 +250,8 @@ impl SchedulerActor {
         // Detached from the actor: a restart of the scheduler does not cancel a run.
         actix_rt::spawn(async move {
             let result =
-                crate::supervise::catch(run::run_job(rt, http, job.clone(), trigger, now)).await;
+                crate::supervise::catch(run::run_job(rt, http, job.clone(), trigger, now, late_ms))
+                    .await;
             let finished = match result {
                 Ok(r) => RunFinished {
                     record: r.record,
@@ -237,6 +264,7 @@ impl SchedulerActor {
                         duration_ms: 0,
                         status: RunStatus::Error,
                         trigger: trigger.to_owned(),
+                        late_ms,
                         error: Some(p.to_string()),
                         summary: String::new(),
                         delivery_status: crate::cron::DeliveryStatus::NotDelivered,
@@ -344,7 +372,9 @@ impl SchedulerActor {
         if config.agents.get(&msg.agent_id).is_none() {
             return Err(CronError::BadJob(format!("no agent \"{}\"", msg.agent_id)));
         }
-        msg.spec.schedule.validate(config.agents.timezone())?;
+        msg.spec
+            .schedule
+            .validate(config.agents.timezone(), self.clock.now_ms())?;
         let mine = self
             .jobs
             .values()
@@ -380,8 +410,14 @@ impl SchedulerActor {
     fn update(&mut self, msg: UpdateJob) -> Result<Job, CronError> {
         self.ready()?;
         let now = self.clock.now_ms();
-        let mut job = self.find(&msg.id, &msg.by)?.patched(&msg.patch, now)?;
-        job.schedule.validate(&self.default_tz())?;
+        let old = self.find(&msg.id, &msg.by)?;
+        let old_schedule = old.schedule.clone();
+        let mut job = old.patched(&msg.patch, now)?;
+        // Only a new schedule is checked: renaming a one-shot job whose time has passed is
+        // not an error.
+        if job.schedule != old_schedule {
+            job.schedule.validate(&self.default_tz(), now)?;
+        }
         self.check_delivery(&job)?;
         if job.state.running_at_ms.is_none() {
             job.state.attempts = 0;
@@ -546,8 +582,11 @@ impl Handler<RunFinished> for SchedulerActor {
     type Result = ();
 
     fn handle(&mut self, msg: RunFinished, ctx: &mut Self::Context) {
-        guard(self, ctx, ActorKind::Scheduler, "scheduler", |act, _| {
-            act.finish(msg)
+        guard(self, ctx, ActorKind::Scheduler, "scheduler", |act, ctx| {
+            act.finish(msg);
+            // The freed slot goes to the next due run now, not at the next tick: waiting for
+            // the tick capped the scheduler at one run a tick.
+            act.tick(ctx);
         });
     }
 }

@@ -36,13 +36,15 @@ pub struct RunResult {
     pub error_kind: Option<&'static str>,
 }
 
-/// Runs `job` once. `now_ms` is the scheduler clock's time of the run.
+/// Runs `job` once. `now_ms` is the scheduler clock's time of the run, `late_ms` how long
+/// after its scheduled time it started.
 pub async fn run_job(
     rt: Arc<Runtime>,
     http: awc::Client,
     job: Job,
     trigger: &'static str,
     now_ms: i64,
+    late_ms: u64,
 ) -> RunResult {
     let started = Instant::now();
     let session_id = uuid::Uuid::new_v4().to_string();
@@ -52,6 +54,7 @@ pub async fn run_job(
         duration_ms: 0,
         status: RunStatus::Ok,
         trigger: trigger.to_owned(),
+        late_ms,
         error: None,
         summary: String::new(),
         delivery_status: DeliveryStatus::NotRequested,
@@ -269,15 +272,25 @@ async fn post_event(
     });
     let mut request = http.post(url).timeout(HOOK_TIMEOUT);
     if let Some(t) = token {
+        // The bearer token would travel in clear text over http.
+        if !url.starts_with("https://") {
+            return Err(
+                "cron.webhookToken is sent only over https, and this webhook address is http; nothing was sent"
+                    .to_owned(),
+            );
+        }
         request = request.insert_header(("Authorization", format!("Bearer {}", t.expose())));
     }
     let resp = request.send_json(&event).await.map_err(|e| e.to_string())?;
-    if resp.status().is_success() {
+    let status = resp.status();
+    if status.is_success() {
         Ok(true)
-    } else {
+    } else if status.is_redirection() {
         Err(format!(
-            "the webhook answered HTTP {}",
-            resp.status().as_u16()
+            "the webhook answered with a redirect (HTTP {}); redirects are not followed, give the final address",
+            status.as_u16()
         ))
+    } else {
+        Err(format!("the webhook answered HTTP {}", status.as_u16()))
     }
 }

@@ -1,13 +1,15 @@
 //! Bad input from outside: frames over the size limit (acknowledged, dropped with a log
 //! line, connection kept), frames far over it (connection reopened), deeply nested JSON,
-//! and a config with 100,000 bindings. Nothing may crash, and the next message is answered.
+//! messages too long for a model, lone surrogate escapes, and a config with 100,000
+//! bindings. Nothing may crash, every user message gets an answer, and the next message is
+//! answered.
 
 mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use dingclaw::sim::ChaosRequest;
+use dingclaw::sim::{ChaosRequest, UserMessage};
 use dingclaw_actors::config::{MapEnv, load_str};
 use dingclaw_actors::routing::{ChatType, Inbound, Routes};
 use support::gateway::{Harness, TEST_PROVIDER, To};
@@ -81,6 +83,54 @@ async fn oversized_and_deeply_nested_frames_are_survived() {
     h.wait_connected().await;
     let reply = h.ask("ann", To::Dm("bot1"), "and now?").await;
     assert!(reply.contains("and now?"), "{reply}");
+    h.stop().await;
+}
+
+/// Found by probing: an oversized message and a message with a lone surrogate escape got no
+/// reply at all. A message too long for a model is answered that it is too long (also when
+/// its frame is over `maxFrameBytes`); a lone surrogate is read as U+FFFD.
+#[actix_rt::test]
+async fn too_long_and_broken_unicode_messages_are_answered() {
+    let h = Harness::start(&CONFIG.replace("TEST_PROVIDER", TEST_PROVIDER)).await;
+    // Over the 20,000-character limit, in a frame under the 64 KiB frame limit.
+    let reply = h.ask("ann", To::Dm("bot1"), &"长".repeat(20_001)).await;
+    assert!(
+        reply.contains("too long (20001 characters; the limit is 20000)")
+            && reply.contains("消息太长"),
+        "{reply}"
+    );
+    // In a frame over the frame limit (and under four times it): read, and answered.
+    let reply = h.ask("ann", To::Dm("bot1"), &"z".repeat(100_000)).await;
+    assert!(reply.contains("too long (100000 characters"), "{reply}");
+    assert_eq!(
+        h.model
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "neither reached the model"
+    );
+
+    // A lone surrogate escape: answered, the broken character read as U+FFFD.
+    let sent = h
+        .sim
+        .sim
+        .say(&UserMessage {
+            from: "ann".into(),
+            bot: Some(h.client_id("bot1")),
+            text: "half an emoji:".into(),
+            lone_surrogate: true,
+            ..UserMessage::default()
+        })
+        .await
+        .unwrap();
+    let reply = h.answered(&sent, 1).await.remove(0).text;
+    assert!(
+        reply.contains("You said: half an emoji:\u{fffd}"),
+        "{reply}"
+    );
+    let reply = h.ask("ann", To::Dm("bot1"), "and a normal one").await;
+    assert!(reply.contains("You said: and a normal one"), "{reply}");
     h.stop().await;
 }
 

@@ -1,11 +1,18 @@
 //! No secret leaks: runs the whole offline demo (both bots, the group, the scheduled task)
 //! with debug logging captured, then reads every operator API response, and looks for every
-//! configured secret (client secrets, the model API key, the operator token) in all of it.
+//! configured secret (client secrets, the model API key, the operator token) in all of it,
+//! and for the secrets users typed into the chat: the group robot's access token and a
+//! signing secret (found by a new operator in `/api/sessions/transcript` and the demo's
+//! output).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use dingclaw::demo::{Demo, DemoOptions};
+use dingclaw::demo::{DEMO_ROBOT_TOKEN, Demo, DemoOptions};
+
+/// A signing secret a user pastes into the web chat.
+const TYPED_SIGNING_SECRET: &str =
+    "SEC9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
 /// Collects everything the tracing subscriber writes.
 #[derive(Clone, Default)]
@@ -39,7 +46,8 @@ async fn the_demo_logs_and_api_answers_hold_no_configured_secret() {
     })
     .await
     .expect("the demo starts");
-    let exchanges = demo.script().await.expect("the demo script runs");
+    let mut exchanges = demo.script().await.expect("the demo script runs");
+    exchanges.extend(demo.weather_task().await.expect("the weather task runs"));
     assert!(exchanges.iter().all(|e| e.complete()), "every bot answered");
 
     let token = demo
@@ -63,6 +71,21 @@ async fn the_demo_logs_and_api_answers_hold_no_configured_secret() {
         }
     };
     let mut answers = Vec::new();
+    // A user pastes a robot address and its signing secret into the web chat; the offline
+    // model repeats what it was told, as a real one may.
+    let mut chat = http
+        .post(format!("{}/api/chat", demo.web.url))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&serde_json::json!({
+            "agent": "ding-bot1",
+            "thread": "secrets",
+            "text": format!("post to https://oapi.dingtalk.com/robot/send?access_token={DEMO_ROBOT_TOKEN} signed with {TYPED_SIGNING_SECRET}"),
+        }))
+        .await
+        .expect("the chat answers");
+    let streamed = String::from_utf8_lossy(&chat.body().limit(1 << 20).await.unwrap()).into_owned();
+    assert!(streamed.contains("event: done"), "{streamed}");
+    answers.push(("/api/chat".to_owned(), streamed));
     for path in [
         "/api/status",
         "/api/config",
@@ -72,7 +95,7 @@ async fn the_demo_logs_and_api_answers_hold_no_configured_secret() {
     ] {
         answers.push((path.to_owned(), get(path.to_owned()).await));
     }
-    let sessions: serde_json::Value = serde_json::from_str(&answers[2].1).unwrap();
+    let sessions: serde_json::Value = serde_json::from_str(&answers[3].1).unwrap();
     for key in sessions
         .as_array()
         .into_iter()
@@ -107,6 +130,14 @@ async fn the_demo_logs_and_api_answers_hold_no_configured_secret() {
         }
     }
     secrets.push(("operator token".to_owned(), token));
+    secrets.push((
+        "the robot token a user typed".to_owned(),
+        DEMO_ROBOT_TOKEN.to_owned(),
+    ));
+    secrets.push((
+        "the signing secret a user typed".to_owned(),
+        TYPED_SIGNING_SECRET.to_owned(),
+    ));
     let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
     assert!(
         log.lines().count() > 20,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use dingclaw_actors::actors::Runtime;
 use dingclaw_actors::config::{Config, MapEnv, load_str};
+use dingclaw_actors::dingtalk::redact::redact_text;
 
 use crate::offline_model::{ModelOptions, OfflineModel};
 use crate::sim::{Entry, NewBot, NewGroup, NewRobot, NewUser, SimOptions, SimServer, UserMessage};
@@ -388,18 +389,23 @@ fn indented(text: &str) -> String {
 }
 
 /// Prints one exchange.
+/// Prints one exchange, with robot tokens and signing secrets masked as in every
+/// transcript shown.
 pub fn print_exchange(demo: &Demo, e: &Exchange) {
-    println!("  {} → {}: {}", e.from, e.to, e.text);
+    println!("  {} → {}: {}", e.from, e.to, redact_text(&e.text));
     for r in &e.replies {
         let how = if r.via == "card" { " [AI card]" } else { "" };
         println!(
             "    {}{how} ↩ {}",
             demo.account_of(&r.from),
-            indented(&r.text)
+            indented(&redact_text(&r.text))
         );
     }
     for p in &e.robot_posts {
-        println!("    [group robot → {DEMO_GROUP}] {}", indented(&p.text));
+        println!(
+            "    [group robot → {DEMO_GROUP}] {}",
+            indented(&redact_text(&p.text))
+        );
     }
     if e.replies.len() < e.expected {
         println!(

@@ -130,6 +130,10 @@ pub struct UserMessage {
     /// `text` (default), `audio` (text becomes the recognition), `picture`, `file`,
     /// `richText`, `unknownMsgType`.
     pub msgtype: Option<String>,
+    /// Append an unpaired UTF-16 surrogate escape (`\ud800`) to the text, as a client that
+    /// cut an emoji in half makes DingTalk send.
+    #[serde(default)]
+    pub lone_surrogate: bool,
 }
 
 /// One push of a user message to one bot.

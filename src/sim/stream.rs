@@ -39,6 +39,10 @@ pub(super) async fn send_all(pushes: Vec<Push>) {
     }
 }
 
+/// Stands for the lone surrogate escape of `UserMessage::lone_surrogate` until the payload
+/// is written.
+const LONE_SURROGATE_MARK: char = '\u{E000}';
+
 fn frame(
     kind: &str,
     topic: &str,
@@ -347,7 +351,14 @@ impl Sim {
                     load: None,
                 },
             );
-            let data = payload(
+            // A private-use character marks where the escape goes: serde_json cannot write a
+            // lone surrogate, DingTalk can.
+            let text = if msg.lone_surrogate {
+                format!("{}{LONE_SURROGATE_MARK}", msg.text)
+            } else {
+                msg.text.clone()
+            };
+            let mut data = payload(
                 &bot,
                 &user,
                 &cid,
@@ -355,7 +366,7 @@ impl Sim {
                 group,
                 &msg_id,
                 &msgtype,
-                &msg.text,
+                &text,
                 &format!("{}/robot/sendBySession?session={session}", self.base_url()),
                 now,
                 expires,
@@ -364,6 +375,9 @@ impl Sim {
                     .as_deref()
                     .unwrap_or(std::slice::from_ref(&bot_id)),
             );
+            if msg.lone_surrogate {
+                data = data.replace(LONE_SURROGATE_MARK, "\\ud800");
+            }
             inner
                 .unanswered
                 .entry((cid.clone(), bot_id.clone()))

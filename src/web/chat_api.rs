@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use dingclaw_actors::actors::router::Inbound;
 use dingclaw_actors::actors::webchat::{WebEvent, valid_thread};
+use dingclaw_actors::dingtalk::redact::redact_text;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -32,10 +33,12 @@ fn bad(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({"error": message}))
 }
 
+/// One server-sent event; robot tokens and signing secrets in the text are masked, as in
+/// every transcript the operator is shown.
 fn event(name: &str, text: &str) -> Bytes {
     Bytes::from(format!(
         "event: {name}\ndata: {}\n\n",
-        json!({"text": text})
+        json!({"text": redact_text(text)})
     ))
 }
 

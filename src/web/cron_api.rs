@@ -7,7 +7,7 @@ use dingclaw_actors::actors::Runtime;
 use dingclaw_actors::actors::scheduler::{
     Caller, JobRuns, ListJobs, RemoveJob, RunJob, SchedulerActor, shown,
 };
-use dingclaw_actors::cron::CronError;
+use dingclaw_actors::cron::{CronError, RunRecord};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -85,7 +85,9 @@ pub(super) async fn runs(
         limit: 50,
     };
     match ask(&state.rt, request).await {
-        Ok(runs) => HttpResponse::Ok().json(runs),
+        Ok(runs) => {
+            HttpResponse::Ok().json(runs.iter().map(RunRecord::redacted).collect::<Vec<_>>())
+        }
         Err(resp) => resp,
     }
 }
@@ -117,7 +119,7 @@ pub(super) async fn run(
         return HttpResponse::Accepted().json(json!({"started": job.id}));
     }
     match rx.await {
-        Ok(record) => HttpResponse::Ok().json(record),
+        Ok(record) => HttpResponse::Ok().json(record.redacted()),
         Err(_) => cron_error(CronError::Unavailable(
             "the run ended without a record".to_owned(),
         )),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use dingclaw_actors::actors::session::GetSessionState;
+use dingclaw_actors::dingtalk::redact::redact_text;
 use dingclaw_actors::routing::SessionKey;
 use dingclaw_actors::store::SessionFilter;
 use futures_util::future::join_all;
@@ -81,7 +82,16 @@ pub(super) async fn transcript(
     q: web::Query<TranscriptQuery>,
 ) -> HttpResponse {
     match state.rt.store.load_session(&q.key, MAX_ENTRIES).await {
-        Ok(Some(s)) => HttpResponse::Ok().json(json!({"session": s.meta, "entries": s.entries})),
+        Ok(Some(mut s)) => {
+            // Users paste robot addresses and signing secrets for scheduled tasks; the store
+            // keeps them (the model needs them), the operator sees them masked.
+            for e in &mut s.entries {
+                if let std::borrow::Cow::Owned(masked) = redact_text(&e.content) {
+                    e.content = masked;
+                }
+            }
+            HttpResponse::Ok().json(json!({"session": s.meta, "entries": s.entries}))
+        }
         Ok(None) => {
             HttpResponse::NotFound().json(json!({"error": format!("no session \"{}\"", q.key)}))
         }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::dingtalk::redact::redact_url;
+use crate::dingtalk::redact::{redact_text, redact_url};
 
 use super::error::CronError;
 use super::schedule::Schedule;
@@ -277,6 +277,20 @@ pub struct RunRecord {
     pub delivery_error: Option<String>,
     #[serde(default)]
     pub session_id: String,
+}
+
+impl RunRecord {
+    /// The record as the operator is shown it: robot tokens and signing secrets in the
+    /// answer and the errors masked.
+    pub fn redacted(&self) -> RunRecord {
+        let mask = |s: &str| redact_text(s).into_owned();
+        RunRecord {
+            summary: mask(&self.summary),
+            error: self.error.as_deref().map(mask),
+            delivery_error: self.delivery_error.as_deref().map(mask),
+            ..self.clone()
+        }
+    }
 }
 
 #[cfg(test)]

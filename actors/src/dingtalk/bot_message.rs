@@ -72,6 +72,12 @@ pub enum MessageContent {
         download_code: String,
         file_name: Option<String>,
     },
+    /// Text longer than `MAX_MESSAGE_CHARS`: the gateway answers that it is too long instead
+    /// of sending it to a model (where it would cost its length in tokens, or be refused).
+    TooLong {
+        /// Characters it had.
+        chars: usize,
+    },
     /// `unknownMsgType` or a type this version does not know.
     Unsupported {
         /// The `msgtype` as received.
@@ -88,11 +94,32 @@ pub enum RichTextItem {
     Picture { download_code: String },
 }
 
+/// Longest message text (in characters) that goes to a model. DingTalk's own clients send far
+/// less; a longer one came from a script, and answering "too long" is better than silence or
+/// a paid call of that size.
+pub const MAX_MESSAGE_CHARS: usize = 20_000;
+
+/// What the gateway answers a message over `MAX_MESSAGE_CHARS`.
+pub fn too_long_reply(chars: usize) -> String {
+    format!(
+        "⚠️ 消息太长（{chars} 字，上限 {MAX_MESSAGE_CHARS} 字），请分段发送。This message is too long ({chars} characters; the limit is {MAX_MESSAGE_CHARS}); please send it in parts."
+    )
+}
+
 impl BotMessage {
-    /// Parses the `data` string of a bot message callback.
+    /// Parses the `data` string of a bot message callback. A lone surrogate escape in it is
+    /// read as U+FFFD (`lossy_json`) rather than losing the message.
     pub fn parse(data: &str) -> Result<BotMessage, serde_json::Error> {
-        let raw: RawBotMessage = serde_json::from_str(data)?;
+        let raw: RawBotMessage = super::lossy_json::from_str_lossy(data)?;
         raw.into_message().map_err(de::Error::custom)
+    }
+
+    /// The reply the gateway gives this message itself, without a model (too long).
+    pub fn gateway_answer(&self) -> Option<String> {
+        match &self.content {
+            MessageContent::TooLong { chars } => Some(too_long_reply(*chars)),
+            _ => None,
+        }
     }
 
     /// The sender id used for routing and policies: `senderStaffId`, else `senderId`.
@@ -125,6 +152,7 @@ impl BotMessage {
             MessageContent::File { file_name, .. } => {
                 format!("[file: {}]", file_name.as_deref().unwrap_or("unnamed"))
             }
+            MessageContent::TooLong { chars } => format!("[a message of {chars} characters]"),
             MessageContent::Unsupported { kind, notice } => notice
                 .clone()
                 .unwrap_or_else(|| format!("[unsupported message: {kind}]")),
@@ -176,7 +204,21 @@ impl RawBotMessage {
             "2" => ChatType::Group,
             other => return Err(format!("unknown conversationType \"{other}\"")),
         };
-        let content = parse_content(&self.msgtype, self.text, self.content.as_ref());
+        let mut content = parse_content(&self.msgtype, self.text, self.content.as_ref());
+        let chars = match &content {
+            MessageContent::Text { text } => text.chars().count(),
+            MessageContent::RichText { items } => items
+                .iter()
+                .map(|i| match i {
+                    RichTextItem::Text { text } => text.chars().count(),
+                    RichTextItem::Picture { .. } => 0,
+                })
+                .sum(),
+            _ => 0,
+        };
+        if chars > MAX_MESSAGE_CHARS {
+            content = MessageContent::TooLong { chars };
+        }
         Ok(BotMessage {
             conversation_id: self.conversation_id,
             chat,

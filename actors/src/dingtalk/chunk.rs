@@ -5,28 +5,43 @@
 //! fence and the next chunk reopens it with the same info string, so each message renders on
 //! its own.
 
-/// Splits `text` into chunks of at most `limit` characters.
+/// Most messages one reply is split into. A runaway answer (a model repeating itself for a
+/// megabyte) would otherwise become hundreds of sends, flooding the chat and the account's
+/// send quota; the last chunk says how much was left out.
+pub const MAX_CHUNKS: usize = 20;
+
+/// Splits `text` into at most `MAX_CHUNKS` chunks of at most `limit` characters. Linear in
+/// the length of `text`: the cursor moves over it once.
 pub fn chunk(text: &str, limit: usize) -> Vec<String> {
-    let limit = limit.max(16);
-    if text.chars().count() <= limit {
+    let limit = limit.max(64);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= limit {
         return vec![text.to_owned()];
     }
     let mut out = Vec::new();
-    let mut rest: Vec<char> = text.chars().collect();
+    let mut pos = 0;
     // The fence the previous chunk left open, reopened at the top of the next one.
     let mut open_fence: Option<String> = None;
-    while !rest.is_empty() {
+    while pos < chars.len() {
+        let rest = &chars[pos..];
         let prefix = open_fence
             .as_ref()
             .map(|f| format!("{f}\n"))
             .unwrap_or_default();
         let prefix_len = prefix.chars().count();
-        // Room for the prefix and a closing "\n```" if the chunk ends inside a fence.
-        let room = limit.saturating_sub(prefix_len + 4).max(1);
         if prefix_len + rest.len() <= limit {
             out.push(format!("{prefix}{}", rest.iter().collect::<String>()));
             break;
         }
+        let last = out.len() + 1 == MAX_CHUNKS;
+        // The note that ends a cut-off answer, sized for the most characters it can name.
+        let note_room = if last {
+            truncation_note(chars.len()).chars().count()
+        } else {
+            0
+        };
+        // Room for the prefix, a closing "\n```" if the chunk ends inside a fence, the note.
+        let room = limit.saturating_sub(prefix_len + 4 + note_room).max(1);
         let cut = break_point(&rest[..room.min(rest.len())]);
         let body: String = rest[..cut].iter().collect();
         let fence_after = fence_state(open_fence.clone(), &body);
@@ -34,15 +49,27 @@ pub fn chunk(text: &str, limit: usize) -> Vec<String> {
         if fence_after.is_some() {
             piece.push_str("\n```");
         }
-        out.push(piece);
-        rest.drain(..cut);
+        pos += cut;
         // Leading newlines of the next chunk carry nothing.
-        while rest.first() == Some(&'\n') {
-            rest.remove(0);
+        while chars.get(pos) == Some(&'\n') {
+            pos += 1;
         }
+        if last && pos < chars.len() {
+            piece.push_str(&truncation_note(chars.len() - pos));
+            out.push(piece);
+            break;
+        }
+        out.push(piece);
         open_fence = fence_after;
     }
     out
+}
+
+/// The end of a reply cut at `MAX_CHUNKS`, in both languages.
+fn truncation_note(left_out: usize) -> String {
+    format!(
+        "\n\n…（回答过长，其余 {left_out} 字未发送）(The answer was too long; {left_out} more characters were not sent.)"
+    )
 }
 
 /// Where to cut a window of characters: after the last blank line, else the last newline,
@@ -128,9 +155,50 @@ mod tests {
 
     #[test]
     fn counts_characters_not_bytes() {
-        let text = "钉".repeat(100);
-        let chunks = chunk(&text, 30);
-        assert!(chunks.iter().all(|c| c.chars().count() <= 30));
+        let text = "钉".repeat(300);
+        let chunks = chunk(&text, 70);
+        assert!(chunks.iter().all(|c| c.chars().count() <= 70));
         assert_eq!(chunks.concat(), text);
+    }
+
+    /// Found by probing: a megabyte answer became 527 sends, and a long run of newlines made
+    /// the chunker quadratic (each newline was removed from the front of a vector).
+    #[test]
+    fn a_runaway_answer_is_capped_and_split_in_linear_time() {
+        let answer = "all work and no play\n".repeat(50_000);
+        let chunks = chunk(&answer, 3800);
+        assert_eq!(chunks.len(), MAX_CHUNKS);
+        assert!(chunks.iter().all(|c| c.chars().count() <= 3800));
+        let last = chunks.last().unwrap();
+        assert!(
+            last.contains("more characters were not sent") && last.contains("未发送"),
+            "{last}"
+        );
+        let started = std::time::Instant::now();
+        let newlines = format!("a{}b", "\n".repeat(2_000_000));
+        let chunks = chunk(&newlines, 3800);
+        assert_eq!(chunks, vec!["a".to_owned(), "b".to_owned()]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_cut_inside_a_fence_still_closes_it() {
+        let code: String = (0..5000).map(|i| format!("let x{i} = {i};\n")).collect();
+        let text = format!("```rust\n{code}```");
+        let chunks = chunk(&text, 500);
+        assert_eq!(chunks.len(), MAX_CHUNKS);
+        for c in &chunks {
+            assert!(c.chars().count() <= 500, "{}", c.chars().count());
+        }
+        let last = chunks.last().unwrap();
+        let fences = last
+            .lines()
+            .filter(|l| l.trim_start().starts_with("```"))
+            .count();
+        assert_eq!(fences % 2, 0, "{last}");
     }
 }

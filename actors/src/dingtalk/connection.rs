@@ -165,11 +165,27 @@ impl StreamConnection {
             self.seen_frame = true;
             self.report(ConnEvent::FirstFrame);
         }
-        if text.len() > self.settings.max_frame_bytes {
-            return self.oversized(text, ctx);
-        }
+        let too_big = text.len() > self.settings.max_frame_bytes;
         let text = String::from_utf8_lossy(text);
         let frame = match Frame::parse(&text) {
+            // A user's message is read even over the limit (the codec still stops at four
+            // times it), so that the user hears it was too long instead of nothing.
+            Ok(f)
+                if too_big
+                    && !(f.kind == FrameKind::Callback && f.topic() == TOPIC_BOT_MESSAGE) =>
+            {
+                return self.oversized(Some(f.headers.message_id), text.len(), ctx);
+            }
+            Ok(f) if too_big => {
+                tracing::warn!(
+                    account = %self.account, conn = self.id, bytes = text.len(),
+                    limit = self.settings.max_frame_bytes, message_id = %f.headers.message_id,
+                    "a bot message larger than stream.maxFrameBytes"
+                );
+                crate::telemetry::oversized_frame(&self.account);
+                f
+            }
+            Err(e) if too_big => return self.oversized(e.message_id, text.len(), ctx),
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(account = %self.account, conn = self.id, error = %e, "dropping a malformed frame");
@@ -229,15 +245,11 @@ impl StreamConnection {
         }
     }
 
-    /// A frame over `maxFrameBytes`: acknowledged when its messageId can be read, and
-    /// dropped either way.
-    fn oversized(&mut self, text: &[u8], ctx: &mut Context<Self>) {
-        let id = std::str::from_utf8(text)
-            .ok()
-            .and_then(|t| Frame::parse(t).ok())
-            .map(|f| f.headers.message_id);
+    /// A frame over `maxFrameBytes` that is not a bot message: acknowledged when its
+    /// messageId can be read, and dropped either way.
+    fn oversized(&mut self, id: Option<String>, bytes: usize, ctx: &mut Context<Self>) {
         tracing::warn!(
-            account = %self.account, conn = self.id, bytes = text.len(),
+            account = %self.account, conn = self.id, bytes,
             limit = self.settings.max_frame_bytes, message_id = id.as_deref().unwrap_or("unknown"),
             "dropped a frame larger than stream.maxFrameBytes"
         );

@@ -70,7 +70,7 @@ pub struct MalformedFrame {
 
 impl Frame {
     pub fn parse(text: &str) -> Result<Frame, MalformedFrame> {
-        serde_json::from_str(text).map_err(|e| MalformedFrame {
+        super::lossy_json::from_str_lossy(text).map_err(|e| MalformedFrame {
             message_id: serde_json::from_str::<Value>(text).ok().and_then(|v| {
                 v.get("headers")?
                     .get("messageId")?

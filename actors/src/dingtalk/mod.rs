@@ -24,6 +24,7 @@ pub mod dedup;
 pub mod error;
 pub mod frame;
 pub mod http;
+pub mod lossy_json;
 pub mod message;
 pub mod open;
 pub mod redact;

@@ -44,6 +44,9 @@ pub struct Inbound {
     /// The agent, when the channel chose it (web chat); else routing decides.
     pub agent: Option<String>,
     pub reply: ReplyTo,
+    /// The gateway's own answer to a message that must not reach a model (too long); the
+    /// session sends it instead of running a turn.
+    pub gateway_answer: Option<String>,
 }
 
 impl Inbound {
@@ -58,6 +61,7 @@ impl Inbound {
             sender_nick: msg.sender_nick.clone(),
             msg_id: msg.msg_id.clone(),
             text: msg.text_for_agent(),
+            gateway_answer: msg.gateway_answer(),
             received_at: m.received_at,
             agent: None,
             reply: ReplyTo::DingTalk {

@@ -50,6 +50,8 @@ struct Turn {
     /// One message (`followup`), several (`collect`), or a reset command.
     messages: Vec<Inbound>,
     reset: bool,
+    /// The gateway answers this message itself (it is too long for a model).
+    gateway_answer: Option<String>,
     attempts: u32,
     /// Set once the answer is known (and stored): a restart resends it instead of asking the
     /// model again.
@@ -254,9 +256,11 @@ impl SessionActor {
 
     fn start_turn(&mut self, messages: Vec<Inbound>, ctx: &mut Context<Self>) {
         let reset = messages.first().is_some_and(|m| self.is_reset(&m.text));
+        let gateway_answer = messages.first().and_then(|m| m.gateway_answer.clone());
         self.turn = Some(Turn {
             messages,
             reset,
+            gateway_answer,
             attempts: 0,
             answer: None,
             card: None,
@@ -271,6 +275,9 @@ impl SessionActor {
         };
         if let Some(answer) = turn.answer.clone() {
             return self.send_answer(answer, ctx);
+        }
+        if let Some(answer) = turn.gateway_answer.clone() {
+            return self.answer(answer, false, ctx);
         }
         if turn.reset {
             self.session_id = uuid::Uuid::new_v4().to_string();
@@ -513,9 +520,11 @@ impl SessionActor {
         };
         let mut batch = vec![first];
         let collect = self.rt.config().queue.mode_for(&self.seed.channel) == QueueMode::Collect;
-        if collect && !self.is_reset(&batch[0].text) {
+        // A reset and a message the gateway answers itself go alone.
+        let alone = |act: &Self, m: &Inbound| act.is_reset(&m.text) || m.gateway_answer.is_some();
+        if collect && !alone(self, &batch[0]) {
             while let Some(m) = self.queue.front() {
-                if self.is_reset(&m.text) {
+                if alone(self, m) {
                     break;
                 }
                 batch.extend(self.queue.pop_front());

@@ -98,11 +98,25 @@ async fn conversations_survive_a_gateway_restart() {
         "one line per account per start:\n{log}"
     );
     assert!(log.contains("account=bot1"));
-    // The first start generated the operator token and printed the login URL, once.
+    // The first start generated the operator token. Its stdout is a file here (as under
+    // systemd or Docker, where it is the journal): it says where the token is, not the token.
     let out = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(out.matches("/#token=").count(), 1, "{out}");
     let token = std::fs::read_to_string(dir.path().join("dingclaw/gateway-token")).unwrap();
-    assert!(out.contains(&format!("/#token={token}")), "{out}");
+    assert!(!out.contains(&token), "the token is not printed: {out}");
+    assert_eq!(out.matches("`dingclaw dashboard`").count(), 1, "{out}");
+    assert!(out.contains("dingclaw/gateway-token"), "{out}");
+    // `dingclaw dashboard` prints the login URL for the operator at a terminal.
+    let dashboard = std::process::Command::new(env!("CARGO_BIN_EXE_dingclaw"))
+        .args(["dashboard", "--config"])
+        .arg(&config)
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("OPENCLAW_STATE_DIR", dir.path())
+        .output()
+        .unwrap();
+    let url = String::from_utf8_lossy(&dashboard.stdout);
+    assert!(dashboard.status.success(), "{dashboard:?}");
+    assert_eq!(url.trim(), format!("http://127.0.0.1:0/#token={token}"));
     for secret in ["s3cret-restart", "sk-restart-key", token.as_str()] {
         assert!(!log.contains(secret), "{secret} leaked into the log");
     }

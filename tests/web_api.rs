@@ -540,3 +540,151 @@ async fn the_page_moves_with_its_base_path_and_can_be_turned_off() {
     assert_eq!(w.get("/api/status").await.0, 200);
     w.stop().await;
 }
+
+impl Web {
+    /// A request with the given headers; returns the status, the answer's headers and body.
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, awc::http::header::HeaderMap, String) {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.server.url));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut resp = req.send().await.unwrap();
+        let body = resp.body().limit(16 << 20).await.unwrap();
+        (
+            resp.status().as_u16(),
+            resp.headers().clone(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+}
+
+/// Found by probing a running gateway: `HEAD /health` was 404, a lower-case `bearer` was
+/// refused (RFC 7235 makes the scheme case-insensitive), and API answers carried neither
+/// `Cache-Control: no-store` nor `X-Content-Type-Options: nosniff`.
+#[actix_rt::test]
+async fn probes_schemes_and_headers_are_what_clients_expect() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    for path in ["/health", "/healthz", "/ready", "/readyz"] {
+        let (status, _, _) = w.raw("HEAD", path, &[]).await;
+        assert!(status == 200 || status == 503, "HEAD {path}: {status}");
+        let (status, headers, _) = w.raw("PUT", path, &[]).await;
+        assert_eq!(status, 405, "PUT {path}");
+        assert_eq!(headers.get("allow").unwrap(), "GET, HEAD");
+    }
+    let (status, headers, _) = w
+        .raw(
+            "GET",
+            "/api/status",
+            &[("Authorization", &format!("bearer {TOKEN}"))],
+        )
+        .await;
+    assert_eq!(status, 200, "a lower-case scheme");
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
+    let (_, headers, _) = w.raw("GET", "/api/sessions", &[]).await;
+    assert_eq!(
+        headers.get("cache-control").unwrap(),
+        "no-store",
+        "on a 401 too"
+    );
+    w.stop().await;
+}
+
+/// Found by probing: with `auth.mode: "none"` a DNS-rebinding page read every transcript,
+/// and a cross-site form (`Content-Type: text/plain`) could `POST /api/reload`.
+#[actix_rt::test]
+async fn without_auth_only_local_hosts_and_same_site_writes_get_in() {
+    let w = start(&config(", mode: \"none\"", BOT1, TO_A)).await;
+    let (status, _, body) = w
+        .raw(
+            "GET",
+            "/api/sessions",
+            &[("Host", "rebind.attacker.example:18789")],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("127.0.0.1 or localhost"), "{body}");
+    let (status, _, _) = w
+        .raw("GET", "/api/sessions", &[("Host", "localhost")])
+        .await;
+    assert_eq!(status, 200);
+    let (status, _, body) = w
+        .raw(
+            "POST",
+            "/api/reload",
+            &[
+                ("Origin", "https://attacker.example"),
+                ("Content-Type", "text/plain"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("cross-site"), "{body}");
+    let (status, _, _) = w
+        .raw("POST", "/api/reload", &[("Sec-Fetch-Site", "cross-site")])
+        .await;
+    assert_eq!(status, 403);
+    let origin = w.server.url.clone();
+    let (status, _, body) = w
+        .raw("POST", "/api/reload", &[("Origin", origin.as_str())])
+        .await;
+    assert_eq!(status, 200, "the page itself: {body}");
+    let (status, _, _) = w.raw("POST", "/api/reload", &[]).await;
+    assert_eq!(status, 200, "a script");
+    w.stop().await;
+}
+
+/// Found by probing: the lockout was keyed on the peer address, so behind a local reverse
+/// proxy (every peer 127.0.0.1, exempt) guessing was never slowed, and behind a remote one a
+/// single guesser locked everyone out. Now the forwarded client is the key.
+#[actix_rt::test]
+async fn behind_a_proxy_each_client_has_its_own_lockout() {
+    let w = start(&config(", rateLimit: { maxAttempts: 3 }", BOT1, TO_A)).await;
+    let guesser = [("X-Forwarded-For", "203.0.113.9")];
+    for _ in 0..4 {
+        let (status, _, _) = w
+            .raw(
+                "GET",
+                "/api/status",
+                &[guesser[0], ("Authorization", "Bearer guess")],
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, _, body) = w
+        .raw(
+            "GET",
+            "/api/status",
+            &[guesser[0], ("Authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(
+        status, 429,
+        "the guesser is locked out, forwarded or not: {body}"
+    );
+    let (status, _, _) = w
+        .raw(
+            "GET",
+            "/api/status",
+            &[
+                ("X-Forwarded-For", "198.51.100.20"),
+                ("Authorization", &bearer),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "the operator behind the same proxy is not");
+    let (status, _, _) = w
+        .raw("GET", "/api/status", &[("Authorization", &bearer)])
+        .await;
+    assert_eq!(status, 200, "nor a direct local client");
+    w.stop().await;
+}

@@ -2,6 +2,7 @@
 //! operator server on `gateway.port`, until SIGTERM or Ctrl-C; then drains in-flight turns
 //! (bounded) and exits 0.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,11 +32,15 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let summary = config.summary();
         let addr = SocketAddr::new(config.gateway.bind, config.gateway.port);
         let (auth, generated) = operator_auth(&config)?;
-        let token_note = match (&auth, config.gateway.auth.token.is_some()) {
+        let token_note = match (&auth, &config.gateway.auth.token_source) {
             (OperatorAuth::None, _) => "no operator auth (gateway.auth.mode: none)".to_owned(),
-            (_, true) => "operator token from the config".to_owned(),
-            (_, false) => format!("operator token in {}", token_file(&config).display()),
+            (_, _) if config.gateway.auth.mode == dingclaw_actors::config::AuthMode::Password => {
+                "operator password from the config".to_owned()
+            }
+            (_, Some(source)) => format!("operator token: {source}"),
+            (_, None) => format!("operator token in {}", token_file(&config).display()),
         };
+        let token_path = token_file(&config);
         let source = config.source.clone();
         let reload = (config.gateway.reload, Duration::from_millis(config.gateway.reload_debounce_ms));
         let rt = Runtime::start(config)?;
@@ -55,8 +60,16 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
             .with_context(|| format!("cannot listen on {addr} (gateway.port)"))?;
         tracing::info!(%summary, url = %web.url, %token_note, "dingclaw gateway started");
         if generated {
-            // Once, on the terminal (not in the log): the token is in the URL's fragment.
-            println!("Open the dingclaw web page: {}", web.login_url(&auth));
+            // Once, and only to a terminal: under systemd or Docker stdout is the journal,
+            // and the URL carries the token. Elsewhere, where to find it.
+            if std::io::stdout().is_terminal() {
+                println!("Open the dingclaw web page: {}", web.login_url(&auth));
+            } else {
+                println!(
+                    "The operator token was generated and kept in {}; `dingclaw dashboard` prints the web page's login URL.",
+                    token_path.display()
+                );
+            }
         }
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);

@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod config_cmd;
 mod cron_cmd;
+mod dashboard_cmd;
 mod demo_cmd;
 mod gateway_cmd;
 mod models_cmd;
@@ -20,6 +21,7 @@ use dingclaw_actors::config::{
 
 pub use config_cmd::ConfigCommand;
 pub use cron_cmd::{CronArgs, CronCommand};
+pub use dashboard_cmd::DashboardArgs;
 pub use demo_cmd::DemoArgs;
 pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
@@ -54,6 +56,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Scheduled jobs on the running gateway: list, runs, run now, remove.
     Cron(CronArgs),
+    /// Print the web page's login URL (with the operator token); --open opens it.
+    Dashboard(DashboardArgs),
     /// List the model providers (built in and configured) and where their keys come from.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -104,6 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
+        Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Gateway => gateway_cmd::run(cli.config, &env),

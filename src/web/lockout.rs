@@ -1,7 +1,9 @@
-//! Slowing down guessing: failed logins are counted per client address; past
-//! `gateway.auth.rateLimit.maxAttempts` (10) within `windowMs` (a minute) the address is locked
-//! out for `lockoutMs` (5 minutes), correct token or not. Loopback addresses are exempt by
-//! default, as in OpenClaw (a local operator must not lock themselves out).
+//! Slowing down guessing: failed logins are counted per client (its address, or the address
+//! a trusted proxy forwards for: `auth::client`); past `gateway.auth.rateLimit.maxAttempts`
+//! (10) within `windowMs` (a minute) the client is locked out for `lockoutMs` (5 minutes),
+//! correct token or not. A correct token clears the client's count. Direct loopback clients
+//! are exempt by default, as in OpenClaw (a local operator must not lock themselves out);
+//! clients a proxy forwards never are.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use dingclaw_actors::config::GatewayAuth;
 use dingclaw_actors::rate::{RateWindow, SlidingWindow};
+
+use super::auth::Client;
 
 /// Addresses tracked at most; the oldest lockouts are dropped past it.
 const TRACKED: usize = 10_000;
@@ -34,26 +38,39 @@ impl Lockout {
         }
     }
 
-    fn exempt(&self, ip: IpAddr) -> bool {
-        self.exempt_loopback && ip.is_loopback()
+    fn exempt(&self, c: Client) -> bool {
+        self.exempt_loopback && !c.forwarded && c.ip.is_loopback()
     }
 
-    /// How much longer `ip` is locked out, if it is.
-    pub fn locked(&self, ip: IpAddr) -> Option<Duration> {
-        if self.exempt(ip) {
+    /// How much longer the client is locked out, if it is.
+    pub fn locked(&self, c: Client) -> Option<Duration> {
+        if self.exempt(c) {
             return None;
         }
+        let ip = c.ip;
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures
             .get(&ip)
             .and_then(|(_, until)| until.and_then(|u| u.checked_duration_since(Instant::now())))
     }
 
-    /// Counts a failed attempt from `ip`.
-    pub fn failed(&self, ip: IpAddr) {
-        if self.exempt(ip) {
+    /// A correct token: the client's failures are forgotten.
+    pub fn succeeded(&self, c: Client) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures
+            .get(&c.ip)
+            .is_some_and(|(_, until)| until.is_none())
+        {
+            failures.remove(&c.ip);
+        }
+    }
+
+    /// Counts a failed attempt from the client.
+    pub fn failed(&self, c: Client) {
+        if self.exempt(c) {
             return;
         }
+        let ip = c.ip;
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if failures.len() >= TRACKED && !failures.contains_key(&ip) {
             let now = Instant::now();
@@ -80,10 +97,17 @@ mod tests {
         a
     }
 
+    fn direct(ip: &str) -> Client {
+        Client {
+            ip: ip.parse().unwrap(),
+            forwarded: false,
+        }
+    }
+
     #[test]
     fn too_many_failures_lock_an_address_out_but_not_loopback() {
-        let remote: IpAddr = "192.0.2.7".parse().unwrap();
-        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let remote = direct("192.0.2.7");
+        let local = direct("127.0.0.1");
         let l = Lockout::new(&auth(true));
         for _ in 0..3 {
             l.failed(remote);
@@ -100,5 +124,47 @@ mod tests {
             strict.failed(local);
         }
         assert!(strict.locked(local).is_some());
+    }
+
+    /// Found by probing: behind a reverse proxy on the same machine every request came from
+    /// 127.0.0.1, so guessing was never locked out; behind a remote proxy one guesser locked
+    /// everybody out. Forwarded clients are keyed by their own address and never exempt.
+    #[test]
+    fn forwarded_clients_are_counted_apart_and_not_exempt() {
+        let l = Lockout::new(&auth(true));
+        let guesser = Client {
+            ip: "203.0.113.9".parse().unwrap(),
+            forwarded: true,
+        };
+        let operator = Client {
+            ip: "198.51.100.20".parse().unwrap(),
+            forwarded: true,
+        };
+        let forwarded_local = Client {
+            ip: "127.0.0.1".parse().unwrap(),
+            forwarded: true,
+        };
+        for _ in 0..4 {
+            l.failed(guesser);
+            l.failed(forwarded_local);
+        }
+        assert!(l.locked(guesser).is_some());
+        assert!(
+            l.locked(forwarded_local).is_some(),
+            "no exemption when forwarded"
+        );
+        assert!(
+            l.locked(operator).is_none(),
+            "the operator is not locked out"
+        );
+        // Failures under the limit are forgotten after a correct token.
+        for _ in 0..3 {
+            l.failed(operator);
+        }
+        l.succeeded(operator);
+        for _ in 0..3 {
+            l.failed(operator);
+        }
+        assert!(l.locked(operator).is_none());
     }
 }

@@ -59,12 +59,40 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         .route("/style.css", web::get().to(page::style));
 }
 
+/// A probe answers GET and HEAD (OpenClaw's probes do; load balancers often send HEAD), and
+/// 405 with `Allow` to anything else.
+fn probe<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(|| async {
+            actix_web::HttpResponse::MethodNotAllowed()
+                .insert_header(("Allow", "GET, HEAD"))
+                .finish()
+        }))
+}
+
+/// Headers on every answer: API answers hold transcripts and settings, which no cache should
+/// keep, and no answer should be sniffed into another type.
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("Cache-Control", "no-store"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+}
+
 /// The API and probes, always at the root.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(status_api::health))
-        .route("/healthz", web::get().to(status_api::health))
-        .route("/ready", web::get().to(status_api::ready))
-        .route("/readyz", web::get().to(status_api::ready))
+    cfg.service(probe("/health", status_api::health))
+        .service(probe("/healthz", status_api::health))
+        .service(probe("/ready", status_api::ready))
+        .service(probe("/readyz", status_api::ready))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/api/status", web::get().to(status_api::status))
         .route("/api/sessions", web::get().to(sessions_api::list))
@@ -104,6 +132,7 @@ impl WebServer {
         });
         let server = HttpServer::new(move || {
             let app = App::new()
+                .wrap(security_headers())
                 .app_data(state.clone())
                 .app_data(web::JsonConfig::default().limit(64 * 1024))
                 .configure(routes);

@@ -10,7 +10,7 @@ use dingclaw_actors::dingtalk::{StreamState, StreamStatus};
 use serde_json::{Value, json};
 
 use super::WebState;
-use super::auth::{Operator, client_ip, is_operator};
+use super::auth::{Operator, client, is_operator};
 
 /// Liveness, as OpenClaw answers it (reference/openclaw-routing.md 7.4).
 pub(super) async fn health() -> HttpResponse {
@@ -34,8 +34,9 @@ pub(super) async fn ready(req: HttpRequest, state: web::Data<WebState>) -> HttpR
     let accounts = state.rt.account_states().await;
     let ready = accounts.iter().all(|a| settled(&a.stream));
     let mut body = json!({"ready": ready});
-    let trusted =
-        client_ip(&req).is_some_and(|ip| ip.is_loopback()) || is_operator(&req, &state.auth);
+    let local = client(&req, &state.rt.config().gateway.trusted_proxies)
+        .is_some_and(|c| !c.forwarded && c.ip.is_loopback());
+    let trusted = local || is_operator(&req, &state.auth);
     if trusted {
         body["accounts"] = json!(accounts
             .iter()

@@ -12,6 +12,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = dingclaw::cli::Cli::parse();
+    if cli.command.prints_and_exits() {
+        dingclaw::cli::die_quietly_on_closed_pipe();
+    }
     match dingclaw::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

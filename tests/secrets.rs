@@ -43,6 +43,7 @@ async fn the_demo_logs_and_api_answers_hold_no_configured_secret() {
         sim_port: 0,
         web_port: 0,
         state_dir: Some(state.path().to_path_buf()),
+        config: None,
     })
     .await
     .expect("the demo starts");

@@ -183,23 +183,7 @@ fn table(jobs: &Value) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cols: Vec<&str>| {
-        let mut l = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            l.push_str(&format!("{c:<w$}  ", w = widths[i]));
-        }
-        format!("{}\n", l.trim_end())
-    };
-    let mut out = line(header.to_vec());
-    for row in &rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
-    }
+    let mut out = super::table::render(&header, &rows);
     if rows.is_empty() {
         out.push_str("(no scheduled jobs)\n");
     }

@@ -10,6 +10,7 @@ mod models_cmd;
 mod offline_model_cmd;
 mod route_cmd;
 mod sim_cmd;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +72,36 @@ pub enum Command {
     OfflineModel(OfflineModelArgs),
 }
 
+impl Command {
+    /// Commands that print and exit, as Unix tools do: piped into `head`, they should end
+    /// quietly when the pipe closes. Long-running servers keep Rust's default (a write to a
+    /// closed pipe is an error, not a signal that kills them).
+    pub fn prints_and_exits(&self) -> bool {
+        match self {
+            Command::Config(_)
+            | Command::Cron(_)
+            | Command::Dashboard(_)
+            | Command::Models(_)
+            | Command::Route(_) => true,
+            Command::Sim(args) => args.action.is_some(),
+            Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
+                false
+            }
+        }
+    }
+}
+
+/// Lets a closed stdout pipe end the process quietly, the way `ls | head -1` ends `ls`: Rust
+/// ignores SIGPIPE, so `println!` to a closed pipe panics (exit 101) instead.
+pub fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called at the start of `main`, before any thread exists; it only resets the
+    // disposition of SIGPIPE to the default, which is what C programs start with.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// When log lines are coloured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -110,7 +141,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
-        Command::Demo(args) => demo_cmd::run(args),
+        Command::Demo(args) => demo_cmd::run(args, cli.config),
         Command::Gateway => gateway_cmd::run(cli.config, &env),
         Command::OfflineModel(args) => offline_model_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
@@ -118,17 +149,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs to stderr; `RUST_LOG` chooses what (default: dingclaw at `info`, the HTTP server's own
-/// start-up chatter only from `warn`). The file watcher's own crates stay at `info` even under
-/// `RUST_LOG=trace`: they log every event they see, and a log written into the watched folder
-/// would feed itself.
+/// start-up chatter only from `warn`), coloured as `--color` says.
 pub(crate) fn init_tracing() {
-    init_tracing_at("info,actix_server=warn");
+    let color = COLOR.get().copied().unwrap_or_default().enabled();
+    init_tracing_to(std::io::stderr, color);
 }
 
-/// `init_tracing` with another default filter (the demo keeps its story readable).
-pub(crate) fn init_tracing_at(default_filter: &str) {
+/// `init_tracing` into another writer (the demo logs to a file). The file watcher's own crates
+/// stay at `info` even under `RUST_LOG=trace`: they log every event they see, and a log
+/// written into the watched folder would feed itself.
+pub(crate) fn init_tracing_to<W>(writer: W, ansi: bool)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
     let verbose = filter
         .max_level_hint()
         .is_none_or(|l| l > tracing_subscriber::filter::LevelFilter::INFO);
@@ -139,11 +174,10 @@ pub(crate) fn init_tracing_at(default_filter: &str) {
             }
         }
     }
-    let color = COLOR.get().copied().unwrap_or_default().enabled();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
+        .with_writer(writer)
+        .with_ansi(ansi)
         .try_init();
 }
 

@@ -120,37 +120,5 @@ fn table(rows: &[Row<'_>]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cols: [&str; 5], out: &mut String| {
-        let mut l = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            if i + 1 == cols.len() {
-                l.push_str(c);
-            } else {
-                l.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(header, &mut out);
-    for row in &cells {
-        line(
-            [
-                row[0].as_str(),
-                row[1].as_str(),
-                row[2].as_str(),
-                row[3].as_str(),
-                row[4].as_str(),
-            ],
-            &mut out,
-        );
-    }
-    out
+    super::table::render(&header, &cells)
 }

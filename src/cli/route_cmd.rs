@@ -17,8 +17,9 @@ pub struct RouteArgs {
     /// Direct message or group.
     #[arg(long, value_enum)]
     pub chat: Chat,
-    /// DingTalk conversationId (case-sensitive).
-    #[arg(long, default_value = "")]
+    /// DingTalk conversationId (case-sensitive); required for a group, where it names the
+    /// group. A DM's conversationId does not change the route.
+    #[arg(long, default_value = "", required_if_eq("chat", "group"))]
     pub conversation: String,
     /// Sender: senderStaffId, else senderId (case-sensitive).
     #[arg(long)]
@@ -58,6 +59,11 @@ pub(super) fn run(
         Chat::Direct => ChatType::Direct,
         Chat::Group => ChatType::Group,
     };
+    // Without one the sender would silently stand in for the group.
+    anyhow::ensure!(
+        chat == ChatType::Direct || !args.conversation.trim().is_empty(),
+        "--chat group needs --conversation (the group's conversationId)"
+    );
     let route = Routes::new(config).route(&Inbound {
         channel: DINGTALK_CHANNEL,
         account: &args.account,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use dingclaw_actors::config::{Environment, load_file, resolve_config_path};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::sim::{NewBot, SimOptions, SimServer};
@@ -46,13 +47,14 @@ pub struct SayArgs {
     /// The user who speaks (staff id).
     #[arg(long, default_value = "alice")]
     pub from: String,
-    /// A direct message to this bot (clientId).
+    /// A direct message to this bot (its clientId, or its account id from the config).
     #[arg(long, conflicts_with = "group")]
     pub bot: Option<String>,
     /// A group message in this conversation id.
     #[arg(long)]
     pub group: Option<String>,
-    /// In a group, the bots @-mentioned (default: every bot of the group).
+    /// In a group, the bots @-mentioned, by clientId or account id (default: every bot of
+    /// the group).
     #[arg(long = "mention")]
     pub mentions: Vec<String>,
     /// Seconds to wait for replies.
@@ -127,8 +129,25 @@ fn print_banner(server: &SimServer) {
     println!("Ctrl-C stops it.");
 }
 
+/// A conversation's log from the simulator.
+async fn read_log(http: &awc::Client, url: &str) -> anyhow::Result<Vec<Value>> {
+    let mut resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let body: Value = resp.json().limit(16 * 1024 * 1024).await?;
+    if !resp.status().is_success() {
+        anyhow::bail!(
+            "{}",
+            body["error"].as_str().unwrap_or("the simulator refused")
+        );
+    }
+    Ok(serde_json::from_value(body)?)
+}
+
 async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
-    let http = awc::Client::default();
+    let http = dingclaw_actors::tls::client(Duration::from_secs(30));
     let text = args.text.join(" ");
     anyhow::ensure!(
         !text.trim().is_empty(),
@@ -155,7 +174,10 @@ async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot reach the simulator at {}: {e}", args.url))?;
     let sent: Value = resp.json().await?;
     if !resp.status().is_success() {
-        anyhow::bail!("the simulator refused the message: {sent}");
+        anyhow::bail!(
+            "the simulator refused the message: {}",
+            sent["error"].as_str().unwrap_or(&sent.to_string())
+        );
     }
     let cid = sent["conversationId"]
         .as_str()
@@ -172,16 +194,25 @@ async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
     // Replies already printed (by sequence number), and the bots that answered.
     let mut printed = std::collections::HashSet::new();
     let mut answered = std::collections::HashSet::new();
+    // Conversation ids are base64: `/` and `+` must be escaped in the path.
+    let log_url = format!(
+        "{}/sim/conversations/{}",
+        args.url,
+        utf8_percent_encode(&cid, NON_ALPHANUMERIC)
+    );
     while Instant::now() < deadline && answered.len() < expected {
         actix_rt::time::sleep(Duration::from_millis(200)).await;
-        let log: Vec<Value> = http
-            .get(format!("{}/sim/conversations/{cid}", args.url))
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .json()
-            .limit(16 * 1024 * 1024)
-            .await?;
+        // The message is delivered; a failure from here on must not read as "try again"
+        // (a retried scheduling request would make a second job).
+        let log: Vec<Value> = match read_log(&http, &log_url).await {
+            Ok(log) => log,
+            Err(e) => {
+                println!(
+                    "(the message was delivered, msgId {msg_id}; its replies could not be read: {e})"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        };
         for r in log
             .iter()
             .filter(|r| r["via"] != "user" && r["msgId"] == msg_id.as_str())

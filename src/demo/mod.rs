@@ -2,6 +2,12 @@
 //! offline model and the gateway (with `config/demo.json5`, built into the binary) start
 //! together; a short scripted conversation runs, then the product document's scheduled weather
 //! task (`weather`); then the bots stay up for the operator to talk to.
+//!
+//! `dingclaw demo --config my.json` runs the operator's own openclaw.json the same way
+//! (`offline`): their bots registered in the simulator, their providers answered by the
+//! offline model, their state kept apart, so a config can be tried before it meets DingTalk.
+
+mod offline;
 
 mod weather;
 
@@ -37,6 +43,13 @@ pub struct DemoOptions {
     pub web_port: u16,
     /// State directory; a fresh temporary one by default.
     pub state_dir: Option<PathBuf>,
+    /// The operator's own openclaw.json, run offline instead of the built-in demo config.
+    pub config: Option<PathBuf>,
+}
+
+/// A fresh state directory for one demo run (never the operator's `~/.openclaw`).
+pub fn temp_state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("dingclaw-demo-{}", std::process::id()))
 }
 
 /// The running demo.
@@ -50,6 +63,10 @@ pub struct Demo {
     pub login_url: String,
     pub config: Arc<Config>,
     pub state_dir: PathBuf,
+    /// The operator's own config (`--config`) rather than the built-in one.
+    pub custom: bool,
+    /// What `--config` pointed elsewhere, one line each, for the banner.
+    pub redirected: Vec<String>,
 }
 
 /// One scripted exchange and the replies it got, for printing and for tests.
@@ -72,9 +89,7 @@ impl Demo {
             Err(_) => SimServer::start(SimOptions::default(), 0, 2).await?,
         };
         let model = OfflineModel::start(ModelOptions::default(), 0, 1).await?;
-        let state_dir = opts.state_dir.unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("dingclaw-demo-{}", std::process::id()))
-        });
+        let state_dir = opts.state_dir.unwrap_or_else(temp_state_dir);
         let mut vars: HashMap<String, String> = std::env::vars().collect();
         vars.insert("DINGCLAW_DEMO_SIM_URL".into(), sim.url.clone());
         vars.insert("DINGCLAW_DEMO_MODEL_URL".into(), model.base_url.clone());
@@ -84,8 +99,14 @@ impl Demo {
             home: std::env::home_dir(),
             cwd: std::env::current_dir().ok(),
         };
-        let config = load_str(DEMO_CONFIG, &std::env::temp_dir(), &env)?.config;
-        for account in config.channels.dingtalk.accounts.values() {
+        let (config, redirected) = match &opts.config {
+            None => (
+                load_str(DEMO_CONFIG, &std::env::temp_dir(), &env)?.config,
+                Vec::new(),
+            ),
+            Some(path) => offline::load(path, env, &sim.url, &model.base_url, &state_dir)?,
+        };
+        for account in config.channels.dingtalk.active_accounts() {
             sim.sim.add_bot(NewBot {
                 client_id: Some(account.client_id.clone()),
                 client_secret: Some(account.client_secret.expose().to_owned()),
@@ -107,8 +128,7 @@ impl Demo {
                 bots: config
                     .channels
                     .dingtalk
-                    .accounts
-                    .values()
+                    .active_accounts()
                     .map(|a| a.client_id.clone())
                     .collect(),
             })
@@ -148,6 +168,8 @@ impl Demo {
             login_url,
             config: Arc::new(config),
             state_dir,
+            custom: opts.config.is_some(),
+            redirected,
         };
         demo.wait_connected(Duration::from_secs(15)).await?;
         Ok(demo)
@@ -233,8 +255,21 @@ impl Demo {
         })
     }
 
+    /// Active accounts, in config order.
+    pub fn accounts(&self) -> Vec<String> {
+        self.config
+            .channels
+            .dingtalk
+            .active_accounts()
+            .map(|a| a.id.clone())
+            .collect()
+    }
+
     /// The scripted conversation shown at start.
     pub async fn script(&self) -> anyhow::Result<Vec<Exchange>> {
+        if self.custom {
+            return self.custom_script().await;
+        }
         let mut out = Vec::new();
         out.push(
             self.exchange(
@@ -267,6 +302,27 @@ impl Demo {
         Ok(out)
     }
 
+    /// With the operator's config: every bot @-mentioned in the group, then each one DMed.
+    async fn custom_script(&self) -> anyhow::Result<Vec<Exchange>> {
+        let accounts = self.accounts();
+        let mut out = Vec::new();
+        if accounts.is_empty() {
+            return Ok(out);
+        }
+        let all: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        out.push(
+            self.exchange("alice", Target::Group(&all), "Hello everyone! Who are you?")
+                .await?,
+        );
+        for a in &all {
+            out.push(
+                self.exchange("bob", Target::Direct(a), "Hi! What can you help me with?")
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     /// The bot (account id) that owns a clientId.
     pub fn account_of(&self, client_id: &str) -> String {
         self.config
@@ -286,33 +342,66 @@ impl Demo {
         s.push_str(&format!("  offline model: {}\n", self.model.base_url));
         s.push_str(&format!("  web page:      {}\n", self.login_url));
         s.push_str(&format!("  state:         {}\n", self.state_dir.display()));
-        for b in &self.config.bindings {
-            let agent = self.config.agents.get(&b.agent_id);
-            let persona = agent
-                .map(|a| dingclaw_actors::actors::agent::persona(a).to_owned())
-                .unwrap_or_default();
-            if let dingclaw_actors::config::AccountMatch::Account(acct) = &b.account {
-                s.push_str(&format!("  {acct} → {} ({persona})\n", b.agent_id));
+        if !self.redirected.is_empty() {
+            s.push_str("  your config, run offline:\n");
+            for r in &self.redirected {
+                s.push_str(&format!("    {r}\n"));
             }
         }
+        let routes = dingclaw_actors::routing::Routes::new(&self.config);
+        for a in self.config.channels.dingtalk.active_accounts() {
+            // Where a DM to the bot goes (bindings may also send groups elsewhere).
+            let route = routes.route(&dingclaw_actors::routing::Inbound {
+                channel: dingclaw_actors::config::DINGTALK_CHANNEL,
+                account: &a.id,
+                chat: dingclaw_actors::routing::ChatType::Direct,
+                conversation_id: "",
+                sender_id: "alice",
+            });
+            let persona = self
+                .config
+                .agents
+                .get(&route.agent_id)
+                .map(|agent| dingclaw_actors::actors::agent::persona(agent).to_owned())
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  bot {} (clientId {}) → agent {} ({persona})\n",
+                a.id, a.client_id, route.agent_id
+            ));
+        }
         s.push_str(&format!(
-            "  group:         {DEMO_GROUP} (alice, bob and both bots)\n"
+            "  group:         {DEMO_GROUP} (alice, bob and every bot)\n"
         ));
         s
     }
 
+    /// How to go on by hand: commands that run as printed (the binary's real path when it
+    /// is not on PATH, as after `cargo run`).
     pub fn instructions(&self) -> String {
         let url = &self.sim.url;
-        let b1 = self.client_id("bot1");
-        let b2 = self.client_id("bot2");
+        let exe = command_name();
+        let accounts = self.accounts();
+        let first = accounts.first().map(String::as_str).unwrap_or("bot1");
+        let last = accounts.last().map(String::as_str).unwrap_or(first);
+        let token = self.login_url.split("#token=").nth(1);
+        let cron = match token {
+            Some(t) => format!("{exe} cron list --url {} --token {t}", self.web.url),
+            None => format!("{exe} cron list --url {}", self.web.url),
+        };
+        let group =
+            percent_encoding::utf8_percent_encode(DEMO_GROUP, percent_encoding::NON_ALPHANUMERIC);
         format!(
             "Talk to the bots yourself (in another terminal):\n  \
-             dingclaw sim say --url {url} --group {DEMO_GROUP} --mention {b1} \"where is my order?\"\n  \
-             dingclaw sim say --url {url} --from bob --bot {b2} \"/new\"\n  \
+             {exe} sim say --url {url} --group {DEMO_GROUP} --mention {first} \"where is my order?\"\n  \
+             {exe} sim say --url {url} --from bob --bot {last} \"/new\"\n  \
              curl -s -XPOST {url}/sim/messages -H 'content-type: application/json' \\\n    \
-             -d '{{\"from\":\"alice\",\"bot\":\"{b1}\",\"text\":\"hello\"}}'\n  \
-             curl -s {url}/sim/conversations/{DEMO_GROUP}\n\
-             Press Ctrl-C to stop.\n"
+             -d '{{\"from\":\"alice\",\"bot\":\"{first}\",\"text\":\"hello\"}}'\n  \
+             curl -s {url}/sim/conversations/{group}\n\
+             Scheduled tasks on this gateway:\n  \
+             {cron}\n\
+             Web page: {}\n\
+             Press Ctrl-C to stop.\n",
+            self.login_url
         )
     }
 
@@ -338,6 +427,29 @@ impl Demo {
         self.runtime.shutdown(Duration::from_secs(5)).await;
         self.model.stop().await;
         self.sim.stop().await;
+    }
+}
+
+/// How to run this binary from a shell: `dingclaw` when that is what PATH finds, else the
+/// binary's own path.
+pub fn command_name() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "dingclaw".to_owned();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::canonicalize(dir.join("dingclaw"))
+                .is_ok_and(|found| std::fs::canonicalize(&exe).is_ok_and(|me| me == found))
+        })
+    });
+    if on_path {
+        return "dingclaw".to_owned();
+    }
+    let shown = exe.display().to_string();
+    if shown.contains(char::is_whitespace) {
+        format!("'{shown}'")
+    } else {
+        shown
     }
 }
 

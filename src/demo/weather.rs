@@ -37,8 +37,11 @@ impl Demo {
         }]);
     }
 
+    /// The bot alice asks: `bot1` in the built-in demo, the first bot of an operator's config.
     async fn ask_bot1(&self, text: &str) -> anyhow::Result<Exchange> {
-        self.exchange("alice", Target::Direct("bot1"), text).await
+        let accounts = self.accounts();
+        let bot = accounts.first().map(String::as_str).unwrap_or("bot1");
+        self.exchange("alice", Target::Direct(bot), text).await
     }
 
     /// Runs the scheduled-task conversation.

@@ -58,7 +58,12 @@ pub(super) async fn conversation(
     sim: web::Data<Arc<Sim>>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    HttpResponse::Ok().json(sim.conversation(&path))
+    match sim.known_conversation(&path) {
+        Some(log) => HttpResponse::Ok().json(log),
+        None => HttpResponse::NotFound().json(serde_json::json!({
+            "error": format!("no conversation \"{path}\" (a group's id, or the conversationId a DM answered with)")
+        })),
+    }
 }
 
 #[derive(Deserialize)]

@@ -85,8 +85,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/sim/groups", web::post().to(control::add_group))
     .route("/sim/groups", web::get().to(control::groups))
     .route("/sim/messages", web::post().to(control::message))
+    // Conversation ids are base64 and may hold `/`: the tail of the path is the id.
     .route(
-        "/sim/conversations/{cid}",
+        "/sim/conversations/{cid:.*}",
         web::get().to(control::conversation),
     )
     .route("/sim/replies", web::get().to(control::replies))
@@ -127,6 +128,11 @@ impl SimServer {
                         }),
                 )
                 .configure(routes)
+                .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                    HttpResponse::NotFound().json(serde_json::json!({
+                        "error": format!("the simulator has no {} {}", req.method(), req.path())
+                    }))
+                }))
         })
         .workers(workers.max(1))
         .disable_signals()

@@ -341,6 +341,22 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// The log of a conversation the simulator knows (a group, a DM, or one with messages),
+    /// `None` for an id it never saw.
+    pub fn known_conversation(&self, cid: &str) -> Option<Vec<Entry>> {
+        let inner = self.lock();
+        let known = inner.conversations.contains_key(cid)
+            || inner.groups.contains_key(cid)
+            || inner.dms.values().any(|d| d == cid);
+        known.then(|| {
+            inner
+                .conversations
+                .get(cid)
+                .map(|l| l.iter().cloned().collect())
+                .unwrap_or_default()
+        })
+    }
+
     /// Bot sends that answer user message `msg_id`.
     pub fn replies_to(&self, msg_id: &str) -> Vec<Entry> {
         self.lock()

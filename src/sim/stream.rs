@@ -277,11 +277,40 @@ impl Sim {
     fn inject(&self, msg: &UserMessage) -> Result<(Injected, Vec<Push>), SimError> {
         let mut inner = self.lock();
         let user = Sim::user_or_create(&mut inner, &msg.from);
+        // A bot may be named by its clientId or its name (the gateway's account id, when
+        // registered from a config), as a person would name it.
+        let resolve = |inner: &super::state::Inner, id: &str| -> Result<String, SimError> {
+            if inner.bots.contains_key(id) {
+                return Ok(id.to_owned());
+            }
+            if let Some(b) = inner.bots.values().find(|b| b.name == id) {
+                return Ok(b.client_id.clone());
+            }
+            let known: Vec<String> = inner
+                .bots
+                .values()
+                .map(|b| format!("{} ({})", b.client_id, b.name))
+                .collect();
+            Err(SimError::NotFound(format!(
+                "no bot \"{id}\" (bots: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )))
+        };
+        let mentions = match &msg.mentions {
+            Some(list) => Some(
+                list.iter()
+                    .map(|m| resolve(&inner, m))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
         let (cid, title, targets, group) = match (&msg.bot, &msg.group) {
             (Some(bot), None) => {
-                if !inner.bots.contains_key(bot) {
-                    return Err(SimError::NotFound(format!("no bot \"{bot}\"")));
-                }
+                let bot = &resolve(&inner, bot)?;
                 let key = (bot.clone(), user.user_id.clone());
                 let cid = inner.dms.entry(key).or_insert_with(conversation_id).clone();
                 (cid, None, vec![bot.clone()], false)
@@ -294,7 +323,7 @@ impl Sim {
                 if !group.members.contains(&user.user_id) {
                     group.members.push(user.user_id.clone());
                 }
-                let targets = msg.mentions.clone().unwrap_or_else(|| group.bots.clone());
+                let targets = mentions.clone().unwrap_or_else(|| group.bots.clone());
                 if let Some(b) = targets.iter().find(|b| !group.bots.contains(b)) {
                     return Err(SimError::Invalid(format!(
                         "bot \"{b}\" is not in group \"{gid}\""
@@ -371,9 +400,7 @@ impl Sim {
                 now,
                 expires,
                 &inner.bots,
-                msg.mentions
-                    .as_deref()
-                    .unwrap_or(std::slice::from_ref(&bot_id)),
+                mentions.as_deref().unwrap_or(std::slice::from_ref(&bot_id)),
             );
             if msg.lone_surrogate {
                 data = data.replace(LONE_SURROGATE_MARK, "\\ud800");

@@ -22,6 +22,13 @@ pub trait Environment: Send + Sync {
     fn origin(&self, _name: &str) -> String {
         "the environment".to_owned()
     }
+
+    /// The config will run offline, against the DingTalk simulator and the offline model
+    /// (`dingclaw demo --config`): credentials are never sent anywhere, so a missing or
+    /// placeholder credential is not an error.
+    fn offline(&self) -> bool {
+        false
+    }
 }
 
 /// The real process environment.
@@ -109,6 +116,10 @@ impl Environment for Layered<'_> {
                 .filter(|v| !v.is_empty())
                 .cloned()
         })
+    }
+
+    fn offline(&self) -> bool {
+        self.base.offline()
     }
 
     fn origin(&self, name: &str) -> String {

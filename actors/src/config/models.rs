@@ -199,6 +199,16 @@ pub fn provider_of(model_ref: &str) -> Option<String> {
         .filter(|p| !p.is_empty())
 }
 
+impl AgentRoster {
+    /// Providers some agent's model chain names (primary or fallback, aliases resolved), in
+    /// id order.
+    pub fn used_providers(&self) -> Vec<String> {
+        let mut ids: Vec<String> = used_providers(self).into_iter().map(|(p, _)| p).collect();
+        ids.dedup();
+        ids
+    }
+}
+
 /// Providers some agent uses (primary or fallback), with the agents that use them.
 fn used_providers(roster: &AgentRoster) -> BTreeSet<(String, String)> {
     roster
@@ -317,6 +327,8 @@ fn provider(
 ) -> ProviderConfig {
     let base = builtin(id);
     let e = |f: fn(&ProviderEntry) -> Option<u64>| entry.and_then(f);
+    // Offline (the demo) the key is never sent: only real runs check it.
+    let used = used && !env.offline();
     let (mut api_key, mut key_source) = (None, KeySource::None);
     if let Some(input) = entry.and_then(|e| e.api_key.as_ref()) {
         let key_path = path.key("apiKey");

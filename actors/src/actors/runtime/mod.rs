@@ -23,7 +23,7 @@ use crate::cron::{Clock, SystemClock};
 use crate::dingtalk::RobotLimiter;
 use crate::dingtalk::robot::ROBOT_RATE;
 use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
-use crate::provider::{ModelRef, ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
+use crate::provider::{ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle, WriteOp};
@@ -195,7 +195,7 @@ impl Runtime {
             },
         };
         let mut providers = HashMap::new();
-        for id in used_providers(&config) {
+        for id in config.agents.used_providers() {
             match config.models.provider(&id) {
                 Some(p) if !p.base_url.is_empty() => {
                     providers.insert(id, ProviderState::new(p.clone()));
@@ -564,19 +564,4 @@ pub fn lane_of(key: &str, lanes: usize) -> usize {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     (h.finish() % lanes.max(1) as u64) as usize
-}
-
-/// Providers named by some agent's primary or fallback model.
-fn used_providers(config: &Config) -> Vec<String> {
-    let mut ids: Vec<String> = config
-        .agents
-        .agents
-        .iter()
-        .flat_map(|a| a.model.primary.iter().chain(a.model.fallbacks.iter()))
-        .filter_map(|r| ModelRef::parse(r, &config.agents.model_aliases).ok())
-        .map(|r| r.provider)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }

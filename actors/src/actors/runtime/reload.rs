@@ -14,7 +14,7 @@ use crate::config::{Config, DingTalkAccount};
 use crate::provider::ProviderState;
 use crate::routing::Routes;
 
-use super::{Runtime, start_provider, used_providers};
+use super::{Runtime, start_provider};
 use crate::actors::account::{StopAccount, UpdateAccount};
 
 /// What a reload did.
@@ -67,7 +67,7 @@ impl Runtime {
     fn reload_providers(self: &Arc<Self>, new: &Config, report: &mut ReloadReport) {
         let mut states = self.providers.write().unwrap_or_else(|p| p.into_inner());
         let mut next: HashMap<String, Arc<ProviderState>> = HashMap::new();
-        for id in used_providers(new) {
+        for id in new.agents.used_providers() {
             let Some(p) = new.models.provider(&id).filter(|p| !p.base_url.is_empty()) else {
                 continue;
             };

@@ -296,3 +296,53 @@ async fn tokens_are_counted_per_call_session_and_agent() {
     );
     h.stop().await;
 }
+
+/// Found by probing a running gateway: a turn waiting on a hung provider held one of the
+/// gateway's `maxConcurrent` slots, so agents on healthy providers queued behind it (28.9 s
+/// instead of 0.1 s). Now a wait for a model holds no gateway slot; a turn queued long for
+/// its provider's slot is told so once, and answered when the slot frees.
+#[actix_rt::test]
+async fn a_hung_provider_holds_up_no_other_agent_and_queued_users_are_told() {
+    let text = format!(
+        r#"{{ agents: {{ defaults: {{ maxConcurrent: 1 }},
+                      list: [ {{ id: "a", model: "offline/slow" }}, {{ id: "b", model: "backup/fast" }} ] }},
+             channels: {{ "dingtalk-connector": {{ {TEST_ACCOUNT},
+               accounts: {{ bot1: {{ clientId: "hungbot1", clientSecret: "s1" }},
+                           bot2: {{ clientId: "hungbot2", clientSecret: "s2" }} }} }} }},
+             bindings: [ {{ agentId: "a", match: {{ channel: "dingtalk-connector", accountId: "bot1" }} }},
+                         {{ agentId: "b", match: {{ channel: "dingtalk-connector", accountId: "bot2" }} }} ],
+             models: {{ providers: {{
+               offline: {{ baseUrl: "${{MODEL}}", apiKey: "test-key", maxConcurrent: 1 }},
+               backup: {{ baseUrl: "${{MODEL}}", apiKey: "test-key" }},
+             }} }},
+             dingclaw: {{ store: "memory" }} }}"#
+    );
+    let h = Harness::start(&text).await;
+    // The first call to the slow model hangs for 10 s.
+    h.model
+        .script([step(Some("slow"), 1, Action::Delay { ms: 10_000 })]);
+    let hung = h.say("alice", To::Dm("bot1"), "first").await;
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    let queued = h.say("bob", To::Dm("bot1"), "second").await;
+    let start = Instant::now();
+    let reply = h.ask("carol", To::Dm("bot2"), "anyone there?").await;
+    assert_eq!(said(&reply), "anyone there?", "{reply}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "the healthy provider's agent answered in {:?}",
+        start.elapsed()
+    );
+    // Bob waits for the slow provider's one slot: told after 8 s, answered after alice.
+    let replies = h.answered(&queued, 2).await;
+    assert!(
+        replies[0].text.contains("queued") && replies[0].text.contains("排队"),
+        "{replies:?}"
+    );
+    assert_eq!(said(&replies[1].text), "second", "{replies:?}");
+    assert_eq!(said(&h.answered(&hung, 1).await[0].text), "first");
+    assert!(
+        h.replies_to(&hung).len() == 1,
+        "alice was not waiting for a slot"
+    );
+    h.stop().await;
+}

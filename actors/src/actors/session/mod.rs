@@ -342,32 +342,29 @@ impl SessionActor {
             .as_ref()
             .and_then(|t| t.card.as_ref())
             .map(|c| c.live.clone());
-        let (notice, queued) = WaitNotice::new();
+        // DingTalk only: the web page shows the reply streaming in, and a second message would
+        // end its stream.
+        let notice = messages
+            .last()
+            .map(|m| m.reply.clone())
+            .filter(|r| matches!(r, super::router::ReplyTo::DingTalk { .. }))
+            .map(|reply| {
+                let rt = Arc::clone(&self.rt);
+                WaitNotice::new(move || {
+                    actix_rt::spawn(async move {
+                        let queued = OutboundMessage::Text(QUEUED_REPLY.to_owned());
+                        let _ = rt.send_reply(&reply, queued).await;
+                    });
+                })
+            });
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
             extra_system,
             context,
             stream,
-            notice: Some(notice),
+            notice,
         };
-        // DingTalk only: the web page shows the reply streaming in, and a second message would
-        // end its stream.
-        if let Some(reply) = messages
-            .last()
-            .map(|m| m.reply.clone())
-            .filter(|r| matches!(r, super::router::ReplyTo::DingTalk { .. }))
-        {
-            let rt = Arc::clone(&self.rt);
-            // Ends without sending when the turn ends without a long wait.
-            ctx.spawn(actix::fut::wrap_future::<_, Self>(async move {
-                if queued.await.is_ok() {
-                    let _ = rt
-                        .send_reply(&reply, OutboundMessage::Text(QUEUED_REPLY.to_owned()))
-                        .await;
-                }
-            }));
-        }
         let call = catch(agent.send(request));
         ctx.spawn(
             actix::fut::wrap_future::<_, Self>(call).map(|res, act, ctx| {

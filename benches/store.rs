@@ -21,6 +21,8 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             msg_id: Some(format!("msg-{s}-{seq}")),
             sender: Some("user0001".to_owned()),
             at_ms: 1_763_900_000_000 + seq as i64,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         },
     };
     [

@@ -113,9 +113,15 @@ fn seed_example_with_credentials_from_the_environment_passes() {
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        stdout.trim(),
-        "config/two-bots.json5: ok: 2 agents (ding-bot1, ding-bot2), 2 accounts (bot1, bot2; 2 enabled), 2 bindings"
+        lines,
+        vec![
+            "config/two-bots.json5: ok: 2 agents (ding-bot1, ding-bot2), 2 accounts (bot1, bot2; 2 enabled), 2 bindings",
+            "  agent ding-bot1: tools: cron, current_time, edit, memory_get (private chats only), memory_search (private chats only), read, web_fetch, write",
+            "  agent ding-bot2: tools: cron, current_time, edit, memory_get (private chats only), memory_search (private chats only), read, web_fetch, write",
+        ],
+        "with no tools section: what OpenClaw offers with no profile, without exec or a search provider"
     );
 }
 
@@ -213,8 +219,6 @@ fn openclaw_only_sections_are_one_line_per_feature_with_their_meaning() {
         ignored,
         vec![
             "warning: plugins: ignored: OpenClaw plugins are not loaded; dingclaw has its own DingTalk connector",
-            "warning: tools: ignored: the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
-            "warning: skills: ignored: skills are not loaded",
             "warning: channels.telegram: ignored: this channel is not served by dingclaw",
             "warning: agents.list.*.heartbeat: ignored in 2 places: heartbeat turns will not run",
         ]
@@ -222,7 +226,7 @@ fn openclaw_only_sections_are_one_line_per_feature_with_their_meaning() {
     let (code, stdout, _) = check_args(text, &["--verbose"]);
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("ignored OpenClaw settings (6):"),
+        stdout.contains("ignored OpenClaw settings (4):"),
         "{stdout}"
     );
     assert!(
@@ -506,4 +510,122 @@ fn a_config_other_users_can_read_is_warned_about_with_the_fix() {
     std::fs::create_dir_all(&state).unwrap();
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert!(run(0o600).contains("the state directory (transcripts, the operator token) is open to other users (mode 755); run `chmod 700"));
+}
+
+/// An OpenClaw config with `tools`, `skills` and `commands` sections: `config check` reports
+/// each agent's effective tools (the policy applied, exec for owners only), its skills, and
+/// the keys it does not use; `tools list` says why each other tool is not offered.
+#[test]
+fn tool_policy_skills_and_owners_are_honoured_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let skill = ws.join("skills/weather");
+    std::fs::create_dir_all(&skill).unwrap();
+    std::fs::write(
+        skill.join("SKILL.md"),
+        "---\nname: weather\ndescription: Look up a city's forecast on the weather site\n---\nFetch https://weather.example/<city>.\n",
+    )
+    .unwrap();
+    let text = format!(
+        r#"{{ agents: {{ list: [
+               {{ id: "main", workspace: "{ws}", model: "openai/gpt-5",
+                  tools: {{ deny: ["web_fetch"], exec: {{ security: "allowlist", safeBins: ["ls"] }} }} }},
+               {{ id: "ops", workspace: "{ws}", model: "openai/gpt-5", skills: [] }} ] }},
+             tools: {{ profile: "coding", elevated: {{ enabled: true }},
+                      web: {{ search: {{ provider: "brave", apiKey: "BSA-test" }} }} }},
+             skills: {{ entries: {{ weather: {{ enabled: true }} }} }},
+             commands: {{ ownerAllowFrom: ["dingtalk-connector:manager0831"] }} }}"#,
+        ws = ws.display()
+    );
+    std::fs::write(dir.path().join("openclaw.json"), &text).unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "check", "--config", "openclaw.json"],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("  agent main: tools: apply_patch, cron, current_time, edit, exec (owners only), memory_get (private chats only), memory_search (private chats only), process (owners only), read, web_search, write; skills: weather"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  agent ops: tools: apply_patch, cron, current_time, edit, memory_get (private chats only), memory_search (private chats only), read, web_fetch, web_search, write\n"),
+        "an empty skills list means none: {stdout}"
+    );
+    assert!(
+        stderr.contains("tools.elevated: ignored: there is no elevated mode"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("BSA-test") && !stderr.contains("BSA-test"));
+
+    let out = dingclaw(
+        dir.path(),
+        &[
+            "tools",
+            "list",
+            "--config",
+            "openclaw.json",
+            "--agent",
+            "ops",
+        ],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    for want in [
+        "agent ops (openai/gpt-5)",
+        "exec           built-in  no       commands are off (tools.exec.security is \"deny\")",
+        "weather        skill     no       not in the agent's skills list",
+    ] {
+        assert!(stdout.contains(want), "{want}:\n{stdout}");
+    }
+    let out = dingclaw(
+        dir.path(),
+        &["tools", "list", "--config", "openclaw.json", "--json"],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let main = &listed[0];
+    let fetch = main["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "web_fetch")
+        .unwrap();
+    assert_eq!(fetch["offered"], false);
+    assert!(fetch["whyNot"].as_str().unwrap().contains("tool policy"));
+    let out = dingclaw(
+        dir.path(),
+        &[
+            "tools",
+            "list",
+            "--config",
+            "openclaw.json",
+            "--agent",
+            "nobody",
+        ],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no agent \"nobody\" (agents: main, ops)")
+    );
+}
+
+#[test]
+fn a_misspelt_tool_name_is_an_error_with_a_suggestion() {
+    let (code, _, stderr) = check(
+        r#"{ agents: { list: [ { id: "main", tools: { allow: ["web_fetsh"] } } ] },
+             tools: { deny: ["group:webb"], profile: "codng" } }"#,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    for want in [
+        r#"agents.list.0.tools.allow.0: unknown tool or group "web_fetsh" (did you mean "web_fetch"?)"#,
+        r#"tools.deny.0: unknown tool or group "group:webb" (did you mean "group:web"?)"#,
+        r#"tools.profile: unknown profile "codng" (did you mean "coding"?)"#,
+    ] {
+        assert!(stderr.contains(want), "{want}:\n{stderr}");
+    }
 }

@@ -15,7 +15,9 @@
 //! - [`actors`]: the supervised actors (account, router, session, agent, provider) and the
 //!   runtime that starts them.
 //! - [`provider`]: model providers: OpenAI-compatible calls and model references.
-//! - [`tools`]: tools agents' models can call; one file per tool.
+//! - [`tools`]: tools agents' models can call; one file per tool. [`net`] guards the requests
+//!   a chat can steer (SSRF); [`skills`] finds `SKILL.md` files; [`memory`] indexes an agent's
+//!   memory files.
 //! - [`cron`]: scheduled tasks: jobs, schedules, delivery rules, the clock (the scheduler
 //!   actor is in [`actors`]).
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
@@ -35,9 +37,12 @@ pub mod cron;
 pub mod dingtalk;
 pub mod fault;
 pub mod fuzz_entry;
+pub mod memory;
+pub mod net;
 pub mod provider;
 pub mod rate;
 pub mod routing;
+pub mod skills;
 pub mod store;
 pub mod supervise;
 pub mod telemetry;

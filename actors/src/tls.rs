@@ -26,3 +26,14 @@ pub fn client(timeout: std::time::Duration) -> awc::Client {
         .disable_redirects()
         .finish()
 }
+
+thread_local! {
+    /// One client per thread for calls to addresses the operator configured (search APIs).
+    static SHARED: awc::Client = client(std::time::Duration::from_secs(60));
+}
+
+/// This thread's client for calls to operator-configured services (each request sets its own
+/// timeout); it follows no redirect.
+pub fn shared_client() -> awc::Client {
+    SHARED.with(Clone::clone)
+}

@@ -41,6 +41,9 @@ pub(super) fn run(
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             println!("{source}: ok: {}", loaded.config.summary());
+            for line in super::tools_cmd::agent_lines(&loaded.config) {
+                println!("  {line}");
+            }
             if verbose && !loaded.ignored.is_empty() {
                 println!("ignored OpenClaw settings ({}):", loaded.ignored.len());
                 for i in &loaded.ignored {

@@ -11,6 +11,7 @@ mod offline_model_cmd;
 mod route_cmd;
 mod sim_cmd;
 mod table;
+mod tools_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,7 @@ pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
 pub use route_cmd::RouteArgs;
 pub use sim_cmd::SimArgs;
+pub use tools_cmd::ToolsArgs;
 
 /// Self-hosted gateway that connects many DingTalk bots to AI agents.
 #[derive(Debug, Parser)]
@@ -64,6 +66,8 @@ pub enum Command {
     Models(ModelsCommand),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
+    /// Each agent's tools and skills, and whether the config offers them.
+    Tools(ToolsArgs),
     /// Run the local DingTalk simulator (for tests, benchmarks and the offline demo).
     Sim(SimArgs),
     /// Load benchmark: simulator, offline model and gateway as separate processes.
@@ -82,7 +86,8 @@ impl Command {
             | Command::Cron(_)
             | Command::Dashboard(_)
             | Command::Models(_)
-            | Command::Route(_) => true,
+            | Command::Route(_)
+            | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
                 false
@@ -138,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
+        Command::Tools(args) => tools_cmd::run(args, cli.config, &env),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),

@@ -10,8 +10,10 @@
 mod offline;
 
 mod weather;
+mod weather_page;
 
 pub use weather::{DEMO_ROBOT_TOKEN, WEATHER_REQUEST};
+pub use weather_page::{FORECAST_EN, FORECAST_ZH, WeatherPage};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -56,6 +58,8 @@ pub fn temp_state_dir() -> PathBuf {
 pub struct Demo {
     pub sim: SimServer,
     pub model: OfflineModel,
+    /// The page the scheduled weather task fetches.
+    pub weather: WeatherPage,
     pub runtime: Arc<Runtime>,
     /// The operator web page and API.
     pub web: WebServer,
@@ -89,6 +93,7 @@ impl Demo {
             Err(_) => SimServer::start(SimOptions::default(), 0, 2).await?,
         };
         let model = OfflineModel::start(ModelOptions::default(), 0, 1).await?;
+        let weather = WeatherPage::start().await?;
         let state_dir = opts.state_dir.unwrap_or_else(temp_state_dir);
         let mut vars: HashMap<String, String> = std::env::vars().collect();
         vars.insert("DINGCLAW_DEMO_SIM_URL".into(), sim.url.clone());
@@ -163,6 +168,7 @@ impl Demo {
         let demo = Demo {
             sim,
             model,
+            weather,
             runtime,
             web,
             login_url,
@@ -426,6 +432,7 @@ impl Demo {
         self.web.stop().await;
         self.runtime.shutdown(Duration::from_secs(5)).await;
         self.model.stop().await;
+        self.weather.stop().await;
         self.sim.stop().await;
     }
 }

@@ -3,6 +3,9 @@
 //! the job with the `cron` tool; "send it now" runs it and the result appears in the group
 //! through the robot; "change it to 8" and "cancel it" work too. The offline model cannot read
 //! a request, so the demo scripts its tool calls, with the arguments a real model would send.
+//! The task's own turn is not scripted: its message asks to fetch the demo's weather page
+//! (`weather_page`), the offline model calls `web_fetch` on it as a real model would, and
+//! the forecast it reads is what the robot posts.
 
 use std::time::{Duration, Instant};
 
@@ -50,7 +53,8 @@ impl Demo {
         self.script_cron(json!({"action": "add", "job": {
             "name": "Beijing weather",
             "schedule": {"kind": "cron", "expr": "0 9 * * *", "tz": "Asia/Shanghai"},
-            "payload": {"kind": "agentTurn", "message": "Check the weather in Beijing"},
+            "payload": {"kind": "agentTurn", "message": format!(
+                "Check the weather in Beijing: fetch {} and report today's forecast", self.weather.url)},
             "delivery": {"mode": "webhook",
                          "to": format!("https://oapi.dingtalk.com/robot/send?access_token={DEMO_ROBOT_TOKEN}")},
         }}));

@@ -4,8 +4,11 @@
 //! own conversation and nothing else.
 //!
 //! Tools: when the request offers tools and the last user message is `/tool <name> [json
-//! arguments]`, the answer is a call of that tool; once the tool's result is in the
-//! conversation, the answer reports it.
+//! arguments]`, the answer is a call of that tool; when it asks to "fetch" an http(s) address
+//! and `web_fetch` is offered, a `web_fetch` call of that address (what a real model does with
+//! "fetch https://... and tell me the forecast"). Once the tool's result is in the
+//! conversation, the answer reports it: a fetched page's or search's text as text (never raw
+//! JSON with its untrusted-content markers), other results as they are.
 
 use serde_json::Value;
 
@@ -41,27 +44,104 @@ pub fn reply(model: &str, messages: &[Value], tools: &[Value]) -> Reply {
     if let Some(m) = last.filter(|m| role(m) == "tool") {
         let result = m.get("content").and_then(Value::as_str).unwrap_or("");
         return Reply::Text(format!(
-            "{}\ntool result: {result}",
-            answer(model, messages)
+            "{}\ntool result: {}",
+            answer(model, messages),
+            readable(result)
         ));
     }
+    let offered = |name: &str| {
+        tools
+            .iter()
+            .any(|t| t.pointer("/function/name").and_then(Value::as_str) == Some(name))
+    };
     let asked = last
         .filter(|m| role(m) == "user")
         .and_then(|m| m.get("content").and_then(Value::as_str))
-        .and_then(|t| t.trim().strip_prefix("/tool "));
+        .and_then(|t| {
+            // In a group the gateway writes "<sender>: <text>".
+            let t = t.trim();
+            t.strip_prefix("/tool ")
+                .or_else(|| t.split_once(": /tool ").map(|(_, rest)| rest))
+        });
     if let Some(rest) = asked {
         let (name, args) = rest.trim().split_once(' ').unwrap_or((rest.trim(), "{}"));
-        let offered = tools
-            .iter()
-            .any(|t| t.pointer("/function/name").and_then(Value::as_str) == Some(name));
-        if offered {
+        if offered(name) {
             return Reply::ToolCall {
                 name: name.to_owned(),
                 arguments: args.trim().to_owned(),
             };
         }
     }
+    let wants_fetch = last
+        .filter(|m| role(m) == "user")
+        .and_then(|m| m.get("content").and_then(Value::as_str))
+        .filter(|t| t.to_lowercase().contains("fetch"))
+        .and_then(first_url);
+    if let Some(url) = wants_fetch.filter(|_| offered("web_fetch")) {
+        return Reply::ToolCall {
+            name: "web_fetch".to_owned(),
+            arguments: serde_json::json!({"url": url}).to_string(),
+        };
+    }
     Reply::Text(answer(model, messages))
+}
+
+/// The first http(s) address in `text`.
+fn first_url(text: &str) -> Option<String> {
+    let at = text.find("http://").or_else(|| text.find("https://"))?;
+    let url: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>' | '，' | '。'))
+        .collect();
+    Some(url.trim_end_matches(['.', ',', ')', ';']).to_owned())
+}
+
+/// A tool result as a person would want it read: a page's text without the markers around
+/// it, search results as lines, an error as a sentence; anything else as it came.
+fn readable(result: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(result) else {
+        return result.to_owned();
+    };
+    if let Some(text) = v.get("text").and_then(Value::as_str) {
+        let source = v
+            .get("finalUrl")
+            .or_else(|| v.get("url"))
+            .and_then(Value::as_str);
+        let body = dingclaw_actors::tools::untrusted::unwrap(text).trim();
+        return match source {
+            Some(u) => format!("{u}\n{body}"),
+            None => body.to_owned(),
+        };
+    }
+    if v.get("kind").and_then(Value::as_str) == Some("answer")
+        && let Some(content) = v.get("content").and_then(Value::as_str)
+    {
+        return dingclaw_actors::tools::untrusted::unwrap(content)
+            .trim()
+            .to_owned();
+    }
+    if let Some(results) = v.get("results").and_then(Value::as_array)
+        && v.get("query").is_some()
+    {
+        let lines: Vec<String> = results
+            .iter()
+            .map(|r| {
+                let field = |k: &str| {
+                    r.get(k)
+                        .and_then(Value::as_str)
+                        .map(|s| {
+                            dingclaw_actors::tools::untrusted::unwrap(s)
+                                .trim()
+                                .to_owned()
+                        })
+                        .unwrap_or_default()
+                };
+                format!("- {} ({})", field("title"), field("url"))
+            })
+            .collect();
+        return lines.join("\n");
+    }
+    result.to_owned()
 }
 
 /// The answer to an OpenAI-style `messages` array.
@@ -127,6 +207,23 @@ mod tests {
         // Not offered: plain text.
         assert!(matches!(reply("m", &msgs, &[]), Reply::Text(_)));
         msgs.push(json!({"role": "tool", "tool_call_id": "c1", "content": "{\"now\":\"x\"}"}));
+        let fetch = vec![json!({"type": "function", "function": {"name": "web_fetch"}})];
+        let ask = vec![
+            json!({"role": "user", "content": "Fetch http://127.0.0.1:9/weather and report."}),
+        ];
+        assert_eq!(
+            reply("m", &ask, &fetch),
+            Reply::ToolCall {
+                name: "web_fetch".into(),
+                arguments: "{\"url\":\"http://127.0.0.1:9/weather\"}".into()
+            }
+        );
+        assert!(
+            matches!(reply("m", &ask, &tools), Reply::Text(_)),
+            "not offered"
+        );
+        let page = json!({"url": "http://x/", "text": dingclaw_actors::tools::untrusted::wrap("web_fetch", "北京 晴")});
+        assert_eq!(readable(&page.to_string()), "http://x/\n北京 晴");
         match reply("m", &msgs, &tools) {
             Reply::Text(t) => assert!(t.ends_with("tool result: {\"now\":\"x\"}"), "{t}"),
             other => panic!("{other:?}"),

@@ -1,5 +1,6 @@
-//! The built-in offline model: an OpenAI-compatible `POST /v1/chat/completions` on 127.0.0.1
-//! that answers deterministically (see `answer`), with an optional delay to stand in for a
+//! The built-in offline model: an OpenAI-compatible `POST /v1/chat/completions` (and an
+//! Anthropic-compatible `POST /v1/messages`, `anthropic`) on 127.0.0.1 that answers
+//! deterministically (see `answer`), with an optional delay to stand in for a
 //! real model's latency. It speaks both the plain and the streaming (server-sent events)
 //! forms, tool calls included, so unmodified OpenAI clients work against it.
 //!
@@ -9,6 +10,7 @@
 //! `GET /offline/stats`.
 
 mod answer;
+mod anthropic;
 mod script;
 mod stream;
 
@@ -48,6 +50,8 @@ pub struct ModelStats {
     pub max_in_flight: AtomicU64,
     /// Requests by `model`.
     pub by_model: Mutex<HashMap<String, u64>>,
+    /// The body of the latest request (tests check what the gateway sent).
+    pub last_body: Mutex<Option<Value>>,
 }
 
 /// The counters as numbers (`GET /offline/stats`).
@@ -127,6 +131,7 @@ impl OfflineModel {
                 .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
                 .route("/v1/chat/completions", web::post().to(chat_completions))
                 .route("/chat/completions", web::post().to(chat_completions))
+                .route("/v1/messages", web::post().to(anthropic::messages))
                 .route("/v1/models", web::get().to(models))
                 .route("/offline/script", web::post().to(push_script))
                 .route("/offline/script", web::delete().to(clear_script))
@@ -215,25 +220,32 @@ fn error_kind(status: u16) -> (&'static str, &'static str) {
     }
 }
 
+/// Counts a request for `model`; it is in flight while the result lives.
+fn count_request(state: &State, model: &str) -> InFlight {
+    let stats = &state.stats;
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    *stats
+        .by_model
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(model.to_owned())
+        .or_default() += 1;
+    InFlight::new(stats)
+}
+
 async fn chat_completions(
     state: web::Data<State>,
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> HttpResponse {
     let stats = &state.stats;
-    stats.requests.fetch_add(1, Ordering::Relaxed);
-    let in_flight = InFlight::new(stats);
     let model = body
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("offline")
         .to_owned();
-    *stats
-        .by_model
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(model.clone())
-        .or_default() += 1;
+    let in_flight = count_request(&state, &model);
+    *stats.last_body.lock().unwrap_or_else(|p| p.into_inner()) = Some(body.0.clone());
     if let Some(key) = &state.opts.api_key {
         let given = req
             .headers()

@@ -85,9 +85,15 @@ pub(super) async fn transcript(
         Ok(Some(mut s)) => {
             // Users paste robot addresses and signing secrets for scheduled tasks; the store
             // keeps them (the model needs them), the operator sees them masked.
+            // Tool calls carry the same (a cron tool call's webhook, a fetched page's URL).
             for e in &mut s.entries {
                 if let std::borrow::Cow::Owned(masked) = redact_text(&e.content) {
                     e.content = masked;
+                }
+                for call in &mut e.tool_calls {
+                    if let std::borrow::Cow::Owned(masked) = redact_text(&call.arguments) {
+                        call.arguments = masked;
+                    }
                 }
             }
             HttpResponse::Ok().json(json!({"session": s.meta, "entries": s.entries}))

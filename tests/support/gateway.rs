@@ -70,11 +70,17 @@ pub enum To<'a> {
     Group(&'a str, &'a [&'a str]),
 }
 
-/// The environment of a harness: `${SIM}`, `${MODEL}` and `${STATE}` are its own.
+/// The environment of a harness: `${SIM}`, `${MODEL}`, `${MODEL_ROOT}` and `${STATE}` are
+/// its own.
 pub fn test_env(sim: &str, model: &str, state: &Path) -> MapEnv {
     let vars = HashMap::from([
         ("SIM".to_owned(), sim.to_owned()),
         ("MODEL".to_owned(), model.to_owned()),
+        // The offline model's root, for protocols that add their own `/v1` (Anthropic).
+        (
+            "MODEL_ROOT".to_owned(),
+            model.trim_end_matches("/v1").to_owned(),
+        ),
         ("STATE".to_owned(), state.display().to_string()),
         ("OPENCLAW_STATE_DIR".to_owned(), state.display().to_string()),
     ]);

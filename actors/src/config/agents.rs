@@ -6,10 +6,13 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::environment::{Environment, expand_home};
 use super::ids::{DEFAULT_AGENT_ID, is_valid_id, normalize_agent_id};
 use super::issue::{ConfigPath, Diagnostics};
+use super::memory::{MemoryConfig, layer_memory};
+use super::tools::{AgentToolsConfig, ExecConfig, ToolsSection, build_agent_tools};
 
 /// Turns working at once across all agents when `agents.defaults.maxConcurrent` is unset:
 /// 16 per core, at least 64. OpenClaw's lane default is max(8, 4 x CPUs)
@@ -73,6 +76,14 @@ pub struct AgentEntry {
     pub model: Option<ModelSpec>,
     /// Persona shown to the model: name and theme become part of the system prompt.
     pub identity: Option<Identity>,
+    /// The agent's own tool policy and settings, over the global `tools`.
+    pub tools: Option<ToolsSection>,
+    /// Skills this agent sees: omitted = all (or `agents.defaults.skills`), `[]` = none.
+    pub skills: Option<Vec<String>>,
+    /// Memory search settings (OpenClaw 2026.3).
+    pub memory_search: Option<Value>,
+    /// `{ search: ... }`: memory search settings (OpenClaw 2026.9).
+    pub memory: Option<Value>,
 }
 
 /// A model choice as written: a reference string or `{ primary, fallbacks }`.
@@ -129,6 +140,10 @@ pub struct AgentDefaultsSection {
     pub skip_bootstrap: Option<bool>,
     /// The agent that owns unmatched messages (OpenClaw 2026.9).
     pub system_agent: Option<SystemAgent>,
+    /// Skills every agent sees unless it lists its own (OpenClaw 2026.9).
+    pub skills: Option<Vec<String>>,
+    /// Memory search settings every agent inherits (OpenClaw 2026.3).
+    pub memory_search: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,6 +157,9 @@ pub struct SystemAgent {
 pub struct ModelEntry {
     /// Short name usable instead of `"provider/model"`.
     pub alias: Option<String>,
+    /// Extra request fields for this model, sent as they are: `{ enable_search: true }` turns
+    /// on Qwen's own web search on DashScope.
+    pub params: Option<Map<String, Value>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +180,9 @@ pub struct AgentRoster {
     pub user_timezone: Option<String>,
     /// Lower-cased alias to `"provider/model"`.
     pub model_aliases: BTreeMap<String, String>,
+    /// Extra request fields per `"provider/model"` (`agents.defaults.models.<ref>.params`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_params: BTreeMap<String, Map<String, Value>>,
     pub skip_bootstrap: bool,
 }
 
@@ -197,6 +218,33 @@ pub struct Agent {
     /// The agent's model, else `agents.defaults.model`.
     pub model: ModelSelection,
     pub identity: Identity,
+    /// The agent's own tool policy and the settings it overrides.
+    pub tools: AgentToolsConfig,
+    /// Skills it sees by name: `None` is all, `Some([])` none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
+    pub memory: MemoryConfig,
+}
+
+impl Agent {
+    /// An agent with nothing but an id and a workspace (its state folder inside it), for
+    /// embedders that build configs in code, and tests.
+    pub fn new(id: &str, workspace: impl Into<PathBuf>) -> Agent {
+        let workspace = workspace.into();
+        Agent {
+            id: id.to_owned(),
+            name: None,
+            description: None,
+            is_default: false,
+            agent_dir: workspace.join(".agent"),
+            workspace,
+            model: ModelSelection::default(),
+            identity: Identity::default(),
+            tools: AgentToolsConfig::default(),
+            skills: None,
+            memory: MemoryConfig::default(),
+        }
+    }
 }
 
 /// The effective model choice of an agent.
@@ -248,13 +296,39 @@ struct Named<'a> {
 
 /// Builds the roster. `implicit` are agent ids named by bindings, used only when the config
 /// has no roster at all (OpenClaw then takes binding ids as given).
+/// What the roster takes from outside the `agents` section.
+pub(crate) struct RosterContext<'a> {
+    pub state_dir: &'a std::path::Path,
+    pub env: &'a dyn Environment,
+    pub global_exec: &'a ExecConfig,
+    /// Memory settings from 2026.9's top-level `memory.search`.
+    pub memory: &'a MemoryConfig,
+}
+
+impl<'a> RosterContext<'a> {
+    /// Defaults for everything outside `agents` (unit tests of the roster alone).
+    #[cfg(test)]
+    pub(crate) fn for_tests(state_dir: &'a std::path::Path, env: &'a dyn Environment) -> Self {
+        static EXEC: std::sync::LazyLock<ExecConfig> =
+            std::sync::LazyLock::new(ExecConfig::default);
+        static MEMORY: std::sync::LazyLock<MemoryConfig> =
+            std::sync::LazyLock::new(MemoryConfig::default);
+        RosterContext {
+            state_dir,
+            env,
+            global_exec: &EXEC,
+            memory: &MEMORY,
+        }
+    }
+}
+
 pub(crate) fn build_roster(
     section: Option<&AgentsSection>,
     implicit: &[String],
-    state_dir: &std::path::Path,
-    env: &dyn Environment,
+    ctx: &RosterContext<'_>,
     diags: &mut Diagnostics,
 ) -> AgentRoster {
+    let (state_dir, env) = (ctx.state_dir, ctx.env);
     let empty = AgentsSection::default();
     let section = section.unwrap_or(&empty);
     let at = ConfigPath::root().key("agents");
@@ -294,6 +368,12 @@ pub(crate) fn build_roster(
     }
 
     let default_agent = choose_default(section, &named, &at, diags);
+    let memory_defaults = layer_memory(
+        ctx.memory,
+        defaults.and_then(|d| d.memory_search.as_ref()),
+        &at.key("defaults").key("memorySearch"),
+        diags,
+    );
     let agents = named
         .iter()
         .map(|n| {
@@ -326,6 +406,31 @@ pub(crate) fn build_roster(
                     defaults.and_then(|d| d.model.as_ref()),
                 ),
                 identity: n.entry.identity.clone().unwrap_or_default(),
+                tools: build_agent_tools(
+                    n.entry.tools.as_ref(),
+                    ctx.global_exec,
+                    &n.path.key("tools"),
+                    diags,
+                ),
+                skills: n
+                    .entry
+                    .skills
+                    .clone()
+                    .or_else(|| defaults.and_then(|d| d.skills.clone())),
+                memory: {
+                    let v3 = layer_memory(
+                        &memory_defaults,
+                        n.entry.memory_search.as_ref(),
+                        &n.path.key("memorySearch"),
+                        diags,
+                    );
+                    layer_memory(
+                        &v3,
+                        n.entry.memory.as_ref().and_then(|m| m.get("search")),
+                        &n.path.key("memory").key("search"),
+                        diags,
+                    )
+                },
             }
         })
         .collect::<Vec<_>>();
@@ -345,8 +450,12 @@ pub(crate) fn build_roster(
     }
 
     let mut model_aliases = BTreeMap::new();
+    let mut model_params = BTreeMap::new();
     if let Some(models) = defaults.and_then(|d| d.models.as_ref()) {
         for (model_ref, entry) in models {
+            if let Some(params) = entry.params.as_ref().filter(|p| !p.is_empty()) {
+                model_params.insert(model_ref.clone(), params.clone());
+            }
             if let Some(alias) = entry
                 .alias
                 .as_deref()
@@ -384,6 +493,7 @@ pub(crate) fn build_roster(
                 }
             }),
         model_aliases,
+        model_params,
         skip_bootstrap: defaults.and_then(|d| d.skip_bootstrap).unwrap_or(false),
     }
 }
@@ -524,7 +634,12 @@ mod tests {
         let section: AgentsSection = serde_json::from_value(json).unwrap();
         let mut d = Diagnostics::default();
         let env = MapEnv::new().with_home("/home/admin");
-        let r = build_roster(Some(&section), &[], Path::new("/state"), &env, &mut d);
+        let r = build_roster(
+            Some(&section),
+            &[],
+            &RosterContext::for_tests(Path::new("/state"), &env),
+            &mut d,
+        );
         (r, d)
     }
 

@@ -284,7 +284,9 @@ mod tests {
     fn run(agents: serde_json::Value, bindings: serde_json::Value) -> (Vec<Binding>, Diagnostics) {
         let mut d = Diagnostics::default();
         let section = serde_json::from_value(agents).unwrap();
-        let roster = build_roster(Some(&section), &[], Path::new("/s"), &MapEnv::new(), &mut d);
+        let env = MapEnv::new();
+        let ctx = crate::config::agents::RosterContext::for_tests(Path::new("/s"), &env);
+        let roster = build_roster(Some(&section), &[], &ctx, &mut d);
         let entries: Vec<BindingEntry> = serde_json::from_value(bindings).unwrap();
         let b = build_bindings(&entries, &roster, &mut d);
         (b, d)

@@ -82,10 +82,6 @@ const SECTIONS: Keys = &[
     ("canvasHost", "no canvas host is served"),
     ("cli", "OpenClaw command-line settings; not needed"),
     (
-        "commands",
-        "chat commands other than /new and /reset are not available",
-    ),
-    (
         "diagnostics",
         "OpenClaw diagnostics; dingclaw reports through its log and /metrics",
     ),
@@ -101,7 +97,6 @@ const SECTIONS: Keys = &[
         "MCP servers are not started; their tools are not offered to the model",
     ),
     ("media", "media settings are not used"),
-    ("memory", "agents have no memory search"),
     ("meta", "OpenClaw's own bookkeeping; not needed"),
     ("nodeHost", "no node host is run"),
     (
@@ -116,12 +111,7 @@ const SECTIONS: Keys = &[
         "secrets",
         "secret providers are not used; write ${VAR} or {source: \"env\", id}",
     ),
-    ("skills", "skills are not loaded"),
     ("talk", "voice talk mode is not available"),
-    (
-        "tools",
-        "the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
-    ),
     (
         "ui",
         "OpenClaw's Control UI settings; dingclaw serves its own web page",
@@ -152,8 +142,6 @@ const AGENT_KEYS: Keys = &[
     ),
     ("heartbeat", "heartbeat turns will not run"),
     ("humanDelay", "replies are not delayed"),
-    ("memory", "this agent has no memory search"),
-    ("memorySearch", "this agent has no memory search"),
     ("modelPolicy", ""),
     ("models", "per-agent model settings are not used"),
     ("params", "extra model parameters are not sent"),
@@ -167,7 +155,6 @@ const AGENT_KEYS: Keys = &[
         "sandbox",
         "no sandbox: dingclaw runs no commands on the machine",
     ),
-    ("skills", "this agent's skills are not loaded"),
     ("skillsLimits", ""),
     ("subagents", "subagents are not spawned"),
     (
@@ -175,7 +162,6 @@ const AGENT_KEYS: Keys = &[
         "the thinking level is the provider's default",
     ),
     ("toolProgressDetail", ""),
-    ("tools", "this agent's tool policy is not applied"),
     ("tts", "replies are not spoken"),
     ("typingIntervalSeconds", "no typing indicator"),
     ("typingMode", "no typing indicator"),
@@ -232,7 +218,6 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
     ("mediaGenerationAutoProviderFallback", "no media generation"),
     ("mediaMaxMb", "pictures and files are not downloaded"),
     ("mediaModels", "no media models"),
-    ("memorySearch", "agents have no memory search"),
     ("modelPolicy", ""),
     ("musicGenerationModel", "no music generation"),
     ("params", "extra model parameters are not sent"),
@@ -251,7 +236,6 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
         "no sandbox: dingclaw runs no commands on the machine",
     ),
     ("silentReply", ""),
-    ("skills", "skills are not loaded"),
     ("skipOptionalBootstrapFiles", ""),
     ("startupContext", ""),
     ("subagents", "subagents are not spawned"),
@@ -386,6 +370,144 @@ const DINGTALK_KEYS: Keys = &[
     ),
 ];
 
+/// Keys of `tools` that dingclaw does not use.
+const TOOLS_KEYS: Keys = &[
+    ("agentToAgent", "agents do not message each other"),
+    ("codeMode", ""),
+    (
+        "elevated",
+        "there is no elevated mode: commands run only as tools.exec allows, for owners",
+    ),
+    ("links", "links in messages are not expanded"),
+    (
+        "loopDetection",
+        "tool loops are bounded by a fixed number of rounds per turn (6)",
+    ),
+    (
+        "media",
+        "pictures, voice and files are not described by a media model",
+    ),
+    ("message", "the message tool is not available"),
+    (
+        "sandbox",
+        "there is no sandbox: file tools are confined to the workspace, commands are off unless tools.exec allows them",
+    ),
+    ("sessions", "the session tools are not available"),
+    ("subagents", "subagents are not spawned"),
+];
+
+/// Keys of an agent's `tools` that dingclaw does not use.
+const AGENT_TOOLS_KEYS: Keys = &[
+    ("codeMode", ""),
+    (
+        "elevated",
+        "there is no elevated mode: commands run only as tools.exec allows, for owners",
+    ),
+    (
+        "loopDetection",
+        "tool loops are bounded by a fixed number of rounds per turn (6)",
+    ),
+    ("message", "the message tool is not available"),
+    (
+        "sandbox",
+        "there is no sandbox: file tools are confined to the workspace, commands are off unless tools.exec allows them",
+    ),
+];
+
+/// Search providers OpenClaw has and dingclaw does not.
+const SEARCH_KEYS: Keys = &[
+    (
+        "gemini",
+        "not a search provider dingclaw speaks (brave, minimax, kimi, tavily, searxng)",
+    ),
+    (
+        "grok",
+        "not a search provider dingclaw speaks (brave, minimax, kimi, tavily, searxng)",
+    ),
+    (
+        "openaiCodex",
+        "not a search provider dingclaw speaks (brave, minimax, kimi, tavily, searxng)",
+    ),
+    (
+        "perplexity",
+        "not a search provider dingclaw speaks (brave, minimax, kimi, tavily, searxng)",
+    ),
+];
+
+/// Keys of `tools.web.fetch` that dingclaw does not use.
+const FETCH_KEYS: Keys = &[
+    (
+        "firecrawl",
+        "pages are extracted locally; Firecrawl is not called",
+    ),
+    (
+        "provider",
+        "pages are extracted locally; no fetch provider is called",
+    ),
+    ("useTrustedEnvProxy", "no proxy is used"),
+];
+
+/// Keys of `tools.exec` that dingclaw does not use.
+const EXEC_KEYS: Keys = &[
+    ("approvalRunningNoticeMs", ""),
+    (
+        "cleanupMs",
+        "finished background commands are kept until removed or the gateway restarts",
+    ),
+    ("commandHighlighting", ""),
+    ("grantExpiryDays", ""),
+    ("node", "commands run on the gateway host only"),
+    (
+        "notifyOnExit",
+        "the model checks background commands with the process tool",
+    ),
+    ("notifyOnExitEmptySuccess", ""),
+    (
+        "reviewer",
+        "commands are not reviewed by a model; the allowlist and /approve decide",
+    ),
+    ("safeBinProfiles", ""),
+    ("safeBinTrustedDirs", ""),
+    ("strictInlineEval", ""),
+];
+
+/// Keys of `skills` that dingclaw does not use.
+const SKILLS_KEYS: Keys = &[
+    ("allowBundled", "dingclaw ships no bundled skills"),
+    (
+        "install",
+        "skills are not installed by dingclaw; put them in a skills folder",
+    ),
+    ("workshop", "the skill workshop is not available"),
+];
+
+/// Keys of `commands` that dingclaw does not use yet.
+const COMMANDS_KEYS: Keys = &[
+    (
+        "allowFrom",
+        "chat commands follow the channel's own allowlists",
+    ),
+    ("bash", "`!` shell commands in chat are not available"),
+    ("bashForegroundMs", ""),
+    ("config", "/config is not available"),
+    ("debug", "/debug is not available"),
+    ("mcp", ""),
+    ("native", "not needed: DingTalk has no native commands"),
+    (
+        "nativeSkills",
+        "not needed: DingTalk has no native commands",
+    ),
+    ("ownerDisplay", ""),
+    ("ownerDisplaySecret", ""),
+    ("plugins", ""),
+    ("restart", "/restart is not available"),
+    (
+        "text",
+        "chat commands other than /new, /reset and /approve are not available",
+    ),
+    ("useAccessGroups", ""),
+];
+
 /// Keys of one model provider that dingclaw does not use.
 const PROVIDER_KEYS: Keys = &[
     ("agentRuntime", ""),
@@ -470,13 +592,39 @@ const TABLES: &[(&str, Keys, &str)] = &[
     ("agents.defaults", AGENT_DEFAULTS_KEYS, NOT_USED),
     (
         "agents.defaults.models.*",
+        &[("agentRuntime", ""), ("streaming", "")],
+        NOT_USED,
+    ),
+    ("tools", TOOLS_KEYS, NOT_USED),
+    ("tools.web.search", SEARCH_KEYS, NOT_USED),
+    ("tools.web.fetch", FETCH_KEYS, NOT_USED),
+    ("tools.exec", EXEC_KEYS, NOT_USED),
+    ("agents.list.*.tools", AGENT_TOOLS_KEYS, NOT_USED),
+    ("agents.entries.*.tools", AGENT_TOOLS_KEYS, NOT_USED),
+    ("agents.list.*.tools.exec", EXEC_KEYS, NOT_USED),
+    ("agents.entries.*.tools.exec", EXEC_KEYS, NOT_USED),
+    ("skills", SKILLS_KEYS, NOT_USED),
+    (
+        "skills.load",
         &[
-            ("agentRuntime", ""),
-            ("params", "extra model parameters are not sent"),
-            ("streaming", ""),
+            (
+                "watch",
+                "skills are read again whenever an agent starts (a reload or a restart)",
+            ),
+            (
+                "watchDebounceMs",
+                "skills are read again whenever an agent starts (a reload or a restart)",
+            ),
+            ("allowSymlinkTargets", ""),
         ],
         NOT_USED,
     ),
+    (
+        "skills.limits",
+        &[("maxSkillsLoadedPerSource", "")],
+        NOT_USED,
+    ),
+    ("commands", COMMANDS_KEYS, NOT_USED),
     ("agents.list.*", AGENT_KEYS, NOT_USED),
     ("agents.entries.*", AGENT_KEYS, NOT_USED),
     (
@@ -673,7 +821,7 @@ mod tests {
     #[test]
     fn each_feature_is_one_line_with_what_it_means() {
         let mut doc = json!({
-            "tools": {"profile": "coding"},
+            "tools": {"profile": "coding", "links": {}},
             "agents": {"list": [{"id": "a", "heartbeat": {}}, {"id": "b", "heartbeat": {}}],
                        "defaults": {"heartbeat": {"every": "30m"}}},
             "channels": {"telegram": {}, "dingtalk-connector": {"gatewayToken": "x", "debug": true}},
@@ -685,7 +833,7 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                "tools: ignored: the tool policy is not applied; agents get dingclaw's built-in tools (current_time, cron)",
+                "tools.links: ignored: links in messages are not expanded",
                 "agents.list.*.heartbeat: ignored in 2 places: heartbeat turns will not run",
                 "agents.defaults.heartbeat: ignored: heartbeat turns will not run",
                 "channels.telegram: ignored: this channel is not served by dingclaw",

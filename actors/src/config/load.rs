@@ -7,8 +7,9 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::agents::{AgentsSection, build_roster};
+use super::agents::{AgentsSection, RosterContext, build_roster};
 use super::bindings::{AccountMatch, Binding, BindingEntry, build_bindings};
+use super::commands::{CommandsSection, build_commands};
 use super::compat::{DINGTALK_CHANNEL, IgnoredSetting, strip_openclaw_only, summarize_ignored};
 use super::cron::{CronSection, build_cron};
 use super::digest::ConfigDigest;
@@ -18,13 +19,16 @@ use super::gateway::{GatewaySection, build_gateway};
 use super::ids::normalize_agent_id;
 use super::include::{read_json5, resolve_includes};
 use super::issue::{ConfigError, ConfigPath, Diagnostics, Issue};
+use super::memory::{MemoryConfig, layer_memory};
 use super::messages::{MessagesSection, build_queue};
 use super::models::{ModelsSection, build_models};
 use super::paths::state_dir;
 use super::runtime::{RuntimeSection, build_runtime};
 use super::session::{SessionSection, build_session};
+use super::skills::{SkillsSection, build_skills};
 use super::strict::deserialize_all;
 use super::substitute::{Unresolved, substitute, variable_source};
+use super::tools::{PluginSearch, SearchProviderEntry, ToolsSection, build_tools};
 use super::{Channels, Config};
 
 /// The document root as dingclaw validates it, after OpenClaw-only sections were taken out.
@@ -44,6 +48,11 @@ struct RawConfig {
     messages: Option<MessagesSection>,
     /// dingclaw's own runtime settings.
     dingclaw: Option<RuntimeSection>,
+    tools: Option<ToolsSection>,
+    skills: Option<SkillsSection>,
+    commands: Option<CommandsSection>,
+    /// OpenClaw 2026.9's memory settings; `search` is read.
+    memory: Option<Value>,
     /// Applied before substitution (`env.vars` and plain string entries); see `substitute`.
     env: Option<serde_json::Map<String, Value>>,
 }
@@ -125,6 +134,8 @@ fn finish(
         &mut unresolved,
     );
 
+    // 2026.9 keeps search credentials in plugin settings, which are otherwise not read.
+    let plugin_search = plugin_search(&doc);
     let ignored = strip_openclaw_only(&mut doc);
     diags.warnings.extend(summarize_ignored(&ignored));
 
@@ -133,7 +144,15 @@ fn finish(
     } else {
         deserialize_all(&doc, &ConfigPath::root(), &mut diags.errors).unwrap_or_default()
     };
-    let mut config = build(raw, source, state, &vars, &unresolved, &mut diags);
+    let mut config = build(
+        raw,
+        source,
+        state,
+        &vars,
+        &unresolved,
+        &plugin_search,
+        &mut diags,
+    );
     config.secret_files = diags.sources.secret_files.clone();
     let digest = diags.sources.finish();
     if diags.has_errors() {
@@ -158,6 +177,7 @@ fn build(
     state_dir: PathBuf,
     env: &dyn Environment,
     unresolved: &Unresolved,
+    plugin_search: &PluginSearch,
     diags: &mut Diagnostics,
 ) -> Config {
     if let Some(shell) = raw.env.as_ref().and_then(|e| e.get("shellEnv"))
@@ -173,11 +193,22 @@ fn build(
         .iter()
         .filter_map(|b| b.agent_id.as_deref().map(normalize_agent_id))
         .collect();
+    let tools = build_tools(raw.tools.as_ref(), plugin_search, env, unresolved, diags);
+    let memory = layer_memory(
+        &MemoryConfig::default(),
+        raw.memory.as_ref().and_then(|m| m.get("search")),
+        &ConfigPath::root().key("memory").key("search"),
+        diags,
+    );
     let agents = build_roster(
         raw.agents.as_ref(),
         &implicit_agents,
-        &state_dir,
-        env,
+        &RosterContext {
+            state_dir: &state_dir,
+            env,
+            global_exec: &tools.exec,
+            memory: &memory,
+        },
         diags,
     );
     let bindings = build_bindings(&binding_entries, &agents, diags);
@@ -198,6 +229,9 @@ fn build(
         session: build_session(raw.session.as_ref(), diags),
         gateway: build_gateway(raw.gateway.as_ref(), env, unresolved, diags),
         cron: build_cron(raw.cron.as_ref(), env, unresolved, diags),
+        skills: build_skills(raw.skills.as_ref(), env, unresolved, diags),
+        commands: build_commands(raw.commands.as_ref(), diags),
+        tools,
         agents,
         bindings,
         channels: Channels { dingtalk },
@@ -251,4 +285,46 @@ fn warn_unreachable_bindings(
             );
         }
     }
+}
+
+/// Search credentials in OpenClaw 2026.9's plugin settings
+/// (`plugins.entries.<plugin>.config.webSearch`), keyed by dingclaw's provider id. Plugin
+/// settings are free-form, so each field is read on its own and the rest is left alone.
+fn plugin_search(doc: &Value) -> PluginSearch {
+    let mut out = PluginSearch::new();
+    let Some(entries) = doc.pointer("/plugins/entries").and_then(Value::as_object) else {
+        return out;
+    };
+    for (plugin, id) in [
+        ("brave", "brave"),
+        ("tavily", "tavily"),
+        ("searxng", "searxng"),
+        ("moonshot", "kimi"),
+        ("kimi", "kimi"),
+        ("minimax", "minimax"),
+    ] {
+        let Some(ws) = entries
+            .get(plugin)
+            .and_then(|e| e.pointer("/config/webSearch"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        let text = |k: &str| ws.get(k).and_then(Value::as_str).map(str::to_owned);
+        out.insert(
+            id.to_owned(),
+            SearchProviderEntry {
+                api_key: ws
+                    .get("apiKey")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok()),
+                base_url: text("baseUrl"),
+                model: text("model"),
+                region: text("region"),
+                mode: text("mode"),
+                categories: text("categories"),
+                language: text("language"),
+            },
+        );
+    }
+    out
 }

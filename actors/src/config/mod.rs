@@ -13,6 +13,7 @@ mod agents;
 mod bindings;
 mod card;
 mod catalogue;
+mod commands;
 mod compat;
 mod cron;
 mod digest;
@@ -25,6 +26,7 @@ mod ids;
 mod include;
 mod issue;
 mod load;
+mod memory;
 mod messages;
 mod models;
 mod nesting;
@@ -32,8 +34,12 @@ mod paths;
 mod runtime;
 mod secret;
 mod session;
+mod skills;
 mod strict;
 mod substitute;
+pub mod tool_catalogue;
+pub mod tool_policy;
+mod tools;
 
 use std::path::PathBuf;
 
@@ -43,6 +49,7 @@ pub use agents::{Agent, AgentRoster, DEFAULT_TIMEZONE, Identity, ModelSelection}
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
 pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
+pub use commands::CommandsConfig;
 pub use compat::{DINGTALK_CHANNEL, IgnoredSetting, summarize_ignored};
 pub use cron::CronConfig;
 pub use digest::ConfigDigest;
@@ -56,6 +63,7 @@ pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
 pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
 pub use load::{Loaded, load_file, load_str};
+pub use memory::MemoryConfig;
 pub use messages::{QueueConfig, QueueMode};
 pub use models::{CatalogueMode, KeySource, ModelApi, ModelsConfig, ProviderConfig, provider_of};
 pub use paths::{
@@ -64,6 +72,12 @@ pub use paths::{
 pub use runtime::{RuntimeConfig, StoreKind, default_workers};
 pub use secret::{REDACTED, Secret};
 pub use session::{DmScope, GroupScope, ResetPolicy, SessionConfig, SessionScopeKind};
+pub use skills::{SkillSettings, SkillsConfig};
+pub use tools::{
+    AgentToolsConfig, DEFAULT_USER_AGENT, ExecAsk, ExecConfig, ExecSecurity, SEARCH_ORDER,
+    SearchProviderConfig, SsrfPolicy, ToolPolicy, ToolsConfig, WebConfig, WebFetchConfig,
+    WebSearchConfig,
+};
 
 /// The effective configuration: includes resolved, variables substituted, defaults applied and
 /// accounts merged with the channel's top-level settings. Serializes (for `config show`) with
@@ -88,6 +102,9 @@ pub struct Config {
     pub session: SessionConfig,
     pub gateway: GatewayConfig,
     pub cron: CronConfig,
+    pub tools: ToolsConfig,
+    pub skills: SkillsConfig,
+    pub commands: CommandsConfig,
     /// `messages.queue`.
     pub queue: QueueConfig,
     /// The `dingclaw` section.
@@ -145,5 +162,15 @@ impl Config {
             .dingtalk
             .accounts
             .get(&normalize_account_id(id))
+    }
+}
+
+/// The config of an empty file, for unit tests.
+#[cfg(test)]
+pub(crate) fn empty_for_tests() -> Config {
+    let loaded = load_str("{}", std::path::Path::new("/"), &MapEnv::new());
+    match loaded {
+        Ok(l) => l.config,
+        Err(e) => panic!("the empty config does not load: {e}"),
     }
 }

@@ -109,6 +109,9 @@ pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<ChatMessage>,
     pub tools: Vec<ToolSpec>,
+    /// Extra request fields for this model (`agents.defaults.models.<ref>.params`), such as
+    /// DashScope's `enable_search`.
+    pub params: serde_json::Map<String, Value>,
 }
 
 /// A model's answer.

@@ -8,7 +8,7 @@
 //! - `error`: what can go wrong, and what the user is told.
 //! - `wait_notice`: telling a user their turn waits for a slot.
 
-mod anthropic;
+pub mod anthropic;
 mod call;
 mod chat;
 mod circuit;

@@ -23,6 +23,9 @@ pub struct RequestBody<'a> {
     stream_options: Option<StreamOptions>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tools: Vec<WireTool<'a>>,
+    /// The model's `params`, beside the fields above (the agent drops any that would clash).
+    #[serde(flatten)]
+    params: &'a serde_json::Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +100,7 @@ pub fn request_body(req: &ChatRequest, stream: bool) -> RequestBody<'_> {
                 },
             })
             .collect(),
+        params: &req.params,
     }
 }
 
@@ -406,8 +410,15 @@ mod tests {
                 description: "d".into(),
                 parameters: json!({"type": "object"}),
             }],
+            params: [("enable_search".to_owned(), json!(true))]
+                .into_iter()
+                .collect(),
         };
         let body = serde_json::to_value(request_body(&req, true)).expect("serialisable");
+        assert_eq!(
+            body["enable_search"], true,
+            "the model's params sit beside the fields"
+        );
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["tools"][0]["function"]["name"], "current_time");
         assert_eq!(body["messages"][1]["content"], Value::Null);

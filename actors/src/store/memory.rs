@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use super::memory_index::holds;
 use super::{
-    JournalEntry, JournalId, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
-    TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, MemoryCandidate, MemoryChunk, MemoryFile, SessionFilter, SessionMeta,
+    Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
 #[derive(Default)]
@@ -19,6 +20,8 @@ struct Data {
     journal: BTreeMap<u64, (JournalEntry, bool)>,
     journal_index: HashMap<(String, String), u64>,
     journal_seq: u64,
+    /// Memory files per (agent, path), with their chunks.
+    memory: BTreeMap<(String, String), (MemoryFile, Vec<MemoryChunk>)>,
 }
 
 /// Keeps everything in memory; lost when the process ends.
@@ -88,6 +91,19 @@ impl Store for MemoryStore {
                     if let Some(row) = seq.and_then(|seq| d.journal.get_mut(&seq)) {
                         row.1 = true;
                     }
+                }
+                WriteOp::MemoryFile {
+                    agent,
+                    file,
+                    chunks,
+                } => {
+                    d.memory.insert(
+                        (agent.clone(), file.path.clone()),
+                        (file.clone(), chunks.clone()),
+                    );
+                }
+                WriteOp::MemoryForget { agent, path } => {
+                    d.memory.remove(&(agent.clone(), path.clone()));
                 }
                 WriteOp::PruneInbound { done_before_ms } => {
                     let Data {
@@ -184,6 +200,38 @@ impl Store for MemoryStore {
             })
             .collect())
     }
+
+    fn memory_files(&self, agent: &str) -> Result<Vec<MemoryFile>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.memory
+            .iter()
+            .filter(|((a, _), _)| a == agent)
+            .map(|(_, (f, _))| f.clone())
+            .collect())
+    }
+
+    fn memory_candidates(
+        &self,
+        agent: &str,
+        terms: &[String],
+        limit: usize,
+    ) -> Result<Vec<MemoryCandidate>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        Ok(d.memory
+            .iter()
+            .filter(|((a, _), _)| a == agent)
+            .flat_map(|((_, path), (_, chunks))| chunks.iter().map(move |c| (path, c)))
+            .filter(|(_, c)| terms.iter().any(|t| holds(&c.text, t)))
+            .take(limit)
+            .map(|(path, c)| MemoryCandidate {
+                path: path.clone(),
+                start_line: c.start_line,
+                end_line: c.end_line,
+                text: c.text.clone(),
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +243,8 @@ mod tests {
         WriteOp::Entry {
             session_id: "s".into(),
             entry: TranscriptEntry {
+                tool_calls: Vec::new(),
+                tool_call_id: None,
                 seq,
                 role: Role::User,
                 content: text.into(),

@@ -9,13 +9,17 @@
 
 mod journal;
 mod memory;
+mod memory_index;
 mod sqlite;
 mod writer;
 
 use serde::{Deserialize, Serialize};
 
+use crate::provider::ToolCall;
+
 pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
+pub use memory_index::{MemoryCandidate, MemoryChunk, MemoryFile};
 pub use sqlite::{Durability, SqliteStore};
 pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 
@@ -25,6 +29,8 @@ pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 pub enum Role {
     User,
     Assistant,
+    /// A tool's result, answering one of the assistant's calls.
+    Tool,
 }
 
 impl Role {
@@ -32,14 +38,15 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 
     fn parse(s: &str) -> Role {
-        if s == "assistant" {
-            Role::Assistant
-        } else {
-            Role::User
+        match s {
+            "assistant" => Role::Assistant,
+            "tool" => Role::Tool,
+            _ => Role::User,
         }
     }
 }
@@ -60,6 +67,34 @@ pub struct TranscriptEntry {
     pub sender: Option<String>,
     /// ms since the epoch.
     pub at_ms: i64,
+    /// The tools an assistant entry asked for (the answer of that round is in the tool
+    /// entries that follow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a tool entry answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl TranscriptEntry {
+    /// A plain user or assistant message.
+    pub fn message(seq: u64, role: Role, content: String, at_ms: i64) -> TranscriptEntry {
+        TranscriptEntry {
+            seq,
+            role,
+            content,
+            msg_id: None,
+            sender: None,
+            at_ms,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// An assistant message that asked for tools, or a final answer.
+    pub fn is_final_answer(&self) -> bool {
+        self.role == Role::Assistant && self.tool_calls.is_empty()
+    }
 }
 
 /// The index row of a session: which key, which current session id, where it lives.
@@ -118,6 +153,14 @@ pub enum WriteOp {
     InboundDone { account: String, msg_id: String },
     /// Forget done journal rows received before this instant (ms since the epoch).
     PruneInbound { done_before_ms: i64 },
+    /// Replace the indexed chunks of one of an agent's memory files.
+    MemoryFile {
+        agent: String,
+        file: MemoryFile,
+        chunks: Vec<MemoryChunk>,
+    },
+    /// Forget a memory file that no longer exists.
+    MemoryForget { agent: String, path: String },
 }
 
 /// Which sessions to list.
@@ -183,6 +226,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every journaled message received at or after `since_ms`, and every one not done, in
     /// arrival order.
     fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError>;
+
+    /// The memory files indexed for an agent, with the size and time they had.
+    fn memory_files(&self, agent: &str) -> Result<Vec<MemoryFile>, StoreError>;
+
+    /// An agent's memory chunks holding at least one of `terms` (case-insensitive), at
+    /// most `limit` of them; the caller ranks them.
+    fn memory_candidates(
+        &self,
+        agent: &str,
+        terms: &[String],
+        limit: usize,
+    ) -> Result<Vec<MemoryCandidate>, StoreError>;
 }
 
 #[cfg(test)]
@@ -206,14 +261,7 @@ mod tests {
     }
 
     fn entry(seq: u64, role: Role, text: &str) -> TranscriptEntry {
-        TranscriptEntry {
-            seq,
-            role,
-            content: text.into(),
-            msg_id: None,
-            sender: None,
-            at_ms: seq as i64,
-        }
+        TranscriptEntry::message(seq, role, text.into(), seq as i64)
     }
 
     /// The same behaviour from every implementation.
@@ -356,6 +404,93 @@ mod tests {
             .write(&[WriteOp::PruneInbound { done_before_ms: 35 }])
             .unwrap();
         assert_eq!(recent(0), vec!["bot1/m2"]);
+
+        // Tool calls and results round-trip.
+        let mut asked = entry(4, Role::Assistant, "");
+        asked.tool_calls = vec![ToolCall {
+            id: "c1".into(),
+            name: "web_fetch".into(),
+            arguments: "{\"url\":\"https://example.com\"}".into(),
+        }];
+        let mut answered = entry(5, Role::Tool, "{\"text\":\"ok\"}");
+        answered.tool_call_id = Some("c1".into());
+        store
+            .write(&[
+                WriteOp::Entry {
+                    session_id: "s1".into(),
+                    entry: asked.clone(),
+                },
+                WriteOp::Entry {
+                    session_id: "s1".into(),
+                    entry: answered.clone(),
+                },
+            ])
+            .unwrap();
+        let t = store.transcript("s1", 2).unwrap();
+        assert_eq!(t, vec![asked, answered]);
+
+        // Memory: files are replaced whole, searched by substring (Chinese included) and
+        // forgotten.
+        let file = |path: &str, size: u64| MemoryFile {
+            path: path.into(),
+            mtime_ms: 1,
+            size,
+        };
+        let chunk = |text: &str| MemoryChunk {
+            start_line: 1,
+            end_line: 2,
+            text: text.into(),
+        };
+        store
+            .write(&[
+                WriteOp::MemoryFile {
+                    agent: "a".into(),
+                    file: file("MEMORY.md", 10),
+                    chunks: vec![chunk("用户喜欢蓝色。"), chunk("Deploys on Friday")],
+                },
+                WriteOp::MemoryFile {
+                    agent: "b".into(),
+                    file: file("MEMORY.md", 10),
+                    chunks: vec![chunk("用户喜欢红色。")],
+                },
+            ])
+            .unwrap();
+        let found = store
+            .memory_candidates("a", &["喜欢".into(), "friday".into()], 10)
+            .unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            store.memory_candidates("a", &["红色".into()], 10).unwrap(),
+            vec![]
+        );
+        store
+            .write(&[WriteOp::MemoryFile {
+                agent: "a".into(),
+                file: file("MEMORY.md", 11),
+                chunks: vec![chunk("用户喜欢绿色。")],
+            }])
+            .unwrap();
+        let found = store.memory_candidates("a", &["喜欢".into()], 10).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, "用户喜欢绿色。");
+        assert_eq!(
+            store.memory_files("a").unwrap(),
+            vec![file("MEMORY.md", 11)]
+        );
+        store
+            .write(&[WriteOp::MemoryForget {
+                agent: "a".into(),
+                path: "MEMORY.md".into(),
+            }])
+            .unwrap();
+        assert!(store.memory_files("a").unwrap().is_empty());
+        assert!(
+            store
+                .memory_candidates("a", &["喜欢".into()], 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.memory_files("b").unwrap().len(), 1);
     }
 
     #[test]

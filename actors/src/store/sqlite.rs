@@ -10,13 +10,13 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    JournalEntry, JournalId, Role, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
-    TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, MemoryCandidate, MemoryFile, Role, SessionFilter, SessionMeta, Store,
+    StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 4] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: [&str; 5] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -80,6 +80,30 @@ CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
 ";
 
+/// Tool calls in transcripts (`tool_calls` is the assistant's calls as JSON), and the memory
+/// index: the files indexed per agent, and their chunks in an FTS5 table whose trigram
+/// tokenizer matches any substring of three characters or more, so Chinese text (no spaces
+/// between words) is searchable.
+const SCHEMA_V5: &str = "
+ALTER TABLE entries ADD COLUMN tool_calls TEXT;
+ALTER TABLE entries ADD COLUMN tool_call_id TEXT;
+CREATE TABLE memory_files (
+    agent    TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    size     INTEGER NOT NULL,
+    PRIMARY KEY (agent, path)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE memory_chunks USING fts5 (
+    agent UNINDEXED,
+    path UNINDEXED,
+    start_line UNINDEXED,
+    end_line UNINDEXED,
+    text,
+    tokenize = 'trigram'
+);
+";
+
 /// Brings the file's schema up to date, one transaction per step.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize =
@@ -135,6 +159,21 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, St
     Ok(conn)
 }
 
+/// Terms of one memory search sent to SQLite.
+const MAX_TERMS: usize = 32;
+
+fn forget_memory(
+    tx: &rusqlite::Transaction<'_>,
+    agent: &str,
+    path: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM memory_chunks WHERE agent = ?1 AND path = ?2")?
+        .execute(params![agent, path])?;
+    tx.prepare_cached("DELETE FROM memory_files WHERE agent = ?1 AND path = ?2")?
+        .execute(params![agent, path])?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, and its folder.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -184,11 +223,12 @@ fn read_transcript(
     max: usize,
 ) -> Result<Vec<TranscriptEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, role, content, msg_id, sender, at_ms FROM entries
+        "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id FROM entries
          WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out: Vec<TranscriptEntry> = stmt
         .query_map(params![session_id, max as i64], |r| {
+            let calls: Option<String> = r.get(6)?;
             Ok(TranscriptEntry {
                 seq: r.get::<_, i64>(0)? as u64,
                 role: Role::parse(&r.get::<_, String>(1)?),
@@ -196,6 +236,12 @@ fn read_transcript(
                 msg_id: r.get(3)?,
                 sender: r.get(4)?,
                 at_ms: r.get(5)?,
+                // Written by us from the same type; a row that does not parse loses only
+                // its calls, never the transcript.
+                tool_calls: calls
+                    .and_then(|c| serde_json::from_str(&c).ok())
+                    .unwrap_or_default(),
+                tool_call_id: r.get(7)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -216,8 +262,9 @@ impl Store for SqliteStore {
                    completion_tokens = excluded.completion_tokens"
             ))?;
             let mut entry = tx.prepare_cached(
-                "INSERT OR REPLACE INTO entries (session_id, seq, role, content, msg_id, sender, at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO entries
+                   (session_id, seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for op in ops {
                 match op {
@@ -240,6 +287,8 @@ impl Store for SqliteStore {
                         session_id,
                         entry: e,
                     } => {
+                        let calls = (!e.tool_calls.is_empty())
+                            .then(|| serde_json::to_string(&e.tool_calls).unwrap_or_default());
                         entry.execute(params![
                             session_id,
                             e.seq as i64,
@@ -247,7 +296,9 @@ impl Store for SqliteStore {
                             e.content,
                             e.msg_id,
                             e.sender,
-                            e.at_ms
+                            e.at_ms,
+                            calls,
+                            e.tool_call_id
                         ])?;
                     }
                     WriteOp::Job { id, json } => {
@@ -303,11 +354,104 @@ impl Store for SqliteStore {
                         )?
                         .execute(params![done_before_ms])?;
                     }
+                    WriteOp::MemoryFile {
+                        agent,
+                        file,
+                        chunks,
+                    } => {
+                        forget_memory(&tx, agent, &file.path)?;
+                        tx.prepare_cached(
+                            "INSERT INTO memory_files (agent, path, mtime_ms, size)
+                             VALUES (?1, ?2, ?3, ?4)",
+                        )?
+                        .execute(params![
+                            agent,
+                            file.path,
+                            file.mtime_ms,
+                            file.size as i64
+                        ])?;
+                        let mut insert = tx.prepare_cached(
+                            "INSERT INTO memory_chunks (agent, path, start_line, end_line, text)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?;
+                        for c in chunks {
+                            insert.execute(params![
+                                agent,
+                                file.path,
+                                c.start_line,
+                                c.end_line,
+                                c.text
+                            ])?;
+                        }
+                    }
+                    WriteOp::MemoryForget { agent, path } => forget_memory(&tx, agent, path)?,
                 }
             }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn memory_files(&self, agent: &str) -> Result<Vec<MemoryFile>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT path, mtime_ms, size FROM memory_files WHERE agent = ?1 ORDER BY path",
+        )?;
+        let rows = stmt
+            .query_map(params![agent], |r| {
+                Ok(MemoryFile {
+                    path: r.get(0)?,
+                    mtime_ms: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Each term is a `LIKE '%term%'` on the FTS5 table: the trigram tokenizer answers
+    /// patterns of three characters or more from its index, and shorter ones (a two-character
+    /// Chinese word) by scanning the agent's chunks, which are few.
+    fn memory_candidates(
+        &self,
+        agent: &str,
+        terms: &[String],
+        limit: usize,
+    ) -> Result<Vec<MemoryCandidate>, StoreError> {
+        let terms: Vec<String> = terms
+            .iter()
+            .map(|t| t.replace(['%', '_'], ""))
+            .filter(|t| !t.is_empty())
+            .take(MAX_TERMS)
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let likes: Vec<String> = (0..terms.len())
+            .map(|i| format!("text LIKE ?{}", i + 3))
+            .collect();
+        let sql = format!(
+            "SELECT path, start_line, end_line, text FROM memory_chunks
+             WHERE agent = ?1 AND ({}) LIMIT ?2",
+            likes.join(" OR ")
+        );
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare(&sql)?;
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![agent.to_owned().into(), (limit as i64).into()];
+        values.extend(terms.iter().map(|t| format!("%{t}%").into()));
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                Ok(MemoryCandidate {
+                    path: r.get(0)?,
+                    start_line: r.get(1)?,
+                    end_line: r.get(2)?,
+                    text: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        // SQLite's LIKE folds ASCII case only; the ranking re-checks each term anyway.
+        Ok(rows)
     }
 
     fn load_session(

@@ -9,8 +9,8 @@ use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use super::{
-    JournalEntry, JournalId, SessionFilter, SessionMeta, Store, StoreError, StoredSession,
-    TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, MemoryCandidate, MemoryFile, SessionFilter, SessionMeta, Store,
+    StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
 /// How long writes gather before a commit: short enough not to be felt, long enough to turn
@@ -258,6 +258,23 @@ impl StoreHandle {
         blocking(move || store.open_inbound()).await
     }
 
+    /// The memory files indexed for an agent.
+    pub async fn memory_files(&self, agent: &str) -> Result<Vec<MemoryFile>, StoreError> {
+        let (store, agent) = (Arc::clone(&self.store), agent.to_owned());
+        blocking(move || store.memory_files(&agent)).await
+    }
+
+    /// An agent's memory chunks holding some of `terms`.
+    pub async fn memory_candidates(
+        &self,
+        agent: &str,
+        terms: Vec<String>,
+        limit: usize,
+    ) -> Result<Vec<MemoryCandidate>, StoreError> {
+        let (store, agent) = (Arc::clone(&self.store), agent.to_owned());
+        blocking(move || store.memory_candidates(&agent, &terms, limit)).await
+    }
+
     /// Journal ids received since `since_ms`, and every open one.
     pub async fn inbound_ids(&self, since_ms: i64) -> Result<Vec<JournalId>, StoreError> {
         let store = Arc::clone(&self.store);
@@ -287,6 +304,8 @@ mod tests {
             handle.write(vec![WriteOp::Entry {
                 session_id: "s".into(),
                 entry: TranscriptEntry {
+                    tool_calls: Vec::new(),
+                    tool_call_id: None,
                     seq: i,
                     role: Role::User,
                     content: format!("m{i}"),

@@ -34,6 +34,9 @@ pub struct TurnOutput {
     pub usage: Usage,
     /// Tool calls made during the turn.
     pub tool_calls: usize,
+    /// The turn's tool rounds, in order: each assistant message that asked for tools, then
+    /// the tools' results. Stored in the transcript before the answer.
+    pub steps: Vec<ChatMessage>,
 }
 
 /// Why a turn produced no answer.

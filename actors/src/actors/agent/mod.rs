@@ -1,7 +1,9 @@
 //! AgentActor: one per agent on each worker thread. Builds a turn's model request (system
 //! prompt from the identity, the workspace's bootstrap files and the account's prompt; the
 //! transcript), walks the model chain (`model.primary`, then `model.fallbacks`) when a
-//! provider fails, and runs the tool-calling loop. A turn holds one of the gateway's
+//! provider fails, and runs the tool-calling loop. Each model in the chain is offered the
+//! tools its provider and the turn allow (`tools::offered`); the turn's tool output is
+//! capped as a whole. A turn holds one of the gateway's
 //! `agents.defaults.maxConcurrent` slots only while the gateway itself works for it (running
 //! its tools), never while it waits for a model: a hung provider must not take the slots of
 //! agents whose providers are healthy. Waits for a model are bounded by the provider's own
@@ -11,21 +13,25 @@ mod messages;
 mod prompt;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 pub use messages::{RunTurn, TurnError, TurnOutput};
-pub use prompt::{BOOTSTRAP_FILES, persona, system_prompt};
+pub use prompt::{BOOTSTRAP_FILES, MemoryFileCache, persona, system_prompt};
 
-use crate::config::Agent;
+use crate::config::{Agent, Config};
 use crate::fault::{FaultPoint, check};
 use crate::provider::{
-    ChatMessage, ChatRequest, Completion, ModelRef, NOTICE_AFTER, ProviderError, StreamSink, Usage,
-    WaitNotice, noticed,
+    ChatMessage, ChatRequest, Completion, ModelRef, NOTICE_AFTER, ProviderError, StreamSink,
+    ToolSpec, Usage, WaitNotice, noticed,
 };
+use crate::routing::ChatType;
+use crate::skills::Skill;
 use crate::supervise::{ActorKind, Restarts, guard, resume_after};
-use crate::tools::{ToolContext, ToolRegistry};
+use crate::tools::{OfferScope, ToolContext, ToolRegistry, offered};
 
 use super::provider::{Complete, ProviderActor};
 use super::runtime::Runtime;
@@ -34,18 +40,42 @@ use super::runtime::Runtime;
 /// so the model has to answer.
 pub const MAX_TOOL_ROUNDS: usize = 6;
 
+/// Characters of tool output one turn may feed back to the model; past it, results are cut
+/// and then refused, so a model that fetches page after page cannot fill its context.
+pub const MAX_TURN_TOOL_OUTPUT: usize = 150_000;
+
+/// How long a list of skills is reused before the folders are looked at again.
+const SKILLS_FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// Request fields a model's `params` may not replace.
+const RESERVED_PARAMS: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "tools",
+    "system",
+];
+
 pub struct AgentActor {
     agent: Agent,
     lane: usize,
     rt: Arc<Runtime>,
     system_prompt: String,
+    /// The skills found, and when.
+    skills: Option<(Instant, Arc<Vec<Skill>>)>,
+    /// `MEMORY.md`, re-read when it changes.
+    memory_file: MemoryFileCache,
     restarts: Restarts,
 }
 
-/// A model in the chain, with this thread's actor for its provider (if it runs).
+/// A model in the chain, with this thread's actor for its provider (if it runs), the tools
+/// it is offered and its extra request fields.
 struct Candidate {
     model: ModelRef,
     provider: Option<Addr<ProviderActor>>,
+    tools: Vec<ToolSpec>,
+    params: Map<String, Value>,
 }
 
 /// A turn, prepared on the actor and run as a detached task.
@@ -67,11 +97,26 @@ impl AgentActor {
             lane,
             rt,
             system_prompt: String::new(),
+            skills: None,
+            memory_file: MemoryFileCache::default(),
             restarts: Restarts::default(),
         }
     }
 
-    fn prepare(&mut self, msg: RunTurn) -> Result<Job, ProviderError> {
+    /// The skills under the agent's roots, looked up again at most every few seconds (a
+    /// `SKILL.md` added or edited shows up on a later turn without a restart).
+    fn skills(&mut self, config: &Config) -> Arc<Vec<Skill>> {
+        if let Some((at, skills)) = &self.skills
+            && at.elapsed() < SKILLS_FRESH_FOR
+        {
+            return Arc::clone(skills);
+        }
+        let found = Arc::new(crate::skills::discover(config, &self.agent.workspace));
+        self.skills = Some((Instant::now(), Arc::clone(&found)));
+        found
+    }
+
+    fn prepare(&mut self, mut msg: RunTurn) -> Result<Job, ProviderError> {
         check(FaultPoint::AgentRunTurn, &self.agent.id);
         let config = self.rt.config();
         let primary =
@@ -89,9 +134,65 @@ impl AgentActor {
         {
             let model = ModelRef::parse(reference, &config.agents.model_aliases)?;
             let provider = lane.provider(&model.provider);
-            candidates.push(Candidate { model, provider });
+            let tools = offered(
+                &self.rt.tools,
+                &OfferScope {
+                    config: &config,
+                    agent: &self.agent,
+                    provider: &model.provider,
+                    model: &model.model,
+                    channel: &msg.context.channel,
+                    sender: Some(msg.context.sender_id.as_str()).filter(|s| !s.is_empty()),
+                    chat: Some(msg.context.chat),
+                    owner: msg.context.owner,
+                },
+            );
+            let params = config
+                .agents
+                .model_params
+                .get(&model.to_string())
+                .map(|p| {
+                    p.iter()
+                        .filter(|(k, _)| !RESERVED_PARAMS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            candidates.push(Candidate {
+                model,
+                provider,
+                tools,
+                params,
+            });
         }
+        let skills = self.skills(&config);
+        let eligible = crate::skills::for_agent(&skills, &self.agent, &config);
+        msg.context.read_roots = Arc::new(eligible.iter().map(|s| s.dir().to_path_buf()).collect());
+        msg.context.workspace = self.agent.workspace.clone();
+        let offered_first = candidates.first().map_or(&[][..], |c| c.tools.as_slice());
+        let has = |name: &str| offered_first.iter().any(|t| t.name == name);
         let mut system = self.system_prompt.clone();
+        if has("read")
+            && let Some(block) = crate::skills::prompt_block(
+                &eligible,
+                config.skills.max_skills_in_prompt,
+                config.skills.max_skills_prompt_chars,
+            )
+        {
+            system.push_str("\n\n");
+            system.push_str(&block);
+        }
+        // Memory is private: MEMORY.md and the memory tools only in private chats.
+        if msg.context.chat == ChatType::Direct && self.agent.memory.enabled {
+            if has("memory_search") {
+                system.push_str("\n\n");
+                system.push_str(prompt::MEMORY_RECALL);
+            }
+            if let Some(text) = self.memory_file.read(&self.agent.workspace) {
+                system.push_str("\n\n# MEMORY.md\n\n");
+                system.push_str(&text);
+            }
+        }
         if let Some(extra) = msg.extra_system.filter(|s| !s.trim().is_empty()) {
             system.push_str("\n\n");
             system.push_str(&extra);
@@ -114,13 +215,13 @@ impl AgentActor {
 impl Job {
     /// The tool loop: call the model; run the tools it asks for; call again with the results.
     async fn run(mut self) -> Result<TurnOutput, TurnError> {
-        let specs = self.tools.specs();
         let mut usage = Usage::default();
         let mut tool_calls = 0;
+        let mut steps = Vec::new();
+        let mut budget = MAX_TURN_TOOL_OUTPUT;
         for round in 0..=MAX_TOOL_ROUNDS {
             let last = round == MAX_TOOL_ROUNDS;
-            let tools = if last { Vec::new() } else { specs.clone() };
-            let (completion, model) = self.failover(tools).await?;
+            let (completion, model, answered_by) = self.failover(last).await?;
             usage.add(completion.usage);
             if completion.tool_calls.is_empty() {
                 return Ok(TurnOutput {
@@ -128,16 +229,17 @@ impl Job {
                     model,
                     usage,
                     tool_calls,
+                    steps,
                 });
             }
             if last {
                 break;
             }
             tool_calls += completion.tool_calls.len();
-            self.messages.push(ChatMessage::assistant_calls(
-                completion.text,
-                completion.tool_calls.clone(),
-            ));
+            let asked =
+                ChatMessage::assistant_calls(completion.text, completion.tool_calls.clone());
+            self.messages.push(asked.clone());
+            steps.push(asked);
             // A closed semaphore only happens at shutdown; the turn then fails as a crash.
             let _slot = noticed(
                 Arc::clone(&self.slots).acquire_owned(),
@@ -146,10 +248,17 @@ impl Job {
             )
             .await
             .map_err(|e| TurnError::Crashed(e.to_string()))?;
+            let offered = &self.candidates[answered_by].tools;
             for call in &completion.tool_calls {
-                let result = self.tools.run(call, self.context.clone()).await;
-                self.messages
-                    .push(ChatMessage::tool(call.id.clone(), result));
+                let result = if budget == 0 {
+                    serde_json::json!({"error": "this turn's tool output limit is used up; answer with what you have"}).to_string()
+                } else {
+                    let full = self.tools.run(call, offered, self.context.clone()).await;
+                    cut_to_budget(full, &mut budget)
+                };
+                let answer = ChatMessage::tool(call.id.clone(), result);
+                self.messages.push(answer.clone());
+                steps.push(answer);
             }
         }
         Err(too_many_rounds())
@@ -157,10 +266,9 @@ impl Job {
 
     /// The primary model, then each fallback while the failure allows it
     /// (reference/openclaw-routing.md 5.3). Refused keys and requests end the turn at once.
-    async fn failover(
-        &self,
-        tools: Vec<crate::provider::ToolSpec>,
-    ) -> Result<(Completion, String), TurnError> {
+    /// Returns the answer, the model that gave it and its place in the chain. `final_round`: the
+    /// final round, offered no tools.
+    async fn failover(&self, final_round: bool) -> Result<(Completion, String, usize), TurnError> {
         let mut last = None;
         for (i, c) in self.candidates.iter().enumerate() {
             let Some(provider) = &c.provider else {
@@ -172,7 +280,12 @@ impl Job {
             let request = ChatRequest {
                 model: c.model.model.clone(),
                 messages: self.messages.clone(),
-                tools: tools.clone(),
+                tools: if final_round {
+                    Vec::new()
+                } else {
+                    c.tools.clone()
+                },
+                params: c.params.clone(),
             };
             let result = provider
                 .send(Complete {
@@ -183,7 +296,7 @@ impl Job {
                 .await
                 .map_err(|e| TurnError::Crashed(format!("provider {}: {e}", c.model.provider)))?;
             match result {
-                Ok(completion) => return Ok((completion, c.model.to_string())),
+                Ok(completion) => return Ok((completion, c.model.to_string(), i)),
                 Err(TurnError::Provider(e)) if e.allows_fallback() => {
                     if i + 1 < self.candidates.len() {
                         tracing::warn!(model = %c.model, error = %e, "model failed; falling back");
@@ -199,6 +312,23 @@ impl Job {
             },
         )))
     }
+}
+
+/// Cuts a tool's result to what is left of the turn's budget.
+fn cut_to_budget(result: String, budget: &mut usize) -> String {
+    let len = result.chars().count();
+    if len <= *budget {
+        *budget -= len;
+        return result;
+    }
+    let kept: String = result.chars().take(*budget).collect();
+    *budget = 0;
+    serde_json::json!({
+        "truncated": true,
+        "note": "cut: this turn's tool output limit was reached",
+        "partial": kept,
+    })
+    .to_string()
 }
 
 /// The last round offers no tools, so a model that still asks for them is misbehaving.

@@ -2,6 +2,7 @@
 //! to the session actor for its session key, starting the session on first use. The registry
 //! of sessions is a `DashMap` shared with status readers; only the router writes to it.
 
+mod approve;
 mod messages;
 
 use std::sync::Arc;
@@ -64,6 +65,11 @@ impl RouterActor {
             self.in_flight = None;
             return;
         }
+        if approve::is_approve(&msg.text) {
+            approve::handle(&self.rt, msg);
+            self.in_flight = None;
+            return;
+        }
         let route = self.rt.routes().route(&routing::Inbound {
             channel: &msg.channel,
             account: &msg.account,
@@ -84,6 +90,11 @@ impl RouterActor {
             actix_rt::spawn(async move {
                 let _ = rt.send_reply(&reply, OutboundMessage::Text(text)).await;
             });
+            self.in_flight = None;
+            return;
+        }
+        if approve::is_approve(&msg.text) {
+            approve::handle(&self.rt, msg);
             self.in_flight = None;
             return;
         }

@@ -28,7 +28,7 @@ use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle, WriteOp};
 use crate::supervise::{ActorKind, restart_count};
-use crate::tools::ToolRegistry;
+use crate::tools::{Approvals, Exec, MemoryGet, MemorySearch, Process, Processes, ToolRegistry};
 
 use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
@@ -120,8 +120,10 @@ pub enum RuntimeError {
 pub struct RuntimeOptions {
     /// The store; `None` opens the one the config names.
     pub store: Option<Arc<dyn Store>>,
-    /// The tools agents may call; defaults to dingclaw's built-in ones. The `cron` tool is
-    /// added when `cron.enabled`.
+    /// The tools agents may call; defaults to dingclaw's built-in ones. The runtime adds
+    /// those that need it: `memory_search` and `memory_get` (the store), `exec` and
+    /// `process` (its commands), and `cron` when `cron.enabled`. An embedder's tool of the
+    /// same name is kept.
     pub tools: ToolRegistry,
     /// The scheduler's clock (tests use a `ManualClock`).
     pub clock: Arc<dyn Clock>,
@@ -164,6 +166,10 @@ pub struct Runtime {
     /// Tokens and calls per agent.
     agent_usage: DashMap<String, Arc<UsageCounters>>,
     pub tools: Arc<ToolRegistry>,
+    /// Commands started by `exec`.
+    pub processes: Arc<Processes>,
+    /// Commands waiting for an owner's `/approve`.
+    pub approvals: Arc<Approvals>,
     /// The scheduler, once started (only when `cron.enabled`).
     pub scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
     /// Every custom robot send in the process goes through it.
@@ -207,12 +213,28 @@ impl Runtime {
             }
         }
         let scheduler = Arc::new(OnceLock::new());
+        let store_arbiter = Arbiter::new();
+        let store = StoreHandle::start(store, &store_arbiter.handle());
+        let (processes, approvals) = (
+            Arc::new(Processes::default()),
+            Arc::new(Approvals::default()),
+        );
         let mut tools = options.tools;
+        if tools.get("memory_search").is_none() {
+            tools.register(MemorySearch::new(store.clone()));
+        }
+        if tools.get("memory_get").is_none() {
+            tools.register(MemoryGet);
+        }
+        if tools.get("exec").is_none() {
+            tools.register(Exec::new(Arc::clone(&processes), Arc::clone(&approvals)));
+        }
+        if tools.get("process").is_none() {
+            tools.register(Process::new(Arc::clone(&processes)));
+        }
         if config.cron.enabled {
             tools.register(CronTool::new(Arc::clone(&scheduler)));
         }
-        let store_arbiter = Arbiter::new();
-        let store = StoreHandle::start(store, &store_arbiter.handle());
         let mut arbiters = vec![store_arbiter];
         let mut lanes = Vec::new();
         for index in 0..config.runtime.workers {
@@ -241,6 +263,8 @@ impl Runtime {
             reloading: std::sync::Mutex::new(()),
             agent_usage: DashMap::new(),
             tools: Arc::new(tools),
+            processes,
+            approvals,
             scheduler,
             robot_limiter: Arc::new(RobotLimiter::new(options.robot_rate)),
             clock: options.clock,
@@ -515,6 +539,7 @@ impl Runtime {
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "shutdown: store flush failed");
         }
+        self.processes.kill_all();
         self.sessions.clear();
         self.accounts.clear();
         for lane in &self.lanes {

@@ -121,6 +121,15 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
         sender_id: job.owner.sender_id.clone(),
         timezone: config.agents.timezone().to_owned(),
         job: Some(job.id.clone()),
+        // A task runs with its creator's rights.
+        owner: crate::tools::sender_is_owner(&config, &job.owner.channel, &job.owner.sender_id),
+        workspace: config
+            .agents
+            .get(&job.agent_id)
+            .map(|a| a.workspace.clone())
+            .unwrap_or_default(),
+        read_roots: Arc::default(),
+        config: Arc::clone(&config),
     };
     agent
         .send(RunTurn {
@@ -159,14 +168,7 @@ fn store_exchange(
 ) {
     let entry = |seq: u64, role: Role, content: &str| WriteOp::Entry {
         session_id: session_id.to_owned(),
-        entry: TranscriptEntry {
-            seq,
-            role,
-            content: content.to_owned(),
-            msg_id: None,
-            sender: None,
-            at_ms: now_ms,
-        },
+        entry: TranscriptEntry::message(seq, role, content.to_owned(), now_ms),
     };
     rt.store.write(vec![
         WriteOp::Session(SessionMeta {
@@ -245,7 +247,35 @@ async fn deliver(
             .map_err(|e| e.to_string())
         }
         (Delivery::Webhook { .. }, Some(Webhook::Other { url })) => {
-            post_event(http, &url, cron.webhook_token.as_ref(), job, answer, record).await
+            // The address is checked by what its name resolves to, like web_fetch: a listed
+            // name that points into the private network is refused unless its address is
+            // listed too.
+            let policy = crate::config::SsrfPolicy {
+                allowed_hostnames: cron
+                    .webhook_allow_hosts
+                    .iter()
+                    .filter(|h| {
+                        h.trim_matches(['[', ']'])
+                            .parse::<std::net::IpAddr>()
+                            .is_ok()
+                    })
+                    .cloned()
+                    .collect(),
+                ..crate::config::SsrfPolicy::default()
+            };
+            let parsed = url::Url::parse(&url).map_err(|e| e.to_string())?;
+            crate::net::check_url(&policy, &parsed)
+                .map_err(|e| format!("{e} (cron.webhookAllowHosts)"))?;
+            let guarded = crate::net::guarded_client(&policy);
+            post_event(
+                &guarded,
+                &url,
+                cron.webhook_token.as_ref(),
+                job,
+                answer,
+                record,
+            )
+            .await
         }
         (Delivery::Webhook { .. }, None) => Err("the webhook could not be checked".to_owned()),
     }

@@ -25,7 +25,7 @@ use crate::provider::{ChatMessage, StreamSink, Usage, WaitNotice};
 use crate::routing::ChatType;
 use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
-use crate::tools::ToolContext;
+use crate::tools::{ToolContext, sender_is_owner};
 
 use super::agent::{RunTurn, TurnError, TurnOutput};
 use super::router::{Inbound, SessionIdle};
@@ -155,8 +155,9 @@ impl SessionActor {
         }
     }
 
+    /// Entries kept in memory: twice the history limit, and room for tool rounds.
     fn window(&self) -> usize {
-        self.rt.config().runtime.history_limit * 2
+        self.rt.config().runtime.history_limit * 2 + 64
     }
 
     fn write_meta(&self) {
@@ -176,14 +177,25 @@ impl SessionActor {
     }
 
     fn append(&mut self, role: Role, content: String, msg: Option<&Inbound>) {
-        let entry = TranscriptEntry {
-            seq: self.next_seq,
-            role,
-            content,
-            msg_id: msg.map(|m| m.msg_id.clone()),
-            sender: msg.map(|m| m.sender_id.clone()),
-            at_ms: now_ms(),
+        let mut entry = TranscriptEntry::message(self.next_seq, role, content, now_ms());
+        entry.msg_id = msg.map(|m| m.msg_id.clone());
+        entry.sender = msg.map(|m| m.sender_id.clone());
+        self.push_entry(entry);
+    }
+
+    /// A tool round of the turn: the assistant's calls, or one tool's result.
+    fn append_step(&mut self, step: ChatMessage) {
+        let role = match step.role {
+            crate::provider::ChatRole::Tool => Role::Tool,
+            _ => Role::Assistant,
         };
+        let mut entry = TranscriptEntry::message(self.next_seq, role, step.content, now_ms());
+        entry.tool_calls = step.tool_calls;
+        entry.tool_call_id = step.tool_call_id;
+        self.push_entry(entry);
+    }
+
+    fn push_entry(&mut self, entry: TranscriptEntry) {
         self.next_seq += 1;
         self.rt.store.write(vec![WriteOp::Entry {
             session_id: self.session_id.clone(),
@@ -207,19 +219,7 @@ impl SessionActor {
     /// The transcript as the model sees it. In a group, each user line says who spoke.
     fn history(&self) -> Vec<ChatMessage> {
         let limit = self.rt.config().runtime.history_limit;
-        let start = self.transcript.len().saturating_sub(limit);
-        self.transcript[start..]
-            .iter()
-            .map(|e| match e.role {
-                Role::Assistant => ChatMessage::assistant(e.content.clone()),
-                Role::User if self.seed.chat == ChatType::Group => ChatMessage::user(format!(
-                    "{}: {}",
-                    e.sender.as_deref().unwrap_or("user"),
-                    e.content
-                )),
-                Role::User => ChatMessage::user(e.content.clone()),
-            })
-            .collect()
+        history_window(&self.transcript, limit, self.seed.chat == ChatType::Group)
     }
 
     // -- messages and turns --------------------------------------------------------------
@@ -308,6 +308,7 @@ impl SessionActor {
             .account(&self.seed.account)
             .and_then(|a| a.system_prompt.clone());
         let last = messages.last();
+        let sender_id = last.map(|m| m.sender_id.clone()).unwrap_or_default();
         let context = ToolContext {
             agent_id: self.seed.agent_id.clone(),
             session_key: self.seed.key.to_string(),
@@ -315,9 +316,17 @@ impl SessionActor {
             account: self.seed.account.clone(),
             chat: self.seed.chat,
             conversation_id: self.seed.conversation_id.clone(),
-            sender_id: last.map(|m| m.sender_id.clone()).unwrap_or_default(),
+            owner: sender_is_owner(&config, &self.seed.channel, &sender_id),
+            sender_id,
             timezone: config.agents.timezone().to_owned(),
             job: None,
+            workspace: config
+                .agents
+                .get(&self.seed.agent_id)
+                .map(|a| a.workspace.clone())
+                .unwrap_or_default(),
+            read_roots: Arc::default(),
+            config: Arc::clone(&config),
         };
         // `asyncMode`: acknowledge at once, answer later (no card, as the connector does).
         let ack = config
@@ -385,6 +394,9 @@ impl SessionActor {
             Ok(Ok(Ok(out))) => {
                 check(FaultPoint::SessionMidTurn, self.seed.key.as_str());
                 self.usage.add(out.usage);
+                for step in out.steps {
+                    self.append_step(step);
+                }
                 self.append(Role::Assistant, out.text.clone(), None);
                 self.answer(out.text, true, ctx);
             }
@@ -572,6 +584,62 @@ impl SessionActor {
 }
 
 /// Starts the card reply of a turn on the account's side.
+/// Characters kept of a tool result from an earlier turn: the model has already used it, and
+/// the answer it gave is in the transcript.
+const OLD_TOOL_RESULT_CHARS: usize = 2_000;
+
+/// The newest `limit` messages of a transcript as model messages. Only user messages and
+/// final answers count toward `limit` (`historyLimit`); a turn's tool calls and results come
+/// along with it. The window starts at a user message, so no tool result is cut from the
+/// call it answers; results of earlier turns are shortened.
+pub(crate) fn history_window(
+    transcript: &[TranscriptEntry],
+    limit: usize,
+    group: bool,
+) -> Vec<ChatMessage> {
+    let mut counted = 0;
+    let mut start = transcript.len();
+    for (i, e) in transcript.iter().enumerate().rev() {
+        if e.role == Role::User || e.is_final_answer() {
+            if counted == limit {
+                break;
+            }
+            counted += 1;
+        }
+        start = i;
+    }
+    while start < transcript.len() && transcript[start].role != Role::User {
+        start += 1;
+    }
+    let last_user = transcript.iter().rposition(|e| e.role == Role::User);
+    transcript[start..]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match e.role {
+            Role::Assistant if e.tool_calls.is_empty() => ChatMessage::assistant(e.content.clone()),
+            Role::Assistant => {
+                ChatMessage::assistant_calls(e.content.clone(), e.tool_calls.clone())
+            }
+            Role::Tool => {
+                let old = last_user.is_some_and(|u| start + i < u);
+                let content = if old && e.content.chars().count() > OLD_TOOL_RESULT_CHARS {
+                    let kept: String = e.content.chars().take(OLD_TOOL_RESULT_CHARS).collect();
+                    format!("{kept}\n[…shortened: an earlier turn's tool result]")
+                } else {
+                    e.content.clone()
+                };
+                ChatMessage::tool(e.tool_call_id.clone().unwrap_or_default(), content)
+            }
+            Role::User if group => ChatMessage::user(format!(
+                "{}: {}",
+                e.sender.as_deref().unwrap_or("user"),
+                e.content
+            )),
+            Role::User => ChatMessage::user(e.content.clone()),
+        })
+        .collect()
+}
+
 fn open_card(rt: &Arc<Runtime>, turn: &Turn) -> Option<CardLink> {
     let reply = turn.messages.last()?.reply.clone();
     let (live, live_rx) = watch::channel(String::new());
@@ -655,5 +723,79 @@ impl Handler<GetSessionState> for SessionActor {
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{ChatRole, ToolCall};
+
+    fn entry(seq: u64, role: Role, text: &str) -> TranscriptEntry {
+        TranscriptEntry::message(seq, role, text.into(), 0)
+    }
+
+    fn calls(seq: u64, id: &str) -> TranscriptEntry {
+        let mut e = entry(seq, Role::Assistant, "");
+        e.tool_calls = vec![ToolCall {
+            id: id.into(),
+            name: "web_fetch".into(),
+            arguments: "{}".into(),
+        }];
+        e
+    }
+
+    fn result(seq: u64, id: &str, text: &str) -> TranscriptEntry {
+        let mut e = entry(seq, Role::Tool, text);
+        e.tool_call_id = Some(id.into());
+        e
+    }
+
+    #[test]
+    fn the_history_limit_counts_messages_and_keeps_tool_rounds_whole() {
+        let long = "x".repeat(5_000);
+        let t = vec![
+            entry(1, Role::User, "q1"),
+            calls(2, "c1"),
+            result(3, "c1", &long),
+            entry(4, Role::Assistant, "a1"),
+            entry(5, Role::User, "q2"),
+            calls(6, "c2"),
+            result(7, "c2", &long),
+            entry(8, Role::Assistant, "a2"),
+            entry(9, Role::User, "q3"),
+        ];
+        // Three messages back: q2, a2, q3, with q2's tool round between them.
+        let h = history_window(&t, 3, false);
+        let roles: Vec<ChatRole> = h.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [
+                ChatRole::User,
+                ChatRole::Assistant,
+                ChatRole::Tool,
+                ChatRole::Assistant,
+                ChatRole::User
+            ]
+        );
+        assert_eq!(h[0].content, "q2");
+        assert_eq!(h[2].tool_call_id.as_deref(), Some("c2"));
+        assert!(
+            h[2].content.len() < 2_100,
+            "an earlier turn's result is shortened"
+        );
+        // A window that would start inside a tool round starts at the next user message.
+        let h = history_window(&t, 4, false);
+        assert_eq!(
+            h[0].content, "q2",
+            "no orphaned tool result or answer at the start"
+        );
+        // Everything when the limit is larger; the current turn's results stay whole.
+        let mut t2 = t.clone();
+        t2.extend([calls(10, "c3"), result(11, "c3", &long)]);
+        let h = history_window(&t2, 50, true);
+        assert_eq!(h.len(), 11);
+        assert_eq!(h[0].content, "user: q1", "group lines say who spoke");
+        assert_eq!(h[10].content.len(), 5_000);
     }
 }

@@ -629,3 +629,55 @@ fn a_misspelt_tool_name_is_an_error_with_a_suggestion() {
         assert!(stderr.contains(want), "{want}:\n{stderr}");
     }
 }
+
+/// An OpenClaw `mcp` section (2026.9's keys and 2026.7's spellings) is read: `config check`
+/// shows each server's tools as offered by name, warns about what dingclaw does not do, and
+/// `config show` never prints an env or header value.
+#[test]
+fn mcp_servers_are_read_and_their_secrets_hidden() {
+    let text = r#"{ agents: { list: [ { id: "main", tools: { deny: ["docs__*"] } } ] },
+        mcp: { sessionIdleTtlMs: 600000, servers: {
+          fs: { command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "/srv"],
+                env: { FS_TOKEN: "fs-s3cret" }, workingDirectory: "/srv" },
+          docs: { url: "https://mcp.example.com/mcp", type: "http",
+                  headers: { Authorization: "Bearer docs-s3cret" }, auth: "oauth" },
+          old: { url: "https://old.example.com/sse", disabled: true },
+        } } }"#;
+    let (code, stdout, stderr) = check(text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("fs__*"), "{stdout}");
+    assert!(
+        !stdout.contains("docs__*"),
+        "denied by the agent's policy: {stdout}"
+    );
+    assert!(!stdout.contains("old__*"), "disabled: {stdout}");
+    for want in [
+        "mcp.sessionIdleTtlMs: ignored: each MCP server runs once for the whole gateway",
+        "mcp.servers.docs.auth: ignored: OAuth sign-in is not supported",
+    ] {
+        assert!(stderr.contains(want), "{want}:\n{stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("openclaw.json"), text).unwrap();
+    let out = dingclaw(
+        dir.path(),
+        &["config", "show", "--config", "openclaw.json"],
+        &[],
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("\"transport\": \"streamable-http\""),
+        "{shown}"
+    );
+    for secret in ["fs-s3cret", "docs-s3cret"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    let (code, _, stderr) = check(
+        r#"{ mcp: { servers: { x: { url: "ftp://x" }, y: { command: "a", transport: "pigeon" } } } }"#,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("mcp.servers.x.url: only http and https"),
+        "{stderr}"
+    );
+}

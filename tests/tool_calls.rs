@@ -20,11 +20,11 @@ struct Probe {
 }
 
 impl Tool for Probe {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "probe"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Test tool: echoes `word` in capitals, or fails when `fail` is true."
     }
 

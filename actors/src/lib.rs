@@ -12,12 +12,12 @@
 //! - [`dingtalk`]: the DingTalk wire protocol. Stream-mode client (one actor per account, one
 //!   per socket), frame and bot message types, replies through the sessionWebhook or the robot
 //!   OpenAPI, custom robot webhooks.
-//! - [`actors`]: the supervised actors (account, router, session, agent, provider) and the
-//!   runtime that starts them.
+//! - [`actors`]: the supervised actors (account, router, session, agent, provider, MCP
+//!   server, scheduler) and the runtime that starts them.
 //! - [`provider`]: model providers: OpenAI-compatible calls and model references.
 //! - [`tools`]: tools agents' models can call; one file per tool. [`net`] guards the requests
 //!   a chat can steer (SSRF); [`skills`] finds `SKILL.md` files; [`memory`] indexes an agent's
-//!   memory files.
+//!   memory files; [`mcp`] reaches Model Context Protocol servers (with the `rmcp` SDK).
 //! - [`cron`]: scheduled tasks: jobs, schedules, delivery rules, the clock (the scheduler
 //!   actor is in [`actors`]).
 //! - [`store`]: persistence behind one trait; SQLite (WAL) by default, written in batches.
@@ -37,6 +37,7 @@ pub mod cron;
 pub mod dingtalk;
 pub mod fault;
 pub mod fuzz_entry;
+pub mod mcp;
 pub mod memory;
 pub mod net;
 pub mod provider;

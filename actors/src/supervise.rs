@@ -31,10 +31,12 @@ pub enum ActorKind {
     Provider,
     Store,
     Scheduler,
+    /// An MCP server's actor; its restarts count the server's reconnections too.
+    McpServer,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 7] = [
+    pub const ALL: [ActorKind; 8] = [
         ActorKind::Account,
         ActorKind::Router,
         ActorKind::Session,
@@ -42,6 +44,7 @@ impl ActorKind {
         ActorKind::Provider,
         ActorKind::Store,
         ActorKind::Scheduler,
+        ActorKind::McpServer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl ActorKind {
             ActorKind::Provider => "provider",
             ActorKind::Store => "store",
             ActorKind::Scheduler => "scheduler",
+            ActorKind::McpServer => "mcp_server",
         }
     }
 
@@ -61,7 +65,7 @@ impl ActorKind {
     }
 }
 
-static RESTARTS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static RESTARTS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
 /// Restarts of actors of `kind` since the process started.
 pub fn restart_count(kind: ActorKind) -> u64 {

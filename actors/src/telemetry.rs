@@ -26,6 +26,8 @@ pub const ACCOUNTS_CONNECTED: &str = "dingclaw_accounts_connected";
 pub const OVERSIZED_FRAMES: &str = "dingclaw_oversized_frames_total";
 pub const JOURNAL_SECONDS: &str = "dingclaw_journal_commit_seconds";
 pub const JOURNAL_RECOVERED: &str = "dingclaw_journal_recovered_total";
+pub const MCP_CALL_SECONDS: &str = "dingclaw_mcp_call_seconds";
+pub const MCP_CALLS: &str = "dingclaw_mcp_calls_total";
 
 /// Help texts, once, after a recorder is installed.
 pub fn describe() {
@@ -77,6 +79,15 @@ pub fn describe() {
         JOURNAL_RECOVERED,
         "Journaled messages answered again after a restart."
     );
+    describe_histogram!(
+        MCP_CALL_SECONDS,
+        Unit::Seconds,
+        "MCP tool calls, per server, from the call to its answer."
+    );
+    describe_counter!(
+        MCP_CALLS,
+        "MCP tool calls, per server and result (ok, error)."
+    );
     describe_gauge!(SESSIONS_RESIDENT, "Sessions in memory.");
     describe_gauge!(MESSAGES_PENDING, "Messages received and not yet answered.");
     describe_gauge!(
@@ -117,6 +128,12 @@ pub fn tokens(provider: &str, prompt: u64, completion: u64) {
     counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "prompt").increment(prompt);
     counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "completion")
         .increment(completion);
+}
+
+pub fn mcp_call(server: &str, took: Duration, ok: bool) {
+    histogram!(MCP_CALL_SECONDS, "server" => server.to_owned()).record(took.as_secs_f64());
+    let result = if ok { "ok" } else { "error" };
+    counter!(MCP_CALLS, "server" => server.to_owned(), "result" => result).increment(1);
 }
 
 pub fn restart(kind: &'static str) {

@@ -1,34 +1,21 @@
 //! `dingclaw cron list|runs|run|remove`: the operator's hand on scheduled jobs, through the
-//! running gateway's operator API (the scheduler lives there). The address and the token come
-//! from the config (`gateway.port`, `gateway.auth.token`, or the token the gateway generated
-//! in the state directory) unless given.
+//! running gateway's operator API (the scheduler lives there; `operator_api`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
 use clap::{Args, Subcommand};
-use dingclaw_actors::config::{Environment, Secret};
+use dingclaw_actors::config::Environment;
 use serde_json::Value;
 
-use crate::web::client_token;
-
 use super::load_config_or_default;
+use super::operator_api::{Api, OperatorArgs};
 
 #[derive(Debug, Args)]
 pub struct CronArgs {
-    /// The gateway's operator address (default: http://127.0.0.1:<gateway.port>).
-    #[arg(long, global = true)]
-    pub url: Option<String>,
-    /// The operator token (default: gateway.auth.token, else the generated one).
-    #[arg(
-        long,
-        global = true,
-        env = "DINGCLAW_OPERATOR_TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub operator: OperatorArgs,
     #[command(subcommand)]
     pub command: CronCommand,
 }
@@ -66,21 +53,8 @@ pub(super) fn run(
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let base = args
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("http://127.0.0.1:{}", loaded.gateway.port));
-    let token = args
-        .token
-        .clone()
-        .map(Secret::new)
-        .or_else(|| client_token(&loaded));
     actix_rt::System::new().block_on(async move {
-        let api = Api {
-            base: base.trim_end_matches('/').to_owned(),
-            token,
-            http: dingclaw_actors::tls::client(RUN_TIMEOUT),
-        };
+        let api = Api::new(&args.operator, &loaded, RUN_TIMEOUT);
         match args.command {
             CronCommand::List { json } => {
                 let jobs = api.call(awc::http::Method::GET, "/api/cron/jobs").await?;
@@ -117,41 +91,6 @@ pub(super) fn run(
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-struct Api {
-    base: String,
-    token: Option<Secret>,
-    http: awc::Client,
-}
-
-impl Api {
-    async fn call(&self, method: awc::http::Method, path: &str) -> anyhow::Result<Value> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            request = request.insert_header(("Authorization", format!("Bearer {}", t.expose())));
-        }
-        // awc's error is not `Send`, so it becomes text here.
-        let mut resp = request.send().await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot reach the gateway at {} ({e}); is `dingclaw gateway` running? --url sets the address",
-                self.base
-            )
-        })?;
-        let body: Value = resp
-            .json()
-            .limit(16 * 1024 * 1024)
-            .await
-            .unwrap_or(Value::Null);
-        if !resp.status().is_success() {
-            let message = body["error"].as_str().unwrap_or("no details");
-            bail!(
-                "the gateway answered HTTP {}: {message}",
-                resp.status().as_u16()
-            );
-        }
-        Ok(body)
-    }
 }
 
 /// The jobs as an aligned table.

@@ -6,8 +6,11 @@ mod cron_cmd;
 mod dashboard_cmd;
 mod demo_cmd;
 mod gateway_cmd;
+mod mcp_check;
+mod mcp_cmd;
 mod models_cmd;
 mod offline_model_cmd;
+mod operator_api;
 mod route_cmd;
 mod sim_cmd;
 mod table;
@@ -25,6 +28,7 @@ pub use config_cmd::ConfigCommand;
 pub use cron_cmd::{CronArgs, CronCommand};
 pub use dashboard_cmd::DashboardArgs;
 pub use demo_cmd::DemoArgs;
+pub use mcp_cmd::McpArgs;
 pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
 pub use route_cmd::RouteArgs;
@@ -64,6 +68,8 @@ pub enum Command {
     /// List the model providers (built in and configured) and where their keys come from.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// MCP servers of the running gateway: state, tools, calls, last error.
+    Mcp(McpArgs),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Each agent's tools and skills, and whether the config offers them.
@@ -87,6 +93,7 @@ impl Command {
             | Command::Dashboard(_)
             | Command::Models(_)
             | Command::Route(_)
+            | Command::Mcp(_)
             | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
@@ -144,6 +151,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Route(args) => route_cmd::run(args, cli.config, &env),
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
         Command::Tools(args) => tools_cmd::run(args, cli.config, &env),
+        Command::Mcp(args) => mcp_cmd::run(args, cli.config, &env),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),

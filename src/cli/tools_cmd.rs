@@ -1,4 +1,4 @@
-//! `dingclaw tools list [--agent ID] [--json]`: each agent's tools (built in, MCP later) and
+//! `dingclaw tools list [--agent ID] [--json]`: each agent's tools (built in, MCP) and
 //! skills, with whether the config offers them and, when not, why. `config check` prints the
 //! short form (`agent_lines`). Made from the config alone; in a chat, the private-chat and
 //! owner conditions shown as notes apply as well.
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Args;
 use dingclaw_actors::config::{Agent, Config, Environment};
 use dingclaw_actors::provider::ModelRef;
-use dingclaw_actors::tools::{Offer, OfferScope, listing, standard_tools};
+use dingclaw_actors::tools::{Offer, OfferScope, availability, listing, standard_tools};
 use serde::Serialize;
 
 use super::load_config;
@@ -59,7 +59,29 @@ fn offers(config: &Config, agent: &Agent) -> (String, Vec<Offer>) {
         chat: None,
         owner: true,
     };
-    (primary, listing(&standard_tools(config), &scope))
+    let mut offers = listing(&standard_tools(config), &scope);
+    // An MCP server's tools are known once it runs; the policy decides by their names.
+    for server in &config.mcp.servers {
+        let sample = format!("{}__tool", server.prefix);
+        let result = availability(&sample, &scope);
+        let why_not = if !server.enabled {
+            Some("the server is disabled (enabled: false)".to_owned())
+        } else {
+            result.err().map(|e| e.to_string())
+        };
+        offers.push(Offer {
+            name: format!("{}__*", server.prefix),
+            source: "mcp",
+            offered: why_not.is_none(),
+            why_not,
+            note: Some(format!(
+                "MCP server \"{}\" ({}); its tools: dingclaw mcp list --tools",
+                server.name,
+                server.transport.kind()
+            )),
+        });
+    }
+    (primary, offers)
 }
 
 /// One line per agent for `config check`: the tools it is offered and its skills.
@@ -71,7 +93,7 @@ pub fn agent_lines(config: &Config) -> Vec<String> {
         .map(|agent| {
             let (_, offers) = offers(config, agent);
             let named = |o: &Offer| match &o.note {
-                Some(n) if o.source != "skill" => format!("{} ({n})", o.name),
+                Some(n) if o.source == "built-in" => format!("{} ({n})", o.name),
                 _ => o.name.clone(),
             };
             let tools: Vec<String> = offers

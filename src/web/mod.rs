@@ -95,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(probe("/readyz", status_api::ready))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/api/status", web::get().to(status_api::status))
+        .route("/api/mcp", web::get().to(status_api::mcp))
         .route("/api/sessions", web::get().to(sessions_api::list))
         .route(
             "/api/sessions/transcript",

@@ -1,6 +1,6 @@
 //! What an operator of many bots wants at a glance: `GET /api/status` (accounts with their
 //! connection state and last error, agents with their models and tokens, providers with their
-//! circuits, counters, the last reload) and the unauthenticated probes `/health` and `/ready`.
+//! circuits, MCP servers with their state and tools, counters, the last reload) and the unauthenticated probes `/health` and `/ready`.
 
 use std::sync::Arc;
 
@@ -107,6 +107,13 @@ pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpRespo
         "agents": agents,
         "providers": rt.provider_states(),
         "cron": {"enabled": config.cron.enabled, "jobs": jobs},
+        "mcp": rt.catalog.mcp_statuses(),
         "reload": state.reloader.as_ref().map(|r| r.last()),
     }))
+}
+
+/// `GET /api/mcp`: every MCP server, its state, tools, calls and last error (`dingclaw mcp
+/// list`). Never its env or headers.
+pub(super) async fn mcp(_: Operator, state: web::Data<WebState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.rt.catalog.mcp_statuses())
 }

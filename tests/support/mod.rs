@@ -6,6 +6,7 @@
 pub mod chaos;
 pub mod cron;
 pub mod gateway;
+pub mod mcp;
 pub mod process;
 pub mod python;
 

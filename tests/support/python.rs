@@ -21,6 +21,14 @@ pub fn python_with_openai() -> PathBuf {
     python_with(OPENAI, "openai")
 }
 
+/// The MCP time server from PyPI (a third-party MCP server the gateway is tested against).
+pub const MCP_TIME: &str = "mcp-server-time==2026.10.19";
+
+/// The `mcp-server-time` command in the venv.
+pub fn mcp_server_time() -> PathBuf {
+    python_with(MCP_TIME, "mcp_server_time").with_file_name("mcp-server-time")
+}
+
 /// The venv's python once `module` imports, installing `package` if it does not.
 fn python_with(package: &str, module: &str) -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/python-sdk");

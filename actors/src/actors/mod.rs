@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod agent;
+pub mod mcp;
 pub mod provider;
 pub mod router;
 pub mod runtime;

@@ -92,10 +92,6 @@ const SECTIONS: Keys = &[
         "the global identity is not used; set each agent's identity",
     ),
     ("logging", "logs go to stderr; RUST_LOG chooses what"),
-    (
-        "mcp",
-        "MCP servers are not started; their tools are not offered to the model",
-    ),
     ("media", "media settings are not used"),
     ("meta", "OpenClaw's own bookkeeping; not needed"),
     ("nodeHost", "no node host is run"),

@@ -19,6 +19,7 @@ use super::gateway::{GatewaySection, build_gateway};
 use super::ids::normalize_agent_id;
 use super::include::{read_json5, resolve_includes};
 use super::issue::{ConfigError, ConfigPath, Diagnostics, Issue};
+use super::mcp::{McpSection, build_mcp};
 use super::memory::{MemoryConfig, layer_memory};
 use super::messages::{MessagesSection, build_queue};
 use super::models::{ModelsSection, build_models};
@@ -51,6 +52,7 @@ struct RawConfig {
     tools: Option<ToolsSection>,
     skills: Option<SkillsSection>,
     commands: Option<CommandsSection>,
+    mcp: Option<McpSection>,
     /// OpenClaw 2026.9's memory settings; `search` is read.
     memory: Option<Value>,
     /// Applied before substitution (`env.vars` and plain string entries); see `substitute`.
@@ -231,6 +233,7 @@ fn build(
         cron: build_cron(raw.cron.as_ref(), env, unresolved, diags),
         skills: build_skills(raw.skills.as_ref(), env, unresolved, diags),
         commands: build_commands(raw.commands.as_ref(), diags),
+        mcp: build_mcp(raw.mcp.as_ref(), env, unresolved, diags),
         tools,
         agents,
         bindings,

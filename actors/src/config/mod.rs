@@ -26,6 +26,7 @@ mod ids;
 mod include;
 mod issue;
 mod load;
+pub mod mcp;
 mod memory;
 mod messages;
 mod models;
@@ -63,6 +64,7 @@ pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
 pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
 pub use load::{Loaded, load_file, load_str};
+pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use memory::MemoryConfig;
 pub use messages::{QueueConfig, QueueMode};
 pub use models::{CatalogueMode, KeySource, ModelApi, ModelsConfig, ProviderConfig, provider_of};
@@ -105,6 +107,7 @@ pub struct Config {
     pub tools: ToolsConfig,
     pub skills: SkillsConfig,
     pub commands: CommandsConfig,
+    pub mcp: McpConfig,
     /// `messages.queue`.
     pub queue: QueueConfig,
     /// The `dingclaw` section.

@@ -172,6 +172,8 @@ pub fn profile(name: &str) -> Option<Option<&'static [&'static str]>> {
                 "cron",
                 "view_image",
                 "image",
+                // MCP servers' tools are plugin tools, which coding and messaging keep.
+                "group:plugins",
             ][..],
         ),
         "messaging" => Some(
@@ -183,6 +185,7 @@ pub fn profile(name: &str) -> Option<Option<&'static [&'static str]>> {
                 "session_status",
                 "subagents",
                 "ask_user",
+                "group:plugins",
             ][..],
         ),
         "full" => None,
@@ -212,7 +215,11 @@ pub fn group(name: &str) -> Option<&'static [&'static str]> {
 /// MCP tool (`<server>__<tool>`)? Plugin ids are not known here; the caller decides.
 pub fn is_known(name: &str) -> bool {
     let n = normalize(name);
-    KNOWN.contains(&n.as_str()) || group(&n).is_some() || n.contains('*') || n.contains("__")
+    KNOWN.contains(&n.as_str())
+        || group(&n).is_some()
+        || n.contains('*')
+        || n.contains("__")
+        || n == super::tool_policy::MCP_PLUGIN
 }
 
 /// Every name a "did you mean" may suggest.

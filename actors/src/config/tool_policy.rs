@@ -34,6 +34,10 @@ fn names(pattern: &str, tool: &str) -> bool {
     if pattern == tool {
         return true;
     }
+    // OpenClaw's plugin id for MCP servers' tools.
+    if pattern == MCP_PLUGIN {
+        return tool.contains("__");
+    }
     if let Some(members) = group(pattern) {
         // MCP tools (`server__tool`) are plugin tools.
         return members.contains(&tool) || (pattern == "group:plugins" && tool.contains("__"));
@@ -42,7 +46,7 @@ fn names(pattern: &str, tool: &str) -> bool {
 }
 
 /// `*` matches any run of characters; nothing else is special.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
     let Some(mut tail) = text.strip_prefix(first) else {
@@ -115,8 +119,18 @@ fn by_sender<'a>(p: &'a ToolPolicy, channel: &str, sender: Option<&str>) -> Opti
         .or_else(|| p.by_sender.get("*"))
 }
 
-/// Is `tool` offered in `scope`?
+/// The plugin that owns MCP tools in OpenClaw's policy (`deny: ["bundle-mcp"]`).
+pub const MCP_PLUGIN: &str = "bundle-mcp";
+
+/// Is `tool` offered in `scope`? Matching ignores case (MCP tool names keep theirs).
 pub fn allows(scope: &PolicyScope<'_>, tool: &str) -> bool {
+    let lower;
+    let tool = if tool.chars().any(|c| c.is_ascii_uppercase()) {
+        lower = tool.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        tool
+    };
     let PolicyScope { global, agent, .. } = *scope;
     // 1. The profile: the agent's replaces the global one, and so does its alsoAllow.
     let (profile, also) = match &agent.profile {

@@ -231,11 +231,11 @@ fn apply_hunks(text: &str, hunks: &[Hunk], shown: &str) -> Result<String, ToolEr
 }
 
 impl Tool for ApplyPatch {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "apply_patch"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Change several workspace files in one call. input is a patch: *** Begin Patch, then *** Add File: <path> (lines starting with +), *** Update File: <path> (optional *** Move to: <path>, then hunks: @@ [a line to find], context lines starting with a space, removed lines with -, added lines with +), *** Delete File: <path>; and *** End Patch."
     }
 

@@ -9,11 +9,11 @@ use super::{Tool, ToolContext, ToolError};
 pub struct CurrentTime;
 
 impl Tool for CurrentTime {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "current_time"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "The current date, time and weekday. Pass an IANA time zone (e.g. Asia/Shanghai) or leave it out for the user's own."
     }
 

@@ -103,11 +103,11 @@ pub(super) fn diff(shown: &str, before: &str, after: &str) -> String {
 }
 
 impl Tool for Edit {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "edit"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Replace exact text in a workspace file: {path, oldText, newText}, or several at once with {path, edits: [{oldText, newText}]}. Each oldText must appear exactly once in the file."
     }
 

@@ -223,11 +223,11 @@ impl Exec {
 }
 
 impl Tool for Exec {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "exec"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Run a command in the workspace. command: the command line; workdir: a folder inside the workspace; env: extra variables; timeoutSeconds: when to stop it; yieldMs: how long to wait before it goes on in the background (then follow it with process); background: true to return at once. Depending on the gateway's settings, only allowlisted programs run without a shell, and other commands wait for an owner's /approve."
     }
 

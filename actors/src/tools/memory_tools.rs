@@ -38,11 +38,11 @@ impl MemorySearch {
 }
 
 impl Tool for MemorySearch {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "memory_search"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Search your memory (MEMORY.md and memory/*.md in the workspace) before answering about past work, decisions, dates, people, preferences or todos. Returns matching snippets with path and line numbers; use memory_get to read more lines."
     }
 
@@ -118,11 +118,11 @@ fn readable_memory(rel: &Path, memory: &MemoryConfig) -> bool {
 }
 
 impl Tool for MemoryGet {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "memory_get"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Read lines of a memory file (MEMORY.md or memory/*.md), as found by memory_search: path relative to the workspace, from = first line (from 1), lines = how many."
     }
 

@@ -16,6 +16,7 @@
 
 mod apply_patch;
 mod approvals;
+mod catalog;
 mod current_time;
 mod edit;
 pub mod exec;
@@ -39,6 +40,7 @@ use serde_json::{Value, json};
 
 pub use apply_patch::ApplyPatch;
 pub use approvals::{APPROVAL_TTL, Approvals, Decision, PendingApproval};
+pub use catalog::{Catalog, McpServerStatus, McpState};
 pub use current_time::CurrentTime;
 pub use edit::Edit;
 pub use exec::{Exec, exec_config};
@@ -107,8 +109,8 @@ pub enum ToolSource {
 
 /// A tool.
 pub trait Tool: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
     /// JSON Schema of the arguments.
     fn parameters(&self) -> Value;
     fn call(
@@ -128,7 +130,8 @@ pub trait Tool: Send + Sync + 'static {
 /// The tools a gateway started with `config` has, for listings made without one (the
 /// command line): the built-in ones, those the runtime adds, and `cron` when enabled.
 pub fn standard_tools(config: &Config) -> Vec<(String, ToolSource)> {
-    let mut names: Vec<&str> = ToolRegistry::builtin().names();
+    let builtin = ToolRegistry::builtin();
+    let mut names: Vec<&str> = builtin.names();
     names.extend(["memory_search", "memory_get", "exec", "process"]);
     if config.cron.enabled {
         names.push("cron");
@@ -146,9 +149,9 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// The tools available to agents.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
-    tools: BTreeMap<&'static str, Arc<dyn Tool>>,
+    tools: BTreeMap<String, Arc<dyn Tool>>,
     /// Each tool's definition, built once (a call's offer copies them).
-    specs: BTreeMap<&'static str, ToolSpec>,
+    specs: BTreeMap<String, ToolSpec>,
 }
 
 impl ToolRegistry {
@@ -172,15 +175,22 @@ impl ToolRegistry {
     }
 
     pub fn register(&mut self, tool: impl Tool) -> &mut Self {
+        self.register_shared(Arc::new(tool))
+    }
+
+    /// Adds a tool that is shared with other registries (an MCP server's tools are in every
+    /// snapshot the runtime makes).
+    pub fn register_shared(&mut self, tool: Arc<dyn Tool>) -> &mut Self {
+        let name = tool.name().to_owned();
         self.specs.insert(
-            tool.name(),
+            name.clone(),
             ToolSpec {
-                name: tool.name().to_owned(),
+                name: name.clone(),
                 description: tool.description().to_owned(),
                 parameters: tool.parameters(),
             },
         );
-        self.tools.insert(tool.name(), Arc::new(tool));
+        self.tools.insert(name, tool);
         self
     }
 
@@ -188,8 +198,8 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
-        self.tools.keys().copied().collect()
+    pub fn names(&self) -> Vec<&str> {
+        self.tools.keys().map(String::as_str).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {

@@ -415,11 +415,11 @@ impl Process {
 const MAX_POLL_WAIT: Duration = Duration::from_secs(60);
 
 impl Tool for Process {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "process"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Follow commands that exec left running in the background. action: list | poll (new output and status; timeout = ms to wait for it to end, at most 60000) | log (offset/limit in lines) | write (data to its stdin; eof closes it) | kill | remove. sessionId comes from exec."
     }
 

@@ -62,11 +62,11 @@ pub(super) fn path_arg(args: &Value) -> Result<&str, ToolError> {
 }
 
 impl Tool for Read {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "read"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Read a text file from the workspace (or a skill's SKILL.md). path is relative to the workspace; offset is the first line (from 1) and limit the number of lines. At most 2000 lines or 50 KB per call; the answer says how to read on."
     }
 

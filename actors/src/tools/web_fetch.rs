@@ -284,11 +284,11 @@ impl WebFetch {
 }
 
 impl Tool for WebFetch {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "web_fetch"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Fetch a web page (http or https) and read its main text as markdown (or plain text with extractMode=\"text\"). Use it to look things up: weather, news, documentation. maxChars limits the text returned."
     }
 

@@ -34,11 +34,11 @@ pub(super) fn write_file(
 }
 
 impl Tool for Write {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "write"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Create or overwrite a text file in the workspace with content. path is relative to the workspace; missing folders are created."
     }
 

@@ -104,6 +104,13 @@ async function loadStatus() {
   providers.replaceChildren(...s.providers.map(p => el("tr", {},
     el("td", {}, p.id), el("td", { class: p.circuit.state === "closed" ? "" : "error" }, p.circuit.state),
     el("td", {}, p.inFlight), el("td", {}, p.waiting), el("td", {}, p.usage.calls), el("td", {}, p.usage.errors))));
+  const mcp = document.querySelector("#mcp-table tbody");
+  mcp.replaceChildren(...(s.mcp || []).map(m => el("tr", { "data-mcp": m.name },
+    el("td", {}, m.name), el("td", {}, m.transport),
+    el("td", { class: "state state-" + m.state }, m.state),
+    el("td", { title: m.tools.map(t => t.name).join("\n") }, m.tools.length),
+    el("td", {}, m.calls), el("td", {}, m.errors), el("td", {}, m.restarts),
+    el("td", { class: "error" }, m.lastError || ""))));
   const st = s.stats;
   document.getElementById("stats").textContent =
     `messages in ${st.messagesIn} · replies ${st.repliesOut} · failed replies ${st.replyFailures} · turns ${st.turns} · sessions in memory ${st.sessionsResident} · waiting ${st.pending} · up ${Math.round(s.uptimeMs / 1000)} s`;

@@ -119,6 +119,7 @@ impl AgentActor {
     fn prepare(&mut self, mut msg: RunTurn) -> Result<Job, ProviderError> {
         check(FaultPoint::AgentRunTurn, &self.agent.id);
         let config = self.rt.config();
+        let tools = self.rt.tools();
         let primary =
             self.agent
                 .model
@@ -134,8 +135,8 @@ impl AgentActor {
         {
             let model = ModelRef::parse(reference, &config.agents.model_aliases)?;
             let provider = lane.provider(&model.provider);
-            let tools = offered(
-                &self.rt.tools,
+            let offer = offered(
+                &tools,
                 &OfferScope {
                     config: &config,
                     agent: &self.agent,
@@ -161,7 +162,7 @@ impl AgentActor {
             candidates.push(Candidate {
                 model,
                 provider,
-                tools,
+                tools: offer,
                 params,
             });
         }
@@ -203,7 +204,7 @@ impl AgentActor {
         Ok(Job {
             candidates,
             messages,
-            tools: Arc::clone(&self.rt.tools),
+            tools,
             context: msg.context,
             sink: msg.stream,
             slots: Arc::clone(&self.rt.turn_slots),

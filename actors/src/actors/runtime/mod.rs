@@ -27,11 +27,16 @@ use crate::provider::{ProviderState, ProviderStatus, UsageCounters, UsageSnapsho
 use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle, WriteOp};
-use crate::supervise::{ActorKind, restart_count};
-use crate::tools::{Approvals, Exec, MemoryGet, MemorySearch, Process, Processes, ToolRegistry};
+use crate::supervise::{ActorKind, RestartPolicy, restart_count};
+use crate::tools::{
+    Approvals, Catalog, Exec, McpServerStatus, McpState, MemoryGet, MemorySearch, Process,
+    Processes, ToolRegistry,
+};
 
 use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
+use super::mcp::{McpServerActor, StopMcpServer};
+
 use super::provider::ProviderActor;
 use super::router::{Inbound, ReplyTo, RouterActor};
 use super::scheduler::{CronTool, SchedulerActor};
@@ -131,6 +136,8 @@ pub struct RuntimeOptions {
     pub scheduler_tick: Duration,
     /// The custom robot limit kept on our side (DingTalk's: 20 a minute per robot).
     pub robot_rate: RateWindow,
+    /// How often an MCP server is started again after failing, and the pauses between.
+    pub mcp_restarts: RestartPolicy,
 }
 
 impl Default for RuntimeOptions {
@@ -141,6 +148,7 @@ impl Default for RuntimeOptions {
             clock: Arc::new(SystemClock),
             scheduler_tick: Duration::from_secs(1),
             robot_rate: ROBOT_RATE,
+            mcp_restarts: super::mcp::SERVER_RESTARTS,
         }
     }
 }
@@ -165,7 +173,12 @@ pub struct Runtime {
     reloading: std::sync::Mutex<()>,
     /// Tokens and calls per agent.
     agent_usage: DashMap<String, Arc<UsageCounters>>,
-    pub tools: Arc<ToolRegistry>,
+    /// The tools agents may call: the built-in registry and the MCP servers' live tools.
+    pub catalog: Arc<Catalog>,
+    /// One actor per enabled MCP server, on `mcp_arbiter`.
+    pub mcp_servers: DashMap<String, Addr<McpServerActor>>,
+    mcp_arbiter: ArbiterHandle,
+    mcp_restarts: RestartPolicy,
     /// Commands started by `exec`.
     pub processes: Arc<Processes>,
     /// Commands waiting for an owner's `/approve`.
@@ -215,6 +228,7 @@ impl Runtime {
         let scheduler = Arc::new(OnceLock::new());
         let store_arbiter = Arbiter::new();
         let store = StoreHandle::start(store, &store_arbiter.handle());
+        let mcp_arbiter = Arbiter::new();
         let (processes, approvals) = (
             Arc::new(Processes::default()),
             Arc::new(Approvals::default()),
@@ -235,7 +249,8 @@ impl Runtime {
         if config.cron.enabled {
             tools.register(CronTool::new(Arc::clone(&scheduler)));
         }
-        let mut arbiters = vec![store_arbiter];
+        let mcp_handle = mcp_arbiter.handle();
+        let mut arbiters = vec![store_arbiter, mcp_arbiter];
         let mut lanes = Vec::new();
         for index in 0..config.runtime.workers {
             let arbiter = Arbiter::new();
@@ -262,7 +277,10 @@ impl Runtime {
             providers: RwLock::new(providers),
             reloading: std::sync::Mutex::new(()),
             agent_usage: DashMap::new(),
-            tools: Arc::new(tools),
+            catalog: Arc::new(Catalog::new(tools)),
+            mcp_servers: DashMap::new(),
+            mcp_arbiter: mcp_handle,
+            mcp_restarts: options.mcp_restarts,
             processes,
             approvals,
             scheduler,
@@ -274,6 +292,9 @@ impl Runtime {
         let config = rt.config();
         for lane in &rt.lanes {
             rt.start_lane(lane, &config);
+        }
+        for server in &config.mcp.servers {
+            rt.start_mcp_server(server);
         }
         let for_router = Arc::clone(&rt);
         let _ = rt
@@ -326,6 +347,42 @@ impl Runtime {
     ) -> Addr<AgentActor> {
         let (rt, agent, index) = (Arc::clone(self), agent.clone(), lane.index);
         Supervisor::start_in_arbiter(&lane.arbiter, move |_| AgentActor::new(agent, index, rt))
+    }
+
+    /// The tools now (a snapshot: a turn keeps the one it started with).
+    pub fn tools(&self) -> Arc<ToolRegistry> {
+        self.catalog.current()
+    }
+
+    /// Starts an MCP server's actor, or records that it is disabled.
+    pub(super) fn start_mcp_server(&self, server: &crate::config::McpServerConfig) {
+        if !server.enabled {
+            self.catalog.set_mcp_status(McpServerStatus {
+                name: server.name.clone(),
+                transport: server.transport.kind(),
+                state: McpState::Stopped,
+                pid: None,
+                tools: Vec::new(),
+                last_error: Some("disabled in the config".to_owned()),
+                restarts: 0,
+                calls: 0,
+                errors: 0,
+            });
+            return;
+        }
+        let (cfg, catalog, policy) = (server.clone(), Arc::clone(&self.catalog), self.mcp_restarts);
+        let addr = Supervisor::start_in_arbiter(&self.mcp_arbiter, move |_| {
+            McpServerActor::new(cfg, catalog, policy)
+        });
+        self.mcp_servers.insert(server.name.clone(), addr);
+    }
+
+    /// Stops an MCP server's actor (its child is killed) and forgets it.
+    pub(super) async fn stop_mcp_server(&self, name: &str) {
+        if let Some((_, addr)) = self.mcp_servers.remove(name) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), addr.send(StopMcpServer)).await;
+        }
+        self.catalog.remove_mcp(name);
     }
 
     /// The routing rules in force.
@@ -540,6 +597,10 @@ impl Runtime {
             tracing::error!(error = %e, "shutdown: store flush failed");
         }
         self.processes.kill_all();
+        let servers: Vec<String> = self.mcp_servers.iter().map(|e| e.key().clone()).collect();
+        for name in servers {
+            self.stop_mcp_server(&name).await;
+        }
         self.sessions.clear();
         self.accounts.clear();
         for lane in &self.lanes {

@@ -57,6 +57,7 @@ impl Runtime {
             &mut report,
         );
         self.reload_accounts(&old, &new, &mut report);
+        self.reload_mcp(&old, &new, &mut report);
         if !report.applied.is_empty() || !report.needs_restart.is_empty() {
             // The caller (the gateway's reloader) logs the reload once, at info.
             tracing::debug!(applied = ?report.applied, needs_restart = ?report.needs_restart, "config changes applied");
@@ -195,6 +196,41 @@ impl Runtime {
                     self.start_account(Arc::new(account.clone()), Vec::new());
                     report.applied.push(format!(
                         "account {id} {}",
+                        if previous.is_some() {
+                            "restarted"
+                        } else {
+                            "started"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Only the servers whose settings changed are stopped, started or restarted.
+    fn reload_mcp(self: &Arc<Self>, old: &Config, new: &Config, report: &mut ReloadReport) {
+        for server in &old.mcp.servers {
+            if new.mcp.get(&server.name) == Some(server) {
+                continue;
+            }
+            if let Some((_, addr)) = self.mcp_servers.remove(&server.name) {
+                addr.do_send(super::super::mcp::StopMcpServer);
+            }
+            self.catalog.remove_mcp(&server.name);
+            if new.mcp.get(&server.name).is_none() {
+                report
+                    .applied
+                    .push(format!("MCP server {} stopped", server.name));
+            }
+        }
+        for server in &new.mcp.servers {
+            match old.mcp.get(&server.name) {
+                Some(previous) if previous == server => {}
+                previous => {
+                    self.start_mcp_server(server);
+                    report.applied.push(format!(
+                        "MCP server {} {}",
+                        server.name,
                         if previous.is_some() {
                             "restarted"
                         } else {

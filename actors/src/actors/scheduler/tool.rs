@@ -205,11 +205,11 @@ async fn call(
 }
 
 impl Tool for CronTool {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cron"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Scheduled tasks for this chat. action=add with job={name, schedule, payload, delivery}: \
          schedule is {kind:\"cron\", expr:\"0 9 * * *\", tz:\"Asia/Shanghai\"} (5 fields, or 6 with \
          seconds), {kind:\"every\", everyMs} or {kind:\"at\", at:\"2026-11-24T09:00:00+08:00\"}; \

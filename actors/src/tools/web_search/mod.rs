@@ -144,11 +144,11 @@ fn text_arg(args: &Value, key: &str) -> Option<String> {
 }
 
 impl Tool for WebSearch {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "web_search"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Search the web. query is what to look for; count (1-10) how many results; country (two letters, e.g. CN), language (e.g. zh) and freshness (day, week, month, year) narrow it. Fetch a result with web_fetch to read it."
     }
 

@@ -1,0 +1,79 @@
+//! The running gateway's operator API as the command line reaches it (`cron`, `mcp list`):
+//! the address and the token come from the config (`gateway.port`, `gateway.auth.token`, or
+//! the token the gateway generated in the state directory) unless given.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+use dingclaw_actors::config::{Config, Secret};
+use serde_json::Value;
+
+use crate::web::client_token;
+
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// The gateway's operator address (default: http://127.0.0.1:<gateway.port>).
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// The operator token (default: gateway.auth.token, else the generated one).
+    #[arg(
+        long,
+        global = true,
+        env = "DINGCLAW_OPERATOR_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+pub struct Api {
+    pub base: String,
+    token: Option<Secret>,
+    http: awc::Client,
+}
+
+impl Api {
+    /// Must be made inside an actix System (awc clients are per thread).
+    pub fn new(args: &OperatorArgs, config: &Config, timeout: Duration) -> Api {
+        let base = args
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", config.gateway.port));
+        Api {
+            base: base.trim_end_matches('/').to_owned(),
+            token: args
+                .token
+                .clone()
+                .map(Secret::new)
+                .or_else(|| client_token(config)),
+            http: dingclaw_actors::tls::client(timeout),
+        }
+    }
+
+    pub async fn call(&self, method: awc::http::Method, path: &str) -> anyhow::Result<Value> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            request = request.insert_header(("Authorization", format!("Bearer {}", t.expose())));
+        }
+        // awc's error is not `Send`, so it becomes text here.
+        let mut resp = request.send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the gateway at {} ({e}); is `dingclaw gateway` running? --url sets the address",
+                self.base
+            )
+        })?;
+        let body: Value = resp
+            .json()
+            .limit(16 * 1024 * 1024)
+            .await
+            .unwrap_or(Value::Null);
+        if !resp.status().is_success() {
+            let message = body["error"].as_str().unwrap_or("no details");
+            bail!(
+                "the gateway answered HTTP {}: {message}",
+                resp.status().as_u16()
+            );
+        }
+        Ok(body)
+    }
+}

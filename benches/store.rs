@@ -23,6 +23,7 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             at_ms: 1_763_900_000_000 + seq as i64,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: Vec::new(),
         },
     };
     [

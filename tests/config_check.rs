@@ -254,10 +254,8 @@ fn connector_keys_dingclaw_does_not_need_are_warnings_and_typos_errors() {
             "{key}: {stderr}"
         );
     }
-    assert!(
-        stderr.contains("channels.dingtalk-connector.accounts.a.maxFileSizeMB: ignored:"),
-        "{stderr}"
-    );
+    // openclaw-china's download limit is honoured (as mediaMaxMb).
+    assert!(!stderr.contains("maxFileSizeMB"), "{stderr}");
     let (code, _, stderr) = check(
         r#"{ channels: { "dingtalk-connector": {
              clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh", groupReplyMod: "text" } } }"#,

@@ -86,6 +86,40 @@ async fn official_python_sdk_talks_to_the_simulator() {
         group_ok && dm_ok
     })
     .await;
+    // A picture: the SDK's own helper finds its download URL (messageFiles/download) and
+    // fetches the bytes the user sent.
+    let png = dingclaw::sim::media::TINY_PNG;
+    let p = server
+        .sim
+        .say(&UserMessage {
+            from: "alice".into(),
+            bot: Some(id.clone()),
+            msgtype: Some("picture".into()),
+            attachment: Some(dingclaw::sim::model::Attachment {
+                data_base64: Some(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    png,
+                )),
+                ..Default::default()
+            }),
+            ..UserMessage::default()
+        })
+        .await
+        .unwrap();
+    let want = {
+        use sha2::Digest;
+        let h: String = sha2::Sha256::digest(png)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("image: {} bytes sha256 {h}", png.len())
+    };
+    wait_until("the SDK's picture reply", Duration::from_secs(20), || {
+        sim.replies(Some(&id), Some(&p.conversation_id), 0)
+            .iter()
+            .any(|r| r.text == want)
+    })
+    .await;
     let replies = sim.replies(Some(&id), None, 0);
     assert!(replies.iter().all(|r| r.via == "sessionWebhook"));
     assert!(replies.iter().all(|r| r.at_user_ids == vec!["alice"]));
@@ -95,6 +129,6 @@ async fn official_python_sdk_talks_to_the_simulator() {
         .into_iter()
         .filter(|a| a.kind == "callback")
         .collect();
-    assert_eq!(acks.len(), 2, "{acks:?}");
+    assert_eq!(acks.len(), 3, "{acks:?}");
     assert!(acks.iter().all(|a| a.same_socket));
 }

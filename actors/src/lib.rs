@@ -32,12 +32,14 @@
 
 pub mod actors;
 pub mod backoff;
+pub mod charset;
 pub mod config;
 pub mod cron;
 pub mod dingtalk;
 pub mod fault;
 pub mod fuzz_entry;
 pub mod mcp;
+pub mod media;
 pub mod memory;
 pub mod net;
 pub mod provider;

@@ -15,6 +15,9 @@ pub enum Preset {
     Scale,
     /// 1,000,000 sessions created, left idle until evicted, then some brought back.
     Sessions,
+    /// The standard shape with 10 % of messages pictures (downloaded, kept, sent to a model
+    /// that takes pictures).
+    Mixed,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -30,6 +33,9 @@ pub struct BenchArgs {
     /// Share of conversations that are groups, 0-100.
     #[arg(long)]
     pub group_percent: Option<u8>,
+    /// Share of messages that are pictures, 0-100 (the mixed preset: 10).
+    #[arg(long)]
+    pub picture_percent: Option<u8>,
     /// Messages per conversation (0: as many as the duration allows).
     #[arg(long)]
     pub messages: Option<usize>,
@@ -74,6 +80,7 @@ pub struct Plan {
     pub bots: usize,
     pub conversations_per_bot: usize,
     pub group_percent: u8,
+    pub picture_percent: u8,
     pub messages_per_conversation: usize,
     pub rate: f64,
     pub duration_s: u64,
@@ -95,12 +102,15 @@ impl Plan {
             Preset::Standard => (2, 1_000, 20, 0, 0.0, 30, 0),
             Preset::Scale => (50, 20_000, 20, 1, 4_000.0, 250, 800),
             Preset::Sessions => (10, 100_000, 0, 1, 5_000.0, 200, 0),
+            Preset::Mixed => (2, 1_000, 20, 0, 0.0, 30, 0),
         };
+        let pictures = if a.preset == Preset::Mixed { 10 } else { 0 };
         Plan {
             preset: a.preset,
             bots: a.bots.unwrap_or(bots).max(1),
             conversations_per_bot: a.conversations.unwrap_or(conversations).max(1),
             group_percent: a.group_percent.unwrap_or(groups).min(100),
+            picture_percent: a.picture_percent.unwrap_or(pictures).min(100),
             messages_per_conversation: a.messages.unwrap_or(messages),
             rate: a.rate.unwrap_or(rate).max(0.0),
             duration_s: a.duration.unwrap_or(duration).max(1),

@@ -60,6 +60,15 @@ pub struct SayArgs {
     /// Seconds to wait for replies.
     #[arg(long, default_value_t = 30)]
     pub wait: u64,
+    /// Send this picture (a picture message; the text, if any, is ignored by DingTalk).
+    #[arg(long, value_name = "PATH", conflicts_with = "file")]
+    pub image: Option<std::path::PathBuf>,
+    /// Send this file (a file message).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
+    /// Quote an earlier message of the conversation (its msgId).
+    #[arg(long, value_name = "MSGID")]
+    pub quote: Option<String>,
     /// What the user says.
     pub text: Vec<String>,
 }
@@ -149,15 +158,38 @@ async fn read_log(http: &awc::Client, url: &str) -> anyhow::Result<Vec<Value>> {
 async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
     let http = dingclaw_actors::tls::client(Duration::from_secs(30));
     let text = args.text.join(" ");
+    let attachment = args.image.as_ref().or(args.file.as_ref());
     anyhow::ensure!(
-        !text.trim().is_empty(),
-        "say what? (give the text as arguments)"
+        !text.trim().is_empty() || attachment.is_some(),
+        "say what? (give the text as arguments, or --image / --file)"
     );
     anyhow::ensure!(
         args.bot.is_some() || args.group.is_some(),
         "give --bot (a DM) or --group"
     );
     let mut body = json!({"from": args.from, "text": text});
+    if let Some(path) = attachment {
+        use base64::Engine;
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".to_owned());
+        body["msgtype"] = json!(if args.image.is_some() {
+            "picture"
+        } else {
+            "file"
+        });
+        body["text"] = json!(name);
+        body["attachment"] = json!({
+            "name": name,
+            "dataBase64": base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+    }
+    if let Some(q) = &args.quote {
+        body["quote"] = json!(q);
+    }
     if let Some(b) = &args.bot {
         body["bot"] = json!(b);
     }
@@ -186,7 +218,7 @@ async fn run_say(args: SayArgs) -> anyhow::Result<ExitCode> {
     let msg_id = sent["msgId"].as_str().unwrap_or_default().to_owned();
     let expected = sent["deliveries"].as_array().map(Vec::len).unwrap_or(1);
     println!(
-        "{} -> {}: {text}",
+        "{} -> {}: {text}  (msgId {msg_id}, for --quote)",
         args.from,
         args.bot.as_deref().unwrap_or(&cid)
     );

@@ -144,32 +144,102 @@ fn readable(result: &str) -> String {
     result.to_owned()
 }
 
-/// The answer to an OpenAI-style `messages` array.
-pub fn answer(model: &str, messages: &[Value]) -> String {
-    let text = |m: &Value| {
-        m.get("content")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
+/// A message's text: its `content` string, or the text parts of a content array.
+fn content_text(m: &Value) -> String {
+    match m.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The pictures of a message (`image_url` parts with data URLs): type, bytes, SHA-256.
+fn images_of(m: &Value) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let Some(Value::Array(parts)) = m.get("content") else {
+        return Vec::new();
     };
+    parts
+        .iter()
+        .filter_map(|p| p.pointer("/image_url/url").and_then(Value::as_str))
+        .map(|url| {
+            let (head, data) = url.split_once(',').unwrap_or(("", url));
+            let mime = head
+                .strip_prefix("data:")
+                .and_then(|h| h.split(';').next())
+                .unwrap_or("?");
+            match base64::engine::general_purpose::STANDARD.decode(data) {
+                Ok(bytes) => {
+                    let hash: String = Sha256::digest(&bytes)
+                        .iter()
+                        .take(8)
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    format!("{mime} {} bytes sha256:{hash}", bytes.len())
+                }
+                Err(_) => format!("{mime} (not base64)"),
+            }
+        })
+        .collect()
+}
+
+/// `<file name="...">...</file>` blocks of a text: each name and the characters inside.
+fn files_of(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<file name=\"") {
+        let after = &rest[start + 12..];
+        let name = after.split('"').next().unwrap_or("");
+        let Some(body_start) = after.find(">\n") else {
+            break;
+        };
+        let body = &after[body_start + 2..];
+        let end = body.find("\n</file>").unwrap_or(body.len());
+        out.push(format!("{name} {} chars", body[..end].chars().count()));
+        rest = &body[end..];
+    }
+    out
+}
+
+/// The answer to an OpenAI-style `messages` array. When the newest user message carries
+/// pictures or files, a line says what reached the model: each picture's type, size and
+/// hash, each file's extracted length.
+pub fn answer(model: &str, messages: &[Value]) -> String {
     let system = messages
         .iter()
         .find(|m| m.get("role").and_then(Value::as_str) == Some("system"))
-        .map(text)
+        .map(content_text)
         .unwrap_or_default();
-    let users: Vec<String> = messages
+    let user_messages: Vec<&Value> = messages
         .iter()
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        .map(text)
         .collect();
+    let users: Vec<String> = user_messages.iter().map(|m| content_text(m)).collect();
     let last = users.last().cloned().unwrap_or_default();
     let shown = &users[users.len().saturating_sub(HISTORY_SHOWN)..];
-    format!(
+    let mut out = format!(
         "[{} · {model} · turn {}] You said: {last}\nhistory: {}",
         persona(&system),
         users.len(),
         shown.join(" | ")
-    )
+    );
+    if let Some(m) = user_messages.last() {
+        let images = images_of(m);
+        if !images.is_empty() {
+            out.push_str(&format!("\nimages: {}", images.join("; ")));
+        }
+        let files = files_of(&last);
+        if !files.is_empty() {
+            out.push_str(&format!("\nfiles: {}", files.join("; ")));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

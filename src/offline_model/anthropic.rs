@@ -69,9 +69,15 @@ fn conversation(body: &Value) -> Vec<Value> {
         };
         let mut text = String::new();
         let mut calls = Vec::new();
+        let mut images = Vec::new();
         for b in &blocks {
             match b.get("type").and_then(Value::as_str) {
                 Some("text") => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
+                Some("image") => images.push(json!({"type": "image_url", "image_url": {"url": format!(
+                    "data:{};base64,{}",
+                    b.pointer("/source/media_type").and_then(Value::as_str).unwrap_or("?"),
+                    b.pointer("/source/data").and_then(Value::as_str).unwrap_or("")
+                )}})),
                 Some("tool_use") => calls.push(json!({
                     "id": b.get("id"), "type": "function",
                     "function": {"name": b.get("name"), "arguments": b.get("input").map(Value::to_string)}
@@ -86,6 +92,10 @@ fn conversation(body: &Value) -> Vec<Value> {
         }
         if role == "assistant" {
             out.push(json!({"role": "assistant", "content": text, "tool_calls": calls}));
+        } else if !images.is_empty() {
+            let mut parts = vec![json!({"type": "text", "text": text})];
+            parts.extend(images);
+            out.push(json!({"role": "user", "content": parts}));
         } else if !text.is_empty() {
             out.push(json!({"role": "user", "content": text}));
         }

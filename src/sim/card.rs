@@ -386,6 +386,7 @@ impl Sim {
                 msgtype: "card".to_owned(),
                 text: info.text.clone(),
                 title: None,
+                media: None,
             };
             self.sent_entry(
                 inner,

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::model::*;
 use super::state::{Inner, Sim, SimError, WebhookSession};
-use super::stream::{Push, payload, send_all};
+use super::stream::{Payload, Push, payload, send_all};
 
 /// msgIds of load messages start with this.
 pub(super) const LOAD_MSG_PREFIX: &str = "msgload";
@@ -38,6 +38,9 @@ pub struct LoadRequest {
     /// Share of conversations that are groups (the rest are DMs), 0-100.
     #[serde(default)]
     pub group_percent: u8,
+    /// Share of messages that are pictures, 0-100.
+    #[serde(default)]
+    pub picture_percent: u8,
     /// Messages per conversation; 0: no limit (until `durationMs`).
     #[serde(default)]
     pub messages_per_conversation: usize,
@@ -108,6 +111,10 @@ pub struct LoadReport {
     /// Sent and never answered (known when the run has ended).
     pub lost: u64,
     pub duplicated: u64,
+    /// For each message answered twice, when (Unix ms) its first answer arrived: a chaos test
+    /// checks these against the moments it killed the gateway.
+    #[serde(default)]
+    pub duplicates_first_answered_ms: Vec<i64>,
     /// Messages that could not be pushed (no connection, and holding is off).
     pub unpushed: u64,
     pub latency_us: Percentiles,
@@ -149,6 +156,8 @@ pub(super) struct LoadTag {
     pub conv: usize,
     pub pushed: Instant,
     pub answered: bool,
+    /// When (Unix ms) the first answer arrived.
+    pub answered_ms: i64,
 }
 
 impl LoadRun {
@@ -204,9 +213,13 @@ impl Sim {
         };
         if tag.answered {
             run.report.duplicated += 1;
+            run.report
+                .duplicates_first_answered_ms
+                .push(tag.answered_ms);
             return;
         }
         tag.answered = true;
+        tag.answered_ms = dingclaw_actors::dingtalk::api::now_ms();
         let us = (tag.pushed.elapsed().as_micros() as u64).clamp(1, MAX_LATENCY_US);
         let _ = run.latency.record(us);
         run.report.answered += 1;
@@ -252,20 +265,43 @@ impl Sim {
         let session = random_b64(24).replace(['+', '/', '='], "x");
         let now = now_ms();
         let expires = now + self.opts.webhook_ttl.as_millis() as i64;
+        let text = format!("message {n} from {}", user.user_id);
+        let webhook = format!("{}/robot/sendBySession?session={session}", self.base_url());
+        // Every so many messages a picture (spread over the run, not random, so runs compare).
+        let pct = u64::from(run_picture_percent(inner));
+        let sent_total = inner.load.as_ref().map_or(0, |r| r.report.sent);
+        let media = (pct > 0 && (sent_total * 37) % 100 < pct).then(|| {
+            let code = random_b64(18);
+            let file = super::media::SimFile {
+                name: "photo.png".into(),
+                mime: "image/png".into(),
+                data: Some(bench_picture()),
+                size: BENCH_PICTURE_BYTES as u64,
+                expires_ms: now + super::media::CODE_TTL_MS,
+                fail: false,
+            };
+            let m = file.media(Some(code.clone()), None);
+            inner.files.insert(code, file);
+            m
+        });
         let data = payload(
-            &bot_info,
-            &user,
-            &cid,
-            group.then_some("load group"),
-            group,
-            &msg_id,
-            "text",
-            &format!("message {n} from {}", user.user_id),
-            &format!("{}/robot/sendBySession?session={session}", self.base_url()),
-            now,
-            expires,
+            &Payload {
+                bot: &bot_info,
+                user: &user,
+                cid: &cid,
+                title: group.then_some("load group"),
+                group,
+                msg_id: &msg_id,
+                msgtype: if media.is_some() { "picture" } else { "text" },
+                text: &text,
+                session_webhook: &webhook,
+                create_at: now,
+                expires,
+                mentioned: std::slice::from_ref(&bot),
+                media: media.as_ref(),
+                replied: None,
+            },
             &inner.bots,
-            std::slice::from_ref(&bot),
         );
         let (delivered, push) = self.push_frame(inner, &bot, msg_id.clone(), data, 0, false);
         // With no connection the message is either held for the bot (and pushed when it
@@ -288,6 +324,7 @@ impl Sim {
                     conv: i,
                     pushed: Instant::now(),
                     answered: false,
+                    answered_ms: 0,
                 }),
             },
         );
@@ -442,4 +479,21 @@ pub(super) async fn report(sim: web::Data<Arc<Sim>>) -> HttpResponse {
         Some(r) => HttpResponse::Ok().json(r),
         None => HttpResponse::NotFound().json(json!({"error": "no load run yet"})),
     }
+}
+
+/// Size of the picture load runs send.
+const BENCH_PICTURE_BYTES: usize = 24 * 1024;
+
+/// A 24 KB "picture" (a PNG header and padding), shared by every message that sends one.
+fn bench_picture() -> std::sync::Arc<Vec<u8>> {
+    static PICTURE: std::sync::OnceLock<std::sync::Arc<Vec<u8>>> = std::sync::OnceLock::new();
+    std::sync::Arc::clone(PICTURE.get_or_init(|| {
+        let mut bytes = super::media::TINY_PNG.to_vec();
+        bytes.resize(BENCH_PICTURE_BYTES, 0x5a);
+        std::sync::Arc::new(bytes)
+    }))
+}
+
+fn run_picture_percent(inner: &Inner) -> u8 {
+    inner.load.as_ref().map_or(0, |r| r.req.picture_percent)
 }

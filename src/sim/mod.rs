@@ -13,6 +13,7 @@
 mod card;
 mod control;
 mod load;
+pub mod media;
 pub mod model;
 mod openapi;
 mod robot;
@@ -66,6 +67,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/v1.0/card/streaming", web::put().to(card::streaming))
     .route("/robot/send", web::post().to(robot::robot_send))
+    .route(
+        "/v1.0/robot/messageFiles/download",
+        web::post().to(media::download),
+    )
+    .route("/sim/files/{id}", web::get().to(media::file))
+    .route("/media/upload", web::post().to(media::upload))
+    .route(
+        "/v1.0/robot/emotion/reply",
+        web::post().to(media::emotion_reply),
+    )
+    .route(
+        "/v1.0/robot/emotion/recall",
+        web::post().to(media::emotion_recall),
+    )
+    .route("/sim/reactions", web::get().to(media::reactions))
     .route("/sim/cards", web::get().to(card::list))
     .route("/sim/load", web::post().to(load::start))
     .route("/sim/load", web::get().to(load::report))

@@ -134,6 +134,57 @@ pub struct UserMessage {
     /// cut an emoji in half makes DingTalk send.
     #[serde(default)]
     pub lone_surrogate: bool,
+    /// The file of a `picture`, `file`, `audio`, `video` or `richText` message (a small
+    /// built-in one when not given).
+    pub attachment: Option<Attachment>,
+    /// The msgId of an earlier message in the conversation this one quotes.
+    pub quote: Option<String>,
+}
+
+/// A file a user sends.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Attachment {
+    pub name: Option<String>,
+    pub mime: Option<String>,
+    /// The bytes, base64.
+    pub data_base64: Option<String>,
+    /// A file of this many bytes (zeros), served without being held in memory (big files).
+    pub size: Option<u64>,
+    /// Its downloadCode is already expired.
+    #[serde(default)]
+    pub expired: bool,
+    /// Downloading it fails (HTTP 500 from the file server).
+    #[serde(default)]
+    pub fail: bool,
+}
+
+/// A file in a conversation entry: what a user sent, or what a bot uploaded and sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimMedia {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    /// Hex SHA-256 of the bytes (of the zeros, for a synthetic file).
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<String>,
+}
+
+/// A reaction a bot put on (or took off) a user message.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction {
+    pub bot: String,
+    pub msg_id: String,
+    pub conversation_id: String,
+    pub emotion_name: String,
+    /// `reply` (added) or `recall` (taken off).
+    pub action: String,
+    pub at_ms: i64,
 }
 
 /// One push of a user message to one bot.
@@ -181,6 +232,9 @@ pub struct Entry {
     /// message to this reply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_us: Option<u64>,
+    /// The file of a user's picture or file message, or of a bot's image or file send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<SimMedia>,
 }
 
 /// An ACK the simulator received, kept for inspection.
@@ -310,6 +364,10 @@ pub struct SimStats {
     pub card_rejected: u64,
     pub card_throttled: u64,
     pub max_ack_latency_us: u64,
+    pub downloads: u64,
+    pub download_refused: u64,
+    pub uploads: u64,
+    pub reactions: u64,
 }
 
 /// Timings and limits of a simulator run.

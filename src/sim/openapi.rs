@@ -18,6 +18,8 @@ pub(super) struct Sent {
     pub msgtype: String,
     pub text: String,
     pub title: Option<String>,
+    /// The uploaded file an image or file send refers to.
+    pub media: Option<SimMedia>,
 }
 
 /// Reads a webhook-style body `{msgtype, text|markdown|...}`.
@@ -44,6 +46,7 @@ pub(super) fn webhook_content(body: &Value) -> Option<Sent> {
         msgtype,
         text,
         title,
+        media: None,
     })
 }
 
@@ -116,6 +119,7 @@ impl Sim {
                 msg_id,
                 at_ms: now_ms(),
                 latency_us,
+                media: sent.media,
             },
         );
     }
@@ -239,7 +243,7 @@ impl Sim {
         Ok(bot)
     }
 
-    fn template(body: &Value) -> Result<Sent, ApiError> {
+    fn template(inner: &Inner, body: &Value) -> Result<Sent, ApiError> {
         let key = body.get("msgKey").and_then(Value::as_str).unwrap_or("");
         // msgParam is a JSON *string*, not an object (reference/dingtalk-protocol.md 4.3).
         let param: Value = body
@@ -255,27 +259,57 @@ impl Sim {
                 )
             })?;
         let field = |k: &str| param.get(k).and_then(Value::as_str).map(str::to_owned);
+        // An image or file send names an upload by its media id.
+        let uploaded = |id: &str| {
+            Sim::upload(inner, id)
+                .map(|f| f.media(None, Some(id.to_owned())))
+                .ok_or_else(|| {
+                    api_error(400, "invalidParameter.mediaId.invalid", "unknown media id")
+                })
+        };
         match key {
             "sampleText" => Ok(Sent {
                 msgtype: "text".into(),
                 text: field("content").unwrap_or_default(),
                 title: None,
+                media: None,
             }),
             "sampleMarkdown" => Ok(Sent {
                 msgtype: "markdown".into(),
                 text: field("text").unwrap_or_default(),
                 title: field("title"),
+                media: None,
             }),
             "sampleLink" | "sampleActionCard" => Ok(Sent {
                 msgtype: key.into(),
                 text: field("text").unwrap_or_default(),
                 title: field("title"),
+                media: None,
             }),
-            "sampleImageMsg" => Ok(Sent {
-                msgtype: "image".into(),
-                text: field("photoURL").unwrap_or_default(),
-                title: None,
-            }),
+            "sampleImageMsg" => {
+                let url = field("photoURL").unwrap_or_default();
+                let media = if url.starts_with('@') {
+                    Some(uploaded(&url)?)
+                } else {
+                    None
+                };
+                Ok(Sent {
+                    msgtype: "image".into(),
+                    text: url,
+                    title: None,
+                    media,
+                })
+            }
+            "sampleFile" => {
+                let id = field("mediaId").unwrap_or_default();
+                let media = uploaded(&id)?;
+                Ok(Sent {
+                    msgtype: "file".into(),
+                    text: field("fileName").unwrap_or_default(),
+                    title: field("fileType"),
+                    media: Some(media),
+                })
+            }
             _ => Err(api_error(
                 400,
                 "invalidParameter.msgKey.invalid",
@@ -288,7 +322,7 @@ impl Sim {
         let mut inner = self.lock();
         let (bot, sent) = match self
             .openapi_bot(&mut inner, req, body)
-            .and_then(|bot| Ok((bot, Self::template(body)?)))
+            .and_then(|bot| Ok((bot, Self::template(&inner, body)?)))
         {
             Ok(v) => v,
             Err(e) => return e.response(),
@@ -329,7 +363,7 @@ impl Sim {
         let mut inner = self.lock();
         let (bot, sent) = match self
             .openapi_bot(&mut inner, req, body)
-            .and_then(|bot| Ok((bot, Self::template(body)?)))
+            .and_then(|bot| Ok((bot, Self::template(&inner, body)?)))
         {
             Ok(v) => v,
             Err(e) => return e.response(),
@@ -370,6 +404,7 @@ impl Sim {
                 msgtype: sent.msgtype.clone(),
                 text: sent.text.clone(),
                 title: sent.title.clone(),
+                media: sent.media.clone(),
             };
             let answers = oldest_unanswered(&mut inner, &cid, &bot);
             self.sent_entry(

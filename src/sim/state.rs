@@ -135,6 +135,13 @@ pub(super) struct Inner {
     pub acks: VecDeque<AckRecord>,
     pub chaos: Chaos,
     pub stats: SimStats,
+    /// Users' files by downloadCode.
+    pub files: HashMap<String, super::media::SimFile>,
+    /// Download URLs handed out: id to (downloadCode, valid until ms).
+    pub file_urls: HashMap<String, (String, i64)>,
+    /// Bots' uploads by media id.
+    pub uploads: HashMap<String, super::media::SimFile>,
+    pub reactions: Vec<Reaction>,
 }
 
 /// The simulated DingTalk Open Platform.

@@ -345,6 +345,43 @@ impl Sim {
         let msg_id = super::model::msg_id();
         let msgtype = msg.msgtype.clone().unwrap_or_else(|| "text".to_owned());
         let now = now_ms();
+        // A message with a file: the file is downloadable by a new downloadCode.
+        let media = if matches!(
+            msgtype.as_str(),
+            "picture" | "file" | "audio" | "video" | "richText"
+        ) {
+            let file = super::media::user_file(&msgtype, &msg.text, msg.attachment.as_ref())
+                .map_err(SimError::Invalid)?;
+            let code = random_b64(18);
+            let media = file.media(Some(code.clone()), None);
+            inner.files.insert(code, file);
+            Some(media)
+        } else {
+            None
+        };
+        let quoted = match &msg.quote {
+            Some(q) => Some(
+                inner
+                    .conversations
+                    .get(&cid)
+                    .and_then(|c| {
+                        c.iter()
+                            .find(|e| e.via == "user" && e.msg_id.as_deref() == Some(q))
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        SimError::NotFound(format!(
+                            "no message \"{q}\" in this conversation to quote"
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        let quoted_sender = quoted
+            .as_ref()
+            .and_then(|e| inner.users.get(&e.from).map(|u| u.info.sender_id.clone()))
+            .unwrap_or_default();
+        let replied = quoted.map(|e| replied_msg(&e, &quoted_sender));
         self.record(
             &mut inner,
             Entry {
@@ -359,6 +396,7 @@ impl Sim {
                 msg_id: Some(msg_id.clone()),
                 at_ms: now,
                 latency_us: None,
+                media: media.clone(),
             },
         );
         let mut deliveries = Vec::new();
@@ -388,19 +426,26 @@ impl Sim {
                 msg.text.clone()
             };
             let mut data = payload(
-                &bot,
-                &user,
-                &cid,
-                title.as_deref(),
-                group,
-                &msg_id,
-                &msgtype,
-                &text,
-                &format!("{}/robot/sendBySession?session={session}", self.base_url()),
-                now,
-                expires,
+                &Payload {
+                    bot: &bot,
+                    user: &user,
+                    cid: &cid,
+                    title: title.as_deref(),
+                    group,
+                    msg_id: &msg_id,
+                    msgtype: &msgtype,
+                    text: &text,
+                    session_webhook: &format!(
+                        "{}/robot/sendBySession?session={session}",
+                        self.base_url()
+                    ),
+                    create_at: now,
+                    expires,
+                    mentioned: mentions.as_deref().unwrap_or(std::slice::from_ref(&bot_id)),
+                    media: media.as_ref(),
+                    replied: replied.as_ref(),
+                },
                 &inner.bots,
-                mentions.as_deref().unwrap_or(std::slice::from_ref(&bot_id)),
             );
             if msg.lone_surrogate {
                 data = data.replace(LONE_SURROGATE_MARK, "\\ud800");
@@ -679,23 +724,65 @@ impl Sim {
     }
 }
 
+/// What one callback's `data` is made of.
+pub(super) struct Payload<'a> {
+    pub bot: &'a BotInfo,
+    pub user: &'a UserInfo,
+    pub cid: &'a str,
+    pub title: Option<&'a str>,
+    pub group: bool,
+    pub msg_id: &'a str,
+    pub msgtype: &'a str,
+    pub text: &'a str,
+    pub session_webhook: &'a str,
+    pub create_at: i64,
+    pub expires: i64,
+    pub mentioned: &'a [String],
+    /// The message's file (pictures, files, voice, video, rich text).
+    pub media: Option<&'a SimMedia>,
+    /// `repliedMsg` of a message that quotes an earlier one.
+    pub replied: Option<&'a Value>,
+}
+
+/// `repliedMsg` for a quoted user message (reference/dingtalk-protocol.md 3.2).
+fn replied_msg(e: &Entry, sender_id: &str) -> Value {
+    let code = e.media.as_ref().and_then(|m| m.download_code.clone());
+    let content = match e.msgtype.as_str() {
+        "picture" => json!({"downloadCode": code}),
+        "file" => {
+            json!({"downloadCode": code, "fileName": e.media.as_ref().map(|m| m.name.clone())})
+        }
+        "richText" => {
+            json!({"richText": [{"text": e.text}, {"type": "picture", "downloadCode": code}]})
+        }
+        _ => json!({"text": e.text}),
+    };
+    json!({
+        "msgType": e.msgtype,
+        "msgId": e.msg_id,
+        "senderId": sender_id,
+        "createdAt": e.at_ms,
+        "content": content,
+    })
+}
+
 /// The `data` of a bot message callback (reference/dingtalk-protocol.md 3.1).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn payload(
-    bot: &BotInfo,
-    user: &UserInfo,
-    cid: &str,
-    title: Option<&str>,
-    group: bool,
-    msg_id: &str,
-    msgtype: &str,
-    text: &str,
-    session_webhook: &str,
-    create_at: i64,
-    expires: i64,
-    bots: &indexmap::IndexMap<String, BotInfo>,
-    mentioned: &[String],
-) -> String {
+pub(super) fn payload(p: &Payload<'_>, bots: &indexmap::IndexMap<String, BotInfo>) -> String {
+    let Payload {
+        bot,
+        user,
+        cid,
+        title,
+        group,
+        msg_id,
+        msgtype,
+        text,
+        session_webhook,
+        create_at,
+        expires,
+        mentioned,
+        ..
+    } = *p;
     let mut d = json!({
         "conversationId": cid,
         "conversationType": if group { "2" } else { "1" },
@@ -727,19 +814,31 @@ pub(super) fn payload(
                 .collect(),
         );
     }
-    let code = random_b64(18);
+    let code = p
+        .media
+        .and_then(|m| m.download_code.clone())
+        .unwrap_or_else(|| random_b64(18));
     match msgtype {
         // The @bot token is removed from group text, leaving a leading space.
         "text" => {
-            d["text"] = json!({"content": if group { format!(" {text}") } else { text.to_owned() }})
+            d["text"] =
+                json!({"content": if group { format!(" {text}") } else { text.to_owned() }});
+            if let Some(replied) = p.replied {
+                d["text"]["isReplyMsg"] = json!(true);
+                d["text"]["repliedMsg"] = replied.clone();
+            }
         }
         "audio" => {
             d["content"] = json!({"downloadCode": code, "recognition": text, "duration": "3000"})
         }
         "picture" => d["content"] = json!({"downloadCode": code, "pictureDownloadCode": code}),
         "file" => {
+            let name = p.media.map_or(text, |m| m.name.as_str());
             d["content"] =
-                json!({"downloadCode": code, "fileName": text, "spaceId": "1", "fileId": "2"})
+                json!({"downloadCode": code, "fileName": name, "spaceId": "1", "fileId": "2"})
+        }
+        "video" => {
+            d["content"] = json!({"downloadCode": code, "duration": "5000", "videoType": "mp4"})
         }
         "richText" => {
             d["content"] = json!({"richText": [{"text": text}, {"type": "picture", "downloadCode": code, "pictureDownloadCode": code}]})

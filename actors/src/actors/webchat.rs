@@ -70,6 +70,7 @@ impl Inbound {
             agent: Some(agent.to_owned()),
             reply: ReplyTo::Web { events },
             gateway_answer: None,
+            media: Vec::new(),
         }
     }
 }

@@ -144,6 +144,9 @@ pub struct AgentDefaultsSection {
     pub skills: Option<Vec<String>>,
     /// Memory search settings every agent inherits (OpenClaw 2026.3).
     pub memory_search: Option<Value>,
+    /// Describes pictures for agents whose model cannot see them: `"provider/model"` or
+    /// `{ primary, fallbacks }`.
+    pub image_model: Option<ModelSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +187,8 @@ pub struct AgentRoster {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub model_params: BTreeMap<String, Map<String, Value>>,
     pub skip_bootstrap: bool,
+    /// `agents.defaults.imageModel`: describes pictures for models that cannot see them.
+    pub image_model: ModelSelection,
 }
 
 impl AgentRoster {
@@ -495,6 +500,13 @@ pub(crate) fn build_roster(
         model_aliases,
         model_params,
         skip_bootstrap: defaults.and_then(|d| d.skip_bootstrap).unwrap_or(false),
+        image_model: defaults
+            .and_then(|d| d.image_model.as_ref())
+            .map(|m| ModelSelection {
+                primary: m.primary().map(str::to_owned),
+                fallbacks: m.fallbacks().map(<[String]>::to_vec).unwrap_or_default(),
+            })
+            .unwrap_or_default(),
     }
 }
 

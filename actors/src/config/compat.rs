@@ -208,11 +208,19 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
     ("heartbeat", "heartbeat turns will not run"),
     ("humanDelay", "replies are not delayed"),
     ("imageGenerationModel", "no image generation"),
-    ("imageMaxDimensionPx", "pictures are not sent to the model"),
-    ("imageModel", "pictures are not described to the model"),
-    ("imageQuality", "pictures are not sent to the model"),
+    (
+        "imageMaxDimensionPx",
+        "pictures go to the model as DingTalk gives them, not resized",
+    ),
+    (
+        "imageQuality",
+        "pictures go to the model as DingTalk gives them, not recompressed",
+    ),
     ("mediaGenerationAutoProviderFallback", "no media generation"),
-    ("mediaMaxMb", "pictures and files are not downloaded"),
+    (
+        "mediaMaxMb",
+        "not used; the DingTalk account's mediaMaxMb limits downloads",
+    ),
     ("mediaModels", "no media models"),
     ("modelPolicy", ""),
     ("musicGenerationModel", "no music generation"),
@@ -256,7 +264,6 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
 /// settings that dingclaw has no use for. The three connectors differ; a config written for
 /// any of them starts unchanged, and each key is named with what replaces it.
 const DINGTALK_KEYS: Keys = &[
-    ("ackReaction", "no reaction is added to received messages"),
     (
         "aicardDegradeMs",
         "not needed; dingclaw's setting is card.degradeMs",
@@ -306,7 +313,6 @@ const DINGTALK_KEYS: Keys = &[
         "historyLimit",
         "not needed; the model sees dingclaw.historyLimit messages",
     ),
-    ("inboundMedia", "pictures and files are not downloaded"),
     (
         "initialReconnectDelay",
         "not needed; dingclaw's setting is stream.reconnectInitialMs",
@@ -328,7 +334,6 @@ const DINGTALK_KEYS: Keys = &[
         "maxConnectionAttempts",
         "not needed; dingclaw reconnects without a limit, with backoff",
     ),
-    ("maxFileSizeMB", "pictures and files are not downloaded"),
     (
         "maxReconnectCycles",
         "not needed; dingclaw reconnects without a limit, with backoff",
@@ -337,7 +342,6 @@ const DINGTALK_KEYS: Keys = &[
         "maxReconnectDelay",
         "not needed; dingclaw's setting is stream.reconnectMaxMs",
     ),
-    ("mediaMaxMb", "pictures and files are not downloaded"),
     ("mediaUrlAllowlist", "not needed"),
     (
         "messageType",
@@ -516,10 +520,6 @@ const PROVIDER_KEYS: Keys = &[
     (
         "maxTokens",
         "answers are as long as the provider's default allows",
-    ),
-    (
-        "models",
-        "per-model catalogue entries (context windows, costs) are not used",
     ),
     ("params", "extra model parameters are not sent"),
     ("region", ""),

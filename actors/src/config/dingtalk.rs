@@ -99,7 +99,51 @@ pub struct DingTalkSection {
     pub streaming: Option<bool>,
     /// AI card tuning (dingclaw): template, update interval, QPS, degrade period.
     pub card: Option<CardEntry>,
+    /// Largest picture or file downloaded, in MB (the connectors' `mediaMaxMb`).
+    pub media_max_mb: Option<f64>,
+    /// openclaw-china's spelling of the same limit.
+    #[serde(rename = "maxFileSizeMB")]
+    pub max_file_size_mb: Option<f64>,
+    /// Where downloads are kept, and for how long (openclaw-china).
+    pub inbound_media: Option<InboundMediaEntry>,
+    /// The "thinking" reaction on a message being answered: `off` (or `""`) for none, any
+    /// other text for that text; the default is 思考中.
+    pub ack_reaction: Option<String>,
+    /// Base URL of DingTalk's older API (`oapi.dingtalk.com`, media uploads) (dingclaw).
+    pub oapi_endpoint: Option<String>,
 }
+
+/// `inboundMedia` (openclaw-china).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InboundMediaEntry {
+    pub dir: Option<String>,
+    pub keep_days: Option<u32>,
+}
+
+/// How an account handles pictures and files.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaSettings {
+    /// Largest download, bytes.
+    pub max_bytes: u64,
+    /// Where downloads go; `None`: `<stateDir>/media/<account>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<std::path::PathBuf>,
+    pub keep_days: u32,
+    /// The reaction's text, or `None` for no reaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_reaction: Option<String>,
+}
+
+/// Downloads are capped at 20 MB unless `mediaMaxMb` says otherwise.
+pub const DEFAULT_MEDIA_MAX_MB: f64 = 20.0;
+/// Downloads are kept a week (openclaw-china's `inboundMedia.keepDays` default is unknown).
+pub const DEFAULT_MEDIA_KEEP_DAYS: u32 = 7;
+/// The reaction DingTalk-Real-AI shows while it works.
+pub const DEFAULT_ACK_REACTION: &str = "思考中";
+/// DingTalk's older API.
+pub const DEFAULT_OAPI_ENDPOINT: &str = "https://oapi.dingtalk.com";
 
 /// `stream`: timings of the Stream connection and the DingTalk API. Where the protocol
 /// reference marks a behaviour unverified, its value is a setting here, defaulting to what
@@ -321,6 +365,10 @@ pub struct DingTalkAccount {
     pub chatbot_user_id: Option<String>,
     pub stream: StreamSettings,
     pub card: CardSettings,
+    pub media: MediaSettings,
+    /// DingTalk's older API base (media uploads): `oapiEndpoint`, else oapi.dingtalk.com when
+    /// `endpoint` is DingTalk's own, else `endpoint` (a simulator serves both).
+    pub oapi_endpoint: String,
 }
 
 impl DingTalkAccount {
@@ -576,7 +624,6 @@ fn build_account(
         enabled,
         client_id,
         client_secret,
-        endpoint,
         dm_policy,
         allow_from,
         group_policy,
@@ -603,6 +650,39 @@ fn build_account(
         chatbot_user_id: own.and_then(|o| o.chatbot_user_id.clone()),
         stream: stream_settings(pick_at!(stream, "stream"), diags),
         card: card_settings(pick!(streaming).copied(), pick_at!(card, "card"), diags),
+        media: MediaSettings {
+            max_bytes: match pick_at!(media_max_mb, "mediaMaxMb")
+                .or(pick_at!(max_file_size_mb, "maxFileSizeMB"))
+            {
+                Some((mb, p)) if !(mb.is_finite() && *mb > 0.0) => {
+                    diags.error(p, "must be a positive number of MB");
+                    (DEFAULT_MEDIA_MAX_MB * 1_048_576.0) as u64
+                }
+                Some((mb, _)) => (mb * 1_048_576.0) as u64,
+                None => (DEFAULT_MEDIA_MAX_MB * 1_048_576.0) as u64,
+            },
+            dir: pick!(inbound_media)
+                .and_then(|m| m.dir.as_deref())
+                .map(|d| super::environment::expand_home(d, env)),
+            keep_days: pick!(inbound_media)
+                .and_then(|m| m.keep_days)
+                .unwrap_or(DEFAULT_MEDIA_KEEP_DAYS),
+            ack_reaction: match pick!(ack_reaction).map(|s| s.trim()) {
+                None => Some(DEFAULT_ACK_REACTION.to_owned()),
+                Some("" | "off" | "false" | "none") => None,
+                Some("emoji" | "kaomoji" | "on" | "true") => Some(DEFAULT_ACK_REACTION.to_owned()),
+                Some(text) => Some(text.to_owned()),
+            },
+        },
+        oapi_endpoint: match pick_at!(oapi_endpoint, "oapiEndpoint") {
+            Some((e, p)) => normalize_base_url(e).unwrap_or_else(|message| {
+                diags.error(p, message);
+                e.trim().to_owned()
+            }),
+            None if endpoint == DEFAULT_ENDPOINT => DEFAULT_OAPI_ENDPOINT.to_owned(),
+            None => endpoint.clone(),
+        },
+        endpoint,
     }
 }
 

@@ -91,6 +91,9 @@ pub struct ProviderEntry {
     pub circuit_breaker_cooldown_seconds: Option<u64>,
     /// Stream answers as they are generated (default true).
     pub streaming: Option<bool>,
+    /// The provider's models as OpenClaw lists them (`{id, input: ["text", "image"], ...}`);
+    /// dingclaw reads `id` and `input` (which models take pictures).
+    pub models: Option<Vec<serde_json::Value>>,
 }
 
 /// Every API kind OpenClaw knows, so that its configs load; `openai` is its legacy spelling of
@@ -181,6 +184,26 @@ pub struct ProviderConfig {
     #[serde(serialize_with = "secs")]
     pub circuit_cooldown: Duration,
     pub streaming: bool,
+    /// Models whose `input` was declared: id and whether it includes `"image"`.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub model_inputs: IndexMap<String, bool>,
+}
+
+impl ProviderConfig {
+    /// Does `model` take pictures? The declared `input` decides; without one, models whose
+    /// names say vision (`-vl`, `vision`, `4v`, `gpt-4o`, `claude`, `omni`...) are taken to.
+    pub fn takes_images(&self, model: &str) -> bool {
+        if let Some(declared) = self.model_inputs.get(model) {
+            return *declared;
+        }
+        let m = model.to_ascii_lowercase();
+        [
+            "-vl", "vl-", "vision", "4v", "4.5v", "4.6v", "gpt-4o", "gpt-4.1", "gpt-5", "claude",
+            "omni", "gemini",
+        ]
+        .iter()
+        .any(|k| m.contains(k))
+    }
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -315,6 +338,28 @@ pub(crate) fn build_models(
     ModelsConfig { mode, providers }
 }
 
+/// `models[].input` of a provider: which declared models take pictures.
+fn model_inputs(
+    models: Option<&Vec<serde_json::Value>>,
+    at: &ConfigPath,
+    diags: &mut Diagnostics,
+) -> IndexMap<String, bool> {
+    let mut out = IndexMap::new();
+    for (i, m) in models.into_iter().flatten().enumerate() {
+        let Some(id) = m.get("id").and_then(serde_json::Value::as_str) else {
+            diags.error(at.index(i), "a model needs an \"id\"");
+            continue;
+        };
+        if let Some(input) = m.get("input").and_then(serde_json::Value::as_array) {
+            out.insert(
+                id.to_owned(),
+                input.iter().any(|v| v.as_str() == Some("image")),
+            );
+        }
+    }
+    out
+}
+
 /// One provider: the catalogue's values, then the entry's, then defaults.
 fn provider(
     id: &str,
@@ -446,6 +491,11 @@ fn provider(
                 .max(1),
         ),
         streaming: entry.and_then(|e| e.streaming).unwrap_or(true),
+        model_inputs: model_inputs(
+            entry.and_then(|e| e.models.as_ref()),
+            &path.key("models"),
+            diags,
+        ),
     }
 }
 

@@ -41,6 +41,9 @@ pub struct RuntimeSection {
     /// `process` (default): a commit survives the process being killed; `power`: every
     /// commit is fsynced and survives a power loss too.
     pub durability: Option<Durability>,
+    /// Pictures of earlier turns re-sent to a model that takes them: the newest this many
+    /// (older ones become a line of text), so a long chat does not resend every picture.
+    pub history_images: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -64,7 +67,11 @@ pub struct RuntimeConfig {
     pub drain: Duration,
     pub journal: bool,
     pub durability: Durability,
+    pub history_images: usize,
 }
+
+/// Pictures re-sent from earlier turns unless `dingclaw.historyImages` says otherwise.
+pub const DEFAULT_HISTORY_IMAGES: usize = 2;
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_secs())
@@ -111,5 +118,6 @@ pub(crate) fn build_runtime(
         drain: Duration::from_secs(r.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECS)),
         journal: r.journal.unwrap_or(true),
         durability: r.durability.unwrap_or_default(),
+        history_images: r.history_images.unwrap_or(DEFAULT_HISTORY_IMAGES),
     }
 }

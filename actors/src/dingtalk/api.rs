@@ -40,6 +40,9 @@ pub struct ReplyTarget {
     pub session_webhook: String,
     /// ms since the epoch.
     pub webhook_expires_at_ms: Option<i64>,
+    /// More people to @-mention in a group (staff ids the answer names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 impl From<&BotMessage> for ReplyTarget {
@@ -50,6 +53,7 @@ impl From<&BotMessage> for ReplyTarget {
             sender_staff_id: m.sender_staff_id.clone(),
             session_webhook: m.session_webhook.clone(),
             webhook_expires_at_ms: m.session_webhook_expired_time,
+            mentions: Vec::new(),
         }
     }
 }
@@ -118,6 +122,11 @@ impl DingTalkApi {
         &self.http
     }
 
+    /// The account's access token (cached).
+    pub async fn token(&self) -> Result<crate::config::Secret, DingTalkError> {
+        self.tokens.get(&self.http, &self.account).await
+    }
+
     /// Replies in the conversation of `target`: split into chunks, through the sessionWebhook
     /// while it is valid and through the OpenAPI once it has expired. In groups the sender is
     /// @-mentioned.
@@ -127,10 +136,17 @@ impl DingTalkApi {
         message: &OutboundMessage,
     ) -> Result<ReplyOutcome, DingTalkError> {
         let pieces = chunk(message.text(), self.account.text_chunk_limit);
-        let mention: Vec<String> = match (target.chat, &target.sender_staff_id) {
+        let mut mention: Vec<String> = match (target.chat, &target.sender_staff_id) {
             (ChatType::Group, Some(staff)) => vec![staff.clone()],
             _ => Vec::new(),
         };
+        if target.chat == ChatType::Group {
+            for m in &target.mentions {
+                if !mention.contains(m) {
+                    mention.push(m.clone());
+                }
+            }
+        }
         let mut outcome = ReplyOutcome::default();
         let mut webhook_ok = !target.webhook_expired(now_ms());
         for (i, piece) in pieces.iter().enumerate() {
@@ -206,6 +222,17 @@ impl DingTalkApi {
         message: &OutboundMessage,
     ) -> Result<(), DingTalkError> {
         let (msg_key, msg_param) = message.openapi_template();
+        self.send_group_template(open_conversation_id, msg_key, &msg_param)
+            .await
+    }
+
+    /// Sends one message template (`msgKey` and its `msgParam` JSON string) to a group.
+    pub async fn send_group_template(
+        &self,
+        open_conversation_id: &str,
+        msg_key: &str,
+        msg_param: &str,
+    ) -> Result<(), DingTalkError> {
         let body = json!({
             "robotCode": self.account.client_id,
             "openConversationId": open_conversation_id,
@@ -227,8 +254,19 @@ impl DingTalkApi {
         staff_ids: &[String],
         message: &OutboundMessage,
     ) -> Result<(), DingTalkError> {
-        const API: &str = "oToMessages/batchSend";
         let (msg_key, msg_param) = message.openapi_template();
+        self.send_direct_template(staff_ids, msg_key, &msg_param)
+            .await
+    }
+
+    /// Sends one message template to users; a 200 that names failed users is an error.
+    pub async fn send_direct_template(
+        &self,
+        staff_ids: &[String],
+        msg_key: &str,
+        msg_param: &str,
+    ) -> Result<(), DingTalkError> {
+        const API: &str = "oToMessages/batchSend";
         let body = json!({
             "robotCode": self.account.client_id,
             "userIds": staff_ids,

@@ -42,6 +42,48 @@ pub struct BotMessage {
     /// `create_at` in every sample).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_webhook_expired_time: Option<i64>,
+    /// The earlier message this one quotes (`text.isReplyMsg` / `text.repliedMsg`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+}
+
+/// A quoted message (reference/dingtalk-protocol.md 3.2: `repliedMsg`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub msg_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
+    /// Its text: `text`, or the rich text's text parts, or a summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A quoted picture or file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+}
+
+/// What kind of file a message carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MediaKind {
+    Picture,
+    File,
+    Audio,
+    Video,
+}
+
+/// A file of a message, to download by its code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaRef {
+    pub kind: MediaKind,
+    pub download_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// It belongs to the quoted message, not this one.
+    pub quoted: bool,
 }
 
 /// What the user sent.
@@ -122,6 +164,56 @@ impl BotMessage {
         }
     }
 
+    /// The files this message carries (and the quoted message's), in order.
+    pub fn media(&self) -> Vec<MediaRef> {
+        let mut out = Vec::new();
+        let mut add = |kind, code: &str, name: Option<&String>, quoted| {
+            if !code.is_empty() {
+                out.push(MediaRef {
+                    kind,
+                    download_code: code.to_owned(),
+                    file_name: name.cloned(),
+                    quoted,
+                });
+            }
+        };
+        if let Some(q) = &self.quote
+            && let Some(code) = &q.download_code
+        {
+            let kind = match q.msg_type.as_str() {
+                "file" => MediaKind::File,
+                "audio" => MediaKind::Audio,
+                "video" => MediaKind::Video,
+                _ => MediaKind::Picture,
+            };
+            add(kind, code, q.file_name.as_ref(), true);
+        }
+        match &self.content {
+            MessageContent::Picture { download_code } => {
+                add(MediaKind::Picture, download_code, None, false)
+            }
+            MessageContent::RichText { items } => {
+                for i in items {
+                    if let RichTextItem::Picture { download_code } = i {
+                        add(MediaKind::Picture, download_code, None, false);
+                    }
+                }
+            }
+            MessageContent::Audio { download_code, .. } => {
+                add(MediaKind::Audio, download_code, None, false)
+            }
+            MessageContent::Video { download_code, .. } => {
+                add(MediaKind::Video, download_code, None, false)
+            }
+            MessageContent::File {
+                download_code,
+                file_name,
+            } => add(MediaKind::File, download_code, file_name.as_ref(), false),
+            _ => {}
+        }
+        out
+    }
+
     /// The sender id used for routing and policies: `senderStaffId`, else `senderId`.
     pub fn sender(&self) -> &str {
         self.sender_staff_id
@@ -130,8 +222,25 @@ impl BotMessage {
             .unwrap_or(&self.sender_id)
     }
 
-    /// The text an agent sees for this message.
+    /// The text an agent sees for this message: a quoted message first, as a quote block, so
+    /// "OK, delete it" refers to the right thing. Files are added when downloaded.
     pub fn text_for_agent(&self) -> String {
+        let own = self.own_text();
+        let Some(q) = &self.quote else { return own };
+        let quoted = match (&q.text, q.msg_type.as_str()) {
+            (Some(t), _) => t.clone(),
+            (None, "picture") => "[picture]".to_owned(),
+            (None, "file") => format!("[file: {}]", q.file_name.as_deref().unwrap_or("unnamed")),
+            (None, other) => format!("[{other} message]"),
+        };
+        let block: Vec<String> = quoted.lines().map(|l| format!("> {l}")).collect();
+        format!(
+            "[quoting an earlier message]\n{}\n\n{own}",
+            block.join("\n")
+        )
+    }
+
+    fn own_text(&self) -> String {
         match &self.content {
             MessageContent::Text { text } => text.clone(),
             MessageContent::RichText { items } => items
@@ -192,9 +301,52 @@ struct RawBotMessage {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawText {
     #[serde(default)]
     content: String,
+    #[serde(default)]
+    is_reply_msg: bool,
+    replied_msg: Option<Value>,
+}
+
+/// `repliedMsg` as DingTalk sends it; fields it lacks stay `None`.
+fn parse_quote(v: &Value) -> Quote {
+    let content = v.get("content");
+    let rich_text: Option<String> = content
+        .and_then(|c| c.get("richText"))
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("")
+        })
+        .filter(|t| !t.trim().is_empty());
+    let rich_picture = content
+        .and_then(|c| c.get("richText"))
+        .and_then(Value::as_array)
+        .and_then(|items| {
+            items
+                .iter()
+                .find_map(|i| i.get("downloadCode").and_then(Value::as_str))
+        })
+        .map(str::to_owned);
+    Quote {
+        msg_type: v
+            .get("msgType")
+            .and_then(Value::as_str)
+            .unwrap_or("text")
+            .to_owned(),
+        msg_id: str_field(Some(v), "msgId"),
+        text: str_field(content, "text")
+            .or(rich_text)
+            .or_else(|| str_field(content, "summary"))
+            .or_else(|| str_field(content, "title")),
+        download_code: str_field(content, "downloadCode").or(rich_picture),
+        file_name: str_field(content, "fileName"),
+    }
 }
 
 impl RawBotMessage {
@@ -204,6 +356,12 @@ impl RawBotMessage {
             "2" => ChatType::Group,
             other => return Err(format!("unknown conversationType \"{other}\"")),
         };
+        let quote = self
+            .text
+            .as_ref()
+            .filter(|t| t.is_reply_msg)
+            .and_then(|t| t.replied_msg.as_ref())
+            .map(parse_quote);
         let mut content = parse_content(&self.msgtype, self.text, self.content.as_ref());
         let chars = match &content {
             MessageContent::Text { text } => text.chars().count(),
@@ -235,6 +393,7 @@ impl RawBotMessage {
             create_at: self.create_at.unwrap_or_default(),
             session_webhook: self.session_webhook,
             session_webhook_expired_time: self.session_webhook_expired_time,
+            quote,
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod client;
 pub mod connection;
 pub mod dedup;
 pub mod error;
+pub mod files;
 pub mod frame;
 pub mod http;
 pub mod lossy_json;
@@ -34,13 +35,14 @@ pub mod token;
 
 pub use crate::rate::RateWindow;
 pub use api::{DingTalkApi, ReplyOutcome, ReplyTarget};
-pub use bot_message::{BotMessage, MessageContent};
+pub use bot_message::{BotMessage, MediaKind, MediaRef, MessageContent, Quote};
 pub use card::{Card, CardGate, FlowStatus};
 pub use card_reply::reply_streaming;
 pub use client::{
     BotMessageReceived, GetStreamState, Shutdown, StreamClient, StreamState, StreamStatus,
 };
 pub use error::DingTalkError;
+pub use files::{DownloadError, MediaMessage};
 pub use message::OutboundMessage;
 pub use robot::{RobotLimiter, RobotWebhook, send_robot};
 pub use token::AccessTokenCache;

@@ -28,6 +28,12 @@ fn blocks(m: &ChatMessage) -> Vec<Value> {
             "content": m.content,
         })),
         _ => {
+            for i in m.images.iter() {
+                if let Some(data) = &i.data {
+                    out.push(json!({"type": "image", "source": {
+                        "type": "base64", "media_type": i.mime, "data": data.as_ref()}}));
+                }
+            }
             if !m.content.is_empty() {
                 out.push(json!({"type": "text", "text": m.content}));
             }

@@ -24,6 +24,23 @@ pub struct ChatMessage {
     /// The call a tool message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Pictures of a user message. Sent to a model that takes pictures once their bytes are
+    /// loaded (`data`); otherwise described in the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImagePart>,
+}
+
+/// A picture in a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImagePart {
+    pub mime: String,
+    pub sha256: String,
+    pub size: u64,
+    pub path: std::path::PathBuf,
+    pub name: String,
+    /// The bytes, base64, loaded just before a call to a model that takes pictures.
+    #[serde(skip)]
+    pub data: Option<std::sync::Arc<str>>,
 }
 
 impl ChatMessage {
@@ -33,6 +50,7 @@ impl ChatMessage {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            images: Vec::new(),
         }
     }
 

@@ -22,7 +22,8 @@ mod wait_notice;
 
 pub use call::{ProviderState, ProviderStatus};
 pub use chat::{
-    ChatMessage, ChatRequest, ChatRole, Completion, StreamSink, ToolCall, ToolSpec, Usage,
+    ChatMessage, ChatRequest, ChatRole, Completion, ImagePart, StreamSink, ToolCall, ToolSpec,
+    Usage,
 };
 pub use circuit::{CircuitBreaker, CircuitSnapshot};
 pub use error::ProviderError;

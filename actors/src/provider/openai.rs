@@ -65,6 +65,23 @@ enum WireMessage<'a> {
         role: ChatRole,
         content: &'a str,
     },
+    /// A user message with pictures: text and `image_url` parts (data URLs).
+    Parts {
+        role: ChatRole,
+        content: Vec<WirePart<'a>>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WirePart<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: WireImage },
+}
+
+#[derive(Serialize)]
+struct WireImage {
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -127,6 +144,19 @@ fn message(m: &ChatMessage) -> WireMessage<'_> {
             tool_call_id: m.tool_call_id.as_deref(),
             content: &m.content,
         },
+        role if m.images.iter().any(|i| i.data.is_some()) => {
+            let mut content = vec![WirePart::Text { text: &m.content }];
+            for i in m.images.iter() {
+                if let Some(data) = &i.data {
+                    content.push(WirePart::ImageUrl {
+                        image_url: WireImage {
+                            url: format!("data:{};base64,{data}", i.mime),
+                        },
+                    });
+                }
+            }
+            WireMessage::Parts { role, content }
+        }
         role => WireMessage::Plain {
             role,
             content: &m.content,

@@ -245,6 +245,7 @@ mod tests {
             entry: TranscriptEntry {
                 tool_calls: Vec::new(),
                 tool_call_id: None,
+                attachments: Vec::new(),
                 seq,
                 role: Role::User,
                 content: text.into(),

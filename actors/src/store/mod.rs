@@ -74,6 +74,9 @@ pub struct TranscriptEntry {
     /// The call a tool entry answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// The files of a user message (pictures, documents, voice).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::media::Attachment>,
 }
 
 impl TranscriptEntry {
@@ -88,6 +91,7 @@ impl TranscriptEntry {
             at_ms,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -16,7 +16,9 @@ use super::{
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 5] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const MIGRATIONS: [&str; 6] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -78,6 +80,11 @@ CREATE TABLE inbound (
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// The files of user messages (JSON, `media::Attachment`).
+const SCHEMA_V6: &str = "
+ALTER TABLE entries ADD COLUMN attachments TEXT;
 ";
 
 /// Tool calls in transcripts (`tool_calls` is the assistant's calls as JSON), and the memory
@@ -223,7 +230,7 @@ fn read_transcript(
     max: usize,
 ) -> Result<Vec<TranscriptEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id FROM entries
+        "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id, attachments FROM entries
          WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out: Vec<TranscriptEntry> = stmt
@@ -242,6 +249,10 @@ fn read_transcript(
                     .and_then(|c| serde_json::from_str(&c).ok())
                     .unwrap_or_default(),
                 tool_call_id: r.get(7)?,
+                attachments: r
+                    .get::<_, Option<String>>(8)?
+                    .and_then(|a| serde_json::from_str(&a).ok())
+                    .unwrap_or_default(),
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -263,8 +274,9 @@ impl Store for SqliteStore {
             ))?;
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries
-                   (session_id, seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   (session_id, seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id,
+                    attachments)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for op in ops {
                 match op {
@@ -289,6 +301,8 @@ impl Store for SqliteStore {
                     } => {
                         let calls = (!e.tool_calls.is_empty())
                             .then(|| serde_json::to_string(&e.tool_calls).unwrap_or_default());
+                        let attachments = (!e.attachments.is_empty())
+                            .then(|| serde_json::to_string(&e.attachments).unwrap_or_default());
                         entry.execute(params![
                             session_id,
                             e.seq as i64,
@@ -298,7 +312,8 @@ impl Store for SqliteStore {
                             e.sender,
                             e.at_ms,
                             calls,
-                            e.tool_call_id
+                            e.tool_call_id,
+                            attachments
                         ])?;
                     }
                     WriteOp::Job { id, json } => {

@@ -306,6 +306,7 @@ mod tests {
                 entry: TranscriptEntry {
                     tool_calls: Vec::new(),
                     tool_call_id: None,
+                    attachments: Vec::new(),
                     seq: i,
                     role: Role::User,
                     content: format!("m{i}"),

@@ -140,23 +140,10 @@ fn declared_charset(content_type: &str, body: &[u8]) -> Option<String> {
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
 }
 
-/// The page's bytes as text.
+/// The page's bytes as text: the declared charset (header, then `<meta>`), else what the
+/// bytes look like (`charset::decode`).
 pub(super) fn decode(content_type: &str, body: &[u8]) -> String {
-    let declared = declared_charset(content_type, body)
-        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
-    let encoding = match declared {
-        Some(e) => e,
-        None if std::str::from_utf8(body).is_ok() => encoding_rs::UTF_8,
-        None => {
-            let mut detector =
-                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-            detector.feed(body, true);
-            detector.guess(None, chardetng::Utf8Detection::Allow)
-        }
-    };
-    // A BOM wins over everything, as browsers do.
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
+    crate::charset::decode(declared_charset(content_type, body).as_deref(), body)
 }
 
 /// Collapses runs of blank lines and trailing spaces.

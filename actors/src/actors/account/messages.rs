@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use tokio::sync::{oneshot, watch};
 
-use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome, ReplyTarget, StreamState};
+use crate::dingtalk::{
+    DingTalkError, DownloadError, OutboundMessage, ReplyOutcome, ReplyTarget, StreamState,
+};
 
 /// The account's settings changed in ways that keep its connection (see
 /// `DingTalkAccount::same_connection`): replies use the new ones from now on.
@@ -51,3 +53,32 @@ pub struct AccountState {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct StopAccount;
+
+/// Downloads a user's file by its downloadCode, at most `max_bytes`.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<u8>, DownloadError>")]
+pub struct DownloadMedia {
+    pub download_code: String,
+    pub max_bytes: u64,
+}
+
+/// Uploads a file (`kind`: `image` or `file`) and sends it into a conversation.
+#[derive(Message)]
+#[rtype(result = "Result<(), DingTalkError>")]
+pub struct SendMedia {
+    pub target: ReplyTarget,
+    pub kind: &'static str,
+    pub file_name: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Puts the "thinking" reaction on a user message (`add`), or takes it off.
+#[derive(Message)]
+#[rtype(result = "Result<(), DingTalkError>")]
+pub struct React {
+    pub msg_id: String,
+    pub conversation_id: String,
+    pub text: String,
+    pub add: bool,
+}

@@ -22,13 +22,14 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 pub use messages::{
-    AccountState, GetAccountState, SendReply, StopAccount, StreamReply, UpdateAccount,
+    AccountState, DownloadMedia, GetAccountState, React, SendMedia, SendReply, StopAccount,
+    StreamReply, UpdateAccount,
 };
 
 use crate::config::DingTalkAccount;
 use crate::dingtalk::{
-    AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, GetStreamState, ReplyOutcome,
-    Shutdown, StreamClient, reply_streaming,
+    AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, DownloadError,
+    GetStreamState, MediaMessage, ReplyOutcome, Shutdown, StreamClient, reply_streaming,
 };
 use crate::fault::{FaultPoint, check};
 use crate::store::{JournalEntry, WriteOp};
@@ -204,13 +205,14 @@ fn journal_entry(m: &BotMessageReceived) -> WriteOp {
 
 /// Runs a send with the account's API as a task detached from the actor, so a restart does
 /// not cancel it; a panic in it becomes an error.
-fn detached_send<F, Fut>(
+fn detached_send<T, F, Fut>(
     api: Option<DingTalkApi>,
     send: F,
-) -> ResponseFuture<Result<ReplyOutcome, DingTalkError>>
+) -> ResponseFuture<Result<T, DingTalkError>>
 where
+    T: 'static,
     F: FnOnce(DingTalkApi) -> Fut + 'static,
-    Fut: Future<Output = Result<ReplyOutcome, DingTalkError>> + 'static,
+    Fut: Future<Output = Result<T, DingTalkError>> + 'static,
 {
     Box::pin(async move {
         let api = api.ok_or(DingTalkError::Transport {
@@ -242,6 +244,58 @@ impl Handler<StreamReply> for AccountActor {
     fn handle(&mut self, msg: StreamReply, _: &mut Self::Context) -> Self::Result {
         detached_send(self.api.clone(), |api| async move {
             reply_streaming(&api, &msg.target, msg.live, msg.done).await
+        })
+    }
+}
+
+impl Handler<DownloadMedia> for AccountActor {
+    type Result = ResponseFuture<Result<Vec<u8>, DownloadError>>;
+
+    fn handle(&mut self, msg: DownloadMedia, _: &mut Self::Context) -> Self::Result {
+        let api = self.api.clone();
+        Box::pin(async move {
+            let api = api.ok_or_else(|| DownloadError::Failed("account not started".to_owned()))?;
+            catch(async move { api.download(&msg.download_code, msg.max_bytes).await })
+                .await
+                .unwrap_or_else(|p| Err(DownloadError::Failed(p.to_string())))
+        })
+    }
+}
+
+impl Handler<SendMedia> for AccountActor {
+    type Result = ResponseFuture<Result<(), DingTalkError>>;
+
+    fn handle(&mut self, msg: SendMedia, _: &mut Self::Context) -> Self::Result {
+        detached_send(self.api.clone(), move |api| async move {
+            let id = api
+                .upload(msg.kind, &msg.file_name, &msg.mime, msg.bytes)
+                .await?;
+            let media = if msg.kind == "image" {
+                MediaMessage::Image { photo: id }
+            } else {
+                let file_type = msg
+                    .file_name
+                    .rsplit_once('.')
+                    .map(|(_, ext)| ext.to_ascii_lowercase())
+                    .unwrap_or_else(|| "file".to_owned());
+                MediaMessage::File {
+                    media_id: id,
+                    file_name: msg.file_name,
+                    file_type,
+                }
+            };
+            api.send_media(&msg.target, &media).await
+        })
+    }
+}
+
+impl Handler<React> for AccountActor {
+    type Result = ResponseFuture<Result<(), DingTalkError>>;
+
+    fn handle(&mut self, msg: React, _: &mut Self::Context) -> Self::Result {
+        detached_send(self.api.clone(), move |api| async move {
+            api.react(&msg.msg_id, &msg.conversation_id, &msg.text, msg.add)
+                .await
         })
     }
 }

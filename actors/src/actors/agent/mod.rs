@@ -9,6 +9,7 @@
 //! agents whose providers are healthy. Waits for a model are bounded by the provider's own
 //! limits.
 
+mod images;
 mod messages;
 mod prompt;
 
@@ -76,6 +77,8 @@ struct Candidate {
     provider: Option<Addr<ProviderActor>>,
     tools: Vec<ToolSpec>,
     params: Map<String, Value>,
+    /// The model takes pictures (its `input`, else its name).
+    takes_images: bool,
 }
 
 /// A turn, prepared on the actor and run as a detached task.
@@ -88,6 +91,11 @@ struct Job {
     /// The gateway's turn slots (`agents.defaults.maxConcurrent`).
     slots: Arc<Semaphore>,
     notice: Option<WaitNotice>,
+    /// `agents.defaults.imageModel`, for models that cannot see pictures.
+    image_model: Option<Candidate>,
+    /// Earlier pictures re-sent (`dingclaw.historyImages`).
+    history_images: usize,
+    descriptions: images::Descriptions,
 }
 
 impl AgentActor {
@@ -159,13 +167,31 @@ impl AgentActor {
                         .collect()
                 })
                 .unwrap_or_default();
+            let takes_images = config
+                .models
+                .provider(&model.provider)
+                .is_some_and(|p| p.takes_images(&model.model));
             candidates.push(Candidate {
                 model,
                 provider,
                 tools: offer,
                 params,
+                takes_images,
             });
         }
+        let image_model = config
+            .agents
+            .image_model
+            .primary
+            .as_deref()
+            .and_then(|r| ModelRef::parse(r, &config.agents.model_aliases).ok())
+            .map(|model| Candidate {
+                provider: lane.provider(&model.provider),
+                tools: Vec::new(),
+                params: Map::new(),
+                takes_images: true,
+                model,
+            });
         let skills = self.skills(&config);
         let eligible = crate::skills::for_agent(&skills, &self.agent, &config);
         msg.context.read_roots = Arc::new(eligible.iter().map(|s| s.dir().to_path_buf()).collect());
@@ -209,6 +235,9 @@ impl AgentActor {
             sink: msg.stream,
             slots: Arc::clone(&self.rt.turn_slots),
             notice: msg.notice,
+            image_model,
+            history_images: config.runtime.history_images,
+            descriptions: Arc::clone(&self.rt.image_descriptions),
         })
     }
 }
@@ -216,6 +245,14 @@ impl AgentActor {
 impl Job {
     /// The tool loop: call the model; run the tools it asks for; call again with the results.
     async fn run(mut self) -> Result<TurnOutput, TurnError> {
+        if self.messages.iter().any(|m| !m.images.is_empty()) {
+            images::load_images(&mut self.messages, self.history_images);
+            if let Some(describer) = &self.image_model
+                && self.candidates.iter().any(|c| !c.takes_images)
+            {
+                images::describe(&self.messages, describer, &self.descriptions).await;
+            }
+        }
         let mut usage = Usage::default();
         let mut tool_calls = 0;
         let mut steps = Vec::new();
@@ -278,9 +315,14 @@ impl Job {
                 });
                 continue;
             };
+            let messages = if c.takes_images {
+                self.messages.clone()
+            } else {
+                images::text_only(&self.messages, &self.descriptions)
+            };
             let request = ChatRequest {
                 model: c.model.model.clone(),
-                messages: self.messages.clone(),
+                messages,
                 tools: if final_round {
                     Vec::new()
                 } else {

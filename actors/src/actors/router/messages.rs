@@ -43,6 +43,8 @@ pub struct Inbound {
     pub received_at: Instant,
     /// The agent, when the channel chose it (web chat); else routing decides.
     pub agent: Option<String>,
+    /// Files to download for the turn (pictures, files, voice, a quoted picture).
+    pub media: Vec<crate::dingtalk::MediaRef>,
     pub reply: ReplyTo,
     /// The gateway's own answer to a message that must not reach a model (too long); the
     /// session sends it instead of running a turn.
@@ -64,6 +66,7 @@ impl Inbound {
             gateway_answer: msg.gateway_answer(),
             received_at: m.received_at,
             agent: None,
+            media: msg.media(),
             reply: ReplyTo::DingTalk {
                 account: Arc::clone(&m.account),
                 target: ReplyTarget::from(msg.as_ref()),

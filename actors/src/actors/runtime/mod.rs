@@ -183,6 +183,10 @@ pub struct Runtime {
     pub processes: Arc<Processes>,
     /// Commands waiting for an owner's `/approve`.
     pub approvals: Arc<Approvals>,
+    /// What `agents.defaults.imageModel` said pictures show, by their SHA-256.
+    pub image_descriptions: Arc<DashMap<String, String>>,
+    /// Where downloaded files are kept, by folder.
+    media_stores: DashMap<std::path::PathBuf, Arc<crate::media::MediaStore>>,
     /// The scheduler, once started (only when `cron.enabled`).
     pub scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
     /// Every custom robot send in the process goes through it.
@@ -283,6 +287,8 @@ impl Runtime {
             mcp_restarts: options.mcp_restarts,
             processes,
             approvals,
+            image_descriptions: Arc::default(),
+            media_stores: DashMap::new(),
             scheduler,
             robot_limiter: Arc::new(RobotLimiter::new(options.robot_rate)),
             clock: options.clock,
@@ -347,6 +353,19 @@ impl Runtime {
     ) -> Addr<AgentActor> {
         let (rt, agent, index) = (Arc::clone(self), agent.clone(), lane.index);
         Supervisor::start_in_arbiter(&lane.arbiter, move |_| AgentActor::new(agent, index, rt))
+    }
+
+    /// The store for downloads into `dir`, else `<stateDir>/media`.
+    pub fn media_store(&self, dir: Option<&std::path::Path>) -> Arc<crate::media::MediaStore> {
+        let root = dir
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| self.config().state_dir.join("media"));
+        Arc::clone(
+            &self
+                .media_stores
+                .entry(root.clone())
+                .or_insert_with(|| Arc::new(crate::media::MediaStore::new(root))),
+        )
     }
 
     /// The tools now (a snapshot: a turn keeps the one it started with).

@@ -224,6 +224,7 @@ async fn deliver(
                     sender_staff_id: Some(owner.sender_id.clone()),
                     session_webhook: String::new(),
                     webhook_expires_at_ms: None,
+                    mentions: Vec::new(),
                 },
             };
             rt.send_reply(&reply, OutboundMessage::markdown(text))

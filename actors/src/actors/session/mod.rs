@@ -5,6 +5,7 @@
 //! and is rebuilt from the store on its next message. After a crash it reloads from the store
 //! and redoes the turn it was in, so the message being handled is still answered.
 
+mod media;
 mod messages;
 
 use std::collections::VecDeque;
@@ -60,6 +61,10 @@ struct Turn {
     card: Option<CardLink>,
     /// `asyncMode`: the acknowledgement has been sent.
     acked: bool,
+    /// The files of the new messages, downloaded and read, by msgId (`None`: not yet).
+    ingested: Option<std::collections::HashMap<String, crate::media::Ingested>>,
+    /// The "thinking" reaction put on a message: (msgId, its text).
+    reaction: Option<(String, String)>,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -87,6 +92,8 @@ pub struct SessionActor {
     received: u64,
     idle_timer: Option<SpawnHandle>,
     restarts: Restarts,
+    /// Display names of people seen in this conversation, to their ids (for @-mentions).
+    names: std::collections::HashMap<String, String>,
 }
 
 impl SessionActor {
@@ -104,6 +111,7 @@ impl SessionActor {
             received: 0,
             idle_timer: None,
             restarts: Restarts::default(),
+            names: std::collections::HashMap::new(),
         }
     }
 
@@ -195,7 +203,8 @@ impl SessionActor {
         self.push_entry(entry);
     }
 
-    fn push_entry(&mut self, entry: TranscriptEntry) {
+    fn push_entry(&mut self, mut entry: TranscriptEntry) {
+        entry.seq = self.next_seq;
         self.next_seq += 1;
         self.rt.store.write(vec![WriteOp::Entry {
             session_id: self.session_id.clone(),
@@ -236,6 +245,10 @@ impl SessionActor {
     fn accept(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         self.received += 1;
         self.touch(ctx);
+        if !msg.sender_nick.trim().is_empty() && !msg.sender_id.is_empty() {
+            self.names
+                .insert(msg.sender_nick.trim().to_owned(), msg.sender_id.clone());
+        }
         if self.turn.is_none() {
             return self.start_turn(vec![msg], ctx);
         }
@@ -265,6 +278,8 @@ impl SessionActor {
             answer: None,
             card: None,
             acked: false,
+            ingested: None,
+            reaction: None,
         });
         self.run_turn(ctx);
     }
@@ -289,10 +304,27 @@ impl SessionActor {
             tracing::debug!(session = %self.seed.key, "new session");
             return self.answer(RESET_REPLY.to_owned(), false, ctx);
         }
+        if self.ingest_first(ctx) {
+            return;
+        }
+        let Some(turn) = self.turn.as_ref() else {
+            return;
+        };
         let messages = turn.messages.clone();
+        let mut ingested = turn.ingested.clone().unwrap_or_default();
         for m in &messages {
             if !self.stored(&m.msg_id) {
-                self.append(Role::User, m.text.clone(), Some(m));
+                let got = ingested.remove(&m.msg_id).unwrap_or_default();
+                let mut entry = TranscriptEntry::message(
+                    0,
+                    Role::User,
+                    format!("{}{}", m.text, got.text),
+                    now_ms(),
+                );
+                entry.msg_id = Some(m.msg_id.clone());
+                entry.sender = Some(m.sender_id.clone());
+                entry.attachments = got.attachments;
+                self.push_entry(entry);
             }
         }
         let lane = &self.rt.lanes[self.seed.lane];
@@ -366,6 +398,8 @@ impl SessionActor {
                     });
                 })
             });
+        let mode = self.reply_mode();
+        self.react_start(mode);
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
@@ -443,6 +477,15 @@ impl SessionActor {
     }
 
     fn send_answer(&mut self, text: String, ctx: &mut Context<Self>) {
+        let Some(mut reply) = self
+            .turn
+            .as_ref()
+            .and_then(|t| t.messages.last())
+            .map(|m| m.reply.clone())
+        else {
+            return;
+        };
+        let (text, files) = self.outgoing(text, &mut reply);
         if let Some(card) = self.turn.as_mut().and_then(|t| t.card.take()) {
             // If the card task is gone, `outcome` says so.
             let _ = card.done.send(text);
@@ -453,20 +496,13 @@ impl SessionActor {
                         Ok(Err(e)) => tracing::error!(session = %act.seed.key, error = %e, "the card reply could not be delivered"),
                         Err(_) => tracing::error!(session = %act.seed.key, "the card reply task ended without an outcome"),
                     }
+                    act.send_files(files, ctx);
                     let key = act.key();
                     guard(act, ctx, ActorKind::Session, &key, |act, ctx| act.finish_turn(ctx));
                 }),
             );
             return;
         }
-        let Some(reply) = self
-            .turn
-            .as_ref()
-            .and_then(|t| t.messages.last())
-            .map(|m| m.reply.clone())
-        else {
-            return;
-        };
         let message = self.format(text);
         let send = {
             let rt = Arc::clone(&self.rt);
@@ -478,6 +514,7 @@ impl SessionActor {
                 Ok(Err(e)) => tracing::error!(session = %act.seed.key, error = %e, "the reply could not be delivered"),
                 Err(p) => tracing::error!(session = %act.seed.key, error = %p, "the reply task panicked"),
             }
+            act.send_files(files, ctx);
             let key = act.key();
             guard(act, ctx, ActorKind::Session, &key, |act, ctx| act.finish_turn(ctx));
         }));
@@ -507,7 +544,8 @@ impl SessionActor {
     }
 
     fn finish_turn(&mut self, ctx: &mut Context<Self>) {
-        if let Some(turn) = self.turn.take() {
+        if let Some(mut turn) = self.turn.take() {
+            self.react_end(turn.reaction.take(), turn.messages.last().map(|m| &m.reply));
             self.rt.journal_done(&turn.messages);
             self.rt
                 .counters
@@ -630,12 +668,31 @@ pub(crate) fn history_window(
                 };
                 ChatMessage::tool(e.tool_call_id.clone().unwrap_or_default(), content)
             }
-            Role::User if group => ChatMessage::user(format!(
-                "{}: {}",
-                e.sender.as_deref().unwrap_or("user"),
-                e.content
-            )),
-            Role::User => ChatMessage::user(e.content.clone()),
+            Role::User => {
+                let mut m = if group {
+                    ChatMessage::user(format!(
+                        "{}: {}",
+                        e.sender.as_deref().unwrap_or("user"),
+                        e.content
+                    ))
+                } else {
+                    ChatMessage::user(e.content.clone())
+                };
+                m.images = e
+                    .attachments
+                    .iter()
+                    .filter(|a| a.kind == crate::media::AttachmentKind::Image)
+                    .map(|a| crate::provider::ImagePart {
+                        mime: a.mime.clone(),
+                        sha256: a.sha256.clone(),
+                        size: a.size,
+                        path: a.path.clone(),
+                        name: a.name.clone(),
+                        data: None,
+                    })
+                    .collect();
+                m
+            }
         })
         .collect()
 }

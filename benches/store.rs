@@ -45,6 +45,7 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             updated_ms: 1_763_900_000_000 + seq as i64,
             prompt_tokens: 100,
             completion_tokens: 20,
+            settings: Default::default(),
         }),
     ]
 }

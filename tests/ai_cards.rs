@@ -252,3 +252,30 @@ async fn async_mode_acknowledges_at_once_then_answers_without_a_card() {
     assert_eq!(h.sim.sim.stats().cards_created, 0);
     h.stop().await;
 }
+
+#[actix_rt::test]
+async fn stop_finishes_the_card_as_stopped() {
+    let h = start(CARD, "", 0).await;
+    h.model.script([Step {
+        model: None,
+        times: Some(1),
+        action: Action::Delay { ms: 60_000 },
+    }]);
+    let slow = h.say("alice", To::Dm("bot1"), "a long essay").await;
+    let begin = Instant::now();
+    while cards(&h).is_empty() {
+        assert!(
+            begin.elapsed() < Duration::from_secs(10),
+            "no card was opened"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.say("alice", To::Dm("bot1"), "/stop").await;
+    let reply = h.answered(&slow, 1).await.remove(0);
+    assert_eq!(reply.via, "card", "{reply:?}");
+    assert_eq!(reply.text, "⏹ 已停止。Stopped.");
+    let card = &cards(&h)[0];
+    assert!(card.finalized, "{card:?}");
+    assert_eq!(card.flow_status, "3");
+    h.stop().await;
+}

@@ -243,6 +243,20 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
         done.contains("[Agent B · m · turn 1] You said: from the page"),
         "{done}"
     );
+    // Chat commands work on the page too, answered by the gateway.
+    let (status, events) = w
+        .call(
+            "POST",
+            "/api/chat",
+            Some(TOKEN),
+            Some(json!({"agent": "b", "thread": "t-1", "text": "/status"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{events}");
+    assert!(
+        events.contains("Agent: b") && events.contains("Tokens:"),
+        "{events}"
+    );
     let (status, body) = w
         .call(
             "POST",
@@ -283,7 +297,7 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
     for needle in [
         "# TYPE dingclaw_messages_received_total counter",
         r#"dingclaw_messages_received_total{account="bot1"}"#,
-        r#"dingclaw_routes_total{matched_by="binding.account"}"#,
+        r#"dingclaw_routes_total{matched_by="binding.channel"}"#,
         r#"dingclaw_routes_total{matched_by="explicit"}"#,
         r#"dingclaw_turn_seconds_bucket{agent="a",le="0.005"}"#,
         r#"dingclaw_provider_call_seconds_bucket{provider="offline",le="300"}"#,

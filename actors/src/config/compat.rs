@@ -483,10 +483,6 @@ const SKILLS_KEYS: Keys = &[
 
 /// Keys of `commands` that dingclaw does not use yet.
 const COMMANDS_KEYS: Keys = &[
-    (
-        "allowFrom",
-        "chat commands follow the channel's own allowlists",
-    ),
     ("bash", "`!` shell commands in chat are not available"),
     ("bashForegroundMs", ""),
     ("config", "/config is not available"),
@@ -501,10 +497,6 @@ const COMMANDS_KEYS: Keys = &[
     ("ownerDisplaySecret", ""),
     ("plugins", ""),
     ("restart", "/restart is not available"),
-    (
-        "text",
-        "chat commands other than /new, /reset and /approve are not available",
-    ),
     ("useAccessGroups", ""),
 ];
 

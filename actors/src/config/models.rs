@@ -187,9 +187,17 @@ pub struct ProviderConfig {
     /// Models whose `input` was declared: id and whether it includes `"image"`.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub model_inputs: IndexMap<String, bool>,
+    /// Every model the entry lists (`models[].id`), in order, for `/models`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
 }
 
 impl ProviderConfig {
+    /// Has it what a call needs (a key, where the API wants one)?
+    pub fn usable(&self) -> bool {
+        !self.needs_key || self.api_key.is_some()
+    }
+
     /// Does `model` take pictures? The declared `input` decides; without one, models whose
     /// names say vision (`-vl`, `vision`, `4v`, `gpt-4o`, `claude`, `omni`...) are taken to.
     pub fn takes_images(&self, model: &str) -> bool {
@@ -496,6 +504,13 @@ fn provider(
             &path.key("models"),
             diags,
         ),
+        models: entry
+            .and_then(|e| e.models.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("id").and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+            .collect(),
     }
 }
 

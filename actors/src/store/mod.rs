@@ -10,6 +10,7 @@
 mod journal;
 mod memory;
 mod memory_index;
+mod settings;
 mod sqlite;
 mod writer;
 
@@ -20,6 +21,7 @@ use crate::provider::ToolCall;
 pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
 pub use memory_index::{MemoryCandidate, MemoryChunk, MemoryFile};
+pub use settings::SessionSettings;
 pub use sqlite::{Durability, SqliteStore};
 pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 
@@ -120,6 +122,9 @@ pub struct SessionMeta {
     pub prompt_tokens: u64,
     #[serde(default)]
     pub completion_tokens: u64,
+    /// What was set from the chat for this conversation.
+    #[serde(default)]
+    pub settings: SessionSettings,
 }
 
 /// A session as stored: its index row and the newest part of its transcript.
@@ -261,6 +266,7 @@ mod tests {
             updated_ms: 2,
             prompt_tokens: 0,
             completion_tokens: 0,
+            settings: SessionSettings::default(),
         }
     }
 

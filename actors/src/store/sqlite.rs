@@ -10,14 +10,14 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    JournalEntry, JournalId, MemoryCandidate, MemoryFile, Role, SessionFilter, SessionMeta, Store,
-    StoreError, StoredSession, TranscriptEntry, WriteOp,
+    JournalEntry, JournalId, MemoryCandidate, MemoryFile, Role, SessionFilter, SessionMeta,
+    SessionSettings, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 6] = [
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+const MIGRATIONS: [&str; 7] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
 ];
 
 const SCHEMA_V1: &str = "
@@ -80,6 +80,11 @@ CREATE TABLE inbound (
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// What a session's people set from the chat (JSON, `SessionSettings`).
+const SCHEMA_V7: &str = "
+ALTER TABLE sessions ADD COLUMN settings TEXT;
 ";
 
 /// The files of user messages (JSON, `media::Attachment`).
@@ -218,11 +223,12 @@ fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionMeta> {
         updated_ms: r.get(8)?,
         prompt_tokens: r.get::<_, i64>(9)? as u64,
         completion_tokens: r.get::<_, i64>(10)? as u64,
+        settings: SessionSettings::from_json(r.get::<_, Option<String>>(11)?.as_deref()),
     })
 }
 
 const META_COLUMNS: &str = "key, session_id, agent_id, channel, account, chat, conversation_id, \
-     created_ms, updated_ms, prompt_tokens, completion_tokens";
+     created_ms, updated_ms, prompt_tokens, completion_tokens, settings";
 
 fn read_transcript(
     conn: &Connection,
@@ -266,11 +272,11 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut session = tx.prepare_cached(&format!(
-                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(key) DO UPDATE SET session_id = excluded.session_id,
                    agent_id = excluded.agent_id, created_ms = excluded.created_ms,
                    updated_ms = excluded.updated_ms, prompt_tokens = excluded.prompt_tokens,
-                   completion_tokens = excluded.completion_tokens"
+                   completion_tokens = excluded.completion_tokens, settings = excluded.settings"
             ))?;
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries
@@ -292,7 +298,8 @@ impl Store for SqliteStore {
                             m.created_ms,
                             m.updated_ms,
                             m.prompt_tokens as i64,
-                            m.completion_tokens as i64
+                            m.completion_tokens as i64,
+                            m.settings.to_json()
                         ])?;
                     }
                     WriteOp::Entry {

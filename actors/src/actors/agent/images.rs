@@ -122,6 +122,7 @@ pub async fn describe(messages: &[ChatMessage], model: &Candidate, descriptions:
         };
         let answer = provider
             .send(Complete {
+                stop: tokio_util::sync::CancellationToken::new(),
                 request,
                 sink: None,
                 notice: None,

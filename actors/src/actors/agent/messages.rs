@@ -22,6 +22,11 @@ pub struct RunTurn {
     /// Fired once if the turn waits long for a slot (the gateway's or its provider's), so the
     /// user can be told it is queued.
     pub notice: Option<WaitNotice>,
+    /// Set from the chat (`/model`, `/think`): a model instead of the agent's primary, and a
+    /// reasoning level.
+    pub settings: crate::store::SessionSettings,
+    /// `/stop`: ends the turn wherever it is (a model call, a tool, a wait for a slot).
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// The assistant's answer.
@@ -48,4 +53,7 @@ pub enum TurnError {
     /// An actor on the way crashed (and is restarting); the session retries.
     #[error("interrupted by a crash: {0}")]
     Crashed(String),
+    /// Someone sent `/stop`.
+    #[error("stopped from the chat")]
+    Stopped,
 }

@@ -12,6 +12,7 @@
 mod images;
 mod messages;
 mod prompt;
+pub mod think;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,6 +97,8 @@ struct Job {
     /// Earlier pictures re-sent (`dingclaw.historyImages`).
     history_images: usize,
     descriptions: images::Descriptions,
+    /// `/stop` from the chat.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl AgentActor {
@@ -136,12 +139,32 @@ impl AgentActor {
                 .ok_or_else(|| ProviderError::NoModel {
                     agent: self.agent.id.clone(),
                 })?;
+        // `/model`: the session's choice answers first, then the agent's own chain. A choice
+        // the configuration no longer allows is skipped (and said in the log).
+        let chosen = msg.settings.model.as_deref().filter(|m| {
+            let usable = ModelRef::parse(m, &config.agents.model_aliases)
+                .is_ok_and(|r| config.models.provider(&r.provider).is_some());
+            if !usable {
+                tracing::warn!(agent = %self.agent.id, model = %m, "the session's /model choice is not configured any more; using the agent's model");
+            }
+            usable
+        });
+        let think = msg
+            .settings
+            .think
+            .as_deref()
+            .and_then(think::ThinkLevel::parse);
         let lane = &self.rt.lanes[self.lane];
-        let mut candidates = Vec::new();
-        for reference in
-            std::iter::once(primary).chain(self.agent.model.fallbacks.iter().map(String::as_str))
-        {
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let chain = chosen
+            .into_iter()
+            .chain(std::iter::once(primary))
+            .chain(self.agent.model.fallbacks.iter().map(String::as_str));
+        for reference in chain {
             let model = ModelRef::parse(reference, &config.agents.model_aliases)?;
+            if candidates.iter().any(|c| c.model == model) {
+                continue;
+            }
             let provider = lane.provider(&model.provider);
             let offer = offered(
                 &tools,
@@ -167,6 +190,10 @@ impl AgentActor {
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut params: Map<String, Value> = params;
+            if let (Some(level), Some(p)) = (think, config.models.provider(&model.provider)) {
+                params.extend(think::params(level, p));
+            }
             let takes_images = config
                 .models
                 .provider(&model.provider)
@@ -238,6 +265,7 @@ impl AgentActor {
             image_model,
             history_images: config.runtime.history_images,
             descriptions: Arc::clone(&self.rt.image_descriptions),
+            stop: msg.stop,
         })
     }
 }
@@ -335,6 +363,7 @@ impl Job {
                     request,
                     sink: self.sink.clone(),
                     notice: self.notice.clone(),
+                    stop: self.stop.clone(),
                 })
                 .await
                 .map_err(|e| TurnError::Crashed(format!("provider {}: {e}", c.model.provider)))?;
@@ -412,7 +441,12 @@ impl Handler<RunTurn> for AgentActor {
                 Some(Ok(job)) => job,
             };
             let started = std::time::Instant::now();
-            let result = job.run().await;
+            // A stop drops the whole turn wherever it is: a model call, a tool, a wait.
+            let stop = job.stop.clone();
+            let result = stop
+                .run_until_cancelled(job.run())
+                .await
+                .unwrap_or(Err(TurnError::Stopped));
             crate::telemetry::turn(&id, started.elapsed());
             if let Ok(out) = &result {
                 rt.agent_usage(&id).record(out.usage);

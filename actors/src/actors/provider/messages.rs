@@ -15,4 +15,6 @@ pub struct Complete {
     pub sink: Option<StreamSink>,
     /// Fired when the call waits long for one of the provider's slots.
     pub notice: Option<WaitNotice>,
+    /// `/stop`: the call is dropped (its connection closed) and the turn ends.
+    pub stop: tokio_util::sync::CancellationToken,
 }

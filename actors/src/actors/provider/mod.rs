@@ -82,14 +82,17 @@ impl Handler<Complete> for ProviderActor {
             let Some(Some((http, state))) = ready else {
                 return Err(TurnError::Crashed(format!("provider {id} restarted")));
             };
-            catch(async move {
+            let stop = msg.stop.clone();
+            let call = catch(async move {
                 state
                     .complete(&http, &msg.request, msg.sink.as_ref(), msg.notice.as_ref())
                     .await
-            })
-            .await
-            .map_err(|p| TurnError::Crashed(p.to_string()))?
-            .map_err(TurnError::Provider)
+            });
+            stop.run_until_cancelled(call)
+                .await
+                .ok_or(TurnError::Stopped)?
+                .map_err(|p| TurnError::Crashed(p.to_string()))?
+                .map_err(TurnError::Provider)
         })
     }
 }

@@ -139,6 +139,8 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
             context,
             stream: None,
             notice: None,
+            settings: Default::default(),
+            stop: tokio_util::sync::CancellationToken::new(),
         })
         .await
         .map_err(|e| TurnError::Crashed(e.to_string()))?
@@ -148,6 +150,7 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
 fn kind(e: &TurnError) -> Option<&'static str> {
     match e {
         TurnError::Crashed(_) => Some("server_error"),
+        TurnError::Stopped => None,
         TurnError::Provider(p) => match p.kind() {
             "circuit_open" => Some("overloaded"),
             "protocol" => Some("server_error"),
@@ -183,6 +186,7 @@ fn store_exchange(
             updated_ms: now_ms,
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
+            settings: Default::default(),
         }),
         entry(1, Role::User, job.payload.message()),
         entry(2, Role::Assistant, answer),

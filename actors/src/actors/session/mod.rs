@@ -5,6 +5,7 @@
 //! and is rebuilt from the store on its next message. After a crash it reloads from the store
 //! and redoes the turn it was in, so the message being handled is still answered.
 
+mod commands;
 mod media;
 mod messages;
 
@@ -24,7 +25,9 @@ use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::fault::{FaultPoint, check};
 use crate::provider::{ChatMessage, StreamSink, Usage, WaitNotice};
 use crate::routing::ChatType;
-use crate::store::{Role, SessionMeta, StoreError, StoredSession, TranscriptEntry, WriteOp};
+use crate::store::{
+    Role, SessionMeta, SessionSettings, StoreError, StoredSession, TranscriptEntry, WriteOp,
+};
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
 use crate::tools::{ToolContext, sender_is_owner};
 
@@ -65,6 +68,8 @@ struct Turn {
     ingested: Option<std::collections::HashMap<String, crate::media::Ingested>>,
     /// The "thinking" reaction put on a message: (msgId, its text).
     reaction: Option<(String, String)>,
+    /// Ends the model call in flight (`/stop`).
+    stop: Option<tokio_util::sync::CancellationToken>,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -94,6 +99,8 @@ pub struct SessionActor {
     restarts: Restarts,
     /// Display names of people seen in this conversation, to their ids (for @-mentions).
     names: std::collections::HashMap<String, String>,
+    /// What was set from the chat (`/model`, `/think`...), stored with the session.
+    settings: SessionSettings,
 }
 
 impl SessionActor {
@@ -112,6 +119,7 @@ impl SessionActor {
             idle_timer: None,
             restarts: Restarts::default(),
             names: std::collections::HashMap::new(),
+            settings: SessionSettings::default(),
         }
     }
 
@@ -146,6 +154,7 @@ impl SessionActor {
                     total_tokens: stored.meta.prompt_tokens + stored.meta.completion_tokens,
                 };
                 self.next_seq = stored.entries.last().map(|e| e.seq + 1).unwrap_or(1);
+                self.settings = stored.meta.settings;
                 self.transcript = stored.entries;
             }
             Ok(None) => {
@@ -181,6 +190,7 @@ impl SessionActor {
             updated_ms: now_ms(),
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
+            settings: self.settings.clone(),
         })]);
     }
 
@@ -249,6 +259,9 @@ impl SessionActor {
             self.names
                 .insert(msg.sender_nick.trim().to_owned(), msg.sender_id.clone());
         }
+        if self.command(&msg, ctx) {
+            return;
+        }
         if self.turn.is_none() {
             return self.start_turn(vec![msg], ctx);
         }
@@ -280,6 +293,7 @@ impl SessionActor {
             acked: false,
             ingested: None,
             reaction: None,
+            stop: None,
         });
         self.run_turn(ctx);
     }
@@ -400,6 +414,10 @@ impl SessionActor {
             });
         let mode = self.reply_mode();
         self.react_start(mode);
+        let stop = tokio_util::sync::CancellationToken::new();
+        if let Some(turn) = self.turn.as_mut() {
+            turn.stop = Some(stop.clone());
+        }
         let request = RunTurn {
             session_key: self.seed.key.clone(),
             history: self.history(),
@@ -407,6 +425,8 @@ impl SessionActor {
             context,
             stream,
             notice,
+            settings: self.settings.clone(),
+            stop,
         };
         let call = catch(agent.send(request));
         ctx.spawn(
@@ -425,14 +445,23 @@ impl SessionActor {
         ctx: &mut Context<Self>,
     ) {
         match res {
-            Ok(Ok(Ok(out))) => {
+            Ok(Ok(Ok(mut out))) => {
                 check(FaultPoint::SessionMidTurn, self.seed.key.as_str());
                 self.usage.add(out.usage);
-                for step in out.steps {
+                for step in std::mem::take(&mut out.steps) {
                     self.append_step(step);
                 }
                 self.append(Role::Assistant, out.text.clone(), None);
-                self.answer(out.text, true, ctx);
+                let text = match self.settings.usage.as_deref() {
+                    Some(mode) => format!("{}{}", out.text, usage_line(mode, &out)),
+                    None => out.text,
+                };
+                self.answer(text, true, ctx);
+            }
+            Ok(Ok(Err(TurnError::Stopped))) => {
+                tracing::info!(session = %self.seed.key, "turn stopped from the chat");
+                self.append(Role::Assistant, commands::STOPPED_REPLY.to_owned(), None);
+                self.answer(commands::STOPPED_REPLY.to_owned(), false, ctx);
             }
             Ok(Ok(Err(TurnError::Provider(e)))) => {
                 tracing::warn!(session = %self.seed.key, error = %e, "the model call failed");
@@ -566,7 +595,7 @@ impl SessionActor {
             return;
         };
         let mut batch = vec![first];
-        let collect = self.rt.config().queue.mode_for(&self.seed.channel) == QueueMode::Collect;
+        let collect = self.queue_mode(&self.rt.config()) == QueueMode::Collect;
         // A reset and a message the gateway answers itself go alone.
         let alone = |act: &Self, m: &Inbound| act.is_reset(&m.text) || m.gateway_answer.is_some();
         if collect && !alone(self, &batch[0]) {
@@ -619,6 +648,18 @@ impl SessionActor {
             rt.journal_done(answers.as_ref());
         }));
     }
+}
+
+/// The line `/usage tokens|full` puts under an answer.
+fn usage_line(mode: &str, out: &TurnOutput) -> String {
+    let mut line = format!(
+        "\n\n— 🔢 {} in / {} out",
+        out.usage.prompt_tokens, out.usage.completion_tokens
+    );
+    if mode == "full" {
+        line.push_str(&format!(" · {} · {} tool calls", out.model, out.tool_calls));
+    }
+    line
 }
 
 /// Starts the card reply of a turn on the account's side.

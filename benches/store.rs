@@ -24,6 +24,7 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             tool_calls: Vec::new(),
             tool_call_id: None,
             attachments: Vec::new(),
+            first_kept: None,
         },
     };
     [

@@ -201,3 +201,110 @@ async fn commands_allow_from_drops_others_commands_silently() {
     assert!(h.replies_to(&dropped).is_empty());
     h.stop().await;
 }
+
+fn last_request(h: &Harness) -> serde_json::Value {
+    h.model
+        .stats
+        .last_body
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a request")
+}
+
+#[actix_rt::test]
+async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
+    // A 2,000-token window: compaction starts past 1,000 (the reserve takes at most half).
+    let text = config(r#"dingclaw: { store: "sqlite" }"#)
+        .replace(r#"{ id: "m1" }"#, r#"{ id: "m1", contextWindow: 2000 }"#)
+        .replace(
+            r#"defaults: { models:"#,
+            r#"defaults: { compaction: { keepRecentTokens: 300 }, models:"#,
+        );
+    let h = Harness::start(&text).await;
+    let mut sizes = Vec::new();
+    let mut summarised_at = None;
+    for i in 0..12 {
+        let words = format!("m{i} {}", "lorem ipsum ".repeat(40));
+        let answer = h.ask("alice", To::Dm("bot1"), &words).await;
+        assert_eq!(said(&answer), words.trim_end(), "{answer}");
+        let body = last_request(&h);
+        let messages = body["messages"].as_array().unwrap().clone();
+        sizes.push(body["messages"].to_string().len());
+        if summarised_at.is_none()
+            && messages.iter().any(|m| {
+                m["content"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("[Summary of the earlier conversation]"))
+            })
+        {
+            summarised_at = Some(i);
+        }
+    }
+    let at = summarised_at.expect("a request carried the summary");
+    println!("request sizes (chars of messages): {sizes:?}; first summary in request {at}");
+    assert!(at > 0, "not before the context grew");
+    assert!(
+        sizes[at] < sizes[at - 1],
+        "the request after compaction is smaller: {sizes:?}"
+    );
+    // Never past the window again: every later request stays small.
+    assert!(sizes[at..].iter().all(|s| *s < 2000 * 4), "{sizes:?}");
+    let status = h.ask("alice", To::Dm("bot1"), "/status").await;
+    assert!(!status.contains("Compactions: 0"), "{status}");
+
+    // On request, with a focus; the store still has every message.
+    let compacted = h
+        .ask("alice", To::Dm("bot1"), "/compact the lorem part")
+        .await;
+    assert!(compacted.contains("Compacted:"), "{compacted}");
+    let asked = last_request(&h);
+    assert!(
+        asked
+            .to_string()
+            .contains("paying most attention to: the lorem part"),
+        "{asked}"
+    );
+    assert!(
+        asked["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("running summary"),
+        "{asked}"
+    );
+    let stored =
+        h.rt.store
+            .load_session("agent:a:dingtalk-connector:direct:alice", 1000)
+            .await
+            .unwrap()
+            .unwrap();
+    let users = stored
+        .entries
+        .iter()
+        .filter(|e| e.role == dingclaw_actors::store::Role::User)
+        .count();
+    assert_eq!(users, 12, "every message is kept in the store");
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn past_history_limit_the_oldest_messages_are_summarised_not_dropped() {
+    let h = Harness::start(&config(r#"dingclaw: { historyLimit: 4 }"#)).await;
+    for i in 0..4 {
+        h.ask("alice", To::Dm("bot1"), &format!("fact {i}")).await;
+    }
+    let body = last_request(&h);
+    let first = body["messages"][1]["content"].as_str().unwrap_or_default();
+    assert!(
+        first.starts_with("[Summary of the earlier conversation]") && first.contains("fact 0"),
+        "the first facts live on in the summary: {body}"
+    );
+    let users = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .count();
+    assert!(users <= 3, "summary plus at most two kept turns: {body}");
+    h.stop().await;
+}

@@ -222,6 +222,18 @@ pub fn answer(model: &str, messages: &[Value]) -> String {
         .collect();
     let users: Vec<String> = user_messages.iter().map(|m| content_text(m)).collect();
     let last = users.last().cloned().unwrap_or_default();
+    // A summarising call (the gateway's compaction): a short summary a test can recognise.
+    if system.contains("running summary") {
+        let lines = last.lines().filter(|l| l.contains(": ")).count();
+        let first: String = last
+            .lines()
+            .find(|l| l.contains(": "))
+            .unwrap_or_default()
+            .chars()
+            .take(60)
+            .collect();
+        return format!("[summary · {model}] {lines} lines; it began with \"{first}\"");
+    }
     let shown = &users[users.len().saturating_sub(HISTORY_SHOWN)..];
     let mut out = format!(
         "[{} · {model} · turn {}] You said: {last}\nhistory: {}",

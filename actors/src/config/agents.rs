@@ -147,6 +147,8 @@ pub struct AgentDefaultsSection {
     /// Describes pictures for agents whose model cannot see them: `"provider/model"` or
     /// `{ primary, fallbacks }`.
     pub image_model: Option<ModelSpec>,
+    /// When and how long conversations are summarised.
+    pub compaction: Option<super::compaction::CompactionSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,6 +191,8 @@ pub struct AgentRoster {
     pub skip_bootstrap: bool,
     /// `agents.defaults.imageModel`: describes pictures for models that cannot see them.
     pub image_model: ModelSelection,
+    /// `agents.defaults.compaction`.
+    pub compaction: super::CompactionConfig,
 }
 
 impl AgentRoster {
@@ -507,6 +511,11 @@ pub(crate) fn build_roster(
                 fallbacks: m.fallbacks().map(<[String]>::to_vec).unwrap_or_default(),
             })
             .unwrap_or_default(),
+        compaction: super::compaction::build_compaction(
+            defaults.and_then(|d| d.compaction.as_ref()),
+            &at.key("defaults").key("compaction"),
+            diags,
+        ),
     }
 }
 

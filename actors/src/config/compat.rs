@@ -187,10 +187,6 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
     ("bootstrapPromptTruncationWarning", ""),
     ("bootstrapTotalMaxChars", ""),
     ("cliBackends", "CLI model backends are not run"),
-    (
-        "compaction",
-        "long sessions are not compacted; the model sees the last dingclaw.historyLimit messages",
-    ),
     ("contextInjection", ""),
     ("contextLimits", ""),
     (
@@ -500,6 +496,33 @@ const COMMANDS_KEYS: Keys = &[
     ("useAccessGroups", ""),
 ];
 
+/// `agents.defaults.compaction` keys dingclaw does not use.
+const COMPACTION_KEYS: Keys = &[
+    ("identifierInstructions", ""),
+    (
+        "identifierPolicy",
+        "summaries are always asked to keep identifiers exactly",
+    ),
+    ("maxActiveTranscriptBytes", ""),
+    ("maxHistoryShare", ""),
+    (
+        "memoryFlush",
+        "no silent memory-writing turn runs before a compaction",
+    ),
+    ("midTurnPrecheck", ""),
+    ("notifyUser", "compactions are not announced in the chat"),
+    (
+        "postCompactionSections",
+        "AGENTS.md is part of every system prompt anyway",
+    ),
+    ("postIndexSync", ""),
+    ("provider", ""),
+    ("qualityGuard", "a summary is not checked and retried"),
+    ("recentTurnsPreserve", ""),
+    ("thinkingLevel", ""),
+    ("timeoutSeconds", ""),
+];
+
 /// Keys of one model provider that dingclaw does not use.
 const PROVIDER_KEYS: Keys = &[
     ("agentRuntime", ""),
@@ -578,6 +601,7 @@ const GATEWAY_KEYS: Keys = &[
 const TABLES: &[(&str, Keys, &str)] = &[
     ("", SECTIONS, NOT_USED),
     ("agents.defaults", AGENT_DEFAULTS_KEYS, NOT_USED),
+    ("agents.defaults.compaction", COMPACTION_KEYS, NOT_USED),
     (
         "agents.defaults.models.*",
         &[("agentRuntime", ""), ("streaming", "")],
@@ -775,7 +799,7 @@ mod tests {
         let mut doc = json!({
             "plugins": {"x": 1},
             "messages": {"queue": {"mode": "collect"}, "ackReaction": "👀"},
-            "agents": {"list": [{"id": "a", "heartbeat": {}}], "defaults": {"compaction": {}}},
+            "agents": {"list": [{"id": "a", "heartbeat": {}}], "defaults": {"compaction": {"keepRecentTokens": 1000, "memoryFlush": {}}}},
             "channels": {"telegram": {}, "dingtalk-connector": {"debug": true, "accounts": {"b": {"groups": {}}}}},
             "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],
         });
@@ -789,7 +813,7 @@ mod tests {
                 "plugins",
                 "messages.ackReaction",
                 "agents.list.0.heartbeat",
-                "agents.defaults.compaction",
+                "agents.defaults.compaction.memoryFlush",
                 "channels.telegram",
                 "channels.dingtalk-connector.debug",
                 "channels.dingtalk-connector.accounts.b.groups",
@@ -799,7 +823,7 @@ mod tests {
             doc,
             json!({
                 "messages": {"queue": {"mode": "collect"}},
-                "agents": {"list": [{"id": "a"}], "defaults": {}},
+                "agents": {"list": [{"id": "a"}], "defaults": {"compaction": {"keepRecentTokens": 1000}}},
                 "channels": {"dingtalk-connector": {"accounts": {"b": {}}}},
                 "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],
             })

@@ -14,6 +14,7 @@ mod bindings;
 mod card;
 mod catalogue;
 mod commands;
+mod compaction;
 mod compat;
 mod cron;
 mod digest;
@@ -51,6 +52,7 @@ pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
 pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
 pub use commands::CommandsConfig;
+pub use compaction::CompactionConfig;
 pub use compat::{DINGTALK_CHANNEL, IgnoredSetting, summarize_ignored};
 pub use cron::CronConfig;
 pub use digest::ConfigDigest;
@@ -67,7 +69,10 @@ pub use load::{Loaded, load_file, load_str};
 pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use memory::MemoryConfig;
 pub use messages::{QueueConfig, QueueMode};
-pub use models::{CatalogueMode, KeySource, ModelApi, ModelsConfig, ProviderConfig, provider_of};
+pub use models::{
+    CatalogueMode, DEFAULT_CONTEXT_WINDOW, KeySource, ModelApi, ModelsConfig, ProviderConfig,
+    provider_of,
+};
 pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };

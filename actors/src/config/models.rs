@@ -190,9 +190,24 @@ pub struct ProviderConfig {
     /// Every model the entry lists (`models[].id`), in order, for `/models`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
+    /// `models[].contextWindow`, where given.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub context_windows: IndexMap<String, u64>,
 }
 
+/// The context window of a model nobody described: what DeepSeek, GLM, Qwen-Plus and most
+/// of their peers take today, so compaction starts before a call would fail.
+pub const DEFAULT_CONTEXT_WINDOW: u64 = 128_000;
+
 impl ProviderConfig {
+    /// Tokens `model` takes in one request (`contextWindow`, else a common default).
+    pub fn context_window(&self, model: &str) -> u64 {
+        self.context_windows
+            .get(model)
+            .copied()
+            .unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
     /// Has it what a call needs (a key, where the API wants one)?
     pub fn usable(&self) -> bool {
         !self.needs_key || self.api_key.is_some()
@@ -510,6 +525,16 @@ fn provider(
             .flatten()
             .filter_map(|m| m.get("id").and_then(serde_json::Value::as_str))
             .map(str::to_owned)
+            .collect(),
+        context_windows: entry
+            .and_then(|e| e.models.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                let id = m.get("id").and_then(serde_json::Value::as_str)?;
+                let window = m.get("contextWindow").and_then(serde_json::Value::as_u64)?;
+                Some((id.to_owned(), window.max(1)))
+            })
             .collect(),
     }
 }

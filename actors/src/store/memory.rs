@@ -246,6 +246,7 @@ mod tests {
                 tool_calls: Vec::new(),
                 tool_call_id: None,
                 attachments: Vec::new(),
+                first_kept: None,
                 seq,
                 role: Role::User,
                 content: text.into(),

@@ -33,6 +33,9 @@ pub enum Role {
     Assistant,
     /// A tool's result, answering one of the assistant's calls.
     Tool,
+    /// A summary of the conversation before `first_kept` (compaction): the model sees it
+    /// instead of those entries, which stay stored.
+    Compaction,
 }
 
 impl Role {
@@ -41,6 +44,7 @@ impl Role {
             Role::User => "user",
             Role::Assistant => "assistant",
             Role::Tool => "tool",
+            Role::Compaction => "compaction",
         }
     }
 
@@ -48,6 +52,7 @@ impl Role {
         match s {
             "assistant" => Role::Assistant,
             "tool" => Role::Tool,
+            "compaction" => Role::Compaction,
             _ => Role::User,
         }
     }
@@ -79,6 +84,9 @@ pub struct TranscriptEntry {
     /// The files of a user message (pictures, documents, voice).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::media::Attachment>,
+    /// A compaction entry: the first entry kept as it is (the summary covers those before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_kept: Option<u64>,
 }
 
 impl TranscriptEntry {
@@ -94,6 +102,7 @@ impl TranscriptEntry {
             tool_calls: Vec::new(),
             tool_call_id: None,
             attachments: Vec::new(),
+            first_kept: None,
         }
     }
 

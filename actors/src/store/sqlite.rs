@@ -16,8 +16,8 @@ use super::{
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 7] = [
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
+const MIGRATIONS: [&str; 8] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
 ];
 
 const SCHEMA_V1: &str = "
@@ -80,6 +80,11 @@ CREATE TABLE inbound (
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// Where a compaction's summary ends.
+const SCHEMA_V8: &str = "
+ALTER TABLE entries ADD COLUMN first_kept INTEGER;
 ";
 
 /// What a session's people set from the chat (JSON, `SessionSettings`).
@@ -236,7 +241,8 @@ fn read_transcript(
     max: usize,
 ) -> Result<Vec<TranscriptEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id, attachments FROM entries
+        "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id, attachments,
+                first_kept FROM entries
          WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out: Vec<TranscriptEntry> = stmt
@@ -259,6 +265,7 @@ fn read_transcript(
                     .get::<_, Option<String>>(8)?
                     .and_then(|a| serde_json::from_str(&a).ok())
                     .unwrap_or_default(),
+                first_kept: r.get::<_, Option<i64>>(9)?.map(|s| s as u64),
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -281,8 +288,8 @@ impl Store for SqliteStore {
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries
                    (session_id, seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id,
-                    attachments)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    attachments, first_kept)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for op in ops {
                 match op {
@@ -320,7 +327,8 @@ impl Store for SqliteStore {
                             e.at_ms,
                             calls,
                             e.tool_call_id,
-                            attachments
+                            attachments,
+                            e.first_kept.map(|s| s as i64)
                         ])?;
                     }
                     WriteOp::Job { id, json } => {

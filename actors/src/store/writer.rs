@@ -307,6 +307,7 @@ mod tests {
                     tool_calls: Vec::new(),
                     tool_call_id: None,
                     attachments: Vec::new(),
+                    first_kept: None,
                     seq: i,
                     role: Role::User,
                     content: format!("m{i}"),

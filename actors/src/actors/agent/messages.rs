@@ -27,6 +27,8 @@ pub struct RunTurn {
     pub settings: crate::store::SessionSettings,
     /// `/stop`: ends the turn wherever it is (a model call, a tool, a wait for a slot).
     pub stop: tokio_util::sync::CancellationToken,
+    /// A summarising call (compaction): the summariser's prompt, no tools.
+    pub compact: bool,
 }
 
 /// The assistant's answer.

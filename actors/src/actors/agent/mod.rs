@@ -251,6 +251,10 @@ impl AgentActor {
             system.push_str("\n\n");
             system.push_str(&extra);
         }
+        if msg.compact {
+            system = crate::actors::session::COMPACTION_PROMPT.to_owned();
+            candidates.iter_mut().for_each(|c| c.tools.clear());
+        }
         let mut messages = Vec::with_capacity(msg.history.len() + 1);
         messages.push(ChatMessage::system(system));
         messages.extend(msg.history);

@@ -141,6 +141,7 @@ async fn turn(rt: &Arc<Runtime>, job: &Job) -> Result<crate::actors::agent::Turn
             notice: None,
             settings: Default::default(),
             stop: tokio_util::sync::CancellationToken::new(),
+            compact: false,
         })
         .await
         .map_err(|e| TurnError::Crashed(e.to_string()))?

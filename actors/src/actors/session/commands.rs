@@ -91,6 +91,7 @@ const HELP: &str = "\
 /model [名称|编号|list|default] — 查看或切换本会话的模型 show or switch this conversation's model
 /models — 可用模型 the models you can pick
 /new, /reset — 开始新会话 start over (settings are kept)
+/compact [重点 focus] — 把较早的对话总结为摘要 summarise the older part of the conversation
 /stop — 停止正在进行的回答 stop the answer in progress (or just say 停止 / stop)
 /usage [off|tokens|full] — 用量，及每条回答下的用量行 usage, and a usage line under each answer
 /queue [followup|collect] — 回答期间新消息的处理方式 how messages sent meanwhile are answered
@@ -99,12 +100,27 @@ const HELP: &str = "\
 /approve <id> allow-once|allow-always|deny — 批准命令（仅所有者）approve a command (owners)
 其他以 / 开头的消息交给模型。Other /words go to the model as text.";
 
+/// `/compact [focus]`: the focus (possibly empty), if `text` is that command.
+pub(super) fn compact_focus(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix("/compact")?;
+    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(|| rest.trim().to_owned())
+}
+
 impl SessionActor {
     /// Handles `msg` if it is a command; `false` leaves it to be answered as a message.
     pub(super) fn command(&mut self, msg: &Inbound, ctx: &mut Context<Self>) -> bool {
         let config = self.rt.config();
         if !config.commands.text {
             return false;
+        }
+        // `/compact` is a turn of its own (it waits for the one in progress), once allowed.
+        if compact_focus(&msg.text).is_some() {
+            if config.commands.may_command(&msg.channel, &msg.sender_id) {
+                return false;
+            }
+            self.rt.counters.pending.fetch_sub(1, Ordering::Relaxed);
+            self.rt.journal_done([msg]);
+            return true;
         }
         let running = self.turn.as_ref().is_some_and(|t| t.answer.is_none());
         let Some(command) = parse(&msg.text, running) else {
@@ -194,6 +210,17 @@ impl SessionActor {
             out,
             "🔢 用量 Tokens: {} in / {} out",
             self.usage.prompt_tokens, self.usage.completion_tokens
+        );
+        let compactions = self
+            .transcript
+            .iter()
+            .filter(|e| e.role == crate::store::Role::Compaction)
+            .count();
+        let _ = writeln!(
+            out,
+            "📏 上下文 Context: ~{} / {} tokens · 🧹 压缩 Compactions: {compactions}",
+            super::compact::estimate(&self.history()),
+            self.context_window(config)
         );
         let short: String = self.session_id.chars().take(8).collect();
         let _ = writeln!(
@@ -454,7 +481,14 @@ mod tests {
         assert_eq!(parse("Stop!", true), Some(Command::Stop));
         assert_eq!(parse("stop", false), None);
         assert_eq!(parse("stop the music", true), None);
-        // /new and /reset are turns of their own.
+        // /new, /reset and /compact are turns of their own.
         assert_eq!(parse("/new", false), None);
+        assert_eq!(parse("/compact", false), None);
+        assert_eq!(compact_focus("/compact"), Some(String::new()));
+        assert_eq!(
+            compact_focus(" /compact the budget "),
+            Some("the budget".into())
+        );
+        assert_eq!(compact_focus("/compactify"), None);
     }
 }

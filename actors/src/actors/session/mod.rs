@@ -6,6 +6,7 @@
 //! and redoes the turn it was in, so the message being handled is still answered.
 
 mod commands;
+mod compact;
 mod media;
 mod messages;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::{oneshot, watch};
 
+pub use compact::COMPACTION_PROMPT;
 pub use messages::{GetSessionState, SessionSeed, SessionState, UserMessage};
 
 use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
@@ -70,6 +72,10 @@ struct Turn {
     reaction: Option<(String, String)>,
     /// Ends the model call in flight (`/stop`).
     stop: Option<tokio_util::sync::CancellationToken>,
+    /// `/compact [focus]`: this turn summarises the conversation and answers with what it did.
+    compact: Option<String>,
+    /// The context was checked against the model's window (and compacted if it had to be).
+    context_checked: bool,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -283,6 +289,9 @@ impl SessionActor {
     fn start_turn(&mut self, messages: Vec<Inbound>, ctx: &mut Context<Self>) {
         let reset = messages.first().is_some_and(|m| self.is_reset(&m.text));
         let gateway_answer = messages.first().and_then(|m| m.gateway_answer.clone());
+        let compact = messages
+            .first()
+            .and_then(|m| commands::compact_focus(&m.text));
         self.turn = Some(Turn {
             messages,
             reset,
@@ -294,6 +303,8 @@ impl SessionActor {
             ingested: None,
             reaction: None,
             stop: None,
+            compact,
+            context_checked: false,
         });
         self.run_turn(ctx);
     }
@@ -317,6 +328,9 @@ impl SessionActor {
             self.write_meta();
             tracing::debug!(session = %self.seed.key, "new session");
             return self.answer(RESET_REPLY.to_owned(), false, ctx);
+        }
+        if let Some(focus) = turn.compact.clone() {
+            return self.compact(Some(focus), ctx);
         }
         if self.ingest_first(ctx) {
             return;
@@ -353,27 +367,10 @@ impl SessionActor {
         let extra_system = config
             .account(&self.seed.account)
             .and_then(|a| a.system_prompt.clone());
-        let last = messages.last();
-        let sender_id = last.map(|m| m.sender_id.clone()).unwrap_or_default();
-        let context = ToolContext {
-            agent_id: self.seed.agent_id.clone(),
-            session_key: self.seed.key.to_string(),
-            channel: self.seed.channel.clone(),
-            account: self.seed.account.clone(),
-            chat: self.seed.chat,
-            conversation_id: self.seed.conversation_id.clone(),
-            owner: sender_is_owner(&config, &self.seed.channel, &sender_id),
-            sender_id,
-            timezone: config.agents.timezone().to_owned(),
-            job: None,
-            workspace: config
-                .agents
-                .get(&self.seed.agent_id)
-                .map(|a| a.workspace.clone())
-                .unwrap_or_default(),
-            read_roots: Arc::default(),
-            config: Arc::clone(&config),
-        };
+        if self.context_over_window(&config) {
+            return self.compact(None, ctx);
+        }
+        let context = self.tool_context(&config);
         // `asyncMode`: acknowledge at once, answer later (no card, as the connector does).
         let ack = config
             .account(&self.seed.account)
@@ -427,6 +424,7 @@ impl SessionActor {
             notice,
             settings: self.settings.clone(),
             stop,
+            compact: false,
         };
         let call = catch(agent.send(request));
         ctx.spawn(
@@ -437,6 +435,35 @@ impl SessionActor {
                 });
             }),
         );
+    }
+
+    /// Who is asking, for tools: the sender of the turn's newest message.
+    fn tool_context(&self, config: &Arc<crate::config::Config>) -> ToolContext {
+        let sender_id = self
+            .turn
+            .as_ref()
+            .and_then(|t| t.messages.last())
+            .map(|m| m.sender_id.clone())
+            .unwrap_or_default();
+        ToolContext {
+            agent_id: self.seed.agent_id.clone(),
+            session_key: self.seed.key.to_string(),
+            channel: self.seed.channel.clone(),
+            account: self.seed.account.clone(),
+            chat: self.seed.chat,
+            conversation_id: self.seed.conversation_id.clone(),
+            owner: sender_is_owner(config, &self.seed.channel, &sender_id),
+            sender_id,
+            timezone: config.agents.timezone().to_owned(),
+            job: None,
+            workspace: config
+                .agents
+                .get(&self.seed.agent_id)
+                .map(|a| a.workspace.clone())
+                .unwrap_or_default(),
+            read_roots: Arc::default(),
+            config: Arc::clone(config),
+        }
     }
 
     fn on_model(
@@ -597,7 +624,11 @@ impl SessionActor {
         let mut batch = vec![first];
         let collect = self.queue_mode(&self.rt.config()) == QueueMode::Collect;
         // A reset and a message the gateway answers itself go alone.
-        let alone = |act: &Self, m: &Inbound| act.is_reset(&m.text) || m.gateway_answer.is_some();
+        let alone = |act: &Self, m: &Inbound| {
+            act.is_reset(&m.text)
+                || m.gateway_answer.is_some()
+                || commands::compact_focus(&m.text).is_some()
+        };
         if collect && !alone(self, &batch[0]) {
             while let Some(m) = self.queue.front() {
                 if alone(self, m) {
@@ -670,15 +701,25 @@ const OLD_TOOL_RESULT_CHARS: usize = 2_000;
 /// The newest `limit` messages of a transcript as model messages. Only user messages and
 /// final answers count toward `limit` (`historyLimit`); a turn's tool calls and results come
 /// along with it. The window starts at a user message, so no tool result is cut from the
-/// call it answers; results of earlier turns are shortened.
+/// call it answers; results of earlier turns are shortened. After a compaction the model
+/// sees its summary first, then the entries it kept and everything since.
 pub(crate) fn history_window(
     transcript: &[TranscriptEntry],
     limit: usize,
     group: bool,
 ) -> Vec<ChatMessage> {
+    let summary = transcript
+        .iter()
+        .rposition(|e| e.role == Role::Compaction)
+        .map(|i| &transcript[i]);
+    let first_kept = summary.map_or(0, |c| c.first_kept.unwrap_or(c.seq));
+    let active: Vec<&TranscriptEntry> = transcript
+        .iter()
+        .filter(|e| e.role != Role::Compaction && e.seq >= first_kept)
+        .collect();
     let mut counted = 0;
-    let mut start = transcript.len();
-    for (i, e) in transcript.iter().enumerate().rev() {
+    let mut start = active.len();
+    for (i, e) in active.iter().enumerate().rev() {
         if e.role == Role::User || e.is_final_answer() {
             if counted == limit {
                 break;
@@ -687,55 +728,63 @@ pub(crate) fn history_window(
         }
         start = i;
     }
-    while start < transcript.len() && transcript[start].role != Role::User {
+    while start < active.len() && active[start].role != Role::User {
         start += 1;
     }
-    let last_user = transcript.iter().rposition(|e| e.role == Role::User);
-    transcript[start..]
-        .iter()
-        .enumerate()
-        .map(|(i, e)| match e.role {
-            Role::Assistant if e.tool_calls.is_empty() => ChatMessage::assistant(e.content.clone()),
-            Role::Assistant => {
-                ChatMessage::assistant_calls(e.content.clone(), e.tool_calls.clone())
-            }
-            Role::Tool => {
-                let old = last_user.is_some_and(|u| start + i < u);
-                let content = if old && e.content.chars().count() > OLD_TOOL_RESULT_CHARS {
-                    let kept: String = e.content.chars().take(OLD_TOOL_RESULT_CHARS).collect();
-                    format!("{kept}\n[…shortened: an earlier turn's tool result]")
-                } else {
-                    e.content.clone()
-                };
-                ChatMessage::tool(e.tool_call_id.clone().unwrap_or_default(), content)
-            }
-            Role::User => {
-                let mut m = if group {
-                    ChatMessage::user(format!(
-                        "{}: {}",
-                        e.sender.as_deref().unwrap_or("user"),
-                        e.content
-                    ))
-                } else {
-                    ChatMessage::user(e.content.clone())
-                };
-                m.images = e
-                    .attachments
-                    .iter()
-                    .filter(|a| a.kind == crate::media::AttachmentKind::Image)
-                    .map(|a| crate::provider::ImagePart {
-                        mime: a.mime.clone(),
-                        sha256: a.sha256.clone(),
-                        size: a.size,
-                        path: a.path.clone(),
-                        name: a.name.clone(),
-                        data: None,
-                    })
-                    .collect();
-                m
-            }
-        })
-        .collect()
+    let last_user = active.iter().rposition(|e| e.role == Role::User);
+    let mut out = Vec::with_capacity(active.len() - start + 1);
+    if let Some(c) = summary {
+        out.push(ChatMessage::user(compact::summary_message(&c.content)));
+    }
+    out.extend(
+        active[start..]
+            .iter()
+            .enumerate()
+            .map(|(i, e)| match e.role {
+                Role::Assistant if e.tool_calls.is_empty() => {
+                    ChatMessage::assistant(e.content.clone())
+                }
+                Role::Assistant => {
+                    ChatMessage::assistant_calls(e.content.clone(), e.tool_calls.clone())
+                }
+                Role::Tool => {
+                    let old = last_user.is_some_and(|u| start + i < u);
+                    let content = if old && e.content.chars().count() > OLD_TOOL_RESULT_CHARS {
+                        let kept: String = e.content.chars().take(OLD_TOOL_RESULT_CHARS).collect();
+                        format!("{kept}\n[…shortened: an earlier turn's tool result]")
+                    } else {
+                        e.content.clone()
+                    };
+                    ChatMessage::tool(e.tool_call_id.clone().unwrap_or_default(), content)
+                }
+                Role::User | Role::Compaction => {
+                    let mut m = if group {
+                        ChatMessage::user(format!(
+                            "{}: {}",
+                            e.sender.as_deref().unwrap_or("user"),
+                            e.content
+                        ))
+                    } else {
+                        ChatMessage::user(e.content.clone())
+                    };
+                    m.images = e
+                        .attachments
+                        .iter()
+                        .filter(|a| a.kind == crate::media::AttachmentKind::Image)
+                        .map(|a| crate::provider::ImagePart {
+                            mime: a.mime.clone(),
+                            sha256: a.sha256.clone(),
+                            size: a.size,
+                            path: a.path.clone(),
+                            name: a.name.clone(),
+                            data: None,
+                        })
+                        .collect();
+                    m
+                }
+            }),
+    );
+    out
 }
 
 fn open_card(rt: &Arc<Runtime>, turn: &Turn) -> Option<CardLink> {

@@ -308,3 +308,27 @@ async fn past_history_limit_the_oldest_messages_are_summarised_not_dropped() {
     assert!(users <= 3, "summary plus at most two kept turns: {body}");
     h.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_slow_turn_says_once_that_it_is_still_working() {
+    let h = Harness::start(&config(r#"dingclaw: { stillWorkingSeconds: 1 }"#)).await;
+    h.model.script([Step {
+        model: None,
+        times: Some(1),
+        action: Action::Delay { ms: 2_500 },
+    }]);
+    let slow = h.say("alice", To::Dm("bot1"), "take your time").await;
+    let replies = h.answered(&slow, 2).await;
+    assert_eq!(
+        replies[0].text,
+        "⏳ 还在处理中，请稍候。Still working on it; the answer is coming."
+    );
+    assert_eq!(said(&replies[1].text), "take your time");
+    // A quick turn gets its answer only.
+    let quick = h.say("alice", To::Dm("bot1"), "quick").await;
+    h.answered(&quick, 1).await;
+    actix_rt::time::sleep(Duration::from_millis(1_300)).await;
+    assert_eq!(h.replies_to(&quick).len(), 1);
+    assert_eq!(h.replies_to(&slow).len(), 2, "once only");
+    h.stop().await;
+}

@@ -44,6 +44,9 @@ pub struct RuntimeSection {
     /// Pictures of earlier turns re-sent to a model that takes them: the newest this many
     /// (older ones become a line of text), so a long chat does not resend every picture.
     pub history_images: Option<usize>,
+    /// Seconds after which a turn still being worked on tells its text or markdown chat so,
+    /// once (default 60; 0 turns it off). An AI card shows progress by itself.
+    pub still_working_seconds: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -68,7 +71,20 @@ pub struct RuntimeConfig {
     pub journal: bool,
     pub durability: Durability,
     pub history_images: usize,
+    /// `None`: no "still working" notice.
+    #[serde(serialize_with = "opt_secs")]
+    pub still_working: Option<Duration>,
 }
+
+fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_u64(d.as_secs()),
+        None => s.serialize_none(),
+    }
+}
+
+/// A turn past this long tells its chat it is still being worked on.
+pub const DEFAULT_STILL_WORKING_SECS: u64 = 60;
 
 /// Pictures re-sent from earlier turns unless `dingclaw.historyImages` says otherwise.
 pub const DEFAULT_HISTORY_IMAGES: usize = 2;
@@ -119,5 +135,11 @@ pub(crate) fn build_runtime(
         journal: r.journal.unwrap_or(true),
         durability: r.durability.unwrap_or_default(),
         history_images: r.history_images.unwrap_or(DEFAULT_HISTORY_IMAGES),
+        still_working: Some(
+            r.still_working_seconds
+                .unwrap_or(DEFAULT_STILL_WORKING_SECS),
+        )
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs),
     }
 }

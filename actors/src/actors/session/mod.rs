@@ -7,6 +7,7 @@
 
 mod commands;
 mod compact;
+mod freshness;
 mod media;
 mod messages;
 
@@ -49,6 +50,8 @@ const DINGTALK_RESET_WORDS: [&str; 4] = ["/clear", "新会话", "重新开始", 
 const RESET_REPLY: &str = "✅ 已开始新会话。New session started.";
 const BUSY_REPLY: &str = "⏳ 我还在处理之前的消息，请稍后再发。I'm still working on your earlier messages; please send this again in a moment.";
 const QUEUED_REPLY: &str = "⏳ 当前请求较多，您的消息正在排队，稍后回复。Many conversations are being answered right now; yours is queued and will be answered shortly.";
+const STILL_WORKING_REPLY: &str =
+    "⏳ 还在处理中，请稍候。Still working on it; the answer is coming.";
 const CRASH_REPLY: &str = "⚠️ 抱歉，处理这条消息时出错了，请重试。Sorry, something went wrong while answering; please try again.";
 
 /// The turn in progress.
@@ -76,6 +79,10 @@ struct Turn {
     compact: Option<String>,
     /// The context was checked against the model's window (and compacted if it had to be).
     context_checked: bool,
+    /// The session was reset by `session.reset` before this turn: the answer says so first.
+    fresh: Option<String>,
+    /// The "still working" timer is set (once per turn, however often the turn is redone).
+    still_working_armed: bool,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -107,15 +114,22 @@ pub struct SessionActor {
     names: std::collections::HashMap<String, String>,
     /// What was set from the chat (`/model`, `/think`...), stored with the session.
     settings: SessionSettings,
+    /// When the last turn started (the runtime's clock), for idle resets.
+    last_active_ms: i64,
+    /// Turns started by this actor: tells a late timer whether its turn is still the one.
+    turns_started: u64,
 }
 
 impl SessionActor {
     pub fn new(seed: SessionSeed, rt: Arc<Runtime>) -> Self {
+        let now = rt.clock.now_ms();
         Self {
             seed,
             rt,
             session_id: String::new(),
-            created_ms: now_ms(),
+            created_ms: now,
+            last_active_ms: now,
+            turns_started: 0,
             transcript: Vec::new(),
             next_seq: 1,
             usage: Usage::default(),
@@ -154,6 +168,7 @@ impl SessionActor {
             Ok(Some(stored)) => {
                 self.session_id = stored.meta.session_id;
                 self.created_ms = stored.meta.created_ms;
+                self.last_active_ms = stored.meta.updated_ms;
                 self.usage = Usage {
                     prompt_tokens: stored.meta.prompt_tokens,
                     completion_tokens: stored.meta.completion_tokens,
@@ -193,7 +208,7 @@ impl SessionActor {
             chat: self.seed.chat.as_str().to_owned(),
             conversation_id: self.seed.conversation_id.clone(),
             created_ms: self.created_ms,
-            updated_ms: now_ms(),
+            updated_ms: self.rt.clock.now_ms(),
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
             settings: self.settings.clone(),
@@ -292,6 +307,12 @@ impl SessionActor {
         let compact = messages
             .first()
             .and_then(|m| commands::compact_focus(&m.text));
+        let fresh = if reset || compact.is_some() || gateway_answer.is_some() {
+            None
+        } else {
+            self.expire_if_stale()
+        };
+        self.turns_started += 1;
         self.turn = Some(Turn {
             messages,
             reset,
@@ -305,8 +326,40 @@ impl SessionActor {
             stop: None,
             compact,
             context_checked: false,
+            fresh,
+            still_working_armed: false,
         });
         self.run_turn(ctx);
+    }
+
+    /// A new session id with an empty transcript; the settings made from the chat stay.
+    fn start_new_session(&mut self) {
+        self.session_id = uuid::Uuid::new_v4().to_string();
+        self.created_ms = self.rt.clock.now_ms();
+        self.transcript.clear();
+        self.next_seq = 1;
+        self.usage = Usage::default();
+        self.write_meta();
+        tracing::debug!(session = %self.seed.key, "new session");
+    }
+
+    /// `session.reset`: a session past its daily or idle reset point starts afresh before
+    /// this message; the answer then says so.
+    fn expire_if_stale(&mut self) -> Option<String> {
+        let now = self.rt.clock.now_ms();
+        let last = std::mem::replace(&mut self.last_active_ms, now);
+        if self.transcript.is_empty() {
+            return None;
+        }
+        let config = self.rt.config();
+        let policy = match self.seed.chat {
+            ChatType::Group => config.session.reset_group,
+            ChatType::Direct => config.session.reset_direct,
+        };
+        let why = freshness::stale(policy, self.created_ms, last, now, config.agents.timezone())?;
+        tracing::info!(session = %self.seed.key, ?why, "session reset by session.reset");
+        self.start_new_session();
+        Some(why.notice())
     }
 
     fn run_turn(&mut self, ctx: &mut Context<Self>) {
@@ -320,13 +373,7 @@ impl SessionActor {
             return self.answer(answer, false, ctx);
         }
         if turn.reset {
-            self.session_id = uuid::Uuid::new_v4().to_string();
-            self.created_ms = now_ms();
-            self.transcript.clear();
-            self.next_seq = 1;
-            self.usage = Usage::default();
-            self.write_meta();
-            tracing::debug!(session = %self.seed.key, "new session");
+            self.start_new_session();
             return self.answer(RESET_REPLY.to_owned(), false, ctx);
         }
         if let Some(focus) = turn.compact.clone() {
@@ -411,6 +458,7 @@ impl SessionActor {
             });
         let mode = self.reply_mode();
         self.react_start(mode);
+        self.still_working_later(mode, &config, ctx);
         let stop = tokio_util::sync::CancellationToken::new();
         if let Some(turn) = self.turn.as_mut() {
             turn.stop = Some(stop.clone());
@@ -435,6 +483,47 @@ impl SessionActor {
                 });
             }),
         );
+    }
+
+    /// In the text and markdown modes of DingTalk, a turn still running after
+    /// `dingclaw.stillWorkingSeconds` says so once (a card shows progress by itself, and the
+    /// web page streams).
+    fn still_working_later(
+        &mut self,
+        mode: ReplyMode,
+        config: &crate::config::Config,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(after) = config.runtime.still_working else {
+            return;
+        };
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        let Some(reply) = turn.messages.last().map(|m| m.reply.clone()) else {
+            return;
+        };
+        if turn.still_working_armed
+            || mode == ReplyMode::Aicard
+            || turn.card.is_some()
+            || !matches!(reply, super::router::ReplyTo::DingTalk { .. })
+        {
+            return;
+        }
+        turn.still_working_armed = true;
+        let started = self.turns_started;
+        ctx.run_later(after, move |act, ctx| {
+            let running = act.turns_started == started
+                && act.turn.as_ref().is_some_and(|t| t.answer.is_none());
+            if running {
+                act.spawn_send(
+                    reply,
+                    OutboundMessage::Text(STILL_WORKING_REPLY.to_owned()),
+                    None,
+                    ctx,
+                );
+            }
+        });
     }
 
     /// Who is asking, for tools: the sender of the turn's newest message.
@@ -479,10 +568,13 @@ impl SessionActor {
                     self.append_step(step);
                 }
                 self.append(Role::Assistant, out.text.clone(), None);
-                let text = match self.settings.usage.as_deref() {
+                let mut text = match self.settings.usage.as_deref() {
                     Some(mode) => format!("{}{}", out.text, usage_line(mode, &out)),
                     None => out.text,
                 };
+                if let Some(notice) = self.turn.as_mut().and_then(|t| t.fresh.take()) {
+                    text = format!("{notice}\n\n{text}");
+                }
                 self.answer(text, true, ctx);
             }
             Ok(Ok(Err(TurnError::Stopped))) => {

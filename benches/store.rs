@@ -25,6 +25,7 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             tool_call_id: None,
             attachments: Vec::new(),
             first_kept: None,
+            sender_name: None,
         },
     };
     [

@@ -35,6 +35,7 @@ fn scope(config: &Config) -> OfferScope<'_> {
         sender: Some("alice"),
         chat: Some(ChatType::Direct),
         owner: false,
+        group: None,
     }
 }
 

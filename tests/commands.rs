@@ -202,15 +202,6 @@ async fn commands_allow_from_drops_others_commands_silently() {
     h.stop().await;
 }
 
-fn last_request(h: &Harness) -> serde_json::Value {
-    h.model
-        .stats
-        .last_body
-        .lock()
-        .unwrap()
-        .clone()
-        .expect("a request")
-}
 
 #[actix_rt::test]
 async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
@@ -228,7 +219,7 @@ async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
         let words = format!("m{i} {}", "lorem ipsum ".repeat(40));
         let answer = h.ask("alice", To::Dm("bot1"), &words).await;
         assert_eq!(said(&answer), words.trim_end(), "{answer}");
-        let body = last_request(&h);
+        let body = h.last_request();
         let messages = body["messages"].as_array().unwrap().clone();
         sizes.push(body["messages"].to_string().len());
         if summarised_at.is_none()
@@ -258,7 +249,7 @@ async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
         .ask("alice", To::Dm("bot1"), "/compact the lorem part")
         .await;
     assert!(compacted.contains("Compacted:"), "{compacted}");
-    let asked = last_request(&h);
+    let asked = h.last_request();
     assert!(
         asked
             .to_string()
@@ -293,7 +284,7 @@ async fn past_history_limit_the_oldest_messages_are_summarised_not_dropped() {
     for i in 0..4 {
         h.ask("alice", To::Dm("bot1"), &format!("fact {i}")).await;
     }
-    let body = last_request(&h);
+    let body = h.last_request();
     let first = body["messages"][1]["content"].as_str().unwrap_or_default();
     assert!(
         first.starts_with("[Summary of the earlier conversation]") && first.contains("fact 0"),

@@ -58,6 +58,7 @@ fn offers(config: &Config, agent: &Agent) -> (String, Vec<Offer>) {
         sender: None,
         chat: None,
         owner: true,
+        group: None,
     };
     let mut offers = listing(&standard_tools(config), &scope);
     // An MCP server's tools are known once it runs; the policy decides by their names.

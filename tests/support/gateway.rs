@@ -247,6 +247,17 @@ impl Harness {
         }
     }
 
+    /// The body of the newest request the offline model got.
+    pub fn last_request(&self) -> serde_json::Value {
+        self.model
+            .stats
+            .last_body
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .expect("the model has had a request")
+    }
+
     /// Says something and returns the single reply's text.
     pub async fn ask(&self, from: &str, to: To<'_>, text: &str) -> String {
         let sent = self.say(from, to, text).await;

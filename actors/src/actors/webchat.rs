@@ -69,6 +69,7 @@ impl Inbound {
             received_at: Instant::now(),
             agent: Some(agent.to_owned()),
             reply: ReplyTo::Web { events },
+            mentioned: true,
             gateway_answer: None,
             media: Vec::new(),
         }

@@ -302,10 +302,6 @@ const DINGTALK_KEYS: Keys = &[
     ("gatewayPassword", "not needed: dingclaw is the gateway"),
     ("gatewayToken", "not needed: dingclaw is the gateway"),
     (
-        "groups",
-        "per-group settings (tools, systemPrompt) are not applied",
-    ),
-    (
         "historyLimit",
         "not needed; the model sees dingclaw.historyLimit messages",
     ),
@@ -322,10 +318,6 @@ const DINGTALK_KEYS: Keys = &[
         "not needed; dingclaw pings the socket itself (stream.pingIntervalMs)",
     ),
     ("learningEnabled", "not needed"),
-    (
-        "longTaskNoticeDelayMs",
-        "no \"still working\" notice is sent",
-    ),
     (
         "maxConnectionAttempts",
         "not needed; dingclaw reconnects without a limit, with backoff",
@@ -348,10 +340,6 @@ const DINGTALK_KEYS: Keys = &[
     (
         "reconnectJitter",
         "not needed; dingclaw adds up to 20 % jitter",
-    ),
-    (
-        "requireMention",
-        "not needed: DingTalk delivers only group messages that @-mention the bot",
     ),
     ("resolveSenderNames", "senders are shown by their ids"),
     ("supportCaseRouter", "support-case routing is not available"),
@@ -800,7 +788,7 @@ mod tests {
             "plugins": {"x": 1},
             "messages": {"queue": {"mode": "collect"}, "ackReaction": "👀"},
             "agents": {"list": [{"id": "a", "heartbeat": {}}], "defaults": {"compaction": {"keepRecentTokens": 1000, "memoryFlush": {}}}},
-            "channels": {"telegram": {}, "dingtalk-connector": {"debug": true, "accounts": {"b": {"groups": {}}}}},
+            "channels": {"telegram": {}, "dingtalk-connector": {"debug": true, "accounts": {"b": {"learningEnabled": true}}}},
             "bindings": [{"agentId": "a", "comment": "kept, dingclaw reads it"}],
         });
         let removed: Vec<String> = strip_openclaw_only(&mut doc)
@@ -816,7 +804,7 @@ mod tests {
                 "agents.defaults.compaction.memoryFlush",
                 "channels.telegram",
                 "channels.dingtalk-connector.debug",
-                "channels.dingtalk-connector.accounts.b.groups",
+                "channels.dingtalk-connector.accounts.b.learningEnabled",
             ]
         );
         assert_eq!(

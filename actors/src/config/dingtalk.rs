@@ -71,8 +71,15 @@ pub struct DingTalkSection {
     pub allow_from: Option<Vec<IdValue>>,
     /// Groups: `open` (default), `allowlist` or `disabled`.
     pub group_policy: Option<GroupPolicy>,
-    /// Conversation ids of the groups allowed under `allowlist`.
+    /// Under `allowlist`: conversation ids (`cid…`) of the groups allowed; other entries
+    /// name the senders allowed in groups (soimy's schema).
     pub group_allow_from: Option<Vec<IdValue>>,
+    /// Per-group settings: `groups.<conversationId | "*">`.
+    pub groups: Option<IndexMap<String, super::groups::GroupEntry>>,
+    /// Answer only group messages that @-mention the bot (openclaw-china).
+    pub require_mention: Option<bool>,
+    /// A turn running this long says it is still working (openclaw-china; 0: never).
+    pub long_task_notice_delay_ms: Option<u64>,
     /// `true` (default): sessions follow the conversation. `false`: one session per sender
     /// across all this account's DMs and groups.
     pub separate_session_by_conversation: Option<bool>,
@@ -352,6 +359,13 @@ pub struct DingTalkAccount {
     pub allow_from: Vec<String>,
     pub group_policy: GroupPolicy,
     pub group_allow_from: Vec<String>,
+    #[serde(skip_serializing_if = "super::groups::Groups::is_empty")]
+    pub groups: super::groups::Groups,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_mention: Option<bool>,
+    /// `longTaskNoticeDelayMs`, over `dingclaw.stillWorkingSeconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_task_notice_delay_ms: Option<u64>,
     #[serde(flatten)]
     pub scope: ConversationScope,
     pub text_chunk_limit: usize,
@@ -602,10 +616,14 @@ fn build_account(
     }
     let group_policy = pick!(group_policy).copied().unwrap_or_default();
     let group_allow_from = ids(pick!(group_allow_from));
-    if group_policy == GroupPolicy::Allowlist && group_allow_from.is_empty() {
+    let groups = match pick_at!(groups, "groups") {
+        Some((g, p)) => super::groups::build_groups(Some(g), &p, diags),
+        None => super::groups::Groups::default(),
+    };
+    if group_policy == GroupPolicy::Allowlist && group_allow_from.is_empty() && groups.is_empty() {
         diags.error(
             path.key("groupAllowFrom"),
-            "groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom",
+            "groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom, or groups",
         );
     }
     let text_chunk_limit = match pick_at!(text_chunk_limit, "textChunkLimit") {
@@ -628,6 +646,9 @@ fn build_account(
         allow_from,
         group_policy,
         group_allow_from,
+        groups,
+        require_mention: pick!(require_mention).copied(),
+        long_task_notice_delay_ms: pick!(long_task_notice_delay_ms).copied(),
         scope: ConversationScope {
             separate_session_by_conversation: pick!(separate_session_by_conversation)
                 .copied()
@@ -845,7 +866,7 @@ mod tests {
             lines,
             vec![
                 "channels.dingtalk-connector.accounts.bot1.allowFrom: dmPolicy \"allowlist\" needs at least one sender in allowFrom",
-                "channels.dingtalk-connector.accounts.bot1.groupAllowFrom: groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom",
+                "channels.dingtalk-connector.accounts.bot1.groupAllowFrom: groupPolicy \"allowlist\" needs at least one conversation id in groupAllowFrom, or groups",
                 "channels.dingtalk-connector.defaultAccount: \"bot3\" does not match a configured account (did you mean \"bot1\"?)",
             ]
         );

@@ -22,6 +22,7 @@ mod dingtalk;
 mod environment;
 mod exposure;
 mod gateway;
+mod groups;
 mod http_url;
 mod ids;
 mod include;
@@ -63,6 +64,7 @@ pub use dingtalk::{
 pub use environment::{Environment, MapEnv, ProcessEnv, expand_home};
 pub use exposure::{Exposed, Exposure, create_private_dir, exposures};
 pub use gateway::{AuthMode, GatewayAuth, GatewayConfig, ReloadMode};
+pub use groups::{GroupSettings, Groups, is_conversation_id};
 pub use ids::{DEFAULT_ACCOUNT_ID, DEFAULT_AGENT_ID, normalize_account_id, normalize_agent_id};
 pub use issue::{ConfigError, ConfigPath, Diagnostics, Issue};
 pub use load::{Loaded, load_file, load_str};

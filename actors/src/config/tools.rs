@@ -500,7 +500,7 @@ fn build_policy(s: &ToolsSection, at: &ConfigPath, diags: &mut Diagnostics) -> T
     policy
 }
 
-fn layer(e: &PolicyEntry, at: &ConfigPath, diags: &mut Diagnostics) -> ToolPolicy {
+pub(crate) fn layer(e: &PolicyEntry, at: &ConfigPath, diags: &mut Diagnostics) -> ToolPolicy {
     let nonempty = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|l| !l.is_empty());
     if nonempty(&e.allow) && nonempty(&e.also_allow) {
         diags.error(

@@ -34,6 +34,9 @@ pub struct BotMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chatbot_user_id: Option<String>,
     pub is_admin: bool,
+    /// The bot is @-mentioned (`isInAtList`; a message without the field counts as one:
+    /// DingTalk sends most bots only the group messages that mention them).
+    pub mentioned: bool,
     /// Milliseconds since the epoch.
     pub create_at: i64,
     /// Temporary reply URL for this conversation.
@@ -292,6 +295,7 @@ struct RawBotMessage {
     chatbot_user_id: Option<String>,
     #[serde(default)]
     is_admin: bool,
+    is_in_at_list: Option<bool>,
     #[serde(default, deserialize_with = "opt_i64")]
     create_at: Option<i64>,
     #[serde(default)]
@@ -390,6 +394,7 @@ impl RawBotMessage {
             robot_code: self.robot_code,
             chatbot_user_id: self.chatbot_user_id,
             is_admin: self.is_admin,
+            mentioned: self.is_in_at_list.unwrap_or(true),
             create_at: self.create_at.unwrap_or_default(),
             session_webhook: self.session_webhook,
             session_webhook_expired_time: self.session_webhook_expired_time,

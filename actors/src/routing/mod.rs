@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use bindings::{AgentMatch, BindingIndex, MatchedBy};
-pub use policy::{Refusal, admit};
+pub use policy::{Refusal, admit, mention_ok};
 pub use session_key::{KeyScope, SessionKey, session_key};
 
 use crate::config::{

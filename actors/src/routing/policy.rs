@@ -2,7 +2,7 @@
 //! `groupPolicy`/`groupAllowFrom` for groups (reference/dingtalk-protocol.md 7.2). A refused
 //! sender gets one short, polite reply and nothing else reaches an agent.
 
-use crate::config::{DingTalkAccount, DmPolicy, GroupPolicy};
+use crate::config::{DingTalkAccount, DmPolicy, GroupPolicy, is_conversation_id};
 
 use super::ChatType;
 
@@ -13,8 +13,12 @@ pub enum Refusal {
     SenderNotAllowed,
     /// `groupPolicy: "disabled"`.
     GroupsDisabled,
-    /// `groupPolicy: "allowlist"` and the group is not in `groupAllowFrom`.
+    /// `groupPolicy: "allowlist"` and the group is not in `groupAllowFrom` (nor `groups`),
+    /// or its `groups` entry says `enabled: false`.
     GroupNotAllowed,
+    /// The group's senders (`groups.<cid>.groupAllowFrom`, else `"*"`'s, else the sender
+    /// entries of `groupAllowFrom`) do not include this one.
+    SenderNotAllowedInGroup,
 }
 
 impl Refusal {
@@ -30,6 +34,9 @@ impl Refusal {
             Refusal::GroupNotAllowed => {
                 "抱歉，此机器人未在本群开放。Sorry, this bot is not enabled for this group."
             }
+            Refusal::SenderNotAllowedInGroup => {
+                "抱歉，您暂无权限在本群使用此机器人。Sorry, you are not allowed to use this bot in this group."
+            }
         }
     }
 
@@ -39,6 +46,7 @@ impl Refusal {
             Refusal::SenderNotAllowed => "sender_not_allowed",
             Refusal::GroupsDisabled => "groups_disabled",
             Refusal::GroupNotAllowed => "group_not_allowed",
+            Refusal::SenderNotAllowedInGroup => "sender_not_allowed_in_group",
         }
     }
 }
@@ -62,20 +70,57 @@ pub fn admit(
                 }
             }
         },
-        ChatType::Group => match account.group_policy {
-            GroupPolicy::Open => Ok(()),
-            GroupPolicy::Disabled => Err(Refusal::GroupsDisabled),
-            GroupPolicy::Allowlist => {
-                if account
-                    .group_allow_from
-                    .iter()
-                    .any(|g| g == conversation_id)
-                {
-                    Ok(())
-                } else {
-                    Err(Refusal::GroupNotAllowed)
+        ChatType::Group => {
+            match account.group_policy {
+                GroupPolicy::Open => {}
+                GroupPolicy::Disabled => return Err(Refusal::GroupsDisabled),
+                GroupPolicy::Allowlist => {
+                    let listed = account
+                        .group_allow_from
+                        .iter()
+                        .any(|g| g == conversation_id)
+                        || account.groups.lists(conversation_id);
+                    if !listed {
+                        return Err(Refusal::GroupNotAllowed);
+                    }
                 }
             }
-        },
+            let group = account.groups.resolve(conversation_id).unwrap_or_default();
+            if group.enabled == Some(false) {
+                return Err(Refusal::GroupNotAllowed);
+            }
+            // Senders: the group's list, else `groupAllowFrom`'s entries that name people.
+            let top: Vec<&String> = account
+                .group_allow_from
+                .iter()
+                .filter(|g| !is_conversation_id(g))
+                .collect();
+            let allowed = match &group.senders {
+                Some(list) => list.iter().any(|s| s == "*" || s == sender_id),
+                None if top.is_empty() => true,
+                None => top.iter().any(|s| *s == "*" || *s == sender_id),
+            };
+            if allowed {
+                Ok(())
+            } else {
+                Err(Refusal::SenderNotAllowedInGroup)
+            }
+        }
     }
+}
+
+/// `requireMention` (the group's, else the account's): may a group message that does not
+/// @-mention the bot be answered? DingTalk delivers only mentions to most bots, so this
+/// matters for bots that receive every group message. Such messages are dropped quietly.
+pub fn mention_ok(account: &DingTalkAccount, conversation_id: &str, mentioned: bool) -> bool {
+    if mentioned {
+        return true;
+    }
+    let required = account
+        .groups
+        .resolve(conversation_id)
+        .and_then(|g| g.require_mention)
+        .or(account.require_mention)
+        .unwrap_or(false);
+    !required
 }

@@ -390,3 +390,31 @@ fn policies_refuse_with_a_reason() {
         Err(Refusal::GroupsDisabled)
     );
 }
+
+#[test]
+fn require_mention_drops_unmentioned_group_messages_where_asked() {
+    let text = r#"{ channels: { "dingtalk-connector": { clientId: "i", clientSecret: "s",
+        requireMention: true, groups: { cidChatty: { requireMention: false } } } } }"#;
+    let config = load_str(text, Path::new("/"), &MapEnv::new())
+        .unwrap()
+        .config;
+    let account = config.account("default").unwrap();
+    assert!(mention_ok(account, "cidAny", true));
+    assert!(!mention_ok(account, "cidAny", false));
+    assert!(
+        mention_ok(account, "cidChatty", false),
+        "the group's own rule wins"
+    );
+    let open = load_str(
+        r#"{ channels: { "dingtalk-connector": { clientId: "i", clientSecret: "s" } } }"#,
+        Path::new("/"),
+        &MapEnv::new(),
+    )
+    .unwrap()
+    .config;
+    assert!(mention_ok(
+        open.account("default").unwrap(),
+        "cidAny",
+        false
+    ));
+}

@@ -247,6 +247,7 @@ mod tests {
                 tool_call_id: None,
                 attachments: Vec::new(),
                 first_kept: None,
+                sender_name: None,
                 seq,
                 role: Role::User,
                 content: text.into(),

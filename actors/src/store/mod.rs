@@ -72,6 +72,9 @@ pub struct TranscriptEntry {
     /// Who sent a user message (sender id), useful in shared group sessions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
+    /// Their display name (`senderNick`), which is what a group's history shows the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
     /// ms since the epoch.
     pub at_ms: i64,
     /// The tools an assistant entry asked for (the answer of that round is in the tool
@@ -98,6 +101,7 @@ impl TranscriptEntry {
             content,
             msg_id: None,
             sender: None,
+            sender_name: None,
             at_ms,
             tool_calls: Vec::new(),
             tool_call_id: None,

@@ -16,8 +16,9 @@ use super::{
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
+    SCHEMA_V9,
 ];
 
 const SCHEMA_V1: &str = "
@@ -80,6 +81,11 @@ CREATE TABLE inbound (
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// Senders' display names.
+const SCHEMA_V9: &str = "
+ALTER TABLE entries ADD COLUMN sender_name TEXT;
 ";
 
 /// Where a compaction's summary ends.
@@ -242,7 +248,7 @@ fn read_transcript(
 ) -> Result<Vec<TranscriptEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id, attachments,
-                first_kept FROM entries
+                first_kept, sender_name FROM entries
          WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out: Vec<TranscriptEntry> = stmt
@@ -266,6 +272,7 @@ fn read_transcript(
                     .and_then(|a| serde_json::from_str(&a).ok())
                     .unwrap_or_default(),
                 first_kept: r.get::<_, Option<i64>>(9)?.map(|s| s as u64),
+                sender_name: r.get(10)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -288,8 +295,8 @@ impl Store for SqliteStore {
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries
                    (session_id, seq, role, content, msg_id, sender, at_ms, tool_calls, tool_call_id,
-                    attachments, first_kept)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    attachments, first_kept, sender_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for op in ops {
                 match op {
@@ -328,7 +335,8 @@ impl Store for SqliteStore {
                             calls,
                             e.tool_call_id,
                             attachments,
-                            e.first_kept.map(|s| s as i64)
+                            e.first_kept.map(|s| s as i64),
+                            e.sender_name
                         ])?;
                     }
                     WriteOp::Job { id, json } => {

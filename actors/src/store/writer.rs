@@ -308,6 +308,7 @@ mod tests {
                     tool_call_id: None,
                     attachments: Vec::new(),
                     first_kept: None,
+                    sender_name: None,
                     seq: i,
                     role: Role::User,
                     content: format!("m{i}"),

@@ -25,6 +25,8 @@ pub struct OfferScope<'a> {
     /// `None` outside a chat (listings): chat-dependent gates are reported, not applied.
     pub chat: Option<ChatType>,
     pub owner: bool,
+    /// The group chat's own policy (`groups.<cid>.tools`), in a group.
+    pub group: Option<&'a crate::config::ToolPolicy>,
 }
 
 /// Why a tool is not offered.
@@ -127,7 +129,7 @@ pub fn availability(name: &str, scope: &OfferScope<'_>) -> Result<(), Unavailabl
         agent: &scope.agent.tools.policy,
         provider: scope.provider,
         model: scope.model,
-        group: None,
+        group: scope.group,
         channel: scope.channel,
         sender: scope.sender,
     };
@@ -227,6 +229,7 @@ mod tests {
             sender: Some("u1"),
             chat: Some(chat),
             owner,
+            group: None,
         }
     }
 

@@ -155,6 +155,12 @@ impl AgentActor {
             .as_deref()
             .and_then(think::ThinkLevel::parse);
         let lane = &self.rt.lanes[self.lane];
+        // A group's own tool policy (`groups.<cid>.tools`) narrows what its turns are offered.
+        let group = (msg.context.chat == ChatType::Group)
+            .then(|| config.account(&msg.context.account))
+            .flatten()
+            .and_then(|a| a.groups.resolve(&msg.context.conversation_id));
+        let group_tools = group.as_ref().and_then(|g| g.tools.as_ref());
         let mut candidates: Vec<Candidate> = Vec::new();
         let chain = chosen
             .into_iter()
@@ -177,6 +183,7 @@ impl AgentActor {
                     sender: Some(msg.context.sender_id.as_str()).filter(|s| !s.is_empty()),
                     chat: Some(msg.context.chat),
                     owner: msg.context.owner,
+                    group: group_tools,
                 },
             );
             let params = config

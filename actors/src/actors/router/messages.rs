@@ -49,6 +49,8 @@ pub struct Inbound {
     /// The gateway's own answer to a message that must not reach a model (too long); the
     /// session sends it instead of running a turn.
     pub gateway_answer: Option<String>,
+    /// The bot was @-mentioned (always, outside groups).
+    pub mentioned: bool,
 }
 
 impl Inbound {
@@ -67,6 +69,7 @@ impl Inbound {
             received_at: m.received_at,
             agent: None,
             media: msg.media(),
+            mentioned: msg.mentioned,
             reply: ReplyTo::DingTalk {
                 account: Arc::clone(&m.account),
                 target: ReplyTarget::from(msg.as_ref()),

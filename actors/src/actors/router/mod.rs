@@ -65,6 +65,15 @@ impl RouterActor {
             self.in_flight = None;
             return;
         }
+        if msg.chat == crate::routing::ChatType::Group
+            && let Some(account) = config.account(&msg.account)
+            && !routing::mention_ok(account, &msg.conversation_id, msg.mentioned)
+        {
+            tracing::debug!(account = %msg.account, "a group message without an @-mention; requireMention drops it");
+            self.rt.journal_done([&msg]);
+            self.in_flight = None;
+            return;
+        }
         if approve::is_approve(&msg.text) {
             approve::handle(&self.rt, msg);
             self.in_flight = None;

@@ -133,7 +133,10 @@ pub fn plan(transcript: &[TranscriptEntry], keep: u64, keep_messages: usize) -> 
         let line = match e.role {
             Role::User => format!(
                 "{}: {}",
-                e.sender.as_deref().unwrap_or("user"),
+                e.sender_name
+                    .as_deref()
+                    .or(e.sender.as_deref())
+                    .unwrap_or("user"),
                 cut(&e.content, MAX_ENTRY_CHARS)
             ),
             Role::Assistant if !e.tool_calls.is_empty() => {

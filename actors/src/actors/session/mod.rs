@@ -398,6 +398,7 @@ impl SessionActor {
                 );
                 entry.msg_id = Some(m.msg_id.clone());
                 entry.sender = Some(m.sender_id.clone());
+                entry.sender_name = Some(m.sender_nick.trim().to_owned()).filter(|n| !n.is_empty());
                 entry.attachments = got.attachments;
                 self.push_entry(entry);
             }
@@ -411,9 +412,7 @@ impl SessionActor {
             return self.answer(text, false, ctx);
         };
         let config = self.rt.config();
-        let extra_system = config
-            .account(&self.seed.account)
-            .and_then(|a| a.system_prompt.clone());
+        let extra_system = self.extra_system(&config);
         if self.context_over_window(&config) {
             return self.compact(None, ctx);
         }
@@ -494,7 +493,15 @@ impl SessionActor {
         config: &crate::config::Config,
         ctx: &mut Context<Self>,
     ) {
-        let Some(after) = config.runtime.still_working else {
+        let after = match config
+            .account(&self.seed.account)
+            .and_then(|a| a.long_task_notice_delay_ms)
+        {
+            Some(0) => None,
+            Some(ms) => Some(Duration::from_millis(ms)),
+            None => config.runtime.still_working,
+        };
+        let Some(after) = after else {
             return;
         };
         let Some(turn) = self.turn.as_mut() else {
@@ -524,6 +531,20 @@ impl SessionActor {
                 );
             }
         });
+    }
+
+    /// The account's `systemPrompt`, then, in a group, the group's own (`groups.<cid>`, else
+    /// `groups."*"`).
+    fn extra_system(&self, config: &crate::config::Config) -> Option<String> {
+        let account = config.account(&self.seed.account)?;
+        let group = (self.seed.chat == ChatType::Group)
+            .then(|| account.groups.resolve(&self.seed.conversation_id))
+            .flatten()
+            .and_then(|g| g.system_prompt);
+        match (account.system_prompt.clone(), group) {
+            (Some(a), Some(g)) => Some(format!("{a}\n\n{g}")),
+            (a, g) => a.or(g),
+        }
     }
 
     /// Who is asking, for tools: the sender of the turn's newest message.
@@ -853,7 +874,10 @@ pub(crate) fn history_window(
                     let mut m = if group {
                         ChatMessage::user(format!(
                             "{}: {}",
-                            e.sender.as_deref().unwrap_or("user"),
+                            e.sender_name
+                                .as_deref()
+                                .or(e.sender.as_deref())
+                                .unwrap_or("user"),
                             e.content
                         ))
                     } else {

@@ -461,7 +461,13 @@ async fn a_models_params_and_the_tool_policy_shape_the_request() {
     offered.sort_unstable();
     assert_eq!(
         offered,
-        ["current_time", "memory_get", "memory_search", "web_fetch"],
+        [
+            "current_time",
+            "memory_get",
+            "memory_search",
+            "message",
+            "web_fetch"
+        ],
         "the messaging profile, plus what alsoAllow adds"
     );
     h.stop().await;

@@ -202,7 +202,6 @@ async fn commands_allow_from_drops_others_commands_silently() {
     h.stop().await;
 }
 
-
 #[actix_rt::test]
 async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
     // A 2,000-token window: compaction starts past 1,000 (the reserve takes at most half).

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,29 +13,9 @@ use dingclaw_actors::config::Secret;
 use serde_json::json;
 use support::cron::{add_job, owner};
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER};
+use support::process::run_cli;
 
 const TOKEN: &str = "operator-test-token-1";
-
-/// Runs the binary (off the test's thread: it blocks) and returns (success, stdout, stderr).
-async fn dingclaw(args: Vec<String>) -> (bool, String, String) {
-    let out = actix_rt::task::spawn_blocking(move || {
-        let home = tempfile::tempdir().unwrap();
-        Command::new(env!("CARGO_BIN_EXE_dingclaw"))
-            .args(&args)
-            .env_clear()
-            .env("HOME", home.path())
-            .current_dir(home.path())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn cron(url: &str, token: &str, rest: &[&str]) -> Vec<String> {
     let mut v = vec![
@@ -89,7 +68,7 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
     )
     .await;
 
-    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["list"])).await;
+    let (ok, out, err) = run_cli(cron(&web.url, TOKEN, &["list"])).await;
     assert!(ok, "{err}");
     assert!(
         out.contains(&job.id) && out.contains("Beijing weather"),
@@ -101,7 +80,7 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
         "{out}"
     );
 
-    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["run", &job.id])).await;
+    let (ok, out, err) = run_cli(cron(&web.url, TOKEN, &["run", &job.id])).await;
     assert!(ok, "{out}{err}");
     let record: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -115,22 +94,22 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
             .any(|e| e.via == "robotWebhook" && e.text.contains("Check the weather"))
     );
 
-    let (ok, out, _) = dingclaw(cron(&web.url, TOKEN, &["runs", &job.id])).await;
+    let (ok, out, _) = run_cli(cron(&web.url, TOKEN, &["runs", &job.id])).await;
     assert!(ok && out.contains("\"trigger\": \"manual\""), "{out}");
 
-    let (ok, _, err) = dingclaw(cron(&web.url, "wrong-token", &["list"])).await;
+    let (ok, _, err) = run_cli(cron(&web.url, "wrong-token", &["list"])).await;
     assert!(!ok && err.contains("HTTP 401"), "{err}");
     assert!(!err.contains(TOKEN));
 
-    let (ok, out, err) = dingclaw(cron(&web.url, TOKEN, &["remove", &job.id])).await;
+    let (ok, out, err) = run_cli(cron(&web.url, TOKEN, &["remove", &job.id])).await;
     assert!(ok && out.contains("removed"), "{out}{err}");
-    let (ok, _, err) = dingclaw(cron(&web.url, TOKEN, &["remove", &job.id])).await;
+    let (ok, _, err) = run_cli(cron(&web.url, TOKEN, &["remove", &job.id])).await;
     assert!(!ok && err.contains("HTTP 404"), "{err}");
 
     // No gateway there: a clear error.
     web.stop().await;
     actix_rt::time::sleep(Duration::from_millis(100)).await;
-    let (ok, _, err) = dingclaw(cron(&web.url, TOKEN, &["list"])).await;
+    let (ok, _, err) = run_cli(cron(&web.url, TOKEN, &["list"])).await;
     assert!(!ok && err.contains("cannot reach the gateway"), "{err}");
     h.stop().await;
 }

@@ -21,7 +21,6 @@ fn group(h: &Harness, cid: &str, members: &[&str]) {
         .expect("group");
 }
 
-
 fn tools_offered(body: &Value) -> Vec<String> {
     body["tools"]
         .as_array()

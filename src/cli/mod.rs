@@ -8,6 +8,7 @@ mod demo_cmd;
 mod gateway_cmd;
 mod mcp_check;
 mod mcp_cmd;
+mod message_cmd;
 mod models_cmd;
 mod offline_model_cmd;
 mod operator_api;
@@ -29,6 +30,7 @@ pub use cron_cmd::{CronArgs, CronCommand};
 pub use dashboard_cmd::DashboardArgs;
 pub use demo_cmd::DemoArgs;
 pub use mcp_cmd::McpArgs;
+pub use message_cmd::{MessageArgs, MessageCommand};
 pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
 pub use route_cmd::RouteArgs;
@@ -70,6 +72,8 @@ pub enum Command {
     Models(ModelsCommand),
     /// MCP servers of the running gateway: state, tools, calls, last error.
     Mcp(McpArgs),
+    /// Send a message from a bot now (through the running gateway).
+    Message(MessageArgs),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Each agent's tools and skills, and whether the config offers them.
@@ -94,6 +98,7 @@ impl Command {
             | Command::Models(_)
             | Command::Route(_)
             | Command::Mcp(_)
+            | Command::Message(_)
             | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
@@ -152,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
         Command::Tools(args) => tools_cmd::run(args, cli.config, &env),
         Command::Mcp(args) => mcp_cmd::run(args, cli.config, &env),
+        Command::Message(args) => message_cmd::run(args, cli.config, &env),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),

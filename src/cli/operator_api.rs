@@ -51,12 +51,30 @@ impl Api {
     }
 
     pub async fn call(&self, method: awc::http::Method, path: &str) -> anyhow::Result<Value> {
+        self.send(method, path, None).await
+    }
+
+    /// A POST with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(awc::http::Method::POST, path, Some(body)).await
+    }
+
+    async fn send(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             request = request.insert_header(("Authorization", format!("Bearer {}", t.expose())));
         }
+        let sending = match body {
+            Some(b) => request.send_json(b),
+            None => request.send(),
+        };
         // awc's error is not `Send`, so it becomes text here.
-        let mut resp = request.send().await.map_err(|e| {
+        let mut resp = sending.await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot reach the gateway at {} ({e}); is `dingclaw gateway` running? --url sets the address",
                 self.base

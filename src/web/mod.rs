@@ -12,6 +12,7 @@ mod chat_api;
 mod config_api;
 mod cron_api;
 mod lockout;
+mod messages_api;
 mod metrics;
 mod page;
 mod reloader;
@@ -107,7 +108,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/cron/jobs", web::get().to(cron_api::list))
         .route("/api/cron/jobs/{id}", web::delete().to(cron_api::remove))
         .route("/api/cron/jobs/{id}/runs", web::get().to(cron_api::runs))
-        .route("/api/cron/jobs/{id}/run", web::post().to(cron_api::run));
+        .route("/api/cron/jobs/{id}/run", web::post().to(cron_api::run))
+        .route("/api/messages", web::post().to(messages_api::send));
 }
 
 impl WebServer {

@@ -83,3 +83,25 @@ impl Drop for GatewayProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Runs the binary once with `args` in an empty home (off the test's thread: it blocks) and
+/// returns (success, stdout, stderr).
+pub async fn run_cli(args: Vec<String>) -> (bool, String, String) {
+    let out = actix_rt::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().expect("a temporary home");
+        Command::new(env!("CARGO_BIN_EXE_dingclaw"))
+            .args(&args)
+            .env_clear()
+            .env("HOME", home.path())
+            .current_dir(home.path())
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .expect("the blocking task ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -140,6 +140,19 @@ impl Store for MemoryStore {
         }))
     }
 
+    fn knows_peer(&self, account: &str, group: bool, id: &str) -> Result<bool, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        let suffix = format!(":{id}");
+        Ok(d.sessions.values().any(|m| {
+            m.account == account
+                && if group {
+                    m.chat == "group" && m.conversation_id == id
+                } else {
+                    m.chat == "direct" && m.key.ends_with(&suffix)
+                }
+        }))
+    }
+
     fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionMeta>, StoreError> {
         let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<SessionMeta> = d

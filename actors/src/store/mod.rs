@@ -228,6 +228,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sessions, most recently updated first.
     fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionMeta>, StoreError>;
+    /// Has `account` a session with group `id` (`group`), or with user `id` (its key ends
+    /// with the id, as every per-sender DM scope's does)? The `message` tool sends only there.
+    fn knows_peer(&self, account: &str, group: bool, id: &str) -> Result<bool, StoreError>;
 
     /// The newest `max_entries` entries of a session id, oldest first.
     fn transcript(

@@ -534,6 +534,20 @@ impl Store for SqliteStore {
         read_transcript(&conn, session_id, max_entries)
     }
 
+    fn knows_peer(&self, account: &str, group: bool, id: &str) -> Result<bool, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = if group {
+            conn.prepare_cached(
+                "SELECT 1 FROM sessions WHERE account = ?1 AND chat = 'group' AND conversation_id = ?2 LIMIT 1",
+            )?
+        } else {
+            conn.prepare_cached(
+                "SELECT 1 FROM sessions WHERE account = ?1 AND chat = 'direct' AND substr(key, -length(?2) - 1) = ':' || ?2 LIMIT 1",
+            )?
+        };
+        Ok(stmt.exists(params![account, id])?)
+    }
+
     fn jobs(&self) -> Result<Vec<String>, StoreError> {
         let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let mut stmt = conn.prepare_cached("SELECT json FROM cron_jobs")?;

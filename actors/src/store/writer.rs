@@ -229,6 +229,16 @@ impl StoreHandle {
         blocking(move || store.sessions(&filter)).await
     }
 
+    pub async fn knows_peer(
+        &self,
+        account: &str,
+        group: bool,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let (store, account, id) = (Arc::clone(&self.store), account.to_owned(), id.to_owned());
+        blocking(move || store.knows_peer(&account, group, &id)).await
+    }
+
     pub async fn transcript(
         &self,
         session_id: &str,

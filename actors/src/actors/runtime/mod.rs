@@ -42,10 +42,13 @@ use super::router::{Inbound, ReplyTo, RouterActor};
 use super::scheduler::{CronTool, SchedulerActor};
 use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
 
+mod message_tool;
+mod proactive;
 mod recover;
 mod reload;
 
 use super::session::SessionActor;
+pub use proactive::{ProactiveError, Target};
 pub use reload::ReloadReport;
 
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
@@ -253,6 +256,12 @@ impl Runtime {
         if config.cron.enabled {
             tools.register(CronTool::new(Arc::clone(&scheduler)));
         }
+        let for_message_tool = Arc::new(OnceLock::new());
+        if tools.get("message").is_none() {
+            tools.register(message_tool::MessageTool::new(Arc::clone(
+                &for_message_tool,
+            )));
+        }
         let mcp_handle = mcp_arbiter.handle();
         let mut arbiters = vec![store_arbiter, mcp_arbiter];
         let mut lanes = Vec::new();
@@ -295,6 +304,7 @@ impl Runtime {
             started: Instant::now(),
             arbiters: std::sync::Mutex::new(arbiters),
         });
+        let _ = for_message_tool.set(Arc::downgrade(&rt));
         let config = rt.config();
         for lane in &rt.lanes {
             rt.start_lane(lane, &config);

@@ -654,7 +654,15 @@ impl SessionActor {
         else {
             return;
         };
-        let (text, files) = self.outgoing(text, &mut reply);
+        let (mut text, files) = self.outgoing(text, &mut reply);
+        // OpenClaw's silent answer: the `message` tool already said everything.
+        let silent = text.trim() == "NO_REPLY";
+        if silent && files.is_empty() && self.turn.as_ref().is_some_and(|t| t.card.is_none()) {
+            return self.finish_turn(ctx);
+        }
+        if silent {
+            text = "✅".to_owned();
+        }
         if let Some(card) = self.turn.as_mut().and_then(|t| t.card.take()) {
             // If the card task is gone, `outcome` says so.
             let _ = card.done.send(text);

@@ -4,12 +4,9 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use dingclaw::sim::NewRobot;
-use dingclaw::web::{OperatorAuth, WebServer};
-use dingclaw_actors::config::Secret;
 use serde_json::json;
 use support::cron::{add_job, owner};
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER};
@@ -39,14 +36,7 @@ async fn the_operator_lists_runs_and_removes_jobs_from_the_command_line() {
              dingclaw: {{ store: "memory" }} }}"#
     );
     let h = Harness::start(&config).await;
-    let web = WebServer::start(
-        Arc::clone(&h.rt),
-        "127.0.0.1:0".parse().unwrap(),
-        OperatorAuth::Secret(Secret::new(TOKEN)),
-        None,
-    )
-    .await
-    .unwrap();
+    let web = h.operator_web(TOKEN).await;
     let cid = h.group(&["bot1"], &["alice"]);
     h.sim
         .sim

@@ -4,12 +4,9 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use dingclaw::offline_model::{Action, Step};
-use dingclaw::web::{OperatorAuth, WebServer};
-use dingclaw_actors::config::Secret;
 use dingclaw_actors::store::Role;
 use serde_json::json;
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, said};
@@ -133,14 +130,7 @@ fn send(url: &str, rest: &[&str]) -> Vec<String> {
 #[actix_rt::test]
 async fn an_operator_sends_from_the_command_line() {
     let h = Harness::start(&config()).await;
-    let web = WebServer::start(
-        Arc::clone(&h.rt),
-        "127.0.0.1:0".parse().unwrap(),
-        OperatorAuth::Secret(Secret::new(TOKEN)),
-        None,
-    )
-    .await
-    .unwrap();
+    let web = h.operator_web(TOKEN).await;
     let cid = h.group(&["bot1"], &["alice"]);
     let (ok, out, err) = run_cli(send(
         &web.url,

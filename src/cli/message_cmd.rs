@@ -2,14 +2,12 @@
 //! message now, through the running gateway's operator API (`POST /api/messages`), for
 //! operators and scripts (a deploy finished, an alert fired).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use dingclaw_actors::config::Environment;
+use dingclaw_actors::config::Config;
 use serde_json::json;
 
-use super::load_config_or_default;
 use super::operator_api::{Api, OperatorArgs};
 
 #[derive(Debug, Args)]
@@ -38,15 +36,7 @@ pub enum MessageCommand {
     },
 }
 
-pub(super) fn run(
-    args: MessageArgs,
-    config: Option<PathBuf>,
-    env: &dyn Environment,
-) -> anyhow::Result<ExitCode> {
-    let config = match load_config_or_default(config, env) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+pub(super) fn run(args: MessageArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let MessageCommand::Send {
         account,
         to,
@@ -55,7 +45,7 @@ pub(super) fn run(
     } = args.command;
     let body = json!({"account": account, "to": to, "text": text, "markdown": markdown});
     let sent = actix_rt::System::new().block_on(async {
-        let api = Api::new(&args.operator, &config, std::time::Duration::from_secs(30));
+        let api = Api::new(&args.operator, config, std::time::Duration::from_secs(30));
         api.post("/api/messages", &body).await
     })?;
     println!(

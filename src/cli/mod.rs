@@ -12,6 +12,7 @@ mod message_cmd;
 mod models_cmd;
 mod offline_model_cmd;
 mod operator_api;
+mod pairing_cmd;
 mod route_cmd;
 mod sim_cmd;
 mod table;
@@ -33,6 +34,7 @@ pub use mcp_cmd::McpArgs;
 pub use message_cmd::{MessageArgs, MessageCommand};
 pub use models_cmd::ModelsCommand;
 pub use offline_model_cmd::OfflineModelArgs;
+pub use pairing_cmd::{PairingArgs, PairingCommand};
 pub use route_cmd::RouteArgs;
 pub use sim_cmd::SimArgs;
 pub use tools_cmd::ToolsArgs;
@@ -74,6 +76,8 @@ pub enum Command {
     Mcp(McpArgs),
     /// Send a message from a bot now (through the running gateway).
     Message(MessageArgs),
+    /// People waiting for approval under dmPolicy "pairing": list, approve, deny.
+    Pairing(PairingArgs),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Each agent's tools and skills, and whether the config offers them.
@@ -99,6 +103,7 @@ impl Command {
             | Command::Route(_)
             | Command::Mcp(_)
             | Command::Message(_)
+            | Command::Pairing(_)
             | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
@@ -157,7 +162,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(cmd) => models_cmd::run(cmd, cli.config, &env),
         Command::Tools(args) => tools_cmd::run(args, cli.config, &env),
         Command::Mcp(args) => mcp_cmd::run(args, cli.config, &env),
-        Command::Message(args) => message_cmd::run(args, cli.config, &env),
+        Command::Message(args) => with_config(cli.config, &env, |c| message_cmd::run(args, &c)),
+        Command::Pairing(args) => with_config(cli.config, &env, |c| pairing_cmd::run(args, &c)),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
@@ -219,6 +225,19 @@ pub(crate) async fn shutdown_signal() -> &'static str {
 
 /// Like `load_config`, but when no config file exists anywhere (and none was named) the
 /// defaults are used: for commands that are useful without one.
+/// Runs a command with the config (its defaults when there is no file); a config that does
+/// not load ends the command with its errors printed.
+fn with_config(
+    explicit: Option<PathBuf>,
+    env: &dyn Environment,
+    command: impl FnOnce(dingclaw_actors::config::Config) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    match load_config_or_default(explicit, env) {
+        Ok(config) => command(config),
+        Err(code) => Ok(code),
+    }
+}
+
 pub(crate) fn load_config_or_default(
     explicit: Option<PathBuf>,
     env: &dyn Environment,

@@ -15,6 +15,7 @@ mod lockout;
 mod messages_api;
 mod metrics;
 mod page;
+mod pairing_api;
 mod reloader;
 mod sessions_api;
 mod status_api;
@@ -109,7 +110,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/cron/jobs/{id}", web::delete().to(cron_api::remove))
         .route("/api/cron/jobs/{id}/runs", web::get().to(cron_api::runs))
         .route("/api/cron/jobs/{id}/run", web::post().to(cron_api::run))
-        .route("/api/messages", web::post().to(messages_api::send));
+        .route("/api/messages", web::post().to(messages_api::send))
+        .route("/api/pairing", web::get().to(pairing_api::list))
+        .route(
+            "/api/pairing/{code}/approve",
+            web::post().to(pairing_api::approve),
+        )
+        .route(
+            "/api/pairing/{code}/deny",
+            web::post().to(pairing_api::deny),
+        );
 }
 
 impl WebServer {

@@ -247,6 +247,18 @@ impl Harness {
         }
     }
 
+    /// The web server and operator API on a free port, with this operator token.
+    pub async fn operator_web(&self, token: &str) -> dingclaw::web::WebServer {
+        dingclaw::web::WebServer::start(
+            Arc::clone(&self.rt),
+            "127.0.0.1:0".parse().expect("a socket address"),
+            dingclaw::web::OperatorAuth::Secret(dingclaw_actors::config::Secret::new(token)),
+            None,
+        )
+        .await
+        .expect("the web server starts")
+    }
+
     /// The body of the newest request the offline model got.
     pub fn last_request(&self) -> serde_json::Value {
         self.model

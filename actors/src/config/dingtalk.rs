@@ -63,8 +63,8 @@ pub struct DingTalkSection {
     /// DingTalk API base URL (Stream registration, tokens, robot APIs); default
     /// `https://api.dingtalk.com`. Point it at `dingclaw sim` for offline runs.
     pub endpoint: Option<String>,
-    /// Direct messages: `open` (default) or `allowlist`. `pairing` is treated as `open`, as the
-    /// connector does.
+    /// Direct messages: `open` (default), `allowlist`, or `pairing` (strangers get a code an
+    /// operator approves).
     pub dm_policy: Option<DmPolicyEntry>,
     /// Senders (staff id, else encrypted sender id) allowed to DM under `allowlist`;
     /// exact, case-sensitive.
@@ -267,6 +267,8 @@ pub enum DmPolicy {
     #[default]
     Open,
     Allowlist,
+    /// Strangers get a code an operator approves (`dingclaw pairing approve`).
+    Pairing,
 }
 
 /// Which groups the bot answers in.
@@ -594,13 +596,7 @@ fn build_account(
 
     let dm_policy = match pick_at!(dm_policy, "dmPolicy") {
         Some((DmPolicyEntry::Allowlist, _)) => DmPolicy::Allowlist,
-        Some((DmPolicyEntry::Pairing, p)) => {
-            diags.warn(
-                p,
-                "\"pairing\" is treated as \"open\", as the DingTalk connector does",
-            );
-            DmPolicy::Open
-        }
+        Some((DmPolicyEntry::Pairing, _)) => DmPolicy::Pairing,
         Some((DmPolicyEntry::Open, _)) | None => DmPolicy::Open,
     };
     let ids = |v: Option<&Vec<IdValue>>| -> Vec<String> {

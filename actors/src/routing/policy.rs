@@ -11,6 +11,9 @@ use super::ChatType;
 pub enum Refusal {
     /// `dmPolicy: "allowlist"` and the sender is not in `allowFrom`.
     SenderNotAllowed,
+    /// `dmPolicy: "pairing"` and the sender is not in `allowFrom`: approved pairings (the
+    /// runtime's) may still let them in.
+    NeedsPairing,
     /// `groupPolicy: "disabled"`.
     GroupsDisabled,
     /// `groupPolicy: "allowlist"` and the group is not in `groupAllowFrom` (nor `groups`),
@@ -25,7 +28,7 @@ impl Refusal {
     /// The reply the sender sees, in Chinese (DingTalk's users) and English.
     pub fn reply_text(self) -> &'static str {
         match self {
-            Refusal::SenderNotAllowed => {
+            Refusal::SenderNotAllowed | Refusal::NeedsPairing => {
                 "抱歉，您暂无权限与此机器人对话。Sorry, you are not allowed to chat with this bot."
             }
             Refusal::GroupsDisabled => {
@@ -44,6 +47,7 @@ impl Refusal {
     pub fn as_str(self) -> &'static str {
         match self {
             Refusal::SenderNotAllowed => "sender_not_allowed",
+            Refusal::NeedsPairing => "needs_pairing",
             Refusal::GroupsDisabled => "groups_disabled",
             Refusal::GroupNotAllowed => "group_not_allowed",
             Refusal::SenderNotAllowedInGroup => "sender_not_allowed_in_group",
@@ -67,6 +71,13 @@ pub fn admit(
                     Ok(())
                 } else {
                     Err(Refusal::SenderNotAllowed)
+                }
+            }
+            DmPolicy::Pairing => {
+                if account.allow_from.iter().any(|a| a == sender_id) {
+                    Ok(())
+                } else {
+                    Err(Refusal::NeedsPairing)
                 }
             }
         },

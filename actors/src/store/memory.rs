@@ -14,6 +14,7 @@ struct Data {
     sessions: HashMap<String, SessionMeta>,
     entries: HashMap<String, Vec<TranscriptEntry>>,
     jobs: HashMap<String, String>,
+    pairings: HashMap<String, String>,
     /// Per job, oldest first: (run_at_ms, json).
     runs: HashMap<String, Vec<(i64, String)>>,
     /// The inbound journal by seq, with its done flag.
@@ -53,6 +54,9 @@ impl Store for MemoryStore {
                 }
                 WriteOp::Job { id, json } => {
                     d.jobs.insert(id.clone(), json.clone());
+                }
+                WriteOp::Pairing { key, json } => {
+                    d.pairings.insert(key.clone(), json.clone());
                 }
                 WriteOp::DeleteJob { id } => {
                     d.jobs.remove(id);
@@ -182,6 +186,11 @@ impl Store for MemoryStore {
     fn jobs(&self) -> Result<Vec<String>, StoreError> {
         let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
         Ok(d.jobs.values().cloned().collect())
+    }
+
+    fn pairings(&self) -> Result<Vec<String>, StoreError> {
+        let d = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(d.pairings.values().cloned().collect())
     }
 
     fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -159,6 +159,8 @@ pub enum WriteOp {
     },
     /// Insert or replace a scheduled job (its JSON, `cron::Job`).
     Job { id: String, json: String },
+    /// Insert or replace a pairing request or approval (JSON), keyed `<account>/<sender>`.
+    Pairing { key: String, json: String },
     /// Remove a scheduled job and its run log.
     DeleteJob { id: String },
     /// Append to a job's run log (JSON, `cron::RunRecord`), keeping its newest `keep` runs.
@@ -241,6 +243,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every scheduled job (JSON), in no particular order.
     fn jobs(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Every pairing record (JSON).
+    fn pairings(&self) -> Result<Vec<String>, StoreError>;
 
     /// A job's newest `limit` runs (JSON), newest first.
     fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError>;

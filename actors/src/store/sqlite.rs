@@ -16,9 +16,9 @@ use super::{
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
-    SCHEMA_V9,
+    SCHEMA_V9, SCHEMA_V10,
 ];
 
 const SCHEMA_V1: &str = "
@@ -81,6 +81,14 @@ CREATE TABLE inbound (
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
 CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// `dmPolicy: "pairing"`: requests and approvals.
+const SCHEMA_V10: &str = "
+CREATE TABLE pairing (
+    key  TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+);
 ";
 
 /// Senders' display names.
@@ -345,6 +353,12 @@ impl Store for SqliteStore {
                         )?
                         .execute(params![id, json])?;
                     }
+                    WriteOp::Pairing { key, json } => {
+                        tx.prepare_cached(
+                            "INSERT OR REPLACE INTO pairing (key, json) VALUES (?1, ?2)",
+                        )?
+                        .execute(params![key, json])?;
+                    }
                     WriteOp::DeleteJob { id } => {
                         tx.prepare_cached("DELETE FROM cron_jobs WHERE id = ?1")?
                             .execute(params![id])?;
@@ -551,6 +565,15 @@ impl Store for SqliteStore {
     fn jobs(&self) -> Result<Vec<String>, StoreError> {
         let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let mut stmt = conn.prepare_cached("SELECT json FROM cron_jobs")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    fn pairings(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn.prepare_cached("SELECT json FROM pairing")?;
         let rows = stmt
             .query_map([], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;

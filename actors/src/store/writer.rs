@@ -256,6 +256,12 @@ impl StoreHandle {
         blocking(move || store.jobs()).await
     }
 
+    /// Every pairing record (JSON).
+    pub async fn pairings(&self) -> Result<Vec<String>, StoreError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || store.pairings()).await
+    }
+
     /// A job's newest runs (JSON), newest first.
     pub async fn runs(&self, job_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         let (store, id) = (Arc::clone(&self.store), job_id.to_owned());

@@ -14,10 +14,10 @@ pub use messages::{Inbound, ReplyTo, SessionIdle};
 
 use crate::dingtalk::OutboundMessage;
 use crate::fault::{FaultPoint, check};
-use crate::routing::{self, Route};
+use crate::routing::{self, Refusal, Route};
 use crate::supervise::{ActorKind, Restarts, guard, resume_after};
 
-use super::runtime::{Runtime, SessionSlot, lane_of};
+use super::runtime::{PairingStatus, Runtime, SessionSlot, lane_of, pairing_reply};
 use super::session::{SessionActor, SessionSeed, UserMessage};
 use super::webchat;
 
@@ -46,19 +46,32 @@ impl RouterActor {
         if let Some(agent) = msg.agent.clone() {
             return self.dispatch_explicit(&agent, msg);
         }
-        if let Some(account) = config.account(&msg.account)
-            && let Err(refusal) =
-                routing::admit(account, msg.chat, &msg.conversation_id, &msg.sender_id)
-        {
-            tracing::info!(account = %msg.account, reason = refusal.as_str(), "refused a message");
+        let refusal = config.account(&msg.account).and_then(|account| {
+            routing::admit(account, msg.chat, &msg.conversation_id, &msg.sender_id).err()
+        });
+        let text = match refusal {
+            None => None,
+            // `dmPolicy: "pairing"`: an approved person is in; a stranger gets a code.
+            Some(Refusal::NeedsPairing) => {
+                match self.rt.pairings.status(&msg.account, &msg.sender_id) {
+                    Some(PairingStatus::Approved) => None,
+                    _ => Some(pairing_reply(&self.rt.pairing_request(
+                        &msg.account,
+                        &msg.sender_id,
+                        &msg.sender_nick,
+                    ))),
+                }
+            }
+            Some(r) => Some(r.reply_text().to_owned()),
+        };
+        if let Some(text) = text {
+            let reason = refusal.map_or("", Refusal::as_str);
+            tracing::info!(account = %msg.account, reason, "refused a message");
             self.rt.counters.refused.fetch_add(1, Ordering::Relaxed);
             let (rt, refused) = (Arc::clone(&self.rt), msg.clone());
             actix_rt::spawn(async move {
                 let _ = rt
-                    .send_reply(
-                        &refused.reply,
-                        OutboundMessage::Text(refusal.reply_text().to_owned()),
-                    )
+                    .send_reply(&refused.reply, OutboundMessage::Text(text))
                     .await;
                 rt.journal_done([&refused]);
             });

@@ -43,11 +43,13 @@ use super::scheduler::{CronTool, SchedulerActor};
 use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
 
 mod message_tool;
+mod pairing;
 mod proactive;
 mod recover;
 mod reload;
 
 use super::session::SessionActor;
+pub use pairing::{PairingRecord, PairingStatus, Pairings, pairing_reply};
 pub use proactive::{ProactiveError, Target};
 pub use reload::ReloadReport;
 
@@ -164,6 +166,10 @@ pub struct Runtime {
     pub accounts: DashMap<String, Addr<AccountActor>>,
     pub sessions: DashMap<SessionKey, SessionSlot>,
     router: OnceLock<Addr<RouterActor>>,
+    /// Itself, for work a method spawns that outlives the call.
+    me: OnceLock<std::sync::Weak<Runtime>>,
+    /// `dmPolicy: "pairing"` requests and approvals.
+    pub pairings: Pairings,
     /// `agents.defaults.maxConcurrent`: model turns running at once, across all agents.
     pub turn_slots: Arc<Semaphore>,
     pub counters: Counters,
@@ -284,6 +290,8 @@ impl Runtime {
             accounts: DashMap::new(),
             sessions: DashMap::new(),
             router: OnceLock::new(),
+            me: OnceLock::new(),
+            pairings: Pairings::default(),
             turn_slots: Arc::new(Semaphore::new(max_concurrent)),
             counters: Counters::default(),
             routes: RwLock::new(routes),
@@ -305,6 +313,7 @@ impl Runtime {
             arbiters: std::sync::Mutex::new(arbiters),
         });
         let _ = for_message_tool.set(Arc::downgrade(&rt));
+        let _ = rt.me.set(Arc::downgrade(&rt));
         let config = rt.config();
         for lane in &rt.lanes {
             rt.start_lane(lane, &config);
@@ -459,6 +468,11 @@ impl Runtime {
 
     pub fn router(&self) -> Option<&Addr<RouterActor>> {
         self.router.get()
+    }
+
+    /// This runtime as an `Arc`, while it is alive.
+    pub(crate) fn me(&self) -> Option<Arc<Runtime>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// Sends a reply back where a message came from.

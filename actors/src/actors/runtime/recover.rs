@@ -35,6 +35,11 @@ fn keep_done(accounts: &[DingTalkAccount]) -> Duration {
 /// seeded, then prunes the journal now and then.
 pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<DingTalkAccount>) {
     let keep = keep_done(&accounts);
+    // Approved people must be known before the first message is admitted.
+    match rt.store.pairings().await {
+        Ok(rows) => rt.pairings.load(&rows),
+        Err(e) => tracing::error!(error = %e, "could not read the pairing records"),
+    }
     let mut seen: HashMap<String, Vec<(String, Duration)>> = HashMap::new();
     if rt.config().runtime.journal {
         redo_open(&rt).await;

@@ -141,3 +141,20 @@ fn a_group_route_needs_the_group() {
     let out = route(&["direct", "--json"]);
     assert!(out.status.success(), "a DM needs none: {out:?}");
 }
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    let line = String::from_utf8_lossy(&out.stdout);
+    let commit = line
+        .trim()
+        .strip_prefix(concat!("dingclaw ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line}"));
+    // A git checkout (CI's clone) gives the short hash.
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{line}"
+    );
+}

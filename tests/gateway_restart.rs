@@ -81,7 +81,14 @@ async fn conversations_survive_a_gateway_restart() {
     assert_eq!(gw.terminate(), Some(0), "SIGTERM drains and exits 0");
     wait_connections(&sim, 0).await;
 
-    let gw = Gateway::start(&config, dir.path(), &log, &out);
+    // The second run logs JSON lines, as a log shipper wants them.
+    let gw = Gateway::start_with_env(
+        &config,
+        dir.path(),
+        &log,
+        &out,
+        &[("DINGCLAW_LOG_FORMAT", "json")],
+    );
     wait_connections(&sim, 1).await;
     let r = ask(&sim, "third").await;
     assert!(
@@ -97,6 +104,19 @@ async fn conversations_survive_a_gateway_restart() {
         "one line per account per start:\n{log}"
     );
     assert!(log.contains("account=bot1"));
+    let json: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("each JSON log line parses"))
+        .collect();
+    assert!(
+        json.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("connected to DingTalk"))
+            && l["fields"]["account"] == "bot1"
+            && l["level"] == "INFO"),
+        "{log}"
+    );
     // The first start generated the operator token. Its stdout is a file here (as under
     // systemd or Docker, where it is the journal): it says where the token is, not the token.
     let out = std::fs::read_to_string(&out).unwrap();

@@ -1,7 +1,7 @@
 //! `dmPolicy: "pairing"` end to end: a stranger gets a code and no model turn; the operator
 //! lists and approves it with the real binary; the person is told and is answered from then
 //! on, also after the runtime restarts (approvals are in the store); a denied person is
-//! refused; people in `allowFrom` never need a code.
+//! refused; people in `allowFrom` never need a code. `dingclaw status` shows the gateway.
 
 mod support;
 
@@ -91,6 +91,26 @@ async fn strangers_pair_with_a_code_an_operator_approves() {
     assert!(refused.contains("not allowed to chat"), "{refused}");
     let (ok, _, err) = run_cli(pairing(&web.url, &["approve", "NOSUCHCD"])).await;
     assert!(!ok && err.contains("HTTP 404"), "{err}");
+
+    // `dingclaw status` shows the running gateway.
+    let (ok, out, err) = run_cli(
+        ["status", "--url", &web.url, "--token", TOKEN]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    )
+    .await;
+    assert!(ok, "{err}");
+    for needle in [
+        "bot1",
+        "pairbot1",
+        "connected",
+        "offline",
+        "closed",
+        "Agents / 助手: a",
+    ] {
+        assert!(out.contains(needle), "{needle} in {out}");
+    }
 
     // A new runtime on the same store still knows Alice.
     web.stop().await;

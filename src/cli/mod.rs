@@ -15,6 +15,7 @@ mod operator_api;
 mod pairing_cmd;
 mod route_cmd;
 mod sim_cmd;
+mod status_cmd;
 mod table;
 mod tools_cmd;
 
@@ -37,11 +38,12 @@ pub use offline_model_cmd::OfflineModelArgs;
 pub use pairing_cmd::{PairingArgs, PairingCommand};
 pub use route_cmd::RouteArgs;
 pub use sim_cmd::SimArgs;
+pub use status_cmd::StatusArgs;
 pub use tools_cmd::ToolsArgs;
 
 /// Self-hosted gateway that connects many DingTalk bots to AI agents.
 #[derive(Debug, Parser)]
-#[command(name = "dingclaw", version, about)]
+#[command(name = "dingclaw", version = VERSION, about)]
 pub struct Cli {
     /// Config file (openclaw.json). Default: $OPENCLAW_CONFIG_PATH, else ./openclaw.json,
     /// else ~/.openclaw/openclaw.json.
@@ -51,6 +53,16 @@ pub struct Cli {
     /// Colours in log output: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Log lines as `text` (default) or `json` (one object per line, for log shippers).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "DINGCLAW_LOG_FORMAT",
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -78,6 +90,8 @@ pub enum Command {
     Message(MessageArgs),
     /// People waiting for approval under dmPolicy "pairing": list, approve, deny.
     Pairing(PairingArgs),
+    /// The running gateway: bots, providers, sessions, jobs.
+    Status(StatusArgs),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Each agent's tools and skills, and whether the config offers them.
@@ -104,6 +118,7 @@ impl Command {
             | Command::Mcp(_)
             | Command::Message(_)
             | Command::Pairing(_)
+            | Command::Status(_)
             | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
@@ -123,6 +138,25 @@ pub fn die_quietly_on_closed_pipe() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
+
+/// The version and the commit the binary was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DINGCLAW_COMMIT"),
+    ")"
+);
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The command line's `--log-format`, for `init_tracing`.
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
 /// When log lines are coloured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -155,6 +189,7 @@ static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = COLOR.set(cli.color);
+    let _ = LOG_FORMAT.set(cli.log_format);
     let env = ProcessEnv;
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, cli.config, &env),
@@ -164,6 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp(args) => mcp_cmd::run(args, cli.config, &env),
         Command::Message(args) => with_config(cli.config, &env, |c| message_cmd::run(args, &c)),
         Command::Pairing(args) => with_config(cli.config, &env, |c| pairing_cmd::run(args, &c)),
+        Command::Status(args) => with_config(cli.config, &env, |c| status_cmd::run(args, &c)),
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),
@@ -200,11 +236,13 @@ where
             }
         }
     }
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(ansi)
-        .try_init();
+        .with_writer(writer);
+    let _ = match LOG_FORMAT.get().copied().unwrap_or_default() {
+        LogFormat::Text => builder.with_ansi(ansi).try_init(),
+        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+    };
 }
 
 /// Waits for Ctrl-C or SIGTERM; returns which.
@@ -223,8 +261,6 @@ pub(crate) async fn shutdown_signal() -> &'static str {
     }
 }
 
-/// Like `load_config`, but when no config file exists anywhere (and none was named) the
-/// defaults are used: for commands that are useful without one.
 /// Runs a command with the config (its defaults when there is no file); a config that does
 /// not load ends the command with its errors printed.
 fn with_config(
@@ -238,6 +274,8 @@ fn with_config(
     }
 }
 
+/// Like `load_config`, but when no config file exists anywhere (and none was named) the
+/// defaults are used: for commands that are useful without one.
 pub(crate) fn load_config_or_default(
     explicit: Option<PathBuf>,
     env: &dyn Environment,

@@ -1,0 +1,109 @@
+//! `dingclaw status [--json]`: the running gateway in the terminal (bots and their streams,
+//! agents, model providers and their circuits, sessions, messages, scheduled jobs), from the
+//! operator API's `GET /api/status`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use dingclaw_actors::config::Config;
+use serde_json::Value;
+
+use super::operator_api::{Api, OperatorArgs};
+use super::table::render;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub operator: OperatorArgs,
+    /// The API's JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn run(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let status = actix_rt::System::new().block_on(async {
+        let api = Api::new(&args.operator, config, std::time::Duration::from_secs(10));
+        api.call(awc::http::Method::GET, "/api/status").await
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", summary(&status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn summary(s: &Value) -> String {
+    let stats = &s["stats"];
+    let mut out = format!(
+        "up {} s · messages {} in, {} replies ({} failed) · turns {} ({} errors) · sessions {} in memory, {} waiting\n\n",
+        s["uptimeMs"].as_u64().unwrap_or(0) / 1000,
+        text(&stats["messagesIn"]),
+        text(&stats["repliesOut"]),
+        text(&stats["replyFailures"]),
+        text(&stats["turns"]),
+        text(&stats["turnErrors"]),
+        text(&stats["sessionsResident"]),
+        text(&stats["pending"]),
+    );
+    let bots: Vec<Vec<String>> = s["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            vec![
+                text(&a["id"]),
+                text(&a["clientId"]),
+                if a["enabled"] == Value::Bool(false) {
+                    "disabled".to_owned()
+                } else {
+                    text(&a["stream"]["status"]["state"])
+                },
+                text(&a["stream"]["lastError"]),
+            ]
+        })
+        .collect();
+    out.push_str("Bots / 机器人\n");
+    out.push_str(&render(
+        &["ACCOUNT", "CLIENT ID", "STREAM", "LAST ERROR"],
+        &bots,
+    ));
+    let providers: Vec<Vec<String>> = s["providers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            vec![
+                text(&p["id"]),
+                text(&p["circuit"]["state"]),
+                text(&p["inFlight"]),
+                text(&p["waiting"]),
+            ]
+        })
+        .collect();
+    out.push_str("\nModel providers / 模型服务\n");
+    out.push_str(&render(
+        &["PROVIDER", "CIRCUIT", "IN FLIGHT", "WAITING"],
+        &providers,
+    ));
+    let agents: Vec<String> = s["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| text(&a["id"]))
+        .collect();
+    out.push_str(&format!("\nAgents / 助手: {}\n", agents.join(", ")));
+    match s["cron"]["jobs"].as_u64() {
+        Some(n) => out.push_str(&format!("Scheduled jobs / 定时任务: {n}\n")),
+        None => out.push_str("Scheduled jobs / 定时任务: off\n"),
+    }
+    out
+}

@@ -304,8 +304,9 @@ impl SessionActor {
             .unwrap_or(DEFAULT_CONTEXT_WINDOW)
     }
 
-    /// Is what the model would see past its window minus the reserve? Asked once per turn.
-    pub(super) fn context_over_window(&mut self, config: &Config) -> bool {
+    /// Is `history` (what the model would see) past its window minus the reserve? Asked once
+    /// per turn.
+    pub(super) fn context_over_window(&mut self, config: &Config, history: &[ChatMessage]) -> bool {
         let Some(turn) = self.turn.as_mut() else {
             return false;
         };
@@ -320,7 +321,7 @@ impl SessionActor {
         let window = self.context_window(config);
         // The reserve never takes more than half of a small window.
         let limit = window - c.reserve_tokens.min(window / 2);
-        let used = estimate(&self.history());
+        let used = estimate(history);
         // Past `historyLimit` the oldest messages would drop out of the window unseen; they
         // are summarised instead.
         let messages = counted(&self.transcript);

@@ -413,7 +413,9 @@ impl SessionActor {
         };
         let config = self.rt.config();
         let extra_system = self.extra_system(&config);
-        if self.context_over_window(&config) {
+        // Built once: the window check and the model call see the same history.
+        let history = self.history();
+        if self.context_over_window(&config, &history) {
             return self.compact(None, ctx);
         }
         let context = self.tool_context(&config);
@@ -464,7 +466,7 @@ impl SessionActor {
         }
         let request = RunTurn {
             session_key: self.seed.key.clone(),
-            history: self.history(),
+            history,
             extra_system,
             context,
             stream,

@@ -107,7 +107,8 @@ fn every_printed_command_runs_as_printed() {
     let running = Running(child);
     let mut printed = Vec::new();
     let start = Instant::now();
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         let done = line.starts_with("Press Ctrl-C");
         printed.push(line);
@@ -116,6 +117,9 @@ fn every_printed_command_runs_as_printed() {
         }
         assert!(start.elapsed() < Duration::from_secs(60), "{printed:?}");
     }
+    // Keep reading: a demo whose stdout closed would die at its next line (the blank line
+    // after "Press Ctrl-C" raced the test's last read and sometimes killed it).
+    std::thread::spawn(move || lines.for_each(drop));
     let text = printed.join("\n");
     let url_line = printed
         .iter()

@@ -139,6 +139,11 @@ fn every_example_config_is_valid() {
         ("HELPDESK_CLIENT_SECRET", "helpdesk"),
         ("DINGCLAW_DEMO_SIM_URL", "http://127.0.0.1:18790"),
         ("DINGCLAW_DEMO_MODEL_URL", "http://127.0.0.1:18791/v1"),
+        ("TEAM_CLIENT_ID", "dingteam"),
+        ("ONCALL_CLIENT_ID", "dingoncall"),
+        ("ONCALL_CLIENT_SECRET", "oncall-secret"),
+        ("SALES_CLIENT_ID", "dingsales"),
+        ("SALES_CLIENT_SECRET", "sales-secret"),
     ];
     for entry in std::fs::read_dir(repo().join("config")).unwrap() {
         let path = entry.unwrap().path();
@@ -246,7 +251,7 @@ fn connector_keys_dingclaw_does_not_need_are_warnings_and_typos_errors() {
              accounts: { a: { clientId: "dingklmnopqrst", clientSecret: "s3cr3t-abcdefgh", maxFileSizeMB: 20 } } } } }"#,
     );
     assert_eq!(code, 0, "{stderr}");
-    for key in ["gatewayToken", "enableMediaUpload", "debug", "enableAICard"] {
+    for key in ["gatewayToken", "debug"] {
         assert!(
             stderr.contains(&format!(
                 "warning: channels.dingtalk-connector.{key}: ignored: not needed"
@@ -254,8 +259,13 @@ fn connector_keys_dingclaw_does_not_need_are_warnings_and_typos_errors() {
             "{key}: {stderr}"
         );
     }
-    // openclaw-china's download limit is honoured (as mediaMaxMb).
+    assert!(
+        stderr.contains("warning: channels.dingtalk-connector.enableMediaUpload: ignored: pictures and files the agent sends are always uploaded"),
+        "{stderr}"
+    );
+    // openclaw-china's download limit and card switch are honoured.
     assert!(!stderr.contains("maxFileSizeMB"), "{stderr}");
+    assert!(!stderr.contains("enableAICard"), "{stderr}");
     let (code, _, stderr) = check(
         r#"{ channels: { "dingtalk-connector": {
              clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh", groupReplyMod: "text" } } }"#,
@@ -676,6 +686,62 @@ fn mcp_servers_are_read_and_their_secrets_hidden() {
     assert_eq!(code, 1);
     assert!(
         stderr.contains("mcp.servers.x.url: only http and https"),
+        "{stderr}"
+    );
+}
+
+/// `config check` names the plugin whose schema a `channels.dingtalk` section follows, and
+/// what each of its keys without an equivalent means.
+#[test]
+fn the_other_plugins_configs_are_recognised_and_explained() {
+    let (code, stdout, stderr) = check(
+        r#"{ channels: { dingtalk: {
+             clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh",
+             messageType: "card", cardAtSender: "@", reconnectJitter: 0.3 } } }"#,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("channels.dingtalk: read as @soimy/dingtalk's schema (keys messageType, cardAtSender, reconnectJitter)"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: channels.dingtalk.cardAtSender: ignored: no extra @-mention of the sender follows a card reply"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: session.dmScope: unset"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = check(
+        r#"{ session: { dmScope: "per-channel-peer" },
+             channels: { dingtalk: { clientId: "dingabcdefghij", clientSecret: "s3cr3t-abcdefgh",
+                                     gatewayToken: "t", maxFileSizeMB: 50 } },
+             bindings: [ { agentId: "main", match: { channel: "dingtalk-connector" } } ] }"#,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("channels.dingtalk: read as @openclaw-china/dingtalk's schema (keys gatewayToken, maxFileSizeMB)"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("session.dmScope"), "{stderr}");
+    // A binding for the other section's channel never matches these bots.
+    assert!(
+        stderr.contains(
+            "bindings.0.match.channel: no account is configured under channels.dingtalk-connector"
+        ),
+        "{stderr}"
+    );
+
+    // One account id in both sections is an error: bots are named by id alone.
+    let (code, _, stderr) = check(
+        r#"{ channels: {
+             "dingtalk-connector": { accounts: { bot1: { clientId: "dingaaaaaaaaaa", clientSecret: "s3cr3t-abcdefgh" } } },
+             dingtalk: { accounts: { bot1: { clientId: "dingbbbbbbbbbb", clientSecret: "s3cr3t-abcdefgh" } } } } }"#,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("channels.dingtalk.accounts.bot1: account id \"bot1\" is also used under channels.dingtalk-connector"),
         "{stderr}"
     );
 }

@@ -7,32 +7,12 @@ mod support;
 use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::{ModelOptions, OfflineModel};
-use dingclaw::sim::{NewBot, SimServer, UserMessage};
+use dingclaw::sim::{NewBot, SimServer};
 use support::gateway::test_sim;
-use support::process::GatewayProcess as Gateway;
+use support::process::{GatewayProcess as Gateway, ask_bot};
 
 async fn ask(sim: &SimServer, text: &str) -> String {
-    let sent = sim
-        .sim
-        .say(&UserMessage {
-            from: "alice".into(),
-            bot: Some("restartbot".into()),
-            text: text.into(),
-            ..UserMessage::default()
-        })
-        .await
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(r) = sim.sim.replies_to(&sent.msg_id).first() {
-            return r.text.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "no reply to {text}"
-        );
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    ask_bot(sim, "alice", "restartbot", text).await
 }
 
 async fn wait_connections(sim: &SimServer, n: usize) {

@@ -88,23 +88,31 @@ async fn the_message_tool_sends_to_known_groups_only() {
     assert_eq!(out[0].0, "groupMessages");
     assert_eq!(out[0].1, known);
     assert!(out[0].2.contains("会议改到三点"), "{out:?}");
-    // The refusal reached the model as the tool's result.
-    let stored =
-        h.rt.store
-            .load_session("agent:a:dingtalk-connector:direct:alice", 100)
-            .await
-            .unwrap()
-            .unwrap();
-    let results: Vec<&str> = stored
-        .entries
-        .iter()
-        .filter(|e| e.role == Role::Tool)
-        .map(|e| e.content.as_str())
-        .collect();
-    assert!(
-        results.iter().any(|r| r.contains("has never talked with")),
-        "{results:?}"
-    );
+    // The refusal reached the model as the tool's result. The store is written behind the
+    // turn, so under load the entries may land a moment after the turn ended.
+    let start = std::time::Instant::now();
+    loop {
+        let stored =
+            h.rt.store
+                .load_session("agent:a:dingtalk-connector:direct:alice", 100)
+                .await
+                .unwrap()
+                .unwrap();
+        let results: Vec<String> = stored
+            .entries
+            .iter()
+            .filter(|e| e.role == Role::Tool)
+            .map(|e| e.content.clone())
+            .collect();
+        if results.iter().any(|r| r.contains("has never talked with")) {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{results:?}"
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // Without a target it answers in the conversation it is in.
     h.model
         .script([call("message", json!({"message": "right here"}))]);

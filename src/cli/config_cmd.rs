@@ -41,6 +41,10 @@ pub(super) fn run(
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             println!("{source}: ok: {}", loaded.config.summary());
+            // The connector's own section needs no saying; `channels.dingtalk` has two owners.
+            for r in loaded.recognised.iter().filter(|r| r.evidence_matters()) {
+                println!("  {}", r.describe());
+            }
             for line in super::tools_cmd::agent_lines(&loaded.config) {
                 println!("  {line}");
             }

@@ -13,7 +13,8 @@ use anyhow::Context as _;
 use dingclaw_actors::actors::Runtime;
 use std::time::Duration;
 
-use dingclaw_actors::config::{Environment, ProcessEnv, ReloadMode};
+use dingclaw_actors::config::{Environment, ProcessEnv, ReloadMode, StoreKind};
+use dingclaw_actors::store::GatewayLock;
 
 use crate::web::{OperatorAuth, Reloader, WebServer, operator_auth, token_file};
 
@@ -28,6 +29,11 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
     let digest = loaded.digest;
     let config = loaded.config;
     let drain = config.runtime.drain;
+    // One gateway per store: a second would answer every message twice.
+    let _lock = match config.runtime.store {
+        StoreKind::Sqlite => Some(GatewayLock::acquire(&config.runtime.store_path)?),
+        _ => None,
+    };
     actix_rt::System::new().block_on(async move {
         let summary = config.summary();
         let addr = SocketAddr::new(config.gateway.bind, config.gateway.port);

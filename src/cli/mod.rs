@@ -1,10 +1,12 @@
 //! `dingclaw <command>`: one enum dispatching to one file per command.
 
+mod backup_cmd;
 mod bench_cmd;
 mod config_cmd;
 mod cron_cmd;
 mod dashboard_cmd;
 mod demo_cmd;
+mod doctor_cmd;
 mod gateway_cmd;
 mod mcp_check;
 mod mcp_cmd;
@@ -27,10 +29,12 @@ use dingclaw_actors::config::{
     ConfigError, Environment, Loaded, ProcessEnv, load_file, load_str, resolve_config_path,
 };
 
+pub use backup_cmd::{BackupArgs, RestoreArgs};
 pub use config_cmd::ConfigCommand;
 pub use cron_cmd::{CronArgs, CronCommand};
 pub use dashboard_cmd::DashboardArgs;
 pub use demo_cmd::DemoArgs;
+pub use doctor_cmd::DoctorArgs;
 pub use mcp_cmd::McpArgs;
 pub use message_cmd::{MessageArgs, MessageCommand};
 pub use models_cmd::ModelsCommand;
@@ -92,6 +96,13 @@ pub enum Command {
     Pairing(PairingArgs),
     /// The running gateway: bots, providers, sessions, jobs.
     Status(StatusArgs),
+    /// Can this machine run this config? Config, files, state directory, port, DingTalk
+    /// credentials, model providers, clock.
+    Doctor(DoctorArgs),
+    /// Copy the store (sessions, transcripts, jobs) to FILE; safe while the gateway runs.
+    Backup(BackupArgs),
+    /// Replace the store with a copy made by `backup` (the gateway must be stopped).
+    Restore(RestoreArgs),
     /// Show which agent and session a message would be routed to.
     Route(RouteArgs),
     /// Each agent's tools and skills, and whether the config offers them.
@@ -119,6 +130,9 @@ impl Command {
             | Command::Message(_)
             | Command::Pairing(_)
             | Command::Status(_)
+            | Command::Doctor(_)
+            | Command::Backup(_)
+            | Command::Restore(_)
             | Command::Tools(_) => true,
             Command::Sim(args) => args.action.is_some(),
             Command::Demo(_) | Command::Gateway | Command::Bench(_) | Command::OfflineModel(_) => {
@@ -200,6 +214,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Message(args) => with_config(cli.config, &env, |c| message_cmd::run(args, &c)),
         Command::Pairing(args) => with_config(cli.config, &env, |c| pairing_cmd::run(args, &c)),
         Command::Status(args) => with_config(cli.config, &env, |c| status_cmd::run(args, &c)),
+        Command::Doctor(args) => doctor_cmd::run(args, cli.config, &env),
+        Command::Backup(args) => {
+            with_config(cli.config, &env, |c| backup_cmd::run_backup(args, &c))
+        }
+        Command::Restore(args) => {
+            with_config(cli.config, &env, |c| backup_cmd::run_restore(args, &c))
+        }
         Command::Cron(args) => cron_cmd::run(args, cli.config, &env),
         Command::Dashboard(args) => dashboard_cmd::run(args, cli.config, &env),
         Command::Sim(args) => sim_cmd::run(args, &env),

@@ -11,7 +11,8 @@ use super::load_config;
 
 #[derive(Debug, Args)]
 pub struct RouteArgs {
-    /// DingTalk account id (a key of channels.dingtalk-connector.accounts, or `default`).
+    /// DingTalk account id (a key of channels.dingtalk-connector.accounts or
+    /// channels.dingtalk.accounts, or `default`).
     #[arg(long)]
     pub account: String,
     /// Direct message or group.
@@ -65,7 +66,7 @@ pub(super) fn run(
         "--chat group needs --conversation (the group's conversationId)"
     );
     let route = Routes::new(config).route(&Inbound {
-        channel: DINGTALK_CHANNEL,
+        channel: account.map_or(DINGTALK_CHANNEL, |a| a.channel()),
         account: &args.account,
         chat,
         conversation_id: &args.conversation,

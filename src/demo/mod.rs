@@ -358,7 +358,7 @@ impl Demo {
         for a in self.config.channels.dingtalk.active_accounts() {
             // Where a DM to the bot goes (bindings may also send groups elsewhere).
             let route = routes.route(&dingclaw_actors::routing::Inbound {
-                channel: dingclaw_actors::config::DINGTALK_CHANNEL,
+                channel: a.channel(),
                 account: &a.id,
                 chat: dingclaw_actors::routing::ChatType::Direct,
                 conversation_id: "",

@@ -163,7 +163,21 @@ impl OfflineModel {
     }
 }
 
-async fn models() -> HttpResponse {
+/// The model listing, behind the key as at OpenAI (`Authorization: Bearer`) and Anthropic
+/// (`x-api-key`): `dingclaw doctor` checks keys with it.
+async fn models(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    if let Some(key) = &state.opts.api_key {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+        if bearer != Some(key.as_str()) && header("x-api-key") != Some(key.as_str()) {
+            return error(
+                401,
+                "Incorrect API key provided.",
+                "invalid_request_error",
+                "invalid_api_key",
+            );
+        }
+    }
     HttpResponse::Ok().json(json!({"object": "list", "data": [{"id": "offline", "object": "model", "owned_by": "dingclaw"}]}))
 }
 

@@ -67,6 +67,7 @@ pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpRespo
                 "id": a.id,
                 "name": a.name,
                 "clientId": a.client_id,
+                "channel": a.channel(),
                 "enabled": a.enabled && config.channels.dingtalk.enabled,
                 "groupReplyMode": a.group_reply_mode,
                 "dmReplyMode": a.dm_reply_mode,

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use dingclaw::sim::{SimServer, UserMessage};
+
 pub struct GatewayProcess {
     child: Child,
     pub log: PathBuf,
@@ -48,6 +50,15 @@ impl GatewayProcess {
             child: cmd.spawn().expect("start the gateway"),
             log: log.to_path_buf(),
         }
+    }
+
+    /// Sends a signal (`HUP`, `TERM`...) and returns at once.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name}");
     }
 
     /// SIGKILL: no drain, no flush, nothing.
@@ -104,4 +115,30 @@ pub async fn run_cli(args: Vec<String>) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A DM from `from` to the bot with client id `bot`, and the text of its first reply (15 s at
+/// most): for gateways running as processes, which a test reaches only through the simulator.
+pub async fn ask_bot(sim: &SimServer, from: &str, bot: &str, text: &str) -> String {
+    let sent = sim
+        .sim
+        .say(&UserMessage {
+            from: from.into(),
+            bot: Some(bot.into()),
+            text: text.into(),
+            ..UserMessage::default()
+        })
+        .await
+        .expect("the simulator takes the message");
+    let start = Instant::now();
+    loop {
+        if let Some(r) = sim.sim.replies_to(&sent.msg_id).first() {
+            return r.text.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no reply to {text}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -74,19 +74,14 @@ impl CardSettings {
     }
 }
 
-/// Builds the settings of one account from its (inherited) `streaming` and `card`.
+/// Builds the settings of one account from its (inherited) `streaming` and `card` (`at`).
 pub(crate) fn card_settings(
     streaming: Option<bool>,
-    entry: Option<(&CardEntry, ConfigPath)>,
+    entry: &CardEntry,
+    at: ConfigPath,
     diags: &mut Diagnostics,
 ) -> CardSettings {
     let enabled = streaming.unwrap_or(true);
-    let Some((entry, at)) = entry else {
-        return CardSettings {
-            enabled,
-            ..CardSettings::default()
-        };
-    };
     for (key, value) in [
         ("templateId", &entry.template_id),
         ("contentKey", &entry.content_key),

@@ -13,6 +13,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::issue::{ConfigPath, Issue};
+use super::plugin_schema::is_dingtalk_channel;
 
 /// One ignored setting: where it was and what ignoring it means.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -261,33 +262,26 @@ const AGENT_DEFAULTS_KEYS: Keys = &[
 /// any of them starts unchanged, and each key is named with what replaces it.
 const DINGTALK_KEYS: Keys = &[
     (
-        "aicardDegradeMs",
-        "not needed; dingclaw's setting is card.degradeMs",
+        "bypassProxyForSend",
+        "sends take the same network path as every other request",
     ),
-    ("bypassProxyForSend", "not needed"),
-    ("cardAtSender", "not needed"),
+    (
+        "cardAtSender",
+        "no extra @-mention of the sender follows a card reply",
+    ),
     (
         "cardRealTimeStream",
         "not needed; AI cards stream by default (card.updateIntervalMs)",
     ),
-    ("cardStatusLine", "not needed"),
-    (
-        "cardStreamInterval",
-        "not needed; dingclaw's setting is card.updateIntervalMs",
-    ),
+    ("cardStatusLine", "cards show no status line"),
     (
         "cardStreamingMode",
-        "not needed; AI cards stream by default (streaming: false turns them off)",
+        "cards stream the answer as it is written (soimy's \"answer\"); thinking is not shown; streaming: false turns cards off",
     ),
     (
-        "cardTemplateId",
-        "not needed; dingclaw's setting is card.templateId",
+        "contextVisibility",
+        "the model sees the conversation's history and quoted messages in full",
     ),
-    (
-        "cardTemplateKey",
-        "not needed; dingclaw's setting is card.contentKey",
-    ),
-    ("contextVisibility", "not needed"),
     (
         "convertMarkdownTables",
         "not needed; markdown goes out as the model wrote it",
@@ -295,19 +289,14 @@ const DINGTALK_KEYS: Keys = &[
     ("debug", "not needed; RUST_LOG=debug gives verbose logs"),
     ("displayNameResolution", "senders are shown by their ids"),
     (
-        "enableAICard",
-        "not needed; AI cards are the default reply mode (groupReplyMode, dmReplyMode)",
+        "enableMediaUpload",
+        "pictures and files the agent sends are always uploaded",
     ),
-    ("enableMediaUpload", "not needed"),
     ("gatewayPassword", "not needed: dingclaw is the gateway"),
     ("gatewayToken", "not needed: dingclaw is the gateway"),
     (
         "historyLimit",
         "not needed; the model sees dingclaw.historyLimit messages",
-    ),
-    (
-        "initialReconnectDelay",
-        "not needed; dingclaw's setting is stream.reconnectInitialMs",
     ),
     (
         "journalTTLDays",
@@ -317,7 +306,9 @@ const DINGTALK_KEYS: Keys = &[
         "keepAlive",
         "not needed; dingclaw pings the socket itself (stream.pingIntervalMs)",
     ),
-    ("learningEnabled", "not needed"),
+    ("learningAutoApply", "no learning signals are collected"),
+    ("learningEnabled", "no learning signals are collected"),
+    ("learningNoteTtlMs", "no learning signals are collected"),
     (
         "maxConnectionAttempts",
         "not needed; dingclaw reconnects without a limit, with backoff",
@@ -327,16 +318,17 @@ const DINGTALK_KEYS: Keys = &[
         "not needed; dingclaw reconnects without a limit, with backoff",
     ),
     (
-        "maxReconnectDelay",
-        "not needed; dingclaw's setting is stream.reconnectMaxMs",
+        "mediaUrlAllowlist",
+        "remote media are fetched only by web_fetch, under its SSRF rules",
     ),
-    ("mediaUrlAllowlist", "not needed"),
     (
-        "messageType",
-        "not needed; dingclaw's settings are groupReplyMode and dmReplyMode",
+        "proactivePermissionHint",
+        "no hint about proactive-send permissions is sent",
     ),
-    ("proactivePermissionHint", "not needed"),
-    ("reconnectDeadlineMs", "not needed"),
+    (
+        "reconnectDeadlineMs",
+        "reconnects back off without a deadline, up to stream.reconnectMaxMs",
+    ),
     (
         "reconnectJitter",
         "not needed; dingclaw adds up to 20 % jitter",
@@ -642,6 +634,12 @@ const TABLES: &[(&str, Keys, &str)] = &[
         DINGTALK_KEYS,
         "not needed by dingclaw",
     ),
+    ("channels.dingtalk", DINGTALK_KEYS, "not needed by dingclaw"),
+    (
+        "channels.dingtalk.accounts.*",
+        DINGTALK_KEYS,
+        "not needed by dingclaw",
+    ),
     (
         "messages.queue",
         &[
@@ -707,8 +705,7 @@ const TABLES: &[(&str, Keys, &str)] = &[
     ),
 ];
 
-/// The one channel dingclaw implements; every other `channels.<id>` is ignored.
-pub const DINGTALK_CHANNEL: &str = "dingtalk-connector";
+pub use super::plugin_schema::DINGTALK_CHANNEL;
 
 /// Removes every OpenClaw-only key from `doc`, returning what was removed (in document order).
 pub(crate) fn strip_openclaw_only(doc: &mut Value) -> Vec<IgnoredSetting> {
@@ -745,7 +742,7 @@ fn strip(value: &mut Value, at: &ConfigPath, removed: &mut Vec<IgnoredSetting>) 
 fn ignored_here(at: &ConfigPath, key: &str) -> Option<IgnoredSetting> {
     let path = at.key(key);
     if at.as_str() == "channels" {
-        return (key != DINGTALK_CHANNEL).then(|| IgnoredSetting {
+        return (!is_dingtalk_channel(key)).then(|| IgnoredSetting {
             feature: path.to_string(),
             path,
             means: "this channel is not served by dingclaw",

@@ -1,6 +1,8 @@
-//! `channels.dingtalk-connector`: the DingTalk bots, in the shape of the DingTalk-Real-AI
-//! connector's schema (reference/dingtalk-protocol.md 7.2), so that a config written for it
-//! works unchanged.
+//! `channels.dingtalk-connector` and `channels.dingtalk`: the DingTalk bots, in the shape of
+//! the three OpenClaw DingTalk plugins' schemas (reference/dingtalk-protocol.md 7.2-7.4), so
+//! that a config written for any of them works unchanged. One section type reads all three:
+//! their keys overlap, each plugin's own keys are mapped to dingclaw's settings, and the few
+//! defaults that differ come from `PluginSchema`.
 //!
 //! Top-level settings are defaults for every account: each `accounts.<id>` is the top level
 //! with the account's own keys laid over it (a shallow merge; the account wins). Without
@@ -13,11 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::bindings::IdValue;
 use super::card::{CardEntry, CardSettings, card_settings};
-use super::compat::DINGTALK_CHANNEL;
 use super::environment::Environment;
 use super::http_url::normalize_base_url;
 use super::ids::{DEFAULT_ACCOUNT_ID, normalize_account_id};
 use super::issue::{ConfigPath, Diagnostics};
+use super::plugin_schema::PluginSchema;
 use super::secret::{
     Secret, SecretInput, SecretState, is_placeholder, placeholder_error, resolve_secret,
 };
@@ -118,6 +120,28 @@ pub struct DingTalkSection {
     pub ack_reaction: Option<String>,
     /// Base URL of DingTalk's older API (`oapi.dingtalk.com`, media uploads) (dingclaw).
     pub oapi_endpoint: Option<String>,
+    /// soimy: `markdown` (its default) or `card`; the default of both reply modes.
+    pub message_type: Option<MessageType>,
+    /// openclaw-china: `true` replies in AI cards; its default is plain messages.
+    #[serde(rename = "enableAICard")]
+    pub enable_ai_card: Option<bool>,
+    /// soimy's spellings of `card.templateId`, `card.contentKey`, `card.updateIntervalMs`
+    /// and `card.degradeMs`; `card` wins where both are set.
+    pub card_template_id: Option<String>,
+    pub card_template_key: Option<String>,
+    pub card_stream_interval: Option<u64>,
+    pub aicard_degrade_ms: Option<u64>,
+    /// soimy's spellings of `stream.reconnectInitialMs` and `stream.reconnectMaxMs`.
+    pub initial_reconnect_delay: Option<u64>,
+    pub max_reconnect_delay: Option<u64>,
+}
+
+/// soimy's `messageType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    Markdown,
+    Card,
 }
 
 /// `inboundMedia` (openclaw-china).
@@ -350,6 +374,8 @@ impl Default for ConversationScope {
 pub struct DingTalkAccount {
     /// Normalised account id (the key under `accounts`, or `default`).
     pub id: String,
+    /// The plugin schema its section follows; decides its channel id.
+    pub schema: PluginSchema,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub enabled: bool,
@@ -359,6 +385,9 @@ pub struct DingTalkAccount {
     pub endpoint: String,
     pub dm_policy: DmPolicy,
     pub allow_from: Vec<String>,
+    /// soimy compares sender ids in allow lists without regard to case.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ids_ignore_case: bool,
     pub group_policy: GroupPolicy,
     pub group_allow_from: Vec<String>,
     #[serde(skip_serializing_if = "super::groups::Groups::is_empty")]
@@ -388,6 +417,16 @@ pub struct DingTalkAccount {
 }
 
 impl DingTalkAccount {
+    /// The channel id of its messages, session keys and bindings.
+    pub fn channel(&self) -> &'static str {
+        self.schema.channel()
+    }
+
+    /// Does allow-list entry `entry` name sender or conversation `id`? `*` names everyone.
+    pub fn listed(&self, entry: &str, id: &str) -> bool {
+        entry == "*" || entry == id || (self.ids_ignore_case && entry.eq_ignore_ascii_case(id))
+    }
+
     /// True when `other` keeps the same Stream connection: the same credentials, endpoint
     /// and stream timings. Anything else (policies, reply modes, limits, prompts) changes
     /// live, without dropping the connection.
@@ -399,9 +438,10 @@ impl DingTalkAccount {
     }
 }
 
-/// Builds the channel from `channels.dingtalk-connector`.
+/// Builds the accounts of one section (`channels.<schema.channel()>`), read with `schema`.
 pub(crate) fn build_dingtalk(
     section: Option<&DingTalkSection>,
+    schema: PluginSchema,
     env: &dyn Environment,
     unresolved: &Unresolved,
     diags: &mut Diagnostics,
@@ -409,7 +449,7 @@ pub(crate) fn build_dingtalk(
     let Some(top) = section else {
         return DingTalkChannel::default();
     };
-    let at = ConfigPath::root().key("channels").key(DINGTALK_CHANNEL);
+    let at = ConfigPath::root().key("channels").key(schema.channel());
     let channel_enabled = top.enabled.unwrap_or(true);
     for (key, present) in [
         ("name", top.name.is_some()),
@@ -446,6 +486,12 @@ pub(crate) fn build_dingtalk(
                 }
                 sources.push((id, path, Some(account)));
             }
+            if schema.top_level_credentials_add_an_account()
+                && top.client_id.is_some()
+                && !sources.iter().any(|(i, _, _)| i == DEFAULT_ACCOUNT_ID)
+            {
+                sources.push((DEFAULT_ACCOUNT_ID.to_owned(), at.clone(), None));
+            }
         }
     }
 
@@ -454,9 +500,12 @@ pub(crate) fn build_dingtalk(
         let account = build_account(
             id,
             path,
-            top,
-            *own,
-            &at,
+            Layers {
+                top,
+                own: *own,
+                top_path: &at,
+                schema,
+            },
             channel_enabled,
             env,
             unresolved,
@@ -492,19 +541,30 @@ pub(crate) fn build_dingtalk(
     }
 }
 
+/// Where an account's settings come from: its own entry over the section's top level.
+struct Layers<'a> {
+    top: &'a DingTalkSection,
+    own: Option<&'a DingTalkSection>,
+    top_path: &'a ConfigPath,
+    schema: PluginSchema,
+}
+
 /// One account: its own value for each key if set, else the top level's.
-#[allow(clippy::too_many_arguments)]
 fn build_account(
     id: &str,
     path: &ConfigPath,
-    top: &DingTalkSection,
-    own: Option<&DingTalkSection>,
-    top_path: &ConfigPath,
+    layers: Layers<'_>,
     channel_enabled: bool,
     env: &dyn Environment,
     unresolved: &Unresolved,
     diags: &mut Diagnostics,
 ) -> DingTalkAccount {
+    let Layers {
+        top,
+        own,
+        top_path,
+        schema,
+    } = layers;
     // The value of a key, account first.
     macro_rules! pick {
         ($field:ident) => {
@@ -600,8 +660,13 @@ fn build_account(
         Some((DmPolicyEntry::Open, _)) | None => DmPolicy::Open,
     };
     let ids = |v: Option<&Vec<IdValue>>| -> Vec<String> {
-        v.map(|list| list.iter().cloned().map(IdValue::into_string).collect())
-            .unwrap_or_default()
+        v.map(|list| {
+            list.iter()
+                .cloned()
+                .map(|i| strip_channel_prefix(&i.into_string()).to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
     };
     let allow_from = ids(pick!(allow_from));
     if dm_policy == DmPolicy::Allowlist && allow_from.is_empty() {
@@ -631,9 +696,54 @@ fn build_account(
         None => DEFAULT_TEXT_CHUNK_LIMIT,
     };
     let defaults = ConversationScope::default();
+    let reply_default = match (pick!(message_type), pick!(enable_ai_card)) {
+        (Some(MessageType::Card), _) | (None, Some(true)) => ReplyMode::Aicard,
+        (Some(MessageType::Markdown), _) | (None, Some(false)) => ReplyMode::Markdown,
+        (None, None) if schema.replies_in_cards_by_default() => ReplyMode::Aicard,
+        (None, None) => ReplyMode::Markdown,
+    };
+    // soimy's card and reconnect keys fill what `card` and `stream` leave unset.
+    let card = pick_at!(card, "card");
+    let card = CardEntry {
+        template_id: card
+            .as_ref()
+            .and_then(|(c, _)| c.template_id.clone())
+            .or_else(|| pick!(card_template_id).cloned()),
+        content_key: card
+            .as_ref()
+            .and_then(|(c, _)| c.content_key.clone())
+            .or_else(|| pick!(card_template_key).cloned()),
+        update_interval_ms: card
+            .as_ref()
+            .and_then(|(c, _)| c.update_interval_ms)
+            .or(pick!(card_stream_interval).copied()),
+        degrade_ms: card
+            .as_ref()
+            .and_then(|(c, _)| c.degrade_ms)
+            .or(pick!(aicard_degrade_ms).copied()),
+        ..card.as_ref().map(|(c, _)| (*c).clone()).unwrap_or_default()
+    };
+    let card_at = pick_at!(card, "card").map_or_else(|| path.key("card"), |(_, p)| p);
+    let stream = pick_at!(stream, "stream");
+    let stream_at = stream
+        .as_ref()
+        .map_or_else(|| path.key("stream"), |(_, p)| p.clone());
+    let stream = StreamEntry {
+        reconnect_initial_ms: stream
+            .as_ref()
+            .and_then(|(s, _)| s.reconnect_initial_ms)
+            .or(pick!(initial_reconnect_delay).copied()),
+        reconnect_max_ms: stream
+            .as_ref()
+            .and_then(|(s, _)| s.reconnect_max_ms)
+            .or(pick!(max_reconnect_delay).copied()),
+        ..stream.map(|(s, _)| (*s).clone()).unwrap_or_default()
+    };
 
     DingTalkAccount {
         id: id.to_owned(),
+        schema,
+        ids_ignore_case: schema.allow_lists_ignore_case(),
         name: own.and_then(|o| o.name.clone()),
         enabled,
         client_id,
@@ -643,7 +753,9 @@ fn build_account(
         group_policy,
         group_allow_from,
         groups,
-        require_mention: pick!(require_mention).copied(),
+        require_mention: pick!(require_mention)
+            .copied()
+            .or(schema.requires_mention_by_default().then_some(true)),
         long_task_notice_delay_ms: pick!(long_task_notice_delay_ms).copied(),
         scope: ConversationScope {
             separate_session_by_conversation: pick!(separate_session_by_conversation)
@@ -658,15 +770,15 @@ fn build_account(
         },
         text_chunk_limit,
         system_prompt: pick!(system_prompt).cloned(),
-        group_reply_mode: pick!(group_reply_mode).copied().unwrap_or_default(),
-        dm_reply_mode: pick!(dm_reply_mode).copied().unwrap_or_default(),
+        group_reply_mode: pick!(group_reply_mode).copied().unwrap_or(reply_default),
+        dm_reply_mode: pick!(dm_reply_mode).copied().unwrap_or(reply_default),
         async_mode: pick!(async_mode).copied().unwrap_or(false),
         ack_text: pick!(ack_text)
             .cloned()
             .unwrap_or_else(|| DEFAULT_ACK_TEXT.to_owned()),
         chatbot_user_id: own.and_then(|o| o.chatbot_user_id.clone()),
-        stream: stream_settings(pick_at!(stream, "stream"), diags),
-        card: card_settings(pick!(streaming).copied(), pick_at!(card, "card"), diags),
+        stream: stream_settings(&stream, stream_at, diags),
+        card: card_settings(pick!(streaming).copied(), &card, card_at, diags),
         media: MediaSettings {
             max_bytes: match pick_at!(media_max_mb, "mediaMaxMb")
                 .or(pick_at!(max_file_size_mb, "maxFileSizeMB"))
@@ -703,13 +815,7 @@ fn build_account(
     }
 }
 
-fn stream_settings(
-    entry: Option<(&StreamEntry, ConfigPath)>,
-    diags: &mut Diagnostics,
-) -> StreamSettings {
-    let Some((entry, at)) = entry else {
-        return StreamSettings::default();
-    };
+fn stream_settings(entry: &StreamEntry, at: ConfigPath, diags: &mut Diagnostics) -> StreamSettings {
     let s = StreamSettings::from_entry(entry);
     if s.pong_timeout <= s.ping_interval {
         diags.warn(
@@ -724,6 +830,18 @@ fn stream_settings(
         );
     }
     s
+}
+
+/// Allow lists may name people as soimy writes them, `dingtalk:<id>`, `dd:<id>` or
+/// `ding:<id>`; the prefix is not part of the id.
+fn strip_channel_prefix(entry: &str) -> &str {
+    let e = entry.trim();
+    for prefix in ["dingtalk:", "dd:", "ding:"] {
+        if e.len() > prefix.len() && e[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            return &e[prefix.len()..];
+        }
+    }
+    e
 }
 
 /// Two accounts with one clientId would be one DingTalk app: DingTalk delivers each message to
@@ -775,7 +893,13 @@ mod tests {
     fn build(json: serde_json::Value) -> (DingTalkChannel, Diagnostics) {
         let s: DingTalkSection = serde_json::from_value(json).unwrap();
         let mut d = Diagnostics::default();
-        let c = build_dingtalk(Some(&s), &MapEnv::new(), &Unresolved::new(), &mut d);
+        let c = build_dingtalk(
+            Some(&s),
+            PluginSchema::Connector,
+            &MapEnv::new(),
+            &Unresolved::new(),
+            &mut d,
+        );
         (c, d)
     }
 
@@ -801,6 +925,77 @@ mod tests {
         assert!(b2.scope.shared_memory_across_conversations);
         assert!(b2.scope.separate_session_by_conversation);
         assert_eq!(b2.endpoint, DEFAULT_ENDPOINT);
+    }
+
+    fn build_as(schema: PluginSchema, json: serde_json::Value) -> (DingTalkChannel, Diagnostics) {
+        let s: DingTalkSection = serde_json::from_value(json).unwrap();
+        let mut d = Diagnostics::default();
+        let c = build_dingtalk(Some(&s), schema, &MapEnv::new(), &Unresolved::new(), &mut d);
+        (c, d)
+    }
+
+    #[test]
+    fn soimy_keys_map_to_dingclaw_settings() {
+        let (c, d) = build_as(
+            PluginSchema::Soimy,
+            serde_json::json!({
+                "clientId": "dingabc", "clientSecret": "s", "cardStreamInterval": 500,
+                "aicardDegradeMs": 60000, "initialReconnectDelay": 2000, "maxReconnectDelay": 30000,
+                "dmPolicy": "allowlist", "allowFrom": ["dingtalk:Manager01", "dd:staff2"],
+                "accounts": {
+                    "plain": {},
+                    "cards": {"clientId": "dingdef", "messageType": "card",
+                              "cardTemplateId": "tpl.schema", "cardTemplateKey": "content"},
+                },
+            }),
+        );
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        let plain = &c.accounts["plain"];
+        assert_eq!(plain.channel(), "dingtalk");
+        // soimy's messageType defaults to markdown.
+        assert_eq!(plain.group_reply_mode, ReplyMode::Markdown);
+        assert_eq!(plain.dm_reply_mode, ReplyMode::Markdown);
+        assert_eq!(plain.card.update_interval, Duration::from_millis(500));
+        assert_eq!(plain.card.degrade_for, Duration::from_millis(60_000));
+        assert_eq!(plain.stream.reconnect_initial, Duration::from_millis(2000));
+        assert_eq!(plain.stream.reconnect_max, Duration::from_millis(30_000));
+        assert_eq!(plain.allow_from, vec!["Manager01", "staff2"]);
+        assert!(plain.listed("Manager01", "manager01"), "soimy ignores case");
+        let cards = &c.accounts["cards"];
+        assert_eq!(cards.group_reply_mode, ReplyMode::Aicard);
+        assert_eq!(cards.card.template_id, "tpl.schema");
+        assert_eq!(cards.card.content_key, "content");
+    }
+
+    #[test]
+    fn openclaw_china_defaults_differ_where_the_plugin_does() {
+        let (c, d) = build_as(
+            PluginSchema::OpenclawChina,
+            serde_json::json!({
+                "clientId": "dingtop", "clientSecret": "s", "enableAICard": true,
+                "accounts": {"sales": {"clientId": "dingsales", "requireMention": false}},
+            }),
+        );
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        // Top-level credentials beside accounts add an account named default.
+        assert_eq!(
+            c.accounts.keys().collect::<Vec<_>>(),
+            vec!["sales", "default"]
+        );
+        assert_eq!(c.accounts["default"].client_id, "dingtop");
+        assert_eq!(c.accounts["default"].require_mention, Some(true));
+        assert_eq!(c.accounts["sales"].require_mention, Some(false));
+        assert_eq!(c.accounts["sales"].dm_reply_mode, ReplyMode::Aicard);
+        assert!(!c.accounts["sales"].listed("Bob", "bob"), "exact ids");
+        // The connector's own section adds no such account and keeps cards by default.
+        let (c, _) = build_as(
+            PluginSchema::Connector,
+            serde_json::json!({"clientId": "dingtop", "clientSecret": "s",
+                               "accounts": {"sales": {"clientId": "dingsales"}}}),
+        );
+        assert_eq!(c.accounts.keys().collect::<Vec<_>>(), vec!["sales"]);
+        assert_eq!(c.accounts["sales"].dm_reply_mode, ReplyMode::Aicard);
+        assert_eq!(c.accounts["sales"].require_mention, None);
     }
 
     #[test]
@@ -840,7 +1035,13 @@ mod tests {
             vec!["OFF_SECRET".into()],
         );
         let mut d = Diagnostics::default();
-        build_dingtalk(Some(&s), &MapEnv::new(), &unresolved, &mut d);
+        build_dingtalk(
+            Some(&s),
+            PluginSchema::Connector,
+            &MapEnv::new(),
+            &unresolved,
+            &mut d,
+        );
         let lines: Vec<_> = d.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
             lines,

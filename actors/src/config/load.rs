@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::agents::{AgentsSection, RosterContext, build_roster};
 use super::bindings::{AccountMatch, Binding, BindingEntry, build_bindings};
 use super::commands::{CommandsSection, build_commands};
-use super::compat::{DINGTALK_CHANNEL, IgnoredSetting, strip_openclaw_only, summarize_ignored};
+use super::compat::{IgnoredSetting, strip_openclaw_only, summarize_ignored};
 use super::cron::{CronSection, build_cron};
 use super::digest::ConfigDigest;
 use super::dingtalk::{DingTalkChannel, DingTalkSection, build_dingtalk};
@@ -24,6 +24,10 @@ use super::memory::{MemoryConfig, layer_memory};
 use super::messages::{MessagesSection, build_queue};
 use super::models::{ModelsSection, build_models};
 use super::paths::state_dir;
+use super::plugin_schema::{
+    DINGTALK_CHANNEL, DINGTALK_PLUGIN_CHANNEL, PluginSchema, Recognised, is_dingtalk_channel,
+    recognise_plugin_section,
+};
 use super::runtime::{RuntimeSection, build_runtime};
 use super::session::{SessionSection, build_session};
 use super::skills::{SkillsSection, build_skills};
@@ -62,7 +66,10 @@ struct RawConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawChannels {
+    /// DingTalk-Real-AI's connector.
     #[serde(rename = "dingtalk-connector")]
+    connector: Option<DingTalkSection>,
+    /// `@soimy/dingtalk` or `@openclaw-china/dingtalk`.
     dingtalk: Option<DingTalkSection>,
 }
 
@@ -77,6 +84,8 @@ pub struct Loaded {
     /// Fingerprint of every file read (main file, includes, `.env`): hot reload applies a
     /// file event only when this changed.
     pub digest: ConfigDigest,
+    /// Which plugin's schema each DingTalk section was read with.
+    pub recognised: Vec<Recognised>,
 }
 
 /// Loads the config file at `path`.
@@ -138,6 +147,8 @@ fn finish(
 
     // 2026.9 keeps search credentials in plugin settings, which are otherwise not read.
     let plugin_search = plugin_search(&doc);
+    // Read before OpenClaw-only keys go: some of them are what tells the plugins apart.
+    let recognised = recognise_sections(&doc);
     let ignored = strip_openclaw_only(&mut doc);
     diags.warnings.extend(summarize_ignored(&ignored));
 
@@ -150,9 +161,12 @@ fn finish(
         raw,
         source,
         state,
-        &vars,
-        &unresolved,
-        &plugin_search,
+        Inputs {
+            env: &vars,
+            unresolved: &unresolved,
+            plugin_search: &plugin_search,
+            recognised: &recognised,
+        },
         &mut diags,
     );
     config.secret_files = diags.sources.secret_files.clone();
@@ -170,18 +184,48 @@ fn finish(
         warnings: diags.warnings,
         ignored,
         digest,
+        recognised,
     })
+}
+
+/// The DingTalk sections present, each with the schema it is read with.
+fn recognise_sections(doc: &Value) -> Vec<Recognised> {
+    let mut out = Vec::new();
+    let channels = doc.get("channels");
+    if channels.and_then(|c| c.get(DINGTALK_CHANNEL)).is_some() {
+        out.push(Recognised {
+            section: format!("channels.{DINGTALK_CHANNEL}"),
+            schema: PluginSchema::Connector,
+            evidence: Vec::new(),
+        });
+    }
+    if let Some(section) = channels.and_then(|c| c.get(DINGTALK_PLUGIN_CHANNEL)) {
+        out.push(recognise_plugin_section(section));
+    }
+    out
+}
+
+/// What `build` reads besides the document.
+struct Inputs<'a> {
+    env: &'a dyn Environment,
+    unresolved: &'a Unresolved,
+    plugin_search: &'a PluginSearch,
+    recognised: &'a [Recognised],
 }
 
 fn build(
     raw: RawConfig,
     source: Option<PathBuf>,
     state_dir: PathBuf,
-    env: &dyn Environment,
-    unresolved: &Unresolved,
-    plugin_search: &PluginSearch,
+    inputs: Inputs<'_>,
     diags: &mut Diagnostics,
 ) -> Config {
+    let Inputs {
+        env,
+        unresolved,
+        plugin_search,
+        recognised,
+    } = inputs;
     if let Some(shell) = raw.env.as_ref().and_then(|e| e.get("shellEnv"))
         && shell.get("enabled").and_then(Value::as_bool) == Some(true)
     {
@@ -214,12 +258,37 @@ fn build(
         diags,
     );
     let bindings = build_bindings(&binding_entries, &agents, diags);
-    let dingtalk = build_dingtalk(
-        raw.channels.as_ref().and_then(|c| c.dingtalk.as_ref()),
+    let plugin_schema = recognised
+        .iter()
+        .find(|r| r.schema != PluginSchema::Connector)
+        .map_or(PluginSchema::EitherPlugin, |r| r.schema);
+    let connector = build_dingtalk(
+        raw.channels.as_ref().and_then(|c| c.connector.as_ref()),
+        PluginSchema::Connector,
         env,
         unresolved,
         diags,
     );
+    let plugin = build_dingtalk(
+        raw.channels.as_ref().and_then(|c| c.dingtalk.as_ref()),
+        plugin_schema,
+        env,
+        unresolved,
+        diags,
+    );
+    let dingtalk = merge_sections(connector, plugin, diags);
+    let session = build_session(raw.session.as_ref(), diags);
+    if session.dm_scope.is_none()
+        && dingtalk
+            .accounts
+            .values()
+            .any(|a| a.channel() == DINGTALK_PLUGIN_CHANNEL)
+    {
+        diags.warn(
+            ConfigPath::root().key("session").key("dmScope"),
+            "unset: under OpenClaw every direct chat of channels.dingtalk's bots shares one session (\"main\"); dingclaw keeps each sender's apart (\"per-channel-peer\", as the DingTalk connector does). Set session.dmScope to choose",
+        );
+    }
     warn_unreachable_bindings(&bindings, &dingtalk, diags);
     let models = build_models(raw.models.as_ref(), &agents, env, unresolved, diags);
     Config {
@@ -228,7 +297,7 @@ fn build(
         source,
         state_dir,
         secret_files: Vec::new(),
-        session: build_session(raw.session.as_ref(), diags),
+        session,
         gateway: build_gateway(raw.gateway.as_ref(), env, unresolved, diags),
         cron: build_cron(raw.cron.as_ref(), env, unresolved, diags),
         skills: build_skills(raw.skills.as_ref(), env, unresolved, diags),
@@ -252,11 +321,32 @@ fn warn_unreachable_bindings(
     let at = ConfigPath::root().key("bindings");
     for b in bindings {
         let path = at.index(b.index).key("match");
-        if b.channel != DINGTALK_CHANNEL {
+        if !is_dingtalk_channel(&b.channel) {
             diags.warn(
                 path.key("channel"),
                 format!(
                     "channel \"{}\" is not served by dingclaw; this binding never matches",
+                    b.channel
+                ),
+            );
+            continue;
+        }
+        let served: Vec<&str> = dingtalk
+            .accounts
+            .values()
+            .filter(|a| a.channel() == b.channel)
+            .map(|a| a.id.as_str())
+            .collect();
+        if served.is_empty() && !dingtalk.accounts.is_empty() {
+            let other = if b.channel == DINGTALK_CHANNEL {
+                DINGTALK_PLUGIN_CHANNEL
+            } else {
+                DINGTALK_CHANNEL
+            };
+            diags.warn(
+                path.key("channel"),
+                format!(
+                    "no account is configured under channels.{}; the bots are under channels.{other}, whose bindings say channel \"{other}\"; this binding never matches",
                     b.channel
                 ),
             );
@@ -270,14 +360,14 @@ fn warn_unreachable_bindings(
             continue;
         }
         if let AccountMatch::Account(a) = &b.account
-            && !dingtalk.accounts.is_empty()
-            && !dingtalk.accounts.contains_key(a)
+            && !served.is_empty()
+            && !served.contains(&a.as_str())
         {
-            let known: Vec<&str> = dingtalk.accounts.keys().map(String::as_str).collect();
+            let known = served;
             let how = if a == "default" {
                 "a binding without accountId matches only the account \"default\"".to_owned()
             } else {
-                format!("no {DINGTALK_CHANNEL} account \"{a}\"")
+                format!("no {} account \"{a}\"", b.channel)
             };
             diags.warn(
                 path.key("accountId"),
@@ -288,6 +378,59 @@ fn warn_unreachable_bindings(
             );
         }
     }
+}
+
+/// Both DingTalk sections as one list of bots. Account ids are unique across them (session
+/// keys, the web page and the CLI name bots by id alone), and one DingTalk app cannot run
+/// twice: DingTalk would deliver each message to one of the two connections at random.
+fn merge_sections(
+    connector: DingTalkChannel,
+    plugin: DingTalkChannel,
+    diags: &mut Diagnostics,
+) -> DingTalkChannel {
+    let mut merged = DingTalkChannel {
+        enabled: true,
+        default_account: connector.default_account.or(plugin.default_account),
+        accounts: Default::default(),
+    };
+    for (section_enabled, accounts) in [
+        (connector.enabled, connector.accounts),
+        (plugin.enabled, plugin.accounts),
+    ] {
+        for (id, mut account) in accounts {
+            account.enabled &= section_enabled;
+            let at = ConfigPath::root()
+                .key("channels")
+                .key(account.channel())
+                .key("accounts")
+                .key(&id);
+            if merged.accounts.contains_key(&id) {
+                diags.error(
+                    at,
+                    format!("account id \"{id}\" is also used under channels.{DINGTALK_CHANNEL}; ids must differ between the two sections"),
+                );
+                continue;
+            }
+            let same_app = merged.accounts.values().find(|a| {
+                a.enabled
+                    && account.enabled
+                    && !account.client_id.is_empty()
+                    && a.client_id == account.client_id
+            });
+            if let Some(first) = same_app {
+                diags.warn(
+                    at.key("clientId"),
+                    format!(
+                        "same clientId as account \"{}\" under channels.{DINGTALK_CHANNEL}; account \"{id}\" is not started",
+                        first.id
+                    ),
+                );
+                account.enabled = false;
+            }
+            merged.accounts.insert(id, account);
+        }
+    }
+    merged
 }
 
 /// Search credentials in OpenClaw 2026.9's plugin settings

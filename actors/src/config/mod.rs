@@ -34,6 +34,7 @@ mod messages;
 mod models;
 mod nesting;
 mod paths;
+mod plugin_schema;
 mod runtime;
 mod secret;
 mod session;
@@ -78,6 +79,7 @@ pub use models::{
 pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };
+pub use plugin_schema::{DINGTALK_PLUGIN_CHANNEL, PluginSchema, Recognised, is_dingtalk_channel};
 pub use runtime::{RuntimeConfig, StoreKind, default_workers};
 pub use secret::{REDACTED, Secret};
 pub use session::{DmScope, GroupScope, ResetPolicy, SessionConfig, SessionScopeKind};
@@ -122,11 +124,45 @@ pub struct Config {
     pub runtime: RuntimeConfig,
 }
 
-/// The channels dingclaw serves.
-#[derive(Clone, Debug, Default, Serialize)]
+/// The channels dingclaw serves: every DingTalk bot, from `channels.dingtalk-connector` and
+/// `channels.dingtalk` alike (each account knows its own channel id).
+#[derive(Clone, Debug, Default)]
 pub struct Channels {
-    #[serde(rename = "dingtalk-connector")]
     pub dingtalk: DingTalkChannel,
+}
+
+/// `config show` lists each bot under the section it came from.
+impl Serialize for Channels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for channel in [DINGTALK_CHANNEL, DINGTALK_PLUGIN_CHANNEL] {
+            let accounts: indexmap::IndexMap<&str, &DingTalkAccount> = self
+                .dingtalk
+                .accounts
+                .iter()
+                .filter(|(_, a)| a.channel() == channel)
+                .map(|(id, a)| (id.as_str(), a))
+                .collect();
+            if accounts.is_empty() && channel != DINGTALK_CHANNEL {
+                continue;
+            }
+            let default_account = self
+                .dingtalk
+                .default_account
+                .as_deref()
+                .filter(|d| accounts.contains_key(d));
+            let mut section = serde_json::json!({
+                "enabled": self.dingtalk.enabled,
+                "accounts": accounts,
+            });
+            if let Some(d) = default_account {
+                section["defaultAccount"] = d.into();
+            }
+            map.serialize_entry(channel, &section)?;
+        }
+        map.end()
+    }
 }
 
 impl Config {

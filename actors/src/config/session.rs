@@ -118,6 +118,9 @@ pub struct SessionConfig {
     pub reset_direct: ResetPolicy,
     /// Automatic reset for group conversations.
     pub reset_group: ResetPolicy,
+    /// `resetByChannel`: per channel id (lower-case), winning over the two above.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reset_by_channel: Vec<(String, ResetPolicy)>,
 }
 
 /// When a session starts afresh on its own. dingclaw defaults to never (OpenClaw 2026.9):
@@ -139,6 +142,15 @@ impl SessionConfig {
         match self.scope {
             SessionScopeKind::PerSender => "main",
             SessionScopeKind::Global => "global",
+        }
+    }
+
+    /// The automatic reset of a conversation on `channel`.
+    pub fn reset_for(&self, channel: &str, group: bool) -> ResetPolicy {
+        match self.reset_by_channel.iter().find(|(c, _)| c == channel) {
+            Some((_, policy)) => *policy,
+            None if group => self.reset_group,
+            None => self.reset_direct,
         }
     }
 
@@ -171,24 +183,25 @@ pub(crate) fn build_session(
         idle_minutes: legacy_idle,
     });
     let by_type = s.reset_by_type.clone().unwrap_or_default();
-    let channel = s
-        .reset_by_channel
-        .as_ref()
-        .and_then(|m| m.get(super::compat::DINGTALK_CHANNEL));
     check_hours(s, &at, diags);
+    // A per-channel entry wins outright; a per-type entry is merged field by field.
     let resolve = |over: Option<&ResetEntry>| {
-        // A per-channel entry wins outright; a per-type entry is merged field by field.
-        let merged = match (channel, over) {
-            (Some(c), _) => c.clone(),
-            (None, Some(o)) => ResetEntry {
+        let merged = match over {
+            Some(o) => ResetEntry {
                 mode: o.mode.or(base.mode),
                 at_hour: o.at_hour.or(base.at_hour),
                 idle_minutes: o.idle_minutes.or(base.idle_minutes),
             },
-            (None, None) => base.clone(),
+            None => base.clone(),
         };
         reset_policy(&merged)
     };
+    let reset_by_channel = s
+        .reset_by_channel
+        .iter()
+        .flatten()
+        .map(|(channel, entry)| (channel.trim().to_lowercase(), reset_policy(entry)))
+        .collect();
     let reset_direct = resolve(by_type.direct.as_ref().or(by_type.dm.as_ref()));
     let reset_group = resolve(by_type.group.as_ref());
     SessionConfig {
@@ -210,6 +223,7 @@ pub(crate) fn build_session(
         }),
         reset_direct,
         reset_group,
+        reset_by_channel,
     }
 }
 
@@ -305,8 +319,12 @@ mod tests {
             "reset": {"mode": "daily"},
             "resetByChannel": {"dingtalk-connector": {"mode": "idle", "idleMinutes": 5}},
         }));
-        assert_eq!(s.reset_direct.idle_minutes, Some(5));
-        assert_eq!(s.reset_direct.daily_at_hour, None);
+        let connector = s.reset_for("dingtalk-connector", false);
+        assert_eq!(connector.idle_minutes, Some(5));
+        assert_eq!(connector.daily_at_hour, None);
+        assert_eq!(s.reset_for("dingtalk-connector", true), connector);
+        // Another channel keeps the general rule.
+        assert_eq!(s.reset_for("dingtalk", false).daily_at_hour, Some(4));
     }
 
     #[test]

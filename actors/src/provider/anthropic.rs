@@ -13,7 +13,7 @@ use super::error::ProviderError;
 use super::http::{Events, post, read_body};
 
 /// The API version header every call carries.
-const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(super) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// Answer length asked for (the API requires one).
 const MAX_TOKENS: u32 = 4096;

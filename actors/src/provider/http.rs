@@ -31,16 +31,10 @@ pub async fn post(
     for (name, value) in &p.headers {
         request = request.insert_header((name.as_str(), value.expose()));
     }
-    let mut resp = request.send_json(body).await.map_err(|e| match e {
-        SendRequestError::Timeout => ProviderError::Timeout {
-            provider: p.id.clone(),
-            after: p.timeout,
-        },
-        other => ProviderError::Transport {
-            provider: p.id.clone(),
-            message: other.to_string(),
-        },
-    })?;
+    let mut resp = request
+        .send_json(body)
+        .await
+        .map_err(|e| send_error(p, e))?;
     let status = resp.status().as_u16();
     if status == 200 {
         return Ok(resp);
@@ -60,9 +54,23 @@ pub async fn post(
     ))
 }
 
+/// A request that got no answer: its deadline passed, or the connection failed.
+pub(super) fn send_error(p: &ProviderConfig, e: SendRequestError) -> ProviderError {
+    match e {
+        SendRequestError::Timeout => ProviderError::Timeout {
+            provider: p.id.clone(),
+            after: p.timeout,
+        },
+        other => ProviderError::Transport {
+            provider: p.id.clone(),
+            message: other.to_string(),
+        },
+    }
+}
+
 /// An error body with the provider's key and header values replaced by `***`: some providers
 /// quote the key they refused, and the message ends up in logs and in the user's reply.
-fn without_secrets(body: Value, p: &ProviderConfig) -> Value {
+pub(super) fn without_secrets(body: Value, p: &ProviderConfig) -> Value {
     let secrets: Vec<&str> = p
         .api_key
         .iter()

@@ -7,6 +7,7 @@
 //! - `model_ref`: `provider/model` references and aliases.
 //! - `error`: what can go wrong, and what the user is told.
 //! - `wait_notice`: telling a user their turn waits for a slot.
+//! - `probe`: checking a provider's reachability and key without a turn (`doctor`).
 
 pub mod anthropic;
 mod call;
@@ -17,6 +18,7 @@ mod http;
 mod limits;
 mod model_ref;
 pub mod openai;
+mod probe;
 mod usage;
 mod wait_notice;
 
@@ -30,5 +32,6 @@ pub use error::ProviderError;
 pub use limits::ProviderLimits;
 pub use model_ref::ModelRef;
 pub use openai::StreamAssembly;
+pub use probe::{Probe, list_models, minimal_call};
 pub use usage::{UsageCounters, UsageSnapshot};
 pub use wait_notice::{NOTICE_AFTER, WaitNotice, noticed};

@@ -23,7 +23,7 @@ pub use policy::{Refusal, admit, mention_ok};
 pub use session_key::{KeyScope, SessionKey, session_key};
 
 use crate::config::{
-    Config, ConversationScope, DINGTALK_CHANNEL, DmScope, PeerKind, SessionConfig,
+    Config, ConversationScope, DmScope, PeerKind, SessionConfig, is_dingtalk_channel,
     normalize_account_id,
 };
 
@@ -80,9 +80,11 @@ pub struct Routes {
 }
 
 /// The DM scope a channel uses when `session.dmScope` is unset. The DingTalk connector
-/// defaults to `per-channel-peer`; OpenClaw core's `main` would merge every user's DMs.
+/// defaults to `per-channel-peer`; OpenClaw core's `main`, which the other two plugins get,
+/// would put every user's DMs in one session, so dingclaw keeps `per-channel-peer` for them
+/// too (a load warning says so; `session.dmScope: "main"` restores it).
 pub fn default_dm_scope(channel: &str) -> DmScope {
-    if channel == DINGTALK_CHANNEL {
+    if is_dingtalk_channel(channel) {
         DmScope::PerChannelPeer
     } else {
         DmScope::Main

@@ -55,8 +55,9 @@ impl Refusal {
     }
 }
 
-/// Decides whether a message may reach an agent. Ids are compared exactly: DingTalk ids are
-/// case-sensitive.
+/// Decides whether a message may reach an agent. Ids are compared exactly (DingTalk ids are
+/// case-sensitive), except for accounts read with soimy's schema, which ignores case; `*`
+/// names everyone.
 pub fn admit(
     account: &DingTalkAccount,
     chat: ChatType,
@@ -67,14 +68,22 @@ pub fn admit(
         ChatType::Direct => match account.dm_policy {
             DmPolicy::Open => Ok(()),
             DmPolicy::Allowlist => {
-                if account.allow_from.iter().any(|a| a == sender_id) {
+                if account
+                    .allow_from
+                    .iter()
+                    .any(|a| account.listed(a, sender_id))
+                {
                     Ok(())
                 } else {
                     Err(Refusal::SenderNotAllowed)
                 }
             }
             DmPolicy::Pairing => {
-                if account.allow_from.iter().any(|a| a == sender_id) {
+                if account
+                    .allow_from
+                    .iter()
+                    .any(|a| account.listed(a, sender_id))
+                {
                     Ok(())
                 } else {
                     Err(Refusal::NeedsPairing)
@@ -107,9 +116,9 @@ pub fn admit(
                 .filter(|g| !is_conversation_id(g))
                 .collect();
             let allowed = match &group.senders {
-                Some(list) => list.iter().any(|s| s == "*" || s == sender_id),
+                Some(list) => list.iter().any(|s| account.listed(s, sender_id)),
                 None if top.is_empty() => true,
-                None => top.iter().any(|s| *s == "*" || *s == sender_id),
+                None => top.iter().any(|s| account.listed(s, sender_id)),
             };
             if allowed {
                 Ok(())

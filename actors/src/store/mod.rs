@@ -7,6 +7,7 @@
 //! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
 //! plumbing.
 
+mod backup;
 mod journal;
 mod memory;
 mod memory_index;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::provider::ToolCall;
 
+pub use backup::{BackupError, GatewayLock, StoreSummary, backup, inspect, restore};
 pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
 pub use memory_index::{MemoryCandidate, MemoryChunk, MemoryFile};
@@ -271,10 +273,11 @@ pub trait Store: Send + Sync + 'static {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn meta(key: &str, sid: &str) -> SessionMeta {
+    /// A session index row for store tests.
+    pub(crate) fn meta(key: &str, sid: &str) -> SessionMeta {
         SessionMeta {
             key: key.into(),
             session_id: sid.into(),

@@ -14,9 +14,12 @@ use super::{
     SessionSettings, Store, StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 
+/// The schema version this dingclaw writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: usize = 10;
+
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; SCHEMA_VERSION] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
     SCHEMA_V9, SCHEMA_V10,
 ];

@@ -133,7 +133,7 @@ impl AccountActor {
         self.in_flight = Some(msg.clone());
         check(FaultPoint::AccountInbound, &self.account.id);
         if let Some(router) = self.rt.router() {
-            router.do_send(Inbound::from_dingtalk(&msg));
+            router.do_send(Inbound::from_dingtalk(&msg, self.account.channel()));
         }
         self.in_flight = None;
     }

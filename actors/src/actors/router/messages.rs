@@ -6,7 +6,6 @@ use std::time::Instant;
 use actix::prelude::*;
 use tokio::sync::mpsc;
 
-use crate::config::DINGTALK_CHANNEL;
 use crate::dingtalk::{BotMessageReceived, ReplyTarget};
 use crate::routing::{ChatType, SessionKey};
 
@@ -54,10 +53,11 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    pub fn from_dingtalk(m: &BotMessageReceived) -> Inbound {
+    /// A DingTalk message to `channel` (its account's: `dingtalk-connector` or `dingtalk`).
+    pub fn from_dingtalk(m: &BotMessageReceived, channel: &'static str) -> Inbound {
         let msg = &m.message;
         Inbound {
-            channel: Arc::from(DINGTALK_CHANNEL),
+            channel: Arc::from(channel),
             account: Arc::clone(&m.account),
             chat: msg.chat,
             conversation_id: msg.conversation_id.clone(),

@@ -18,7 +18,7 @@ use dashmap::DashMap;
 use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot, watch};
 
-use crate::config::{Config, DINGTALK_CHANNEL, StoreKind};
+use crate::config::{Config, StoreKind, is_dingtalk_channel};
 use crate::cron::{Clock, SystemClock};
 use crate::dingtalk::RobotLimiter;
 use crate::dingtalk::robot::ROBOT_RATE;
@@ -450,7 +450,7 @@ impl Runtime {
         }
         let ops: Vec<WriteOp> = messages
             .into_iter()
-            .filter(|m| &*m.channel == DINGTALK_CHANNEL)
+            .filter(|m| is_dingtalk_channel(&m.channel))
             .map(|m| WriteOp::InboundDone {
                 account: m.account.to_string(),
                 msg_id: m.msg_id.clone(),

@@ -87,9 +87,16 @@ async fn redo_open(rt: &Arc<Runtime>) {
     rt.counters
         .recovered
         .fetch_add(open.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let config = rt.config();
     for row in open {
         match received(&row) {
-            Some(msg) => router.do_send(Inbound::from_dingtalk(&msg)),
+            Some(msg) => {
+                // An account removed since still answers under the connector's channel id.
+                let channel = config
+                    .account(&row.account)
+                    .map_or(crate::config::DINGTALK_CHANNEL, |a| a.channel());
+                router.do_send(Inbound::from_dingtalk(&msg, channel))
+            }
             None => {
                 tracing::warn!(account = %row.account, msg_id = %row.msg_id, "a journaled message cannot be read; marking it done");
                 rt.store.write_now(vec![WriteOp::InboundDone {

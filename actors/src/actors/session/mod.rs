@@ -352,10 +352,9 @@ impl SessionActor {
             return None;
         }
         let config = self.rt.config();
-        let policy = match self.seed.chat {
-            ChatType::Group => config.session.reset_group,
-            ChatType::Direct => config.session.reset_direct,
-        };
+        let policy = config
+            .session
+            .reset_for(&self.seed.channel, self.seed.chat == ChatType::Group);
         let why = freshness::stale(policy, self.created_ms, last, now, config.agents.timezone())?;
         tracing::info!(session = %self.seed.key, ?why, "session reset by session.reset");
         self.start_new_session();

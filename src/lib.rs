@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod log_ring;
 pub mod offline_model;
 pub mod sim;
 pub mod web;

@@ -702,3 +702,161 @@ async fn behind_a_proxy_each_client_has_its_own_lockout() {
     assert_eq!(status, 200, "nor a direct local client");
     w.stop().await;
 }
+
+/// What the page is built on: the live stream (status with `health`), a thread's history with
+/// markdown rendered safely, earlier threads, Stop, a provider's last error and "try now", and
+/// the log ring; all behind the token.
+#[actix_rt::test]
+async fn the_page_apis_stream_render_stop_and_retry() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    for path in [
+        "/api/events",
+        "/api/chat/history?agent=a&thread=t",
+        "/api/logs",
+    ] {
+        assert_eq!(w.call("GET", path, None, None).await.0, 401, "{path}");
+    }
+
+    // The live stream opens with the whole status, health included.
+    let mut resp = w
+        .http
+        .get(format!("{}/api/events", w.server.url))
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut first = String::new();
+    while !first.contains("\n\n") {
+        let chunk = futures_util::StreamExt::next(&mut resp)
+            .await
+            .unwrap()
+            .unwrap();
+        first.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data: Value = serde_json::from_str(
+        first
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(first.starts_with("event: status\n"), "{first}");
+    assert_eq!(data["health"], json!({"level": "ok", "problems": []}));
+    drop(resp);
+
+    // A thread comes back with the answer rendered and raw HTML kept as text.
+    let text = "**hi** <script>alert(1)</script>";
+    let (status, _) = w
+        .call(
+            "POST",
+            "/api/chat",
+            Some(TOKEN),
+            Some(json!({"agent": "b", "thread": "web-1", "text": text})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The store is written behind the answer: wait for both entries.
+    let start = std::time::Instant::now();
+    let history = loop {
+        let h = w.json("/api/chat/history?agent=b&thread=web-1").await;
+        if h["entries"].as_array().is_some_and(|e| e.len() >= 2) {
+            break h;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{h}");
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(history["entries"][0]["role"], "user");
+    assert_eq!(history["entries"][0]["text"], text);
+    let html = history["entries"][1]["html"].as_str().unwrap();
+    assert!(html.contains("<strong>hi</strong>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script"),
+        "{html}"
+    );
+    let threads = w.json("/api/chat/threads?agent=b").await;
+    assert_eq!(threads[0]["thread"], "web-1");
+    assert!(threads[0]["title"].as_str().unwrap().starts_with("**hi**"));
+    let (status, body) = w.get("/api/chat/history?agent=b&thread=../x").await;
+    assert_eq!(status, 400);
+    assert!(body.contains(r#""code":"bad_thread""#), "{body}");
+
+    // Stop ends a slow turn at once.
+    w.h.model.script([dingclaw::offline_model::Step {
+        model: None,
+        times: Some(1),
+        action: dingclaw::offline_model::Action::Delay { ms: 20_000 },
+    }]);
+    let slow = w.call(
+        "POST",
+        "/api/chat",
+        Some(TOKEN),
+        Some(json!({"agent": "b", "thread": "web-2", "text": "take your time"})),
+    );
+    let stop = async {
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        w.call(
+            "POST",
+            "/api/chat/stop",
+            Some(TOKEN),
+            Some(json!({"agent": "b", "thread": "web-2"})),
+        )
+        .await
+    };
+    let started = std::time::Instant::now();
+    let ((_, events), (status, stopped)) = futures_util::join!(slow, stop);
+    assert_eq!(status, 200, "{stopped}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{events}");
+    assert!(events.contains("event: done"), "{events}");
+
+    // A refused key: the provider's last error, in a kind the page can word.
+    let fail = |status: u16, times: u32| dingclaw::offline_model::Step {
+        model: None,
+        times: Some(times),
+        action: dingclaw::offline_model::Action::Fail {
+            status,
+            retry_after: None,
+            message: Some("Incorrect API key provided".into()),
+        },
+    };
+    w.h.model.script([fail(401, 1)]);
+    let ask = |i: usize| {
+        w.call(
+            "POST",
+            "/api/chat",
+            Some(TOKEN),
+            Some(json!({"agent": "b", "thread": format!("fail-{i}"), "text": "x"})),
+        )
+    };
+    ask(0).await;
+    let p = w.json("/api/status").await["providers"][0].clone();
+    assert_eq!(p["lastError"]["kind"], "auth", "{p}");
+    // An outage opens the circuit: an error for the badge, and "try now" closes it.
+    w.h.model.script([fail(503, 200)]);
+    for i in 1..8 {
+        ask(i).await;
+    }
+    let s = w.json("/api/status").await;
+    let p = &s["providers"][0];
+    assert_eq!(p["lastError"]["kind"], "server_error", "{p}");
+    assert_eq!(p["circuit"]["state"], "open", "{p}");
+    assert_eq!(s["health"]["level"], "error");
+    assert_eq!(s["health"]["problems"][0]["kind"], "circuit_open");
+    let (status, _) = w
+        .call("POST", "/api/providers/offline/retry", Some(TOKEN), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        w.json("/api/status").await["providers"][0]["circuit"]["state"],
+        "closed"
+    );
+    let (status, body) = w
+        .call("POST", "/api/providers/nobody/retry", Some(TOKEN), None)
+        .await;
+    assert_eq!(status, 404);
+    assert!(body.contains(r#""code":"no_provider""#), "{body}");
+    w.stop().await;
+}

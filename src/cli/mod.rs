@@ -257,12 +257,28 @@ where
             }
         }
     }
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // The web page's Logs tab reads the same lines from memory.
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(crate::log_ring::RingLayer);
     let _ = match LOG_FORMAT.get().copied().unwrap_or_default() {
-        LogFormat::Text => builder.with_ansi(ansi).try_init(),
-        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_ansi(ansi),
+            )
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(false)
+                    .with_writer(writer),
+            )
+            .try_init(),
     };
 }
 

@@ -54,6 +54,33 @@ fn summary(s: &Value) -> String {
         text(&stats["sessionsResident"]),
         text(&stats["pending"]),
     );
+    // What is wrong first, in the same words as the web page's badge.
+    for p in s["health"]["problems"].as_array().into_iter().flatten() {
+        let subject = text(&p["subject"]);
+        let what = match p["kind"].as_str().unwrap_or("") {
+            "bot_refused" => format!("bot {subject}: DingTalk refused its credentials"),
+            "bot_offline" => format!("bot {subject}: not connected"),
+            "circuit_open" => format!("provider {subject}: paused after repeated failures"),
+            "circuit_half_open" => format!("provider {subject}: trying again"),
+            "reload_refused" => "the config file was not applied".to_owned(),
+            "mcp_failed" => format!("MCP server {subject} failed"),
+            other => format!("{other}: {subject}"),
+        };
+        let detail = p["detail"]
+            .as_str()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}: {what}{detail}\n",
+            text(&p["level"]).to_uppercase()
+        ));
+    }
+    if s["health"]["problems"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty())
+    {
+        out.push('\n');
+    }
     let bots: Vec<Vec<String>> = s["accounts"]
         .as_array()
         .into_iter()

@@ -11,7 +11,10 @@ mod auth;
 mod chat_api;
 mod config_api;
 mod cron_api;
+mod events_api;
 mod lockout;
+mod logs_api;
+mod markdown;
 mod messages_api;
 mod metrics;
 mod page;
@@ -30,8 +33,10 @@ use dingclaw_actors::actors::Runtime;
 
 pub use auth::{Operator, is_operator};
 pub use lockout::Lockout;
+pub use markdown::to_safe_html;
 pub use metrics::prometheus;
 pub use reloader::{ReloadStatus, Reloader, Watch};
+pub use status_api::health_of;
 pub use token::{OperatorAuth, client_token, operator_auth, token_file};
 
 /// What the handlers share.
@@ -58,6 +63,7 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page::index))
         .route("/index.html", web::get().to(page::index))
         .route("/app.js", web::get().to(page::app_js))
+        .route("/i18n.js", web::get().to(page::i18n_js))
         .route("/style.css", web::get().to(page::style));
 }
 
@@ -104,6 +110,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(sessions_api::transcript),
         )
         .route("/api/chat", web::post().to(chat_api::chat))
+        .route("/api/chat/history", web::get().to(chat_api::history))
+        .route("/api/chat/threads", web::get().to(chat_api::threads))
+        .route("/api/chat/stop", web::post().to(chat_api::stop))
+        .route("/api/events", web::get().to(events_api::events))
+        .route("/api/logs", web::get().to(logs_api::logs))
+        .route(
+            "/api/providers/{id}/retry",
+            web::post().to(status_api::retry_provider),
+        )
         .route("/api/config", web::get().to(config_api::config))
         .route("/api/reload", web::post().to(config_api::reload))
         .route("/api/cron/jobs", web::get().to(cron_api::list))

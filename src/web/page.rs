@@ -1,10 +1,11 @@
-//! The operator's web page: three static files built into the binary (plain HTML, CSS and
+//! The operator's web page: four static files built into the binary (plain HTML, CSS and
 //! JavaScript of our own, no build step). The page holds no secret; it asks for the token.
 
 use actix_web::HttpResponse;
 
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
+const I18N_JS: &str = include_str!("assets/i18n.js");
 const STYLE: &str = include_str!("assets/style.css");
 
 fn asset(content_type: &str, body: &'static str) -> HttpResponse {
@@ -29,6 +30,10 @@ pub(super) async fn index() -> HttpResponse {
 
 pub(super) async fn app_js() -> HttpResponse {
     asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+pub(super) async fn i18n_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", I18N_JS)
 }
 
 pub(super) async fn style() -> HttpResponse {

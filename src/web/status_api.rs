@@ -53,6 +53,69 @@ pub(super) async fn ready(req: HttpRequest, state: web::Data<WebState>) -> HttpR
 }
 
 pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpResponse {
+    HttpResponse::Ok().json(snapshot(&state).await)
+}
+
+/// `POST /api/providers/{id}/retry`: close the provider's circuit now.
+pub(super) async fn retry_provider(
+    _: Operator,
+    state: web::Data<WebState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if state.rt.retry_provider(&id) {
+        HttpResponse::Ok().json(json!({"ok": true}))
+    } else {
+        HttpResponse::NotFound()
+            .json(json!({"error": format!("no provider \"{id}\""), "code": "no_provider"}))
+    }
+}
+
+/// What is wrong, for the page's badge and `dingclaw status`: `level` is `ok`, `warn` or
+/// `error`, and each problem names its kind (the page words it in the reader's language)
+/// and its subject. A bot refused or a circuit open is an error; a bot (re)connecting or an
+/// MCP server down is a warning.
+pub fn health_of(status: &Value) -> Value {
+    let mut problems = Vec::new();
+    for a in status["accounts"].as_array().into_iter().flatten() {
+        if a["enabled"] != true {
+            continue;
+        }
+        let state = a["stream"]["status"]["state"].as_str().unwrap_or("stopped");
+        let kind = match state {
+            "connected" => continue,
+            "auth_failed" => ("error", "bot_refused"),
+            _ => ("warn", "bot_offline"),
+        };
+        problems.push(json!({"level": kind.0, "kind": kind.1, "subject": a["id"], "detail": a["stream"]["lastError"]}));
+    }
+    for p in status["providers"].as_array().into_iter().flatten() {
+        match p["circuit"]["state"].as_str() {
+            Some("open") => problems.push(json!({"level": "error", "kind": "circuit_open", "subject": p["id"], "detail": p["lastError"]["message"]})),
+            Some("half-open") => problems.push(json!({"level": "warn", "kind": "circuit_half_open", "subject": p["id"], "detail": p["lastError"]["message"]})),
+            _ => {}
+        }
+    }
+    // A reload that happened (`atMs`) and was refused; before the first there is none.
+    if status["reload"]["atMs"].as_i64().unwrap_or(0) > 0 && status["reload"]["ok"] == false {
+        problems.push(json!({"level": "error", "kind": "reload_refused", "subject": status["config"]["source"], "detail": status["reload"]["errors"][0]}));
+    }
+    for m in status["mcp"].as_array().into_iter().flatten() {
+        if m["state"] == "failed" {
+            problems.push(json!({"level": "warn", "kind": "mcp_failed", "subject": m["name"], "detail": m["lastError"]}));
+        }
+    }
+    let level = if problems.iter().any(|p| p["level"] == "error") {
+        "error"
+    } else if problems.is_empty() {
+        "ok"
+    } else {
+        "warn"
+    };
+    json!({"level": level, "problems": problems})
+}
+
+/// The whole status, as `GET /api/status` and the page's live stream send it.
+pub(super) async fn snapshot(state: &WebState) -> Value {
     let rt = Arc::clone(&state.rt);
     let config = rt.config();
     let streams = rt.account_states().await;
@@ -100,7 +163,7 @@ pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpRespo
             .ok(),
         None => None,
     };
-    HttpResponse::Ok().json(json!({
+    let mut status = json!({
         "uptimeMs": rt.uptime().as_millis() as u64,
         "config": {"source": config.source, "summary": config.summary()},
         "stats": rt.stats(),
@@ -110,7 +173,9 @@ pub(super) async fn status(_: Operator, state: web::Data<WebState>) -> HttpRespo
         "cron": {"enabled": config.cron.enabled, "jobs": jobs},
         "mcp": rt.catalog.mcp_statuses(),
         "reload": state.reloader.as_ref().map(|r| r.last()),
-    }))
+    });
+    status["health"] = health_of(&status);
+    status
 }
 
 /// `GET /api/mcp`: every MCP server, its state, tools, calls and last error (`dingclaw mcp

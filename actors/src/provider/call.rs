@@ -28,6 +28,20 @@ pub struct ProviderState {
     pub limits: ProviderLimits,
     pub circuit: CircuitBreaker,
     pub usage: UsageCounters,
+    /// The newest failed call, for operators: cleared by a success.
+    last_error: std::sync::Mutex<Option<LastError>>,
+}
+
+/// A provider's newest failure, as operators see it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastError {
+    /// `ProviderError::kind`: `auth`, `rate_limited`, `server`, `timeout`, `transport`...
+    pub kind: &'static str,
+    /// The error, as logged (no key in it: error bodies are cleaned of the provider's secrets).
+    pub message: String,
+    /// ms since the epoch.
+    pub at_ms: i64,
 }
 
 /// For status output.
@@ -41,6 +55,8 @@ pub struct ProviderStatus {
     pub in_flight: u32,
     pub waiting: u32,
     pub usage: UsageSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<LastError>,
 }
 
 impl ProviderState {
@@ -54,6 +70,7 @@ impl ProviderState {
             ),
             circuit: CircuitBreaker::new(config.circuit_failures, config.circuit_cooldown),
             usage: UsageCounters::default(),
+            last_error: std::sync::Mutex::new(None),
             config,
         })
     }
@@ -67,7 +84,27 @@ impl ProviderState {
             in_flight: self.limits.in_flight(),
             waiting: self.limits.waiting(),
             usage: self.usage.snapshot(),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         }
+    }
+
+    /// Closes an open circuit at once (an operator's "try now"); the next call goes through.
+    pub fn retry_now(&self) {
+        self.circuit.reset();
+        tracing::info!(provider = %self.config.id, "circuit closed by the operator");
+    }
+
+    fn note(&self, error: Option<&ProviderError>) {
+        let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        *last = error.map(|e| LastError {
+            kind: e.kind(),
+            message: e.to_string(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        });
     }
 
     /// Makes the call, with retries. When streaming, `sink` gets the text as it grows (and is
@@ -140,10 +177,12 @@ impl ProviderState {
                         tracing::info!(provider = %p.id, "provider recovered; circuit closed");
                     }
                     self.usage.record(c.usage);
+                    self.note(None);
                     return Ok(c);
                 }
                 Err(e) => {
                     self.usage.error();
+                    self.note(Some(&e));
                     if !e.is_health_failure() {
                         self.circuit.neutral();
                     } else if let Some(cooldown) = self.circuit.failure() {

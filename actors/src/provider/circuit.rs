@@ -110,6 +110,14 @@ impl CircuitBreaker {
         self.lock().probing = false;
     }
 
+    /// Back to closed, as after a success.
+    pub fn reset(&self) {
+        let mut i = self.lock();
+        i.consecutive = 0;
+        i.open_until = None;
+        i.probing = false;
+    }
+
     pub fn snapshot(&self) -> CircuitSnapshot {
         let i = self.lock();
         let now = Instant::now();

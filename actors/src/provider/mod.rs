@@ -22,7 +22,7 @@ mod probe;
 mod usage;
 mod wait_notice;
 
-pub use call::{ProviderState, ProviderStatus};
+pub use call::{LastError, ProviderState, ProviderStatus};
 pub use chat::{
     ChatMessage, ChatRequest, ChatRole, Completion, ImagePart, StreamSink, ToolCall, ToolSpec,
     Usage,

@@ -73,6 +73,9 @@ pub fn backup(store: &Path, dest: &Path) -> Result<StoreSummary, BackupError> {
                 source,
             }
         })?;
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
     // Written beside the destination and renamed, so an interrupted backup never leaves a
     // half file under the name the operator asked for.
     let partial = with_suffix(dest, ".partial");
@@ -254,7 +257,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("dingclaw.sqlite");
         seeded(&store, 3);
-        let copy = dir.path().join("copy.sqlite");
+        // Into a folder that does not exist yet, as a first backup goes.
+        let copy = dir.path().join("backups").join("copy.sqlite");
         let saved = backup(&store, &copy).unwrap();
         assert_eq!(saved.sessions, 3);
         // Later writes are what a restore takes back.

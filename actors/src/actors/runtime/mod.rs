@@ -615,6 +615,18 @@ impl Runtime {
         out
     }
 
+    /// Closes provider `id`'s circuit now (the web page's "try now"); false if unknown.
+    pub fn retry_provider(&self, id: &str) -> bool {
+        let providers = self.providers.read().unwrap_or_else(|p| p.into_inner());
+        match providers.get(&crate::config::canonical_provider_id(id)) {
+            Some(p) => {
+                p.retry_now();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }

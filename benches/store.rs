@@ -48,6 +48,7 @@ fn turn(s: usize, seq: u64) -> [WriteOp; 3] {
             prompt_tokens: 100,
             completion_tokens: 20,
             settings: Default::default(),
+            title: None,
         }),
     ]
 }

@@ -17,8 +17,6 @@ use std::time::{Duration, Instant};
 use dingclaw::offline_model::{Action, ModelOptions, Step};
 use dingclaw::sim::ChaosRequest;
 use dingclaw::web::{WebServer, operator_auth};
-use dingclaw_actors::actors::scheduler::AddJob;
-use dingclaw_actors::cron::JobSpec;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use support::gateway::{Harness, test_sim};
@@ -62,15 +60,28 @@ const CONFIG: &str = r##"{ agents: { list: [
     dingclaw: { store: "memory" } }"##;
 
 async fn start_browser(port: u16, profile: &std::path::Path) -> Client {
+    start_browser_with(port, profile, &[]).await
+}
+
+async fn start_browser_with(port: u16, profile: &std::path::Path, extra: &[&str]) -> Client {
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--lang=en-US".into(),
+        "--window-size=1400,900".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--lang=en-US", "--window-size=1400,900", format!("--user-data-dir={}", profile.display())],
-        }),
+        json!({"binary": CHROMIUM, "args": args}),
     );
     let start = Instant::now();
     loop {
@@ -179,11 +190,13 @@ async fn the_operator_page_works_in_a_real_browser_and_is_accessible() {
     )
     .await;
     let (auth, _) = operator_auth(&h.config).unwrap();
+    // Started from a file, so the Config tab can edit it.
+    let (file, reloader) = h.file_reloader(CONFIG);
     let web = WebServer::start(
         Arc::clone(&h.rt),
         "127.0.0.1:0".parse().unwrap(),
         auth.clone(),
-        None,
+        Some(reloader),
     )
     .await
     .unwrap();
@@ -411,29 +424,73 @@ async fn the_operator_page_works_in_a_real_browser_and_is_accessible() {
     );
     accessible(&b, &axe, "the sessions tab").await;
 
-    // -- jobs.
-    h.rt.scheduler
-        .get()
-        .unwrap()
-        .send(AddJob {
-            agent_id: "service".into(),
-            owner: support::cron::owner("direct", "cidalice"),
-            spec: JobSpec::from_value(&json!({
-                "name": "Daily report", "schedule": {"kind": "cron", "expr": "0 9 * * *", "tz": "Asia/Shanghai"},
-                "payload": {"kind": "agentTurn", "message": "report"},
-            }))
-            .unwrap(),
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    // -- jobs: created on the page, run now (its history), rescheduled, disabled.
     tab(&b, "jobs").await;
+    click(&b, "#job-new summary").await;
+    for (css, text) in [
+        ("#job-name", "Daily report"),
+        ("#job-message", "report the weather"),
+    ] {
+        b.find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    accessible(&b, &axe, "the jobs tab with its form").await;
+    click(&b, "#job-form button[type=submit]").await;
     until(
         &b,
-        "the job",
+        "the new job",
         "return document.getElementById('jobs-table').innerText.includes('Daily report')",
     )
     .await;
+    let job = "document.querySelector('#jobs-table tr[data-job]')";
+    let button = |label: &str| {
+        format!(
+            "[...{job}.querySelectorAll('button')].find(x => x.textContent === '{label}').click(); return 1"
+        )
+    };
+    assert!(
+        js(&b, &format!("return {job}.innerText"))
+            .await
+            .as_str()
+            .unwrap()
+            .contains("owner: the web page · agent: Service Assistant")
+    );
+    js(&b, &button("Run now")).await;
+    until(
+        &b,
+        "the run's result",
+        &format!("return {job}.children[3].textContent.startsWith('ok')"),
+    )
+    .await;
+    js(&b, &button("History")).await;
+    until(&b, "the run history", "const h = document.querySelector('#jobs-table tr[data-history] li'); return h && h.textContent.includes('manual')").await;
+    js(&b, &button("Edit schedule")).await;
+    let input = until(
+        &b,
+        "the schedule editor",
+        "return document.querySelector('#jobs-table input[id^=edit-]') ? 1 : 0",
+    )
+    .await;
+    assert_eq!(input, 1);
+    let field = b
+        .find(Locator::Css("#jobs-table input[id^=edit-]"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("30 8 * * *").await.unwrap();
+    js(&b, &button("Save")).await;
+    until(
+        &b,
+        "the new schedule",
+        &format!("return {job}.children[1].textContent.includes('cron 30 8 * * *')"),
+    )
+    .await;
+    js(&b, &button("Disable")).await;
+    until(&b, "the job disabled", &format!("return {job}.children[2].textContent === 'disabled' && {job}.innerText.includes('Enable')")).await;
     accessible(&b, &axe, "the jobs tab").await;
 
     // -- logs: the gateway's lines, and HTML in a line shown as text.
@@ -456,6 +513,38 @@ async fn the_operator_page_works_in_a_real_browser_and_is_accessible() {
         "return document.getElementById('config-json').textContent.includes('browserbot1')",
     )
     .await;
+    // The editor: secrets hidden, an invalid edit refused with its path, a valid one applied.
+    click(&b, "#config-edit summary").await;
+    until(
+        &b,
+        "the file in the editor",
+        "return document.getElementById('config-text').value.includes('***secret-')",
+    )
+    .await;
+    assert_eq!(
+        js(
+            &b,
+            &format!("return document.getElementById('config-text').value.includes('{TOKEN}')")
+        )
+        .await,
+        false
+    );
+    js(&b, r##"const t = document.getElementById('config-text'); t.value = t.value.replace('name: "Tech Expert"', 'nmae: "Tech Guru"'); return 1"##).await;
+    click(&b, "#config-check").await;
+    until(&b, "the refusal with its path", "return document.getElementById('config-verdict').innerText.includes('agents.list.1.identity.nmae')").await;
+    js(&b, r##"const t = document.getElementById('config-text'); t.value = t.value.replace('nmae: "Tech Guru"', 'name: "Tech Guru"'); return 1"##).await;
+    click(&b, "#config-apply").await;
+    until(
+        &b,
+        "the change applied",
+        "return document.getElementById('config-verdict').innerText.includes('Saved and applied')",
+    )
+    .await;
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("Tech Guru")
+    );
     accessible(&b, &axe, "the config tab").await;
     screenshot(&b, "web-page.png").await;
 
@@ -501,6 +590,18 @@ async fn the_operator_page_works_in_a_real_browser_and_is_accessible() {
     until(&b, "logged out", "return !document.getElementById('login').hidden && !sessionStorage.getItem('dingclaw.token')").await;
 
     b.close().await.unwrap();
+
+    // -- the dark theme (the system's preference) keeps the same contrast.
+    let dark_profile = tempfile::tempdir().unwrap();
+    let d = start_browser_with(port, dark_profile.path(), &["--force-dark-mode"]).await;
+    d.goto(&web.login_url(&auth)).await.unwrap();
+    until(&d, "the dark theme", "return matchMedia('(prefers-color-scheme: dark)').matches && !document.getElementById('app').hidden").await;
+    accessible(&d, &axe, "the chat tab, dark").await;
+    tab(&d, "bots").await;
+    accessible(&d, &axe, "the bots tab, dark").await;
+    screenshot(&d, "web-page-dark.png").await;
+    d.close().await.unwrap();
+
     web.stop().await;
     h.stop().await;
 }

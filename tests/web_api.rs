@@ -84,17 +84,7 @@ struct Web {
 async fn start(text: &str) -> Web {
     captured_log();
     let h = Harness::start(text).await;
-    let file = h.state.path().join("openclaw.json");
-    std::fs::write(&file, text).unwrap();
-    let digest = dingclaw_actors::config::load_file(&file, &h.env())
-        .unwrap()
-        .digest;
-    let reloader = Arc::new(Reloader::new(
-        Arc::clone(&h.rt),
-        file.clone(),
-        Box::new(h.env()),
-        digest,
-    ));
+    let (file, reloader) = h.file_reloader(text);
     let (auth, _) = operator_auth(&h.config).unwrap();
     let server = WebServer::start(
         Arc::clone(&h.rt),
@@ -139,6 +129,11 @@ impl Web {
             resp.status().as_u16(),
             String::from_utf8_lossy(&body).into_owned(),
         )
+    }
+
+    /// A request with the operator token and a JSON body.
+    async fn send(&self, method: &str, path: &str, body: Value) -> (u16, String) {
+        self.call(method, path, Some(TOKEN), Some(body)).await
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
@@ -227,11 +222,10 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
 
     // The web chat: streamed through the same router and sessions.
     let (status, events) = w
-        .call(
+        .send(
             "POST",
             "/api/chat",
-            Some(TOKEN),
-            Some(json!({"agent": "b", "thread": "t-1", "text": "from the page"})),
+            json!({"agent": "b", "thread": "t-1", "text": "from the page"}),
         )
         .await;
     assert_eq!(status, 200, "{events}");
@@ -245,11 +239,10 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
     );
     // Chat commands work on the page too, answered by the gateway.
     let (status, events) = w
-        .call(
+        .send(
             "POST",
             "/api/chat",
-            Some(TOKEN),
-            Some(json!({"agent": "b", "thread": "t-1", "text": "/status"})),
+            json!({"agent": "b", "thread": "t-1", "text": "/status"}),
         )
         .await;
     assert_eq!(status, 200, "{events}");
@@ -258,11 +251,10 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
         "{events}"
     );
     let (status, body) = w
-        .call(
+        .send(
             "POST",
             "/api/chat",
-            Some(TOKEN),
-            Some(json!({"agent": "nobody", "thread": "t", "text": "x"})),
+            json!({"agent": "nobody", "thread": "t", "text": "x"}),
         )
         .await;
     assert_eq!(status, 400, "{body}");
@@ -273,6 +265,16 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
     assert_eq!(s["agents"].as_array().unwrap().len(), 2);
     assert_eq!(s["providers"][0]["circuit"]["state"], "closed");
     assert!(s["stats"]["messagesIn"].as_u64().unwrap() >= 2);
+    // Reply latency percentiles over the last minutes, for the page's traffic line.
+    assert!(
+        s["replyLatency"]["count"].as_u64().unwrap() >= 1,
+        "{}",
+        s["replyLatency"]
+    );
+    assert!(
+        s["replyLatency"]["p99Ms"].as_u64().unwrap()
+            >= s["replyLatency"]["p50Ms"].as_u64().unwrap()
+    );
 
     let sessions = w.json("/api/sessions").await;
     let keys: Vec<&str> = sessions
@@ -304,6 +306,10 @@ async fn status_sessions_chat_and_metrics_show_what_happens() {
         r#"dingclaw_reply_latency_seconds_count{channel="webchat"}"#,
         "dingclaw_sessions_resident",
         "dingclaw_accounts_connected",
+        // Registered at zero, so alerts on increase() see the first one.
+        r#"dingclaw_replies_total{account="bot1",result="error"}"#,
+        r#"dingclaw_provider_errors_total{provider="offline",kind="auth"}"#,
+        r#"dingclaw_cron_runs_total{status="skipped"}"#,
     ] {
         assert!(metrics.contains(needle), "{needle} missing from\n{metrics}");
     }
@@ -751,11 +757,10 @@ async fn the_page_apis_stream_render_stop_and_retry() {
     // A thread comes back with the answer rendered and raw HTML kept as text.
     let text = "**hi** <script>alert(1)</script>";
     let (status, _) = w
-        .call(
+        .send(
             "POST",
             "/api/chat",
-            Some(TOKEN),
-            Some(json!({"agent": "b", "thread": "web-1", "text": text})),
+            json!({"agent": "b", "thread": "web-1", "text": text}),
         )
         .await;
     assert_eq!(status, 200);
@@ -790,19 +795,17 @@ async fn the_page_apis_stream_render_stop_and_retry() {
         times: Some(1),
         action: dingclaw::offline_model::Action::Delay { ms: 20_000 },
     }]);
-    let slow = w.call(
+    let slow = w.send(
         "POST",
         "/api/chat",
-        Some(TOKEN),
-        Some(json!({"agent": "b", "thread": "web-2", "text": "take your time"})),
+        json!({"agent": "b", "thread": "web-2", "text": "take your time"}),
     );
     let stop = async {
         actix_rt::time::sleep(Duration::from_millis(300)).await;
-        w.call(
+        w.send(
             "POST",
             "/api/chat/stop",
-            Some(TOKEN),
-            Some(json!({"agent": "b", "thread": "web-2"})),
+            json!({"agent": "b", "thread": "web-2"}),
         )
         .await
     };
@@ -824,11 +827,10 @@ async fn the_page_apis_stream_render_stop_and_retry() {
     };
     w.h.model.script([fail(401, 1)]);
     let ask = |i: usize| {
-        w.call(
+        w.send(
             "POST",
             "/api/chat",
-            Some(TOKEN),
-            Some(json!({"agent": "b", "thread": format!("fail-{i}"), "text": "x"})),
+            json!({"agent": "b", "thread": format!("fail-{i}"), "text": "x"}),
         )
     };
     ask(0).await;
@@ -858,5 +860,191 @@ async fn the_page_apis_stream_render_stop_and_retry() {
         .await;
     assert_eq!(status, 404);
     assert!(body.contains(r#""code":"no_provider""#), "{body}");
+
+    // Jobs made on the page: created for an agent, owned by the page, changed by merge patch.
+    let job = json!({"name": "Standup", "schedule": {"kind": "cron", "expr": "0 9 * * 1-5"},
+                     "payload": {"kind": "agentTurn", "message": "summarise"}, "delivery": {"mode": "none"}});
+    let (status, body) = w
+        .send(
+            "POST",
+            "/api/cron/jobs",
+            json!({"agent": "nobody", "job": job}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains(r#""code":"no_agent""#), "{body}");
+    let (status, body) = w
+        .send(
+            "POST",
+            "/api/cron/jobs",
+            json!({"agent": "a", "job": {"name": "x"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = w
+        .send("POST", "/api/cron/jobs", json!({"agent": "a", "job": job}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(created["owner"]["channel"], "webchat");
+    let id = created["id"].as_str().unwrap();
+    let (status, body) = w
+        .send(
+            "PATCH",
+            &format!("/api/cron/jobs/{id}"),
+            json!({"enabled": false, "schedule": {"expr": "30 8 * * *"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let changed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(changed["enabled"], false);
+    assert!(
+        changed["scheduleText"]
+            .as_str()
+            .unwrap()
+            .starts_with("cron 30 8 * * *"),
+        "{changed}"
+    );
+    let (status, _) = w
+        .send("PATCH", "/api/cron/jobs/nope", json!({"enabled": true}))
+        .await;
+    assert_eq!(status, 404);
     w.stop().await;
+}
+
+/// The config editor: secrets never leave the server, an invalid edit is refused with its
+/// paths and writes nothing, a valid one is written with its secrets back and applied, and a
+/// file changed on disk meanwhile is not overwritten.
+#[actix_rt::test]
+async fn the_config_file_is_edited_safely() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    let original = std::fs::read_to_string(&w.file).unwrap();
+    let f = w.json("/api/config/file").await;
+    let text = f["text"].as_str().unwrap();
+    for secret in [TOKEN, CLIENT_SECRET, API_KEY, HOOK_TOKEN] {
+        assert!(!text.contains(secret), "{secret} shown: {text}");
+    }
+    assert!(text.contains("***secret-1***"), "{text}");
+    let digest = f["digest"].as_str().unwrap();
+
+    let broken = text.replace(r#"name: "Agent B""#, r#"nmae: "Agent B""#);
+    let edit = |text: &str, digest: &str| json!({"text": text, "digest": digest});
+    let (status, body) = w
+        .send("POST", "/api/config/file/check", edit(&broken, digest))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let verdict: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(verdict["ok"], false);
+    assert!(
+        verdict["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("agents.list.1.identity.nmae"),
+        "{verdict}"
+    );
+    let (status, _) = w
+        .send("PUT", "/api/config/file", edit(&broken, digest))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        std::fs::read_to_string(&w.file).unwrap(),
+        original,
+        "nothing written"
+    );
+
+    let renamed = text.replace(r#"name: "Agent B""#, r#"name: "Agent Bee""#);
+    let (status, body) = w
+        .send("PUT", "/api/config/file", edit(&renamed, digest))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""ok":true"#), "{body}");
+    let saved = std::fs::read_to_string(&w.file).unwrap();
+    assert!(
+        saved.contains("Agent Bee") && saved.contains(CLIENT_SECRET) && saved.contains(API_KEY)
+    );
+    assert!(!body.contains(CLIENT_SECRET) && !body.contains(API_KEY));
+    let status = w.json("/api/status").await;
+    assert!(
+        status["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "Agent Bee"),
+        "{status}"
+    );
+    // The page's copy is now stale: saving it again is refused.
+    let (status, body) = w
+        .send("PUT", "/api/config/file", edit(&renamed, digest))
+        .await;
+    assert_eq!(status, 409);
+    assert!(body.contains(r#""code":"changed""#), "{body}");
+    w.stop().await;
+}
+
+/// Sessions carry what people call them (a group's name, a person's nick), and an operator
+/// can start one afresh: its transcript stays stored, the agent no longer sees it.
+#[actix_rt::test]
+async fn sessions_have_titles_and_can_be_started_afresh() {
+    let w = start(&config("", BOT1, TO_A)).await;
+    let group =
+        w.h.sim
+            .sim
+            .add_group(dingclaw::sim::NewGroup {
+                title: Some("发布小组".into()),
+                members: vec!["alice".into()],
+                bots: vec![w.h.client_id("bot1")],
+                ..dingclaw::sim::NewGroup::default()
+            })
+            .unwrap()
+            .conversation_id;
+    w.h.ask("alice", To::Group(&group, &["bot1"]), "first")
+        .await;
+    let second =
+        w.h.ask("alice", To::Group(&group, &["bot1"]), "second")
+            .await;
+    assert_eq!(turn(&second), 2);
+    let key = format!("agent:a:dingtalk-connector:group:{group}");
+    let start = std::time::Instant::now();
+    loop {
+        let sessions = w.json("/api/sessions").await;
+        let row = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key.as_str())
+            .cloned();
+        if row.as_ref().is_some_and(|r| r["title"] == "发布小组") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{row:?}");
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, body) = w
+        .send("POST", "/api/sessions/reset", json!({"key": key}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let t = w
+        .json(&format!("/api/sessions/transcript?key={}", urlencode(&key)))
+        .await;
+    assert_eq!(t["entries"], json!([]), "{t}");
+    let again =
+        w.h.ask("alice", To::Group(&group, &["bot1"]), "third")
+            .await;
+    assert_eq!(turn(&again), 1, "{again}");
+    let (status, _) = w
+        .send("POST", "/api/sessions/reset", json!({"key": "nope"}))
+        .await;
+    assert_eq!(status, 404);
+    w.stop().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

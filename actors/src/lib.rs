@@ -38,6 +38,7 @@ pub mod cron;
 pub mod dingtalk;
 pub mod fault;
 pub mod fuzz_entry;
+pub mod latency_window;
 pub mod mcp;
 pub mod media;
 pub mod memory;

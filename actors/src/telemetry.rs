@@ -115,6 +115,39 @@ pub fn turn(agent: &str, took: Duration) {
 
 pub fn reply_latency(channel: &str, took: Duration) {
     histogram!(REPLY_SECONDS, "channel" => channel.to_owned()).record(took.as_secs_f64());
+    crate::latency_window::REPLIES.record(took.as_millis() as u64);
+}
+
+/// Registers the counters of every account and provider at zero, so that a rate or an
+/// increase alert works from the first scrape (a series that appears only with its first
+/// error makes `increase()` miss that error).
+pub fn zero(config: &crate::config::Config) {
+    for a in config.channels.dingtalk.active_accounts() {
+        counter!(MESSAGES_IN, "account" => a.id.clone()).increment(0);
+        counter!(RECONNECTS, "account" => a.id.clone()).increment(0);
+        for result in ["ok", "error"] {
+            counter!(REPLIES, "account" => a.id.clone(), "result" => result).increment(0);
+        }
+    }
+    for p in config.agents.used_providers() {
+        for kind in ["prompt", "completion"] {
+            counter!(TOKENS, "provider" => p.clone(), "kind" => kind).increment(0);
+        }
+        for kind in [
+            "auth",
+            "rate_limit",
+            "server_error",
+            "timeout",
+            "network",
+            "circuit_open",
+        ] {
+            counter!(PROVIDER_ERRORS, "provider" => p.clone(), "kind" => kind).increment(0);
+        }
+    }
+    for status in ["ok", "error", "skipped"] {
+        counter!(CRON_RUNS, "status" => status).increment(0);
+    }
+    counter!(JOURNAL_RECOVERED).increment(0);
 }
 
 pub fn provider_call(provider: &str, took: Duration, error: Option<&'static str>) {

@@ -1,15 +1,17 @@
-//! The operator's view of scheduled jobs: list, run log, run now, remove. Secrets (webhook
-//! tokens, signing secrets) are hidden in everything returned.
+//! The operator's view of scheduled jobs: list, create, change (enable, disable, reschedule),
+//! run log, run now, remove. Secrets (webhook tokens, signing secrets) are hidden in
+//! everything returned.
 
 use actix::{Handler, Message};
 use actix_web::{HttpResponse, web};
 use dingclaw_actors::actors::Runtime;
 use dingclaw_actors::actors::scheduler::{
-    Caller, JobRuns, ListJobs, RemoveJob, RunJob, SchedulerActor, shown,
+    AddJob, Caller, JobRuns, ListJobs, RemoveJob, RunJob, SchedulerActor, UpdateJob, shown,
 };
-use dingclaw_actors::cron::{CronError, RunRecord};
+use dingclaw_actors::actors::webchat::{WEBCHAT_ACCOUNT, WEBCHAT_CHANNEL};
+use dingclaw_actors::cron::{CronError, JobSpec, Owner, RunRecord};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::WebState;
 use super::auth::Operator;
@@ -137,6 +139,72 @@ pub(super) async fn remove(
     };
     match ask(&state.rt, request).await {
         Ok(job) => HttpResponse::Ok().json(json!({"removed": job.id, "name": job.name})),
+        Err(resp) => resp,
+    }
+}
+
+/// Jobs made on the web page belong to the operator's own conversation: they are not shown to
+/// any chat, and their answers go where their delivery says (a group robot, or the run log).
+fn operator_owner() -> Owner {
+    Owner {
+        channel: WEBCHAT_CHANNEL.to_owned(),
+        account: WEBCHAT_ACCOUNT.to_owned(),
+        chat: "direct".to_owned(),
+        conversation_id: "operator".to_owned(),
+        sender_id: "operator".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewJob {
+    agent: String,
+    /// The job in OpenClaw's shape (`name`, `schedule`, `payload`, `delivery`...).
+    job: Value,
+}
+
+/// `POST /api/cron/jobs {agent, job}`: a job the operator owns.
+pub(super) async fn create(
+    _: Operator,
+    state: web::Data<WebState>,
+    body: web::Json<NewJob>,
+) -> HttpResponse {
+    let body = body.into_inner();
+    if state.rt.config().agents.get(&body.agent).is_none() {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": format!("no agent \"{}\"", body.agent), "code": "no_agent"}));
+    }
+    let spec = match JobSpec::from_value(&body.job) {
+        Ok(s) => s,
+        Err(e) => return cron_error(e),
+    };
+    let request = AddJob {
+        agent_id: body.agent,
+        owner: operator_owner(),
+        spec,
+    };
+    let tz = state.rt.config().agents.timezone().to_owned();
+    match ask(&state.rt, request).await {
+        Ok(job) => HttpResponse::Created().json(shown(&job, &tz)),
+        Err(resp) => resp,
+    }
+}
+
+/// `PATCH /api/cron/jobs/{id}`: a JSON merge patch (`enabled`, `schedule`, `name`,
+/// `payload`, `delivery`).
+pub(super) async fn update(
+    _: Operator,
+    state: web::Data<WebState>,
+    id: web::Path<String>,
+    patch: web::Json<Value>,
+) -> HttpResponse {
+    let request = UpdateJob {
+        id: id.into_inner(),
+        patch: patch.into_inner(),
+        by: Caller::Operator,
+    };
+    let tz = state.rt.config().agents.timezone().to_owned();
+    match ask(&state.rt, request).await {
+        Ok(job) => HttpResponse::Ok().json(shown(&job, &tz)),
         Err(resp) => resp,
     }
 }

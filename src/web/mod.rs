@@ -10,6 +10,7 @@
 mod auth;
 mod chat_api;
 mod config_api;
+mod config_file;
 mod cron_api;
 mod events_api;
 mod lockout;
@@ -109,6 +110,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/sessions/transcript",
             web::get().to(sessions_api::transcript),
         )
+        .route("/api/sessions/reset", web::post().to(sessions_api::reset))
         .route("/api/chat", web::post().to(chat_api::chat))
         .route("/api/chat/history", web::get().to(chat_api::history))
         .route("/api/chat/threads", web::get().to(chat_api::threads))
@@ -121,8 +123,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/config", web::get().to(config_api::config))
         .route("/api/reload", web::post().to(config_api::reload))
+        .route("/api/config/file", web::get().to(config_file::get))
+        .route("/api/config/file", web::put().to(config_file::save))
+        .route("/api/config/file/check", web::post().to(config_file::check))
         .route("/api/cron/jobs", web::get().to(cron_api::list))
+        .route("/api/cron/jobs", web::post().to(cron_api::create))
         .route("/api/cron/jobs/{id}", web::delete().to(cron_api::remove))
+        .route("/api/cron/jobs/{id}", web::patch().to(cron_api::update))
         .route("/api/cron/jobs/{id}/runs", web::get().to(cron_api::runs))
         .route("/api/cron/jobs/{id}/run", web::post().to(cron_api::run))
         .route("/api/messages", web::post().to(messages_api::send))
@@ -147,6 +154,7 @@ impl WebServer {
     ) -> std::io::Result<WebServer> {
         // The recorder must exist before the first metric is reported.
         let _ = prometheus();
+        dingclaw_actors::telemetry::zero(&rt.config());
         let gateway = rt.config().gateway.clone();
         let lockout = Lockout::new(&gateway.auth);
         // `controlUi.basePath` moves the page (not the API); `controlUi.enabled: false` hides it.
@@ -162,7 +170,8 @@ impl WebServer {
             let app = App::new()
                 .wrap(security_headers())
                 .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(64 * 1024))
+                // A config file sent back from the page may be large; other bodies are small.
+                .app_data(web::JsonConfig::default().limit(1024 * 1024))
                 .configure(routes);
             match (page, base.is_empty()) {
                 (false, _) => app,

@@ -84,6 +84,11 @@ impl Reloader {
         &self.path
     }
 
+    /// The environment the file is read with (variables, home, offline).
+    pub fn env(&self) -> &dyn Environment {
+        self.env.as_ref()
+    }
+
     pub fn last(&self) -> ReloadStatus {
         self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -133,6 +138,7 @@ impl Reloader {
             Ok(loaded) => {
                 status.warnings = loaded.warnings.iter().map(ToString::to_string).collect();
                 status.report = self.rt.reload(loaded.config);
+                dingclaw_actors::telemetry::zero(&self.rt.config());
                 status.ok = true;
                 seen.applied = loaded.digest;
                 seen.last = Some(loaded.digest);

@@ -1,13 +1,14 @@
 //! Sessions for the operator: the stored index (newest first, filtered by agent or account),
-//! which are in memory now and how many messages wait in each, and one session's transcript.
+//! which are in memory now and how many messages wait in each, one session's transcript, and
+//! a reset.
 
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
-use dingclaw_actors::actors::session::GetSessionState;
+use dingclaw_actors::actors::session::{GetSessionState, ResetSession};
 use dingclaw_actors::dingtalk::redact::redact_text;
 use dingclaw_actors::routing::SessionKey;
-use dingclaw_actors::store::SessionFilter;
+use dingclaw_actors::store::{SessionFilter, WriteOp};
 use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -102,5 +103,53 @@ pub(super) async fn transcript(
             HttpResponse::NotFound().json(json!({"error": format!("no session \"{}\"", q.key)}))
         }
         Err(e) => HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResetRequest {
+    key: String,
+}
+
+/// `POST /api/sessions/reset {key}`: the conversation starts afresh (its old transcript stays
+/// stored under the old session id). A session in memory resets itself; a stored one gets a
+/// new session id in the index.
+pub(super) async fn reset(
+    _: Operator,
+    state: web::Data<WebState>,
+    body: web::Json<ResetRequest>,
+) -> HttpResponse {
+    let rt = Arc::clone(&state.rt);
+    let resident = rt
+        .sessions
+        .get(&SessionKey::new(body.key.as_str()))
+        .map(|slot| slot.addr.clone());
+    if let Some(addr) = resident {
+        return match addr.send(ResetSession).await {
+            Ok(id) => {
+                // Written behind; what the page reads next must show the fresh session.
+                let _ = rt.store.flush().await;
+                HttpResponse::Ok().json(json!({"ok": true, "sessionId": id}))
+            }
+            Err(e) => HttpResponse::ServiceUnavailable()
+                .json(json!({"error": e.to_string(), "code": "not_running"})),
+        };
+    }
+    match rt.store.load_session(&body.key, 1).await {
+        Ok(Some(s)) => {
+            let mut meta = s.meta;
+            meta.session_id = uuid::Uuid::new_v4().to_string();
+            meta.created_ms = chrono::Utc::now().timestamp_millis();
+            meta.updated_ms = meta.created_ms;
+            meta.prompt_tokens = 0;
+            meta.completion_tokens = 0;
+            let id = meta.session_id.clone();
+            rt.store.write_now(vec![WriteOp::Session(meta)]);
+            HttpResponse::Ok().json(json!({"ok": true, "sessionId": id}))
+        }
+        Ok(None) => HttpResponse::NotFound()
+            .json(json!({"error": format!("no session \"{}\"", body.key), "code": "no_session"})),
+        Err(e) => HttpResponse::InternalServerError()
+            .json(json!({"error": e.to_string(), "code": "store"})),
     }
 }

@@ -167,6 +167,7 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
         "uptimeMs": rt.uptime().as_millis() as u64,
         "config": {"source": config.source, "summary": config.summary()},
         "stats": rt.stats(),
+        "replyLatency": dingclaw_actors::latency_window::REPLIES.summary(),
         "accounts": accounts,
         "agents": agents,
         "providers": rt.provider_states(),

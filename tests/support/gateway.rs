@@ -247,6 +247,23 @@ impl Harness {
         }
     }
 
+    /// `text` written as this harness' config file, and a reloader for it (as `dingclaw
+    /// gateway` makes one), for tests of hot reload and the config editor.
+    pub fn file_reloader(&self, text: &str) -> (std::path::PathBuf, Arc<dingclaw::web::Reloader>) {
+        let file = self.state.path().join("openclaw.json");
+        std::fs::write(&file, text).expect("write the config file");
+        let digest = dingclaw_actors::config::load_file(&file, &self.env())
+            .expect("the config file loads")
+            .digest;
+        let reloader = Arc::new(dingclaw::web::Reloader::new(
+            Arc::clone(&self.rt),
+            file.clone(),
+            Box::new(self.env()),
+            digest,
+        ));
+        (file, reloader)
+    }
+
     /// The web server and operator API on a free port, with this operator token.
     pub async fn operator_web(&self, token: &str) -> dingclaw::web::WebServer {
         dingclaw::web::WebServer::start(

@@ -62,6 +62,7 @@ impl Inbound {
             account: Arc::from(WEBCHAT_ACCOUNT),
             chat: ChatType::Direct,
             conversation_id: thread.to_owned(),
+            conversation_title: None,
             sender_id: "operator".to_owned(),
             sender_nick: "operator".to_owned(),
             msg_id: uuid::Uuid::new_v4().to_string(),

@@ -76,6 +76,7 @@ pub use models::{
     CatalogueMode, DEFAULT_CONTEXT_WINDOW, KeySource, ModelApi, ModelsConfig, ProviderConfig,
     provider_of,
 };
+pub use nesting::parse_json5;
 pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };

@@ -28,7 +28,7 @@ pub struct ProviderState {
     pub limits: ProviderLimits,
     pub circuit: CircuitBreaker,
     pub usage: UsageCounters,
-    /// The newest failed call, for operators: cleared by a success.
+    /// The newest failed call, for operators; kept (with its time) after later successes.
     last_error: std::sync::Mutex<Option<LastError>>,
 }
 
@@ -98,11 +98,11 @@ impl ProviderState {
         tracing::info!(provider = %self.config.id, "circuit closed by the operator");
     }
 
-    fn note(&self, error: Option<&ProviderError>) {
+    fn note(&self, error: &ProviderError) {
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        *last = error.map(|e| LastError {
-            kind: e.kind(),
-            message: e.to_string(),
+        *last = Some(LastError {
+            kind: error.kind(),
+            message: error.to_string(),
             at_ms: chrono::Utc::now().timestamp_millis(),
         });
     }
@@ -177,12 +177,11 @@ impl ProviderState {
                         tracing::info!(provider = %p.id, "provider recovered; circuit closed");
                     }
                     self.usage.record(c.usage);
-                    self.note(None);
                     return Ok(c);
                 }
                 Err(e) => {
                     self.usage.error();
-                    self.note(Some(&e));
+                    self.note(&e);
                     if !e.is_health_failure() {
                         self.circuit.neutral();
                     } else if let Some(cooldown) = self.circuit.failure() {

@@ -41,7 +41,12 @@ impl Store for MemoryStore {
         for op in ops {
             match op {
                 WriteOp::Session(meta) => {
-                    d.sessions.insert(meta.key.clone(), meta.clone());
+                    // A write without a title keeps the one known, as SQLite's does.
+                    let mut meta = meta.clone();
+                    if meta.title.is_none() {
+                        meta.title = d.sessions.get(&meta.key).and_then(|m| m.title.clone());
+                    }
+                    d.sessions.insert(meta.key.clone(), meta);
                 }
                 WriteOp::Entry { session_id, entry } => {
                     // Kept sorted by seq; an append (the usual case) is a push, and a

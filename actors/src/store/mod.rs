@@ -140,6 +140,10 @@ pub struct SessionMeta {
     /// What was set from the chat for this conversation.
     #[serde(default)]
     pub settings: SessionSettings,
+    /// What people call the conversation: a group's name, a person's nick. A write without
+    /// one keeps the title stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// A session as stored: its index row and the newest part of its transcript.
@@ -291,6 +295,7 @@ pub(crate) mod tests {
             prompt_tokens: 0,
             completion_tokens: 0,
             settings: SessionSettings::default(),
+            title: None,
         }
     }
 

@@ -15,13 +15,13 @@ use super::{
 };
 
 /// The schema version this dingclaw writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: usize = 10;
+pub const SCHEMA_VERSION: usize = 11;
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
 const MIGRATIONS: [&str; SCHEMA_VERSION] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
-    SCHEMA_V9, SCHEMA_V10,
+    SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
 ];
 
 const SCHEMA_V1: &str = "
@@ -97,6 +97,11 @@ CREATE TABLE pairing (
 /// Senders' display names.
 const SCHEMA_V9: &str = "
 ALTER TABLE entries ADD COLUMN sender_name TEXT;
+";
+
+/// What people call a conversation (a group's name, a person's nick), for operators.
+const SCHEMA_V11: &str = "
+ALTER TABLE sessions ADD COLUMN title TEXT;
 ";
 
 /// Where a compaction's summary ends.
@@ -246,11 +251,12 @@ fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionMeta> {
         prompt_tokens: r.get::<_, i64>(9)? as u64,
         completion_tokens: r.get::<_, i64>(10)? as u64,
         settings: SessionSettings::from_json(r.get::<_, Option<String>>(11)?.as_deref()),
+        title: r.get(12)?,
     })
 }
 
 const META_COLUMNS: &str = "key, session_id, agent_id, channel, account, chat, conversation_id, \
-     created_ms, updated_ms, prompt_tokens, completion_tokens, settings";
+     created_ms, updated_ms, prompt_tokens, completion_tokens, settings, title";
 
 fn read_transcript(
     conn: &Connection,
@@ -297,11 +303,12 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut session = tx.prepare_cached(&format!(
-                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO sessions ({META_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT(key) DO UPDATE SET session_id = excluded.session_id,
                    agent_id = excluded.agent_id, created_ms = excluded.created_ms,
                    updated_ms = excluded.updated_ms, prompt_tokens = excluded.prompt_tokens,
-                   completion_tokens = excluded.completion_tokens, settings = excluded.settings"
+                   completion_tokens = excluded.completion_tokens, settings = excluded.settings,
+                   title = COALESCE(excluded.title, sessions.title)"
             ))?;
             let mut entry = tx.prepare_cached(
                 "INSERT OR REPLACE INTO entries
@@ -324,7 +331,8 @@ impl Store for SqliteStore {
                             m.updated_ms,
                             m.prompt_tokens as i64,
                             m.completion_tokens as i64,
-                            m.settings.to_json()
+                            m.settings.to_json(),
+                            m.title
                         ])?;
                     }
                     WriteOp::Entry {

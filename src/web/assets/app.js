@@ -15,7 +15,8 @@ const AGENT_KEY = "dingclaw.agent";
 const state = {
   tab: "chat", status: null, statusAt: 0, live: null, running: null,
   rendered: {}, lastTurns: -1, lastJobs: -1, sessions: [], transcriptKey: null,
-  logAfter: 0, logTimer: null, countdown: null, started: false,
+  logAfter: 0, pollTimer: null, countdown: null, started: false,
+  jobs: [], openHistory: new Set(), editing: null,
 };
 
 // -- small helpers -------------------------------------------------------------------------
@@ -218,6 +219,9 @@ function renderBots(s) {
   let perMinute = "–";
   if (prev && state.statusAt > prev.at) perMinute = Math.max(0, Math.round((st.messagesIn - prev.messagesIn) * 60000 / (state.statusAt - prev.at)));
   if (!prev || state.statusAt - prev.at > 60000) state.prevStats = { at: state.statusAt, messagesIn: st.messagesIn };
+  const lat = s.replyLatency || {};
+  $("latency").textContent = lat.count ? t("metrics.latency", { p50: lat.p50Ms, p99: lat.p99Ms, max: lat.maxMs, count: lat.count, minutes: lat.windowMinutes })
+    : t("metrics.noLatency", { minutes: lat.windowMinutes || 5 });
   $("stats").textContent = t("metrics.line", {
     perMinute, messages: st.messagesIn, replies: st.repliesOut, failed: st.replyFailures, turns: st.turns,
     turnErrors: st.turnErrors, resident: st.sessionsResident, pending: st.pending, uptime: duration(s.uptimeMs),
@@ -291,16 +295,17 @@ function switchTab(name, focus) {
     if (on && focus) b.focus();
   }
   for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== "tab-" + name;
-  if (state.logTimer) { clearInterval(state.logTimer); state.logTimer = null; }
+  if (state.pollTimer) { clearInterval(state.pollTimer); state.pollTimer = null; }
   refreshTab();
 }
 
 function refreshTab() {
   if (!state.started) return;
   if (state.tab === "sessions") loadSessions();
-  if (state.tab === "jobs") loadJobs();
+  // Runs end on their own time: the jobs tab looks again every 2 s while it is shown.
+  if (state.tab === "jobs") { loadJobs(); state.pollTimer = setInterval(loadJobs, 2000); }
   if (state.tab === "config") loadConfig();
-  if (state.tab === "logs") { loadLogs(true); state.logTimer = setInterval(() => loadLogs(false), 2000); }
+  if (state.tab === "logs") { loadLogs(true); state.pollTimer = setInterval(() => loadLogs(false), 2000); }
   if (state.tab === "chat") loadThreads();
 }
 
@@ -439,7 +444,7 @@ async function stop() {
 
 // -- sessions ----------------------------------------------------------------------------
 
-function kindOf(s) { return s.channel === "webchat" ? "web" : s.chat === "group" ? "group" : "direct"; }
+function kindOf(s) { return s.channel === "webchat" ? "web" : s.channel === "cron" ? "job" : s.chat === "group" ? "group" : "direct"; }
 
 function fillFilters() {
   const s = state.status;
@@ -450,7 +455,7 @@ function fillFilters() {
   };
   opts($("f-bot"), s ? s.accounts.map(a => [a.id, a.id]) : []);
   opts($("f-agent"), s ? s.agents.map(a => [a.id, a.name ? `${a.name} (${a.id})` : a.id]) : []);
-  opts($("f-kind"), ["direct", "group", "web"].map(k => [k, t("sessions.kind." + k)]));
+  opts($("f-kind"), ["direct", "group", "web", "job"].map(k => [k, t("sessions.kind." + k)]));
 }
 
 async function loadSessions() {
@@ -481,33 +486,118 @@ async function showTranscript(key, focus) {
   $("transcript-key").textContent = key;
   renderIfChanged("transcript", key + JSON.stringify(tr.entries), $("transcript-entries"), () => tr.entries.map(e =>
     el("div", { class: "entry " + e.role },
-      el("div", { class: "muted" }, `${e.role}${e.sender ? " · " + e.sender : ""} · ${when(e.atMs)}`),
+      el("div", { class: "muted" }, `${e.role}${e.senderName || e.sender ? " · " + (e.senderName || e.sender) : ""} · ${when(e.atMs)}`),
       el("div", { class: "text" }, e.content),
       ...toolCalls(e.toolCalls || []))));
   if (focus) $("transcript-close").focus();
 }
 
+async function resetSession() {
+  const key = state.transcriptKey;
+  if (!key || !confirm(t("sessions.confirmReset"))) return;
+  try {
+    await json("/api/sessions/reset", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key }) });
+    $("transcript-key").textContent = key + " · " + t("sessions.wasReset");
+  } catch (e) { $("transcript-key").textContent = key + " · " + (e.words ? e.words() : e.message); }
+  loadSessions();
+}
+
 // -- jobs --------------------------------------------------------------------------------
+
+function ownerText(j) {
+  const o = j.owner || {};
+  const who = o.channel === "webchat" ? t("jobs.ownerWeb") : `${o.account} · ${o.chat} ${o.conversationId}`;
+  return t("jobs.owner", { owner: who, agent: agentName(j.agentId) });
+}
 
 async function loadJobs() {
   const msg = $("jobs-message");
   let jobs;
   try { jobs = await json("/api/cron/jobs"); } catch (e) { if (e.words) msg.textContent = e.words(); return; }
-  msg.textContent = jobs.length ? "" : t("jobs.none");
-  renderIfChanged("jobs", JSON.stringify(jobs), $("jobs-table").tBodies[0], () => jobs.map(j => row("jobs-table", { "data-job": j.id },
-    el("td", {}, `${j.name} (${j.id})`), el("td", {}, j.scheduleText),
-    el("td", {}, j.enabled ? (j.nextRun || "–") : t("jobs.disabled")),
-    el("td", { class: j.state.lastRunStatus === "error" ? "error" : "" }, (j.state.lastRunStatus || "–") + (j.state.lastError ? ": " + j.state.lastError : "")),
-    el("td", {}, j.delivery.mode + (j.delivery.to ? " " + j.delivery.to : "")),
-    el("td", { class: "actions" },
-      el("button", { type: "button", onclick: () => jobAction(j.id, "POST", "/run?wait=false") }, t("jobs.run")), " ",
-      el("button", { type: "button", class: "secondary", onclick: () => confirm(t("jobs.confirmRemove", { name: j.name })) && jobAction(j.id, "DELETE", "") }, t("jobs.remove"))))));
+  state.jobs = jobs;
+  const runs = {};
+  for (const id of state.openHistory) {
+    try { runs[id] = await json(`/api/cron/jobs/${encodeURIComponent(id)}/runs`); } catch (e) { runs[id] = []; }
+  }
+  if (!msg.dataset.sticky) msg.textContent = jobs.length ? "" : t("jobs.none");
+  const key = JSON.stringify([jobs, runs, state.editing, [...state.openHistory]]);
+  renderIfChanged("jobs", key, $("jobs-table").tBodies[0], () => jobs.flatMap(j => {
+    const schedule = el("td", {});
+    if (state.editing === j.id) {
+      const input = el("input", { id: "edit-" + j.id, value: j.schedule.expr || "", "aria-label": t("jobs.expr") });
+      schedule.append(input, " ",
+        el("button", { type: "button", class: "small", onclick: () => saveSchedule(j, input.value) }, t("jobs.save")), " ",
+        el("button", { type: "button", class: "secondary small", onclick: () => { state.editing = null; loadJobs(); } }, t("jobs.cancel")));
+    } else {
+      schedule.append(j.scheduleText, " ",
+        el("button", { type: "button", class: "secondary small", onclick: () => { state.editing = j.id; loadJobs(); } }, t("jobs.edit")));
+    }
+    const rows = [row("jobs-table", { "data-job": j.id },
+      el("td", {}, `${j.name} (${j.id})`, el("div", { class: "muted" }, ownerText(j))),
+      schedule,
+      el("td", {}, j.enabled ? (j.nextRun || "–") : t("jobs.disabled")),
+      el("td", { class: j.state.lastRunStatus === "error" ? "error" : "" }, (j.state.lastRunStatus || "–") + (j.state.lastError ? ": " + j.state.lastError : "")),
+      el("td", {}, j.delivery.mode + (j.delivery.to ? " " + j.delivery.to : "")),
+      el("td", { class: "actions" },
+        el("button", { type: "button", class: "small", onclick: () => jobAction(j.id, "POST", "/run?wait=false") }, t("jobs.run")), " ",
+        el("button", { type: "button", class: "secondary small", onclick: () => patchJob(j.id, { enabled: !j.enabled }) }, t(j.enabled ? "jobs.disable" : "jobs.enable")), " ",
+        el("button", { type: "button", class: "secondary small", "aria-expanded": state.openHistory.has(j.id) ? "true" : "false",
+          onclick: () => { state.openHistory.has(j.id) ? state.openHistory.delete(j.id) : state.openHistory.add(j.id); loadJobs(); } }, t("jobs.history")), " ",
+        el("button", { type: "button", class: "secondary small", onclick: () => confirm(t("jobs.confirmRemove", { name: j.name })) && jobAction(j.id, "DELETE", "") }, t("jobs.remove"))))];
+    if (state.openHistory.has(j.id)) {
+      const list = (runs[j.id] || []).map(r => el("li", { class: r.status === "error" ? "error" : "" }, t("jobs.run.line", {
+        when: when(r.runAtMs), trigger: r.trigger, status: r.status, ms: r.durationMs,
+        detail: r.error ? ": " + r.error : r.summary ? ": " + r.summary : "" })));
+      const cell = el("td", { colspan: "6", class: "history" }, list.length ? el("ul", {}, ...list) : el("span", { class: "muted" }, t("jobs.noRuns")));
+      cell.setAttribute("data-label", t("jobs.history"));
+      rows.push(el("tr", { "data-history": j.id }, cell));
+    }
+    return rows;
+  }));
 }
 
 async function jobAction(id, method, suffix) {
   try { await json(`/api/cron/jobs/${encodeURIComponent(id)}${suffix}`, { method }); }
   catch (e) { if (e.words) $("jobs-message").textContent = e.words(); }
   setTimeout(loadJobs, 300);
+}
+
+async function patchJob(id, patch) {
+  try {
+    await json(`/api/cron/jobs/${encodeURIComponent(id)}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(patch),
+    });
+    $("jobs-message").textContent = "";
+    return true;
+  } catch (e) { if (e.words) $("jobs-message").textContent = e.words(); return false; }
+  finally { loadJobs(); }
+}
+
+async function saveSchedule(j, expr) {
+  // A merge patch: keys of another kind of schedule are removed with null.
+  const schedule = { kind: "cron", expr: expr.trim(), tz: j.schedule.tz || null };
+  for (const k of Object.keys(j.schedule)) if (!(k in schedule)) schedule[k] = null;
+  if (!schedule.tz) delete schedule.tz;
+  if (await patchJob(j.id, { schedule })) state.editing = null;
+}
+
+async function createJob(event) {
+  event.preventDefault();
+  const name = $("job-name").value.trim();
+  const hook = $("job-webhook").value.trim();
+  const job = {
+    name,
+    schedule: { kind: "cron", expr: $("job-expr").value.trim() },
+    payload: { kind: "agentTurn", message: $("job-message").value.trim() },
+    delivery: hook ? { mode: "webhook", to: hook } : { mode: "none" },
+  };
+  const msg = $("jobs-message");
+  try {
+    await json("/api/cron/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ agent: $("job-agent").value, job }) });
+    msg.textContent = t("jobs.created", { name });
+    $("job-form").reset();
+  } catch (e) { msg.textContent = e.words ? e.words() : e.message; }
+  loadJobs();
 }
 
 // -- logs --------------------------------------------------------------------------------
@@ -552,6 +642,41 @@ async function loadConfig() {
   const text = JSON.stringify(config, null, 2);
   // Only on change: re-setting it would wipe the reader's selection.
   if ($("config-json").textContent !== text) $("config-json").textContent = text;
+}
+
+async function openEditor() {
+  if (!$("config-edit").open) return;
+  const verdict = $("config-verdict");
+  verdict.replaceChildren();
+  try {
+    const f = await json("/api/config/file");
+    state.configDigest = f.digest;
+    $("config-text").value = f.text;
+  } catch (e) { verdict.replaceChildren(el("p", { class: "error" }, e.words ? e.words() : e.message)); }
+}
+
+function showVerdict(v) {
+  const box = $("config-verdict");
+  if (v.ok) box.replaceChildren(el("p", {}, t("config.valid", { summary: v.summary })));
+  else box.replaceChildren(el("p", { class: "error" }, t("config.invalid", { count: v.errors.length })),
+    el("ul", { class: "error" }, ...v.errors.map(x => el("li", {}, x))));
+}
+
+async function editConfig(apply) {
+  const body = JSON.stringify({ text: $("config-text").value, digest: state.configDigest || "" });
+  const box = $("config-verdict");
+  try {
+    const resp = await api(apply ? "/api/config/file" : "/api/config/file/check",
+      { method: apply ? "PUT" : "POST", headers: { "Content-Type": "application/json" }, body });
+    const v = await resp.json().catch(() => ({}));
+    if (resp.status === 422 || (resp.ok && !apply)) { showVerdict(v); return; }
+    if (!resp.ok) throw new ApiError(v.code || "http", v.error || "", resp.status);
+    state.configDigest = v.digest;
+    if (v.ok) box.replaceChildren(el("p", {}, t("config.saved")));
+    else box.replaceChildren(el("p", { class: "error" }, t("config.savedRefused")), el("ul", { class: "error" }, ...(v.reload.errors || []).map(x => el("li", {}, x))));
+    showReload(v.reload);
+    loadConfig();
+  } catch (e) { box.replaceChildren(el("p", { class: "error" }, e.words ? e.words() : e.message)); }
 }
 
 async function reloadNow() {
@@ -600,10 +725,15 @@ function wire() {
   for (const id of ["f-bot", "f-agent", "f-kind"]) $(id).addEventListener("change", renderSessions);
   $("f-search").addEventListener("input", renderSessions);
   $("transcript-close").addEventListener("click", () => { $("transcript").hidden = true; state.transcriptKey = null; });
+  $("transcript-reset").addEventListener("click", resetSession);
   $("log-level").addEventListener("change", () => loadLogs(true));
   $("log-search").addEventListener("input", () => loadLogs(true));
   $("reload-now").addEventListener("click", reloadNow);
+  $("job-form").addEventListener("submit", createJob);
   $("config-copy").addEventListener("click", copyConfig);
+  $("config-edit").addEventListener("toggle", openEditor);
+  $("config-check").addEventListener("click", () => editConfig(false));
+  $("config-apply").addEventListener("click", () => editConfig(true));
   // A login URL pasted into an open tab arrives as a new fragment.
   window.addEventListener("hashchange", () => { if (takeTokenFromUrl()) start(); });
   setInterval(tickCountdowns, 1000);
@@ -620,6 +750,7 @@ async function start() {
   const keep = select.value || localStorage.getItem(AGENT_KEY);
   select.replaceChildren(...s.agents.map(a => el("option", { value: a.id }, a.name ? `${a.name} (${a.id})` : a.id)));
   if (s.agents.some(a => a.id === keep)) select.value = keep;
+  $("job-agent").replaceChildren(...s.agents.map(a => el("option", { value: a.id }, a.name ? `${a.name} (${a.id})` : a.id)));
   onStatus(s);
   fillFilters();
   startLive();

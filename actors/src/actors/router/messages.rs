@@ -33,6 +33,8 @@ pub struct Inbound {
     pub account: Arc<str>,
     pub chat: ChatType,
     pub conversation_id: String,
+    /// A group's name, as DingTalk gives it (`conversationTitle`).
+    pub conversation_title: Option<String>,
     /// `senderStaffId`, else `senderId`.
     pub sender_id: String,
     pub sender_nick: String,
@@ -61,6 +63,7 @@ impl Inbound {
             account: Arc::clone(&m.account),
             chat: msg.chat,
             conversation_id: msg.conversation_id.clone(),
+            conversation_title: msg.conversation_title.clone(),
             sender_id: msg.sender().to_owned(),
             sender_nick: msg.sender_nick.clone(),
             msg_id: msg.msg_id.clone(),

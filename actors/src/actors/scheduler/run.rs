@@ -188,6 +188,7 @@ fn store_exchange(
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
             settings: Default::default(),
+            title: Some(job.name.clone()),
         }),
         entry(1, Role::User, job.payload.message()),
         entry(2, Role::Assistant, answer),

@@ -12,6 +12,12 @@ use super::super::router::Inbound;
 #[rtype(result = "()")]
 pub struct UserMessage(pub Inbound);
 
+/// An operator's reset: the conversation starts afresh, as after `/new`, without a word in
+/// the chat. A turn in progress finishes first; its answer goes to the old transcript.
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct ResetSession;
+
 /// A snapshot of the session, for status output.
 #[derive(Message)]
 #[rtype(result = "SessionState")]

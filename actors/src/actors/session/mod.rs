@@ -20,7 +20,7 @@ use actix::prelude::*;
 use tokio::sync::{oneshot, watch};
 
 pub use compact::COMPACTION_PROMPT;
-pub use messages::{GetSessionState, SessionSeed, SessionState, UserMessage};
+pub use messages::{GetSessionState, ResetSession, SessionSeed, SessionState, UserMessage};
 
 use crate::config::{DINGTALK_CHANNEL, QueueMode, ReplyMode};
 use crate::dingtalk::api::now_ms;
@@ -112,6 +112,8 @@ pub struct SessionActor {
     restarts: Restarts,
     /// Display names of people seen in this conversation, to their ids (for @-mentions).
     names: std::collections::HashMap<String, String>,
+    /// What people call this conversation (a group's name, the person's nick), for operators.
+    title: Option<String>,
     /// What was set from the chat (`/model`, `/think`...), stored with the session.
     settings: SessionSettings,
     /// When the last turn started (the runtime's clock), for idle resets.
@@ -139,6 +141,7 @@ impl SessionActor {
             idle_timer: None,
             restarts: Restarts::default(),
             names: std::collections::HashMap::new(),
+            title: None,
             settings: SessionSettings::default(),
         }
     }
@@ -176,6 +179,7 @@ impl SessionActor {
                 };
                 self.next_seq = stored.entries.last().map(|e| e.seq + 1).unwrap_or(1);
                 self.settings = stored.meta.settings;
+                self.title = stored.meta.title;
                 self.transcript = stored.entries;
             }
             Ok(None) => {
@@ -212,6 +216,7 @@ impl SessionActor {
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
             settings: self.settings.clone(),
+            title: self.title.clone(),
         })]);
     }
 
@@ -276,6 +281,14 @@ impl SessionActor {
     fn accept(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         self.received += 1;
         self.touch(ctx);
+        let title = match self.seed.chat {
+            ChatType::Group => msg.conversation_title.clone(),
+            ChatType::Direct => Some(msg.sender_nick.trim().to_owned()),
+        }
+        .filter(|t| !t.trim().is_empty() && *t != "operator");
+        if title.is_some() && title != self.title {
+            self.title = title;
+        }
         if !msg.sender_nick.trim().is_empty() && !msg.sender_id.is_empty() {
             self.names
                 .insert(msg.sender_nick.trim().to_owned(), msg.sender_id.clone());
@@ -977,6 +990,17 @@ impl Handler<UserMessage> for SessionActor {
         guard(self, ctx, ActorKind::Session, &key, |act, ctx| {
             act.accept(msg.0, ctx)
         });
+    }
+}
+
+impl Handler<ResetSession> for SessionActor {
+    type Result = String;
+
+    /// Answers the new session id.
+    fn handle(&mut self, _: ResetSession, _: &mut Self::Context) -> Self::Result {
+        tracing::info!(session = %self.seed.key, "session reset by the operator");
+        self.start_new_session();
+        self.session_id.clone()
     }
 }
 

@@ -29,6 +29,9 @@
 //!   sliding-window rate limit shared by every limit we keep on our side.
 //!
 //! Dependencies point one way: later modules use earlier ones, never the reverse.
+//!
+//! The crate's front page, with runnable examples, follows.
+#![doc = include_str!("../README.md")]
 
 pub mod actors;
 pub mod backoff;
@@ -36,7 +39,9 @@ pub mod charset;
 pub mod config;
 pub mod cron;
 pub mod dingtalk;
+#[doc(hidden)]
 pub mod fault;
+#[doc(hidden)]
 pub mod fuzz_entry;
 pub mod latency_window;
 pub mod mcp;
@@ -52,3 +57,21 @@ pub mod supervise;
 pub mod telemetry;
 pub mod tls;
 pub mod tools;
+
+/// Crates this one's signatures use, re-exported so an embedder's versions always match.
+pub use actix;
+pub use actix_rt;
+pub use serde_json;
+pub use tokio;
+
+/// The names most programs embedding dingclaw use.
+pub mod prelude {
+    pub use crate::actors::{Runtime, RuntimeOptions};
+    pub use crate::config::{
+        Config, ConfigError, DingTalkAccount, Environment, MapEnv, ProcessEnv, Secret, load_file,
+        load_str,
+    };
+    pub use crate::dingtalk::{BotMessage, BotMessageReceived, DingTalkError, StreamClient};
+    pub use crate::routing::{ChatType, Inbound, Route, Routes};
+    pub use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+}

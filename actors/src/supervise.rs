@@ -6,6 +6,19 @@
 //! into `ctx.stop()`, which makes the `Supervisor` restart the actor with its mailbox intact.
 //! In `restarting()` the actor asks its `Restarts` how long to back off and reloads its state
 //! from the store; queued messages wait, none is lost.
+//!
+//! # Restart semantics, for any actor (an embedder's too: `ActorKind::Custom`)
+//!
+//! - Survives: the actor struct (actix reuses it; `Supervised::restarting` runs on it) and the
+//!   mailbox, so state that must outlive a crash lives in fields, and queued messages are
+//!   handled after the restart in their order.
+//! - Does not survive: futures spawned on the context before the crash (`ctx.spawn`,
+//!   `ctx.wait`, `run_later`, intervals); actix drops them with the old context. Work that
+//!   must finish is remembered in a field and started again from `restarting()`, after the
+//!   backoff `Restarts::record` gives, with `resume_after` (see `actors/examples/supervision.rs`).
+//! - Gives up: past `RestartPolicy::max_restarts` within its window the plan says
+//!   `budget_exhausted`; the actor should then answer the failing work with an error instead
+//!   of retrying it once more.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -20,7 +33,9 @@ use serde::Serialize;
 
 use crate::backoff::Backoff;
 
-/// The kinds of supervised actors, for logs and restart counts.
+/// The kinds of supervised actors, for logs and restart counts. An embedder's own actors use
+/// `Custom("name")`: supervised the same way, logged under their name, and counted together
+/// in one `custom` restart counter (each actor's own count is `Restarts::total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorKind {
@@ -33,6 +48,8 @@ pub enum ActorKind {
     Scheduler,
     /// An MCP server's actor; its restarts count the server's reconnections too.
     McpServer,
+    /// An actor of the embedder's, by the name its logs should use.
+    Custom(&'static str),
 }
 
 impl ActorKind {
@@ -57,15 +74,27 @@ impl ActorKind {
             ActorKind::Store => "store",
             ActorKind::Scheduler => "scheduler",
             ActorKind::McpServer => "mcp_server",
+            ActorKind::Custom(name) => name,
         }
     }
 
     fn index(self) -> usize {
-        self as usize
+        match self {
+            ActorKind::Account => 0,
+            ActorKind::Router => 1,
+            ActorKind::Session => 2,
+            ActorKind::Agent => 3,
+            ActorKind::Provider => 4,
+            ActorKind::Store => 5,
+            ActorKind::Scheduler => 6,
+            ActorKind::McpServer => 7,
+            ActorKind::Custom(_) => 8,
+        }
     }
 }
 
-static RESTARTS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// One counter per built-in kind, and one for every `Custom` kind together.
+static RESTARTS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
 /// Restarts of actors of `kind` since the process started.
 pub fn restart_count(kind: ActorKind) -> u64 {

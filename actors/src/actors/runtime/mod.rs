@@ -124,6 +124,12 @@ pub struct RuntimeStats {
 pub enum RuntimeError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The actors need an actix System on this thread (`actix_rt::System::new().block_on`,
+    /// `#[actix_rt::main]`, or an actix-web server's).
+    #[error(
+        "the runtime must start inside an actix System (run it in actix_rt::System::new().block_on(...))"
+    )]
+    NoSystem,
 }
 
 /// What an embedder may give the runtime besides the config.
@@ -216,13 +222,20 @@ impl Runtime {
         config: Config,
         options: RuntimeOptions,
     ) -> Result<Arc<Runtime>, RuntimeError> {
+        // Starting an actor outside a System panics; say so instead.
+        if actix::System::try_current().is_none() {
+            return Err(RuntimeError::NoSystem);
+        }
         let store: Arc<dyn Store> = match options.store {
             Some(store) => store,
             None => match config.runtime.store {
-                StoreKind::Sqlite => Arc::new(SqliteStore::open_with(
-                    &config.runtime.store_path,
-                    config.runtime.durability,
-                )?),
+                StoreKind::Sqlite => {
+                    tracing::info!(path = %config.runtime.store_path.display(), "store: SQLite");
+                    Arc::new(SqliteStore::open_with(
+                        &config.runtime.store_path,
+                        config.runtime.durability,
+                    )?)
+                }
                 StoreKind::Memory => Arc::new(MemoryStore::default()),
             },
         };

@@ -1,0 +1,102 @@
+//! The whole runtime inside your own program, with a tool of your own: DingTalk bots, routing,
+//! sessions, agents and a model provider, as the dingclaw gateway runs them.
+//!
+//! Start a DingTalk simulator and the offline model first (two terminals), then the example:
+//!
+//! ```sh
+//! dingclaw sim --port 18790 --bot example-bot:example-secret
+//! dingclaw offline-model --port 18791
+//! cargo run -p dingclaw-actors --example runtime_with_tool
+//! dingclaw sim say --bot example-bot --from alice '/tool shout {"text": "hello"}'
+//! ```
+//!
+//! `DINGCLAW_SIM_URL` and `DINGCLAW_MODEL_URL` point it elsewhere; `DINGCLAW_EXAMPLE_SECONDS`
+//! ends it after that long (it runs until Ctrl-C otherwise).
+
+use std::path::Path;
+use std::time::Duration;
+
+use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::config::{MapEnv, load_str};
+use dingclaw_actors::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+use futures_util::future::LocalBoxFuture;
+use serde_json::{Value, json};
+
+/// A tool the model may call: the text in capitals.
+struct Shout;
+
+impl Tool for Shout {
+    fn name(&self) -> &str {
+        "shout"
+    }
+
+    fn description(&self) -> &str {
+        "Repeats `text` in capital letters."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})
+    }
+
+    fn call(
+        &self,
+        args: Value,
+        ctx: ToolContext,
+    ) -> LocalBoxFuture<'static, Result<Value, ToolError>> {
+        Box::pin(async move {
+            let text = args
+                .get("text")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ToolError::BadArguments("`text` is required".into()))?;
+            println!(
+                "tool shout called by agent {} for {}",
+                ctx.agent_id, ctx.sender_id
+            );
+            Ok(json!({"shouted": text.to_uppercase()}))
+        })
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sim = env_or("DINGCLAW_SIM_URL", "http://127.0.0.1:18790");
+    let model = env_or("DINGCLAW_MODEL_URL", "http://127.0.0.1:18791/v1");
+    let config = format!(
+        r#"{{
+          agents: {{ list: [ {{ id: "helper", identity: {{ name: "Helper" }}, model: "offline/qwen" }} ] }},
+          channels: {{ "dingtalk-connector": {{ endpoint: "{sim}", dmReplyMode: "text",
+            accounts: {{ bot1: {{ clientId: "example-bot", clientSecret: "example-secret" }} }} }} }},
+          models: {{ providers: {{ offline: {{ baseUrl: "{model}", apiKey: "example-key" }} }} }},
+          dingclaw: {{ store: "memory" }},
+        }}"#
+    );
+    let config = load_str(&config, Path::new("."), &MapEnv::new())?.config;
+    let seconds: Option<u64> = std::env::var("DINGCLAW_EXAMPLE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok());
+
+    // The runtime's actors live in an actix System: this program's main thread runs one.
+    actix_rt::System::new().block_on(async move {
+        let mut tools = ToolRegistry::builtin();
+        tools.register(Shout);
+        let options = RuntimeOptions {
+            tools,
+            ..RuntimeOptions::default()
+        };
+        let rt = Runtime::start_with(config, options)?;
+        println!("runtime started: {}", rt.config().summary());
+        match seconds {
+            Some(s) => actix_rt::time::sleep(Duration::from_secs(s)).await,
+            None => {
+                let _ = actix_rt::signal::ctrl_c().await;
+            }
+        }
+        // Turns in flight get up to five seconds to finish; then every actor stops.
+        rt.shutdown(Duration::from_secs(5)).await;
+        println!("runtime stopped");
+        Ok(())
+    })
+}

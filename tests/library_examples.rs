@@ -121,7 +121,7 @@ async fn the_runtime_example_answers_with_its_own_tool() {
     );
     run.until_printed("runtime started: 1 agent (helper), 1 account")
         .await;
-    until_connected(&sim).await;
+    run.until_printed("ready: bot1 connected").await;
     let reply = ask_bot(
         &sim,
         "alice",
@@ -132,6 +132,43 @@ async fn the_runtime_example_answers_with_its_own_tool() {
     assert!(reply.contains(r#""shouted":"HELLO""#), "{reply}");
     run.until_printed("tool shout called by agent helper for alice")
         .await;
+}
+
+/// Readiness tells a refused account from a connected one, with DingTalk's reason.
+#[actix_rt::test]
+async fn readiness_names_the_account_dingtalk_refused() {
+    let sim = sim_with_example_bot().await;
+    let text = format!(
+        r#"{{ channels: {{ "dingtalk-connector": {{ endpoint: "{}",
+              stream: {{ reconnectInitialMs: 100, authRetryMs: 60000 }},
+              accounts: {{ good: {{ clientId: "example-bot", clientSecret: "example-secret" }},
+                          bad: {{ clientId: "example-bot-2", clientSecret: "wrong" }} }} }} }},
+             dingclaw: {{ store: "memory" }} }}"#,
+        sim.url
+    );
+    let config = dingclaw_actors::config::load_str(
+        &text,
+        std::path::Path::new("."),
+        &dingclaw_actors::config::MapEnv::new(),
+    )
+    .unwrap()
+    .config;
+    let rt = dingclaw_actors::actors::Runtime::start(config).unwrap();
+    let r = rt.ready(Duration::from_secs(10)).await;
+    assert!(r.settled, "{r:?}");
+    let good = r.accounts.iter().find(|a| a.account == "good").unwrap();
+    let bad = r.accounts.iter().find(|a| a.account == "bad").unwrap();
+    assert!(good.connected && good.error.is_none(), "{r:?}");
+    assert!(!bad.connected, "{r:?}");
+    assert!(
+        bad.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("refused the credentials"),
+        "{r:?}"
+    );
+    assert!(!r.all_connected());
+    rt.shutdown(Duration::from_secs(2)).await;
 }
 
 #[actix_rt::test]

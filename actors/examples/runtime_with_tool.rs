@@ -88,6 +88,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let rt = Runtime::start_with(config, options)?;
         println!("runtime started: {}", rt.config().summary());
+        // Started is not connected: wait for DingTalk's answer about each account.
+        let readiness = rt.ready(Duration::from_secs(15)).await;
+        for a in &readiness.accounts {
+            match &a.error {
+                None if a.connected => println!("ready: {} connected", a.account),
+                None => println!("not ready: {} still connecting", a.account),
+                Some(e) => println!("not ready: {}: {e}", a.account),
+            }
+        }
         match seconds {
             Some(s) => actix_rt::time::sleep(Duration::from_secs(s)).await,
             None => {

@@ -12,12 +12,11 @@
 //! with its own Client ID and Secret in `DINGCLAW_CLIENT_ID`/`DINGCLAW_CLIENT_SECRET`);
 //! `DINGCLAW_EXAMPLE_SECONDS` ends it after that long.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use dingclaw_actors::config::{MapEnv, load_str};
+use dingclaw_actors::config::DingTalkAccount;
 use dingclaw_actors::dingtalk::{BotMessageReceived, StreamClient};
 
 /// Your actor: here it prints each message.
@@ -51,12 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client_id = env_or("DINGCLAW_CLIENT_ID", "example-bot");
     let secret = env_or("DINGCLAW_CLIENT_SECRET", "example-secret");
     // An account as the config loader builds it: every Stream setting at its default.
-    let config = format!(
-        r#"{{ channels: {{ "dingtalk-connector": {{ accounts: {{ bot1: {{
-              endpoint: "{endpoint}", clientId: "{client_id}", clientSecret: "{secret}" }} }} }} }} }}"#
-    );
-    let loaded = load_str(&config, Path::new("."), &MapEnv::new())?;
-    let account = Arc::new(loaded.config.account("bot1").ok_or("no account")?.clone());
+    let account = Arc::new(DingTalkAccount::at("bot1", &client_id, &secret, &endpoint)?);
     let seconds: Option<u64> = std::env::var("DINGCLAW_EXAMPLE_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok());

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use dingclaw_actors::actors::scheduler::{Caller, ListJobs};
-use dingclaw_actors::dingtalk::{StreamState, StreamStatus};
 use serde_json::{Value, json};
 
 use super::WebState;
@@ -19,20 +18,11 @@ pub(super) async fn health() -> HttpResponse {
         .json(json!({"ok": true, "status": "live"}))
 }
 
-/// An account is settled when it is connected, or failing for a reason it can state.
-fn settled(s: &StreamState) -> bool {
-    match s.status {
-        StreamStatus::Connected => true,
-        StreamStatus::AuthFailed { .. } | StreamStatus::BackingOff { .. } => s.last_error.is_some(),
-        StreamStatus::Connecting | StreamStatus::Stopped => false,
-    }
-}
-
 /// Readiness: the config is loaded (it is, or we would not run) and every enabled account is
 /// connected or failing for a stated reason. Details only for local or authenticated callers.
 pub(super) async fn ready(req: HttpRequest, state: web::Data<WebState>) -> HttpResponse {
     let accounts = state.rt.account_states().await;
-    let ready = accounts.iter().all(|a| settled(&a.stream));
+    let ready = accounts.iter().all(|a| a.stream.settled());
     let mut body = json!({"ready": ready});
     let local = client(&req, &state.rt.config().gateway.trusted_proxies)
         .is_some_and(|c| !c.forwarded && c.ip.is_loopback());

@@ -16,4 +16,6 @@ pub mod scheduler;
 pub mod session;
 pub mod webchat;
 
-pub use runtime::{ReloadReport, Runtime, RuntimeError, RuntimeOptions, RuntimeStats};
+pub use runtime::{
+    AccountReadiness, Readiness, ReloadReport, Runtime, RuntimeError, RuntimeOptions, RuntimeStats,
+};

@@ -417,6 +417,78 @@ pub struct DingTalkAccount {
 }
 
 impl DingTalkAccount {
+    /// An account as the config loader builds `channels.dingtalk-connector.accounts.<id>`
+    /// with only its credentials: every other setting at the loader's default, so an account
+    /// made in code never differs from a loaded one by accident.
+    pub fn new(id: &str, client_id: &str, client_secret: &str) -> DingTalkAccount {
+        // Without an endpoint nothing can be refused but empty credentials, which the loader
+        // reports and still builds.
+        Self::built(id, client_id, client_secret, None).0
+    }
+
+    /// `new`, talking to `endpoint` instead of DingTalk (a simulator, a proxy); the older
+    /// API's base follows it as the loader's does. Refused when `endpoint` is not a URL.
+    pub fn at(
+        id: &str,
+        client_id: &str,
+        client_secret: &str,
+        endpoint: &str,
+    ) -> Result<DingTalkAccount, String> {
+        match Self::built(id, client_id, client_secret, Some(endpoint)) {
+            (account, None) => Ok(account),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    fn built(
+        id: &str,
+        client_id: &str,
+        client_secret: &str,
+        endpoint: Option<&str>,
+    ) -> (DingTalkAccount, Option<String>) {
+        let mut entry = serde_json::json!({"clientId": client_id, "clientSecret": client_secret});
+        if let Some(e) = endpoint {
+            entry["endpoint"] = e.into();
+        }
+        let section: DingTalkSection =
+            serde_json::from_value(serde_json::json!({ "accounts": { id: entry } }))
+                .unwrap_or_default();
+        let mut diags = Diagnostics::default();
+        let channel = build_dingtalk(
+            Some(&section),
+            PluginSchema::Connector,
+            &super::environment::MapEnv::new(),
+            &Unresolved::new(),
+            &mut diags,
+        );
+        let account = channel
+            .accounts
+            .into_values()
+            .next()
+            .unwrap_or_else(|| DingTalkAccount::empty(id));
+        (account, diags.errors.first().map(ToString::to_string))
+    }
+
+    /// The account built from an empty section (never used: `build_dingtalk` always builds
+    /// the one account it is given).
+    fn empty(id: &str) -> DingTalkAccount {
+        let section = DingTalkSection::default();
+        build_account(
+            id,
+            &ConfigPath::root(),
+            Layers {
+                top: &section,
+                own: None,
+                top_path: &ConfigPath::root(),
+                schema: PluginSchema::Connector,
+            },
+            false,
+            &super::environment::MapEnv::new(),
+            &Unresolved::new(),
+            &mut Diagnostics::default(),
+        )
+    }
+
     /// The channel id of its messages, session keys and bindings.
     pub fn channel(&self) -> &'static str {
         self.schema.channel()
@@ -996,6 +1068,23 @@ mod tests {
         assert_eq!(c.accounts.keys().collect::<Vec<_>>(), vec!["sales"]);
         assert_eq!(c.accounts["sales"].dm_reply_mode, ReplyMode::Aicard);
         assert_eq!(c.accounts["sales"].require_mention, None);
+    }
+
+    #[test]
+    fn an_account_made_in_code_is_the_loaded_one() {
+        let (c, _) = build(serde_json::json!({
+            "accounts": {"bot1": {"clientId": "dingabc", "clientSecret": "s3cret",
+                                   "endpoint": "http://127.0.0.1:18790/"}}
+        }));
+        let made =
+            DingTalkAccount::at("bot1", "dingabc", "s3cret", "http://127.0.0.1:18790/").unwrap();
+        assert_eq!(made, c.accounts["bot1"]);
+        assert_eq!(made.oapi_endpoint, "http://127.0.0.1:18790");
+        let plain = DingTalkAccount::new("Bot2", "dingdef", "s");
+        assert_eq!(plain.id, "bot2");
+        assert_eq!(plain.endpoint, DEFAULT_ENDPOINT);
+        assert_eq!(plain.stream, StreamSettings::default());
+        assert!(DingTalkAccount::at("b", "i", "s", "not a url").is_err());
     }
 
     #[test]

@@ -114,6 +114,20 @@ pub struct StreamState {
     pub connected_since_ms: Option<u64>,
 }
 
+impl StreamState {
+    /// Connected, or failing for a reason it can state (refused credentials, an endpoint out
+    /// of reach): either way, waiting longer will not tell more.
+    pub fn settled(&self) -> bool {
+        match self.status {
+            StreamStatus::Connected => true,
+            StreamStatus::AuthFailed { .. } | StreamStatus::BackingOff { .. } => {
+                self.last_error.is_some()
+            }
+            StreamStatus::Connecting | StreamStatus::Stopped => false,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The actor
 // ---------------------------------------------------------------------------------------------

@@ -45,12 +45,14 @@ use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
 mod message_tool;
 mod pairing;
 mod proactive;
+mod readiness;
 mod recover;
 mod reload;
 
 use super::session::SessionActor;
 pub use pairing::{PairingRecord, PairingStatus, Pairings, pairing_reply};
 pub use proactive::{ProactiveError, Target};
+pub use readiness::{AccountReadiness, Readiness};
 pub use reload::ReloadReport;
 
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
@@ -212,12 +214,16 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Starts every actor for `config` inside the current actix System.
+    /// Starts every actor for `config` inside the current actix System. It returns once the
+    /// actors run; `ready()` says when DingTalk has accepted (or refused) the accounts.
+    /// Dropping the handle does not stop the runtime: `shutdown()` does.
+    #[must_use = "the runtime keeps running; keep the handle to shut it down"]
     pub fn start(config: Config) -> Result<Arc<Runtime>, RuntimeError> {
         Self::start_with(config, RuntimeOptions::default())
     }
 
     /// Starts with an embedder's store and tools.
+    #[must_use = "the runtime keeps running; keep the handle to shut it down"]
     pub fn start_with(
         config: Config,
         options: RuntimeOptions,

@@ -65,31 +65,22 @@ pub fn admit(
     sender_id: &str,
 ) -> Result<(), Refusal> {
     match chat {
-        ChatType::Direct => match account.dm_policy {
-            DmPolicy::Open => Ok(()),
-            DmPolicy::Allowlist => {
-                if account
-                    .allow_from
-                    .iter()
-                    .any(|a| account.listed(a, sender_id))
-                {
-                    Ok(())
-                } else {
-                    Err(Refusal::SenderNotAllowed)
-                }
+        ChatType::Direct => {
+            let refusal = match account.dm_policy {
+                DmPolicy::Open => return Ok(()),
+                DmPolicy::Allowlist => Refusal::SenderNotAllowed,
+                DmPolicy::Pairing => Refusal::NeedsPairing,
+            };
+            if account
+                .allow_from
+                .iter()
+                .any(|a| account.listed(a, sender_id))
+            {
+                Ok(())
+            } else {
+                Err(refusal)
             }
-            DmPolicy::Pairing => {
-                if account
-                    .allow_from
-                    .iter()
-                    .any(|a| account.listed(a, sender_id))
-                {
-                    Ok(())
-                } else {
-                    Err(Refusal::NeedsPairing)
-                }
-            }
-        },
+        }
         ChatType::Group => {
             match account.group_policy {
                 GroupPolicy::Open => {}

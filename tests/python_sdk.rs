@@ -123,12 +123,19 @@ async fn official_python_sdk_talks_to_the_simulator() {
     let replies = sim.replies(Some(&id), None, 0);
     assert!(replies.iter().all(|r| r.via == "sessionWebhook"));
     assert!(replies.iter().all(|r| r.at_user_ids == vec!["alice"]));
-    // The SDK acknowledged both callbacks on the socket that carried them.
-    let acks: Vec<_> = sim
-        .acks(Some(&id))
-        .into_iter()
-        .filter(|a| a.kind == "callback")
-        .collect();
+    // The SDK acknowledged every callback on the socket that carried them. Its handler sends
+    // the reply before it returns the acknowledgement, so the last ack may trail the reply.
+    let callback_acks = || -> Vec<_> {
+        sim.acks(Some(&id))
+            .into_iter()
+            .filter(|a| a.kind == "callback")
+            .collect()
+    };
+    wait_until("three callback acks", Duration::from_secs(10), || {
+        callback_acks().len() >= 3
+    })
+    .await;
+    let acks = callback_acks();
     assert_eq!(acks.len(), 3, "{acks:?}");
     assert!(acks.iter().all(|a| a.same_socket));
 }

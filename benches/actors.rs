@@ -6,16 +6,14 @@
 //!   to its resident session actor (on a lane arbiter), which resets and answers; no model
 //!   and no socket are involved, so this is the actor path alone.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
+use dingclaw_actors::actors::Runtime;
 use dingclaw_actors::actors::router::Inbound;
-use dingclaw_actors::actors::webchat::WebEvent;
-use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::webchat::AnswerPart;
 use dingclaw_actors::config::{MapEnv, load_str};
-use dingclaw_actors::store::MemoryStore;
 use tokio::sync::mpsc;
 
 #[derive(Message)]
@@ -69,11 +67,8 @@ fn router_round_trips(iters: u64) -> Duration {
         let config = load_str(text, std::path::Path::new("."), &MapEnv::new())
             .expect("valid config")
             .config;
-        let options = RuntimeOptions {
-            store: Some(Arc::new(MemoryStore::default())),
-            ..RuntimeOptions::default()
-        };
-        let rt = Runtime::start_with(config, options).expect("runtime starts");
+        // No store chosen: memory.
+        let rt = Runtime::start(config).expect("runtime starts");
         let router = rt.router().expect("router started").clone();
         let round_trip = || {
             let router = router.clone();
@@ -82,8 +77,8 @@ fn router_round_trips(iters: u64) -> Duration {
                 router.do_send(Inbound::from_web("main", "bench", "/new", tx));
                 loop {
                     match rx.recv().await {
-                        Some(WebEvent::Done(_)) => break,
-                        Some(WebEvent::Partial(_)) => continue,
+                        Some(AnswerPart::Done(_)) => break,
+                        Some(AnswerPart::Partial(_)) => continue,
                         None => panic!("the session dropped the reply"),
                     }
                 }

@@ -10,7 +10,7 @@ use dingclaw_actors::dingtalk::dedup::{DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL
 use dingclaw_actors::dingtalk::frame::Frame;
 use serde_json::json;
 
-/// A group @mention as DingTalk pushes it (reference/dingtalk-protocol.md 3.1).
+/// A group @mention as DingTalk pushes it (docs/dingtalk-protocol.md 3.1).
 fn typical_frame() -> String {
     let data = json!({
         "conversationId": "cidqOq8V2wT3F0mYJ0QzJz1pQ==",

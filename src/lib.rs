@@ -4,8 +4,9 @@
 //! # Layout
 //!
 //! - [`cli`]: the `dingclaw` command line (clap), one file per command.
-//! - [`sim`]: a local DingTalk Open Platform for tests, benchmarks and the offline demo.
-//! - [`offline_model`]: a deterministic OpenAI-compatible model on loopback.
+//! - [`sim`]: a local DingTalk Open Platform for tests, benchmarks and the offline demo
+//!   (re-exported from the `dingclaw-testing` crate).
+//! - [`offline_model`]: a deterministic OpenAI-compatible model on loopback (the same).
 //! - [`web`]: the operator's HTTP side on `gateway.port`: health and the operator API.
 //! - [`demo`]: the offline demo, all of the above together.
 //! - [`bench`]: the load benchmark (`dingclaw bench`): the above as separate processes.
@@ -14,6 +15,8 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod log_ring;
-pub mod offline_model;
-pub mod sim;
 pub mod web;
+
+/// The DingTalk simulator and the offline model live in the `dingclaw-testing` crate, for
+/// embedders' tests too; the binary serves them as `dingclaw sim` and `dingclaw offline-model`.
+pub use dingclaw_testing::{offline_model, sim};

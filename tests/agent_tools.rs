@@ -387,7 +387,7 @@ async fn anthropic_messages_providers_run_multi_round_tool_turns_kept_in_the_tra
 
     // The transcript keeps the rounds; the next turn sends them back in the same shape.
     let session =
-        h.rt.store
+        h.rt.store()
             .load_session("agent:a:dingtalk-connector:direct:alice", 100)
             .await
             .unwrap()

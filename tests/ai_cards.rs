@@ -1,4 +1,4 @@
-//! AI card replies end to end (reference/dingtalk-protocol.md 6): the model's answer streams
+//! AI card replies end to end (docs/dingtalk-protocol.md 6): the model's answer streams
 //! into a card in the simulator, which checks every call and records what a user sees; card
 //! errors degrade the account to markdown and the user still gets the whole answer.
 

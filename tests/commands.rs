@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dingclaw::offline_model::{Action, Step};
-use dingclaw_actors::actors::runtime::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::runtime::Runtime;
 use support::gateway::{Harness, TEST_ACCOUNT, To, said};
 
 fn config(extra: &str) -> String {
@@ -102,7 +102,10 @@ async fn model_switches_one_conversation_and_survives_a_restart() {
 
     // A new runtime on the same state directory: alice's choice is still there.
     h.rt.shutdown(Duration::from_secs(5)).await;
-    let rt = Runtime::start_with(h.config.clone(), RuntimeOptions::default()).expect("runtime");
+    let rt = Runtime::builder(h.config.clone())
+        .store_from_config()
+        .start()
+        .expect("runtime");
     let again = h.ask("alice", To::Dm("bot1"), "still there?").await;
     assert!(again.contains("· m2 ·"), "{again}");
     let status = h.ask("alice", To::Dm("bot1"), "/status").await;
@@ -263,7 +266,7 @@ async fn a_long_conversation_is_compacted_near_the_window_and_on_request() {
         "{asked}"
     );
     let stored =
-        h.rt.store
+        h.rt.store()
             .load_session("agent:a:dingtalk-connector:direct:alice", 1000)
             .await
             .unwrap()

@@ -14,7 +14,7 @@ use chrono::DateTime;
 use dingclaw::offline_model::{Action, ModelOptions, Step};
 use dingclaw::sim::{Entry, NewRobot, RobotInfo, SimOptions};
 use dingclaw_actors::actors::scheduler::{AddJob, Caller, JobRuns, ListJobs};
-use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::{Runtime, RuntimeBuilder};
 use dingclaw_actors::cron::{
     DeliveryStatus, Job, JobSpec, ManualClock, Owner, RunRecord, RunStatus,
 };
@@ -40,12 +40,15 @@ fn config(cron_extra: &str, store: &str) -> String {
     )
 }
 
-fn options(clock: &Arc<ManualClock>, robot_rate: RateWindow) -> RuntimeOptions {
-    RuntimeOptions {
-        clock: Arc::clone(clock) as _,
-        scheduler_tick: Duration::from_millis(20),
-        robot_rate,
-        ..RuntimeOptions::default()
+fn options(
+    clock: &Arc<ManualClock>,
+    robot_rate: RateWindow,
+) -> impl FnOnce(RuntimeBuilder) -> RuntimeBuilder {
+    let clock = Arc::clone(clock);
+    move |b| {
+        b.clock(clock)
+            .scheduler_tick(Duration::from_millis(20))
+            .robot_rate(robot_rate)
     }
 }
 
@@ -130,8 +133,7 @@ fn tool_result(reply: &str) -> Value {
 }
 
 async fn jobs(rt: &Runtime) -> Vec<Job> {
-    rt.scheduler
-        .get()
+    rt.scheduler()
         .unwrap()
         .send(ListJobs {
             by: Caller::Operator,
@@ -142,8 +144,7 @@ async fn jobs(rt: &Runtime) -> Vec<Job> {
 }
 
 async fn runs(rt: &Runtime, id: &str) -> Vec<RunRecord> {
-    rt.scheduler
-        .get()
+    rt.scheduler()
         .unwrap()
         .send(JobRuns {
             id: id.into(),
@@ -237,7 +238,7 @@ async fn the_weather_example_runs_every_morning_at_nine_in_the_group() {
     );
     // The run has its own session, kept in the store.
     let session =
-        h.rt.store
+        h.rt.store()
             .load_session(&format!("agent:a:cron:{}", job.id), 10)
             .await
             .unwrap()
@@ -315,8 +316,7 @@ fn owner() -> Owner {
 }
 
 async fn add(rt: &Runtime, job: Value) -> Job {
-    rt.scheduler
-        .get()
+    rt.scheduler()
         .unwrap()
         .send(AddJob {
             agent_id: "a".into(),
@@ -385,16 +385,16 @@ async fn jobs_survive_a_restart_and_a_missed_run_runs_once_within_the_grace() {
     spec["schedule"]["expr"] = json!("0 7 * * *");
     spec["name"] = json!("too late");
     let stale = add(&h.rt, spec).await;
-    h.rt.store.flush().await.unwrap();
+    h.rt.store().flush().await.unwrap();
     h.rt.shutdown(Duration::from_secs(2)).await;
 
     // Down from 10:00 until 09:30 the next day: the 09:00 run is 30 minutes old (within the
     // hour of grace), the 07:00 run 2.5 hours old (skipped).
     clock.set(ms("2026-11-24T09:30:00+08:00"));
-    let rt = Runtime::start_with(
-        h.config.clone(),
-        options(&clock, dingclaw_actors::dingtalk::robot::ROBOT_RATE),
+    let rt = options(&clock, dingclaw_actors::dingtalk::robot::ROBOT_RATE)(
+        Runtime::builder(h.config.clone()).store_from_config(),
     )
+    .start()
     .unwrap();
     let r = wait_runs(&rt, &kept.id, 1).await;
     assert_eq!(

@@ -55,7 +55,11 @@ async fn seed_example_each_bot_is_answered_by_its_own_agent() {
     );
     let dm = h.ask("bob", To::Dm("bot2"), "help").await;
     assert!(dm.starts_with("[Tech Expert"), "{dm}");
-    let keys: Vec<String> = h.rt.sessions.iter().map(|s| s.key().to_string()).collect();
+    let keys: Vec<String> =
+        h.rt.resident_sessions()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
     assert!(
         keys.contains(&format!("agent:ding-bot1:dingtalk-connector:group:{group}")),
         "{keys:?}"
@@ -101,9 +105,9 @@ async fn group_sender_scope_gives_each_member_a_session() {
     assert_eq!((turn(&b), history(&b)), (1, "bob: b1"), "{b}");
     assert_eq!((turn(&a), history(&a)), (2, "alice: a1 | alice: a2"), "{a}");
     assert!(
-        h.rt.sessions
+        h.rt.resident_sessions()
             .iter()
-            .any(|s| s.key().as_str() == format!("agent:a:dingtalk-connector:group:{g}:bob"))
+            .any(|k| k.as_str() == format!("agent:a:dingtalk-connector:group:{g}:bob"))
     );
     h.stop().await;
 }
@@ -115,7 +119,11 @@ async fn shared_memory_is_one_session_for_the_whole_account() {
     h.ask("alice", To::Dm("bot1"), "x").await;
     let r = h.ask("bob", To::Group(&g, &["bot1"]), "y").await;
     assert_eq!(turn(&r), 2, "{r}");
-    let keys: Vec<String> = h.rt.sessions.iter().map(|s| s.key().to_string()).collect();
+    let keys: Vec<String> =
+        h.rt.resident_sessions()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
     assert_eq!(keys, vec!["agent:a:dingtalk-connector:shared:bot1"]);
     h.stop().await;
 }

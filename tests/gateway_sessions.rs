@@ -95,8 +95,8 @@ async fn new_starts_a_fresh_session_and_keeps_the_old_transcript() {
     // The connector's Chinese reset word works too.
     let r = h.ask("alice", To::Dm("bot1"), "新会话").await;
     assert!(r.contains("新会话"), "{r}");
-    h.rt.store.flush().await.unwrap();
-    let sessions = h.rt.store.sessions(Default::default()).await.unwrap();
+    h.rt.store().flush().await.unwrap();
+    let sessions = h.rt.store().sessions(Default::default()).await.unwrap();
     assert_eq!(sessions.len(), 1);
     h.stop().await;
 }
@@ -131,9 +131,9 @@ async fn idle_sessions_leave_memory_and_come_back_from_the_store() {
     let h = Harness::start(&config("dingclaw: { sessionIdleSeconds: 1 }", "")).await;
     h.ask("alice", To::Dm("bot1"), "first").await;
     h.ask("alice", To::Dm("bot1"), "second").await;
-    assert_eq!(h.rt.sessions.len(), 1);
+    assert_eq!(h.rt.resident_sessions().len(), 1);
     let start = Instant::now();
-    while !h.rt.sessions.is_empty() {
+    while !h.rt.resident_sessions().is_empty() {
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "session not evicted"

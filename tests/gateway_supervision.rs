@@ -96,9 +96,9 @@ async fn every_actor_kind_recovers_from_a_crash_mid_traffic() {
     }
 
     // The victim's transcript: every message once, answers in between, nothing lost.
-    h.rt.store.flush().await.unwrap();
+    h.rt.store().flush().await.unwrap();
     let stored =
-        h.rt.store
+        h.rt.store()
             .load_session(victim_key, 1000)
             .await
             .unwrap()

@@ -1,4 +1,4 @@
-//! Per-group behaviour (reference/dingtalk-protocol.md 7.2, 7.3): `groups.<cid>` gives a
+//! Per-group behaviour (docs/dingtalk-protocol.md 7.2, 7.3): `groups.<cid>` gives a
 //! group its own system prompt and tool policy, turns the bot off in a group, and limits who
 //! may use it there; `groupAllowFrom` takes conversation ids and sender ids alike; a group's
 //! history shows people by name.

@@ -122,6 +122,11 @@ async fn the_runtime_example_answers_with_its_own_tool() {
     run.until_printed("runtime started: 1 agent (helper), 1 account")
         .await;
     run.until_printed("ready: bot1 connected").await;
+    run.until_printed("event: bot1 connected").await;
+    // Its own channel: `ask` reached the agent through a session of its own.
+    run.until_printed("ask answered: [Helper · qwen · turn 1] You said: hello from code")
+        .await;
+    run.until_printed("event: helper answered (ok: true)").await;
     let reply = ask_bot(
         &sim,
         "alice",

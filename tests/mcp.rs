@@ -12,7 +12,7 @@ mod support;
 use std::time::Duration;
 
 use dingclaw::offline_model::{Action, ModelOptions, Step};
-use dingclaw_actors::actors::RuntimeOptions;
+use dingclaw_actors::actors::RuntimeBuilder;
 use dingclaw_actors::supervise::RestartPolicy;
 use dingclaw_actors::tools::{McpServerStatus, McpState};
 use serde_json::{Value, json};
@@ -39,10 +39,7 @@ fn config(servers: &str) -> String {
 }
 
 async fn start(servers: &str) -> Harness {
-    let options = RuntimeOptions {
-        mcp_restarts: FAST_RESTARTS,
-        ..RuntimeOptions::default()
-    };
+    let options = |b: RuntimeBuilder| b.mcp_restarts(FAST_RESTARTS);
     Harness::start_with_options(
         &config(servers),
         ModelOptions::default(),
@@ -53,7 +50,7 @@ async fn start(servers: &str) -> Harness {
 }
 
 fn status(h: &Harness, name: &str) -> Option<McpServerStatus> {
-    h.rt.catalog
+    h.rt.catalog()
         .mcp_statuses()
         .into_iter()
         .find(|s| s.name == name)
@@ -292,7 +289,7 @@ async fn a_huge_result_is_cut_and_policy_filters_mcp_tools() {
     );
     // What the model was given (the reply is long, so it went out in several messages).
     let session =
-        h.rt.store
+        h.rt.store()
             .load_session("agent:a:dingtalk-connector:direct:alice", 10)
             .await
             .unwrap()
@@ -320,10 +317,7 @@ async fn a_huge_result_is_cut_and_policy_filters_mcp_tools() {
         "dingclaw: {",
         r#"tools: { deny: ["bundle-mcp"] }, dingclaw: {"#,
     );
-    let options = RuntimeOptions {
-        mcp_restarts: FAST_RESTARTS,
-        ..RuntimeOptions::default()
-    };
+    let options = |b: RuntimeBuilder| b.mcp_restarts(FAST_RESTARTS);
     let h = Harness::start_with_options(&text, ModelOptions::default(), test_sim(), options).await;
     wait_state(&h, "fs", McpState::Ready, None).await;
     call(&h, "fs__list_allowed_directories", json!({}));

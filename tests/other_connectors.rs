@@ -47,7 +47,10 @@ const SOIMY_CREDENTIALS: &[(&str, &str)] = &[
 async fn a_soimy_config_starts_its_bots_and_keeps_its_meaning() {
     let h = Harness::start(&example("soimy", SOIMY_CREDENTIALS)).await;
     let sessions = |h: &Harness| -> Vec<String> {
-        h.rt.sessions.iter().map(|s| s.key().to_string()).collect()
+        h.rt.resident_sessions()
+            .iter()
+            .map(|k| k.to_string())
+            .collect()
     };
 
     // Bindings with channel "dingtalk" pick the agent; session keys carry that channel.
@@ -115,7 +118,11 @@ async fn an_openclaw_china_config_starts_its_bots_including_the_implicit_default
         !sales.starts_with("[Assistant"),
         "the sales binding decides: {sales}"
     );
-    let keys: Vec<String> = h.rt.sessions.iter().map(|s| s.key().to_string()).collect();
+    let keys: Vec<String> =
+        h.rt.resident_sessions()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
     assert!(
         keys.contains(&"agent:main:dingtalk:direct:carol".to_owned()),
         "{keys:?}"

@@ -8,7 +8,7 @@ mod support;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::Runtime;
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, said};
 use support::process::run_cli;
 
@@ -115,7 +115,10 @@ async fn strangers_pair_with_a_code_an_operator_approves() {
     // A new runtime on the same store still knows Alice.
     web.stop().await;
     h.rt.shutdown(Duration::from_secs(5)).await;
-    let rt = Runtime::start_with(h.config.clone(), RuntimeOptions::default()).expect("runtime");
+    let rt = Runtime::builder(h.config.clone())
+        .store_from_config()
+        .start()
+        .expect("runtime");
     let after = h.ask("alice", To::Dm("bot1"), "still me").await;
     assert_eq!(said(&after), "still me");
     rt.shutdown(Duration::from_secs(5)).await;

@@ -93,7 +93,7 @@ async fn the_message_tool_sends_to_known_groups_only() {
     let start = std::time::Instant::now();
     loop {
         let stored =
-            h.rt.store
+            h.rt.store()
                 .load_session("agent:a:dingtalk-connector:direct:alice", 100)
                 .await
                 .unwrap()

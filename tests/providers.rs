@@ -283,12 +283,8 @@ async fn tokens_are_counted_per_call_session_and_agent() {
             .find(|p| p.id == "offline")
             .expect("provider");
     assert_eq!(provider.usage.prompt_tokens, a.prompt_tokens);
-    let session =
-        h.rt.sessions
-            .iter()
-            .next()
-            .map(|s| s.addr.clone())
-            .expect("a session");
+    let key = h.rt.resident_sessions().pop().expect("a session");
+    let session = h.rt.session(&key).expect("resident");
     let state = session.send(GetSessionState).await.expect("session state");
     assert_eq!(
         (state.prompt_tokens, state.completion_tokens),

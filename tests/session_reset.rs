@@ -1,4 +1,4 @@
-//! `session.reset` applied (reference/openclaw-routing.md 4.5): a daily reset at midnight in
+//! `session.reset` applied (docs/openclaw-routing.md 4.5): a daily reset at midnight in
 //! the users' time zone, crossed by moving the runtime's clock (no sleeping), and an idle
 //! reset for groups from `resetByType`. The next message starts a new session and its answer
 //! says so; messages before the reset point stay in the same session.
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::TimeZone;
 use dingclaw::offline_model::ModelOptions;
-use dingclaw_actors::actors::RuntimeOptions;
+use dingclaw_actors::actors::RuntimeBuilder;
 use dingclaw_actors::cron::ManualClock;
 use support::gateway::{Harness, TEST_ACCOUNT, To, said, test_sim, turn};
 
@@ -35,10 +35,7 @@ async fn a_daily_reset_at_midnight_in_shanghai_and_an_idle_reset_for_groups() {
     );
     // 23:50 in Shanghai is 15:50 UTC: the day turns over in Shanghai first.
     let clock = Arc::new(ManualClock::new(shanghai(29, 23, 50)));
-    let options = RuntimeOptions {
-        clock: clock.clone(),
-        ..RuntimeOptions::default()
-    };
+    let options = |b: RuntimeBuilder| b.clock(clock.clone());
     let h = Harness::start_with_options(&text, ModelOptions::default(), test_sim(), options).await;
     let first = h.ask("alice", To::Dm("bot1"), "first").await;
     assert_eq!(turn(&first), 1);

@@ -460,7 +460,7 @@ async fn no_secret_appears_in_any_response_or_log_line() {
         })
         .unwrap();
     w.h.ask("alice", To::Group(&cid, &["bot1"]), "hello").await;
-    let scheduler = w.h.rt.scheduler.get().unwrap();
+    let scheduler = w.h.rt.scheduler().unwrap();
     let job = add_job(
         &w.h.rt,
         owner("group", &cid),

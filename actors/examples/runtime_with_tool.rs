@@ -1,5 +1,7 @@
 //! The whole runtime inside your own program, with a tool of your own: DingTalk bots, routing,
-//! sessions, agents and a model provider, as the dingclaw gateway runs them.
+//! sessions, agents and a model provider, as the dingclaw gateway runs them. It also follows
+//! the runtime's events and asks the agent a question from code (`ask`), the way you would
+//! add a channel of your own.
 //!
 //! Start a DingTalk simulator and the offline model first (two terminals), then the example:
 //!
@@ -16,9 +18,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::{AnswerPart, Runtime, RuntimeEvent};
 use dingclaw_actors::config::{MapEnv, load_str};
-use dingclaw_actors::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+use dingclaw_actors::tools::{Tool, ToolContext, ToolError};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
@@ -70,7 +72,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
           channels: {{ "dingtalk-connector": {{ endpoint: "{sim}", dmReplyMode: "text",
             accounts: {{ bot1: {{ clientId: "example-bot", clientSecret: "example-secret" }} }} }} }},
           models: {{ providers: {{ offline: {{ baseUrl: "{model}", apiKey: "example-key" }} }} }},
-          dingclaw: {{ store: "memory" }},
         }}"#
     );
     let config = load_str(&config, Path::new("."), &MapEnv::new())?.config;
@@ -80,14 +81,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The runtime's actors live in an actix System: this program's main thread runs one.
     actix_rt::System::new().block_on(async move {
-        let mut tools = ToolRegistry::builtin();
-        tools.register(Shout);
-        let options = RuntimeOptions {
-            tools,
-            ..RuntimeOptions::default()
-        };
-        let rt = Runtime::start_with(config, options)?;
+        // No store chosen: sessions live in memory (`.store_from_config()` for SQLite).
+        let rt = Runtime::builder(config).tool(Shout).start()?;
         println!("runtime started: {}", rt.config().summary());
+        // What happens from now on, without polling.
+        let mut events = rt.events();
+        actix_rt::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                match event {
+                    RuntimeEvent::Connected { account } => println!("event: {account} connected"),
+                    RuntimeEvent::TurnFinished {
+                        agent, ok, took, ..
+                    } => {
+                        println!(
+                            "event: {agent} answered (ok: {ok}) in {} ms",
+                            took.as_millis()
+                        )
+                    }
+                    other => println!("event: {other:?}"),
+                }
+            }
+        });
         // Started is not connected: wait for DingTalk's answer about each account.
         let readiness = rt.ready(Duration::from_secs(15)).await;
         for a in &readiness.accounts {
@@ -97,13 +111,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Some(e) => println!("not ready: {}: {e}", a.account),
             }
         }
+        // A channel of your own: the same agent, a session of its own, the answer streamed.
+        let mut answer = rt.ask("helper", "console", "operator", "hello from code")?;
+        while let Some(part) = answer.next().await {
+            match part {
+                AnswerPart::Partial(so_far) => println!("ask, so far: {so_far}"),
+                AnswerPart::Done(text) => println!("ask answered: {text}"),
+            }
+        }
         match seconds {
             Some(s) => actix_rt::time::sleep(Duration::from_secs(s)).await,
             None => {
                 let _ = actix_rt::signal::ctrl_c().await;
             }
         }
-        // Turns in flight get up to five seconds to finish; then every actor stops.
+        // Turns in flight get up to five seconds to finish; then every actor stops. (Dropping
+        // `rt` would stop it too, without that wait.)
         rt.shutdown(Duration::from_secs(5)).await;
         println!("runtime stopped");
         Ok(())

@@ -30,48 +30,79 @@
 //!
 //! Dependencies point one way: later modules use earlier ones, never the reverse.
 //!
+//! `config` and `routing` are always built. The Cargo features add the rest: `dingtalk` (the
+//! wire protocol, with `supervise`, `telemetry`, `tls`, `backoff`, `rate`), `runtime` (the
+//! actors and everything they use) and `sqlite` (the SQLite store); all three are on by
+//! default.
+//!
 //! The crate's front page, with runnable examples, follows.
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "runtime")]
 pub mod actors;
+#[cfg(feature = "dingtalk")]
 pub mod backoff;
+#[cfg(feature = "runtime")]
 pub mod charset;
 pub mod config;
+#[cfg(feature = "runtime")]
 pub mod cron;
+#[cfg(feature = "dingtalk")]
 pub mod dingtalk;
+#[cfg(feature = "dingtalk")]
 #[doc(hidden)]
 pub mod fault;
+#[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod fuzz_entry;
+#[cfg(feature = "dingtalk")]
 pub mod latency_window;
+#[cfg(feature = "runtime")]
 pub mod mcp;
+#[cfg(feature = "runtime")]
 pub mod media;
+#[cfg(feature = "runtime")]
 pub mod memory;
+#[cfg(feature = "runtime")]
 pub mod net;
+#[cfg(feature = "runtime")]
 pub mod provider;
+#[cfg(feature = "dingtalk")]
 pub mod rate;
 pub mod routing;
+#[cfg(feature = "runtime")]
 pub mod skills;
+#[cfg(feature = "runtime")]
 pub mod store;
+#[cfg(feature = "dingtalk")]
 pub mod supervise;
+#[cfg(feature = "dingtalk")]
 pub mod telemetry;
+#[cfg(feature = "dingtalk")]
 pub mod tls;
+#[cfg(feature = "runtime")]
 pub mod tools;
 
 /// Crates this one's signatures use, re-exported so an embedder's versions always match.
+#[cfg(feature = "dingtalk")]
 pub use actix;
+#[cfg(feature = "dingtalk")]
 pub use actix_rt;
 pub use serde_json;
+#[cfg(feature = "dingtalk")]
 pub use tokio;
 
 /// The names most programs embedding dingclaw use.
 pub mod prelude {
+    #[cfg(feature = "runtime")]
     pub use crate::actors::{Runtime, RuntimeOptions};
     pub use crate::config::{
         Config, ConfigError, DingTalkAccount, Environment, MapEnv, ProcessEnv, Secret, load_file,
         load_str,
     };
+    #[cfg(feature = "dingtalk")]
     pub use crate::dingtalk::{BotMessage, BotMessageReceived, DingTalkError, StreamClient};
     pub use crate::routing::{ChatType, Inbound, Route, Routes};
+    #[cfg(feature = "runtime")]
     pub use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry};
 }

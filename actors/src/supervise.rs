@@ -1,7 +1,7 @@
 //! The one place that turns a panic into a restart.
 //!
 //! actix restarts a supervised actor only when it *stops*; a panic kills it for good and
-//! every `Addr` goes dead (reference/actix-notes.md 1.2-1.3). So handler bodies run inside
+//! every `Addr` goes dead (docs/actix-notes.md 1.2). So handler bodies run inside
 //! `guard` (sync code) or `catch` (futures): a panic is caught, logged, counted, and turned
 //! into `ctx.stop()`, which makes the `Supervisor` restart the actor with its mailbox intact.
 //! In `restarting()` the actor asks its `Restarts` how long to back off and reloads its state
@@ -24,12 +24,14 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use futures_util::FutureExt;
 use serde::Serialize;
+use tokio::sync::broadcast;
 
 use crate::backoff::Backoff;
 
@@ -246,7 +248,23 @@ where
     }
 }
 
-/// Logs a crash that is about to become a restart.
+/// A crash that is about to become a restart, as `crashes()` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crash {
+    pub kind: &'static str,
+    /// The actor's id (a session key, an account id...).
+    pub name: String,
+}
+
+/// Every crash in the process goes out here; a runtime forwards them as events.
+static CRASHES: LazyLock<broadcast::Sender<Crash>> = LazyLock::new(|| broadcast::channel(256).0);
+
+/// Subscribes to the crashes of every supervised actor in the process, from now on.
+pub fn crashes() -> broadcast::Receiver<Crash> {
+    CRASHES.subscribe()
+}
+
+/// Logs a crash that is about to become a restart, and tells `crashes()` subscribers.
 pub fn crashed(kind: ActorKind, id: &str, message: &str) {
     tracing::error!(
         actor = kind.as_str(),
@@ -254,6 +272,10 @@ pub fn crashed(kind: ActorKind, id: &str, message: &str) {
         panic = message,
         "actor panicked; restarting it"
     );
+    let _ = CRASHES.send(Crash {
+        kind: kind.as_str(),
+        name: id.to_owned(),
+    });
 }
 
 /// Runs a future, turning a panic inside it into `Err(Panicked)`.
@@ -309,6 +331,7 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_panic_becomes_a_restart_with_state_and_mailbox_kept() {
+        let mut crashes = crashes();
         let before = restart_count(ActorKind::Session);
         let addr = Supervisor::start(|_| Worker {
             handled: 0,
@@ -325,6 +348,16 @@ mod tests {
         // The message queued behind the panic is handled by the restarted actor.
         assert_eq!(queued.await.unwrap(), Some((1, 2)));
         assert!(restart_count(ActorKind::Session) > before);
+        // And the crash was told to `crashes()` subscribers (runtimes turn it into an event).
+        let want = Crash {
+            kind: "session",
+            name: "w".to_owned(),
+        };
+        let mut seen = Vec::new();
+        while let Ok(c) = crashes.try_recv() {
+            seen.push(c);
+        }
+        assert!(seen.contains(&want), "{seen:?}");
     }
 
     #[test]

@@ -49,7 +49,9 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let token_path = token_file(&config);
         let source = config.source.clone();
         let reload = (config.gateway.reload, Duration::from_millis(config.gateway.reload_debounce_ms));
-        let rt = Runtime::start(config)?;
+        // The gateway keeps its sessions where the config says (SQLite by default).
+        let handle = Runtime::builder(config).store_from_config().start()?;
+        let rt = Arc::clone(handle.runtime());
         let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv), digest)));
         let _watch = match (&reloader, reload.0) {
             (Some(r), ReloadMode::Hybrid) => match r.watch(reload.1) {

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dingclaw_actors::actors::Runtime;
+use dingclaw_actors::actors::{Runtime, RuntimeHandle};
 use dingclaw_actors::config::{Config, MapEnv, load_str};
 use dingclaw_actors::dingtalk::redact::redact_text;
 
@@ -60,7 +60,7 @@ pub struct Demo {
     pub model: OfflineModel,
     /// The page the scheduled weather task fetches.
     pub weather: WeatherPage,
-    pub runtime: Arc<Runtime>,
+    pub runtime: RuntimeHandle,
     /// The operator web page and API.
     pub web: WebServer,
     /// The page's address with its token (in the fragment).
@@ -148,22 +148,27 @@ impl Demo {
                 secret: None,
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let runtime = Runtime::start(config.clone())?;
+        let runtime = Runtime::builder(config.clone())
+            .store_from_config()
+            .start()?;
         let (auth, _) = operator_auth(&config)?;
         let web_addr = SocketAddr::new(config.gateway.bind, opts.web_port);
-        let web = match WebServer::start(Arc::clone(&runtime), web_addr, auth.clone(), None).await {
-            Ok(w) => w,
-            // Taken (a gateway already runs here): any free port.
-            Err(_) => {
-                WebServer::start(
-                    Arc::clone(&runtime),
-                    SocketAddr::new(config.gateway.bind, 0),
-                    auth.clone(),
-                    None,
-                )
-                .await?
-            }
-        };
+        let web =
+            match WebServer::start(Arc::clone(runtime.runtime()), web_addr, auth.clone(), None)
+                .await
+            {
+                Ok(w) => w,
+                // Taken (a gateway already runs here): any free port.
+                Err(_) => {
+                    WebServer::start(
+                        Arc::clone(runtime.runtime()),
+                        SocketAddr::new(config.gateway.bind, 0),
+                        auth.clone(),
+                        None,
+                    )
+                    .await?
+                }
+            };
         let login_url = web.login_url(&auth);
         let demo = Demo {
             sim,

@@ -61,8 +61,7 @@ impl Demo {
         out.push(self.ask_bot1(WEATHER_REQUEST).await?);
         let scheduler = self
             .runtime
-            .scheduler
-            .get()
+            .scheduler()
             .ok_or_else(|| anyhow::anyhow!("the scheduler is not running"))?;
         let jobs = scheduler
             .send(ListJobs {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use dingclaw_actors::actors::router::Inbound;
-use dingclaw_actors::actors::webchat::{WEBCHAT_CHANNEL, WebEvent, route, valid_thread};
+use dingclaw_actors::actors::webchat::{AnswerPart, WEBCHAT_CHANNEL, route, valid_thread};
 use dingclaw_actors::dingtalk::redact::redact_text;
 use dingclaw_actors::store::{Role, SessionFilter};
 use serde::Deserialize;
@@ -94,10 +94,10 @@ pub(super) async fn chat(
         let mut rx = rx?;
         let next = tokio::time::timeout_at(deadline, rx.recv()).await;
         let bytes = match next {
-            Ok(Some(WebEvent::Partial(t))) => {
+            Ok(Some(AnswerPart::Partial(t))) => {
                 return Some((Ok::<_, actix_web::Error>(event("partial", &t)), Some(rx)));
             }
-            Ok(Some(WebEvent::Done(t))) => event("done", &t),
+            Ok(Some(AnswerPart::Done(t))) => event("done", &t),
             Ok(None) => error_event("dropped", "the gateway dropped the answer"),
             Err(_) => error_event("timeout", "no answer in time"),
         };
@@ -129,7 +129,12 @@ pub(super) async fn history(
         return resp;
     }
     let key = route(&q.agent, &q.thread).session_key;
-    let stored = match state.rt.store.load_session(key.as_str(), MAX_HISTORY).await {
+    let stored = match state
+        .rt
+        .store()
+        .load_session(key.as_str(), MAX_HISTORY)
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             return HttpResponse::InternalServerError()
@@ -182,7 +187,7 @@ pub(super) async fn threads(
         account: None,
         limit: 500,
     };
-    let metas = match state.rt.store.sessions(filter).await {
+    let metas = match state.rt.store().sessions(filter).await {
         Ok(m) => m,
         Err(e) => {
             return HttpResponse::InternalServerError()
@@ -195,7 +200,7 @@ pub(super) async fn threads(
         .filter(|m| m.channel == WEBCHAT_CHANNEL)
         .take(MAX_THREADS)
     {
-        let title = match state.rt.store.load_session(&m.key, 20).await {
+        let title = match state.rt.store().load_session(&m.key, 20).await {
             Ok(Some(s)) => s
                 .entries
                 .iter()
@@ -226,8 +231,8 @@ pub(super) async fn stop(
     router.do_send(Inbound::from_web(&body.agent, &body.thread, "/stop", tx));
     let answer = loop {
         match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-            Ok(Some(WebEvent::Done(t))) => break t,
-            Ok(Some(WebEvent::Partial(_))) => continue,
+            Ok(Some(AnswerPart::Done(t))) => break t,
+            Ok(Some(AnswerPart::Partial(_))) => continue,
             _ => break String::new(),
         }
     };

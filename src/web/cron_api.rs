@@ -44,7 +44,7 @@ pub(super) async fn list(
     q: web::Query<ListQuery>,
 ) -> HttpResponse {
     let rt = &state.rt;
-    let Some(scheduler) = rt.scheduler.get() else {
+    let Some(scheduler) = rt.scheduler() else {
         return no_scheduler();
     };
     let jobs = match scheduler
@@ -68,7 +68,7 @@ where
     T: Send + 'static,
     SchedulerActor: Handler<M>,
 {
-    let scheduler = rt.scheduler.get().ok_or_else(no_scheduler)?;
+    let scheduler = rt.scheduler().ok_or_else(no_scheduler)?;
     match scheduler.send(msg).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(cron_error(e)),

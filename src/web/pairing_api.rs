@@ -8,7 +8,7 @@ use super::WebState;
 use super::auth::Operator;
 
 pub(super) async fn list(_: Operator, state: web::Data<WebState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.rt.pairings.list())
+    HttpResponse::Ok().json(state.rt.pairings().list())
 }
 
 fn decide(state: &WebState, code: &str, approve: bool) -> HttpResponse {

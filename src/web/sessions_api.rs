@@ -39,15 +39,12 @@ pub(super) async fn list(
         account: q.account.clone(),
         limit: q.limit.unwrap_or(100).clamp(1, MAX_LIST),
     };
-    let metas = match rt.store.sessions(filter).await {
+    let metas = match rt.store().sessions(filter).await {
         Ok(m) => m,
         Err(e) => return HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
     };
     let live = metas.iter().map(|m| {
-        let addr = rt
-            .sessions
-            .get(&SessionKey::new(m.key.as_str()))
-            .map(|slot| slot.addr.clone());
+        let addr = rt.session(&SessionKey::new(m.key.as_str()));
         async move {
             match addr {
                 Some(a) => a.send(GetSessionState).await.ok(),
@@ -82,7 +79,7 @@ pub(super) async fn transcript(
     state: web::Data<WebState>,
     q: web::Query<TranscriptQuery>,
 ) -> HttpResponse {
-    match state.rt.store.load_session(&q.key, MAX_ENTRIES).await {
+    match state.rt.store().load_session(&q.key, MAX_ENTRIES).await {
         Ok(Some(mut s)) => {
             // Users paste robot addresses and signing secrets for scheduled tasks; the store
             // keeps them (the model needs them), the operator sees them masked.
@@ -120,22 +117,19 @@ pub(super) async fn reset(
     body: web::Json<ResetRequest>,
 ) -> HttpResponse {
     let rt = Arc::clone(&state.rt);
-    let resident = rt
-        .sessions
-        .get(&SessionKey::new(body.key.as_str()))
-        .map(|slot| slot.addr.clone());
+    let resident = rt.session(&SessionKey::new(body.key.as_str()));
     if let Some(addr) = resident {
         return match addr.send(ResetSession).await {
             Ok(id) => {
                 // Written behind; what the page reads next must show the fresh session.
-                let _ = rt.store.flush().await;
+                let _ = rt.store().flush().await;
                 HttpResponse::Ok().json(json!({"ok": true, "sessionId": id}))
             }
             Err(e) => HttpResponse::ServiceUnavailable()
                 .json(json!({"error": e.to_string(), "code": "not_running"})),
         };
     }
-    match rt.store.load_session(&body.key, 1).await {
+    match rt.store().load_session(&body.key, 1).await {
         Ok(Some(s)) => {
             let mut meta = s.meta;
             meta.session_id = uuid::Uuid::new_v4().to_string();
@@ -144,7 +138,7 @@ pub(super) async fn reset(
             meta.prompt_tokens = 0;
             meta.completion_tokens = 0;
             let id = meta.session_id.clone();
-            rt.store.write_now(vec![WriteOp::Session(meta)]);
+            rt.store().write_now(vec![WriteOp::Session(meta)]);
             HttpResponse::Ok().json(json!({"ok": true, "sessionId": id}))
         }
         Ok(None) => HttpResponse::NotFound()

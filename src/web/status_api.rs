@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::WebState;
 use super::auth::{Operator, client, is_operator};
 
-/// Liveness, as OpenClaw answers it (reference/openclaw-routing.md 7.4).
+/// Liveness, as OpenClaw answers it (docs/openclaw-routing.md 7.4).
 pub(super) async fn health() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -142,7 +142,7 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
             })
         })
         .collect();
-    let jobs = match rt.scheduler.get() {
+    let jobs = match rt.scheduler() {
         Some(s) => s
             .send(ListJobs {
                 by: Caller::Operator,
@@ -162,7 +162,7 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
         "agents": agents,
         "providers": rt.provider_states(),
         "cron": {"enabled": config.cron.enabled, "jobs": jobs},
-        "mcp": rt.catalog.mcp_statuses(),
+        "mcp": rt.catalog().mcp_statuses(),
         "reload": state.reloader.as_ref().map(|r| r.last()),
     });
     status["health"] = health_of(&status);
@@ -172,5 +172,5 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
 /// `GET /api/mcp`: every MCP server, its state, tools, calls and last error (`dingclaw mcp
 /// list`). Never its env or headers.
 pub(super) async fn mcp(_: Operator, state: web::Data<WebState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.rt.catalog.mcp_statuses())
+    HttpResponse::Ok().json(state.rt.catalog().mcp_statuses())
 }

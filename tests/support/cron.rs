@@ -18,8 +18,7 @@ pub fn owner(chat: &str, conversation_id: &str) -> Owner {
 
 /// Adds a job for agent `a` from its OpenClaw-shaped JSON.
 pub async fn add_job(rt: &Runtime, owner: Owner, job: Value) -> Job {
-    rt.scheduler
-        .get()
+    rt.scheduler()
         .expect("the scheduler runs")
         .send(AddJob {
             agent_id: "a".into(),
@@ -34,8 +33,7 @@ pub async fn add_job(rt: &Runtime, owner: Owner, job: Value) -> Job {
 /// Runs a job now, as the operator, and returns its run's record.
 pub async fn run_job(rt: &Runtime, id: &str) -> RunRecord {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    rt.scheduler
-        .get()
+    rt.scheduler()
         .expect("the scheduler runs")
         .send(RunJob {
             id: id.to_owned(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::{ModelOptions, OfflineModel};
 use dingclaw::sim::{Entry, Injected, NewBot, NewGroup, SimOptions, SimServer, UserMessage};
-use dingclaw_actors::actors::{Runtime, RuntimeOptions};
+use dingclaw_actors::actors::{Runtime, RuntimeBuilder, RuntimeHandle};
 use dingclaw_actors::config::{Config, MapEnv, load_str};
 use dingclaw_actors::tools::ToolRegistry;
 
@@ -32,7 +32,7 @@ pub const TEST_PROVIDER: &str =
 pub struct Harness {
     pub sim: SimServer,
     pub model: OfflineModel,
-    pub rt: Arc<Runtime>,
+    pub rt: RuntimeHandle,
     pub config: Config,
     pub state: tempfile::TempDir,
 }
@@ -124,19 +124,16 @@ impl Harness {
         sim_opts: SimOptions,
         tools: ToolRegistry,
     ) -> Harness {
-        let options = RuntimeOptions {
-            tools,
-            ..RuntimeOptions::default()
-        };
-        Self::start_with_options(config_text, model_opts, sim_opts, options).await
+        Self::start_with_options(config_text, model_opts, sim_opts, |b| b.tools(tools)).await
     }
 
-    /// Starts with these runtime options (clock, tools, limits).
+    /// Starts with these runtime options (clock, tools, limits). The store is the config's,
+    /// as the gateway's.
     pub async fn start_with_options(
         config_text: &str,
         model_opts: ModelOptions,
         sim_opts: SimOptions,
-        options: RuntimeOptions,
+        options: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
     ) -> Harness {
         let sim = SimServer::start(sim_opts, 0, 2).await.expect("simulator");
         let model = OfflineModel::start(model_opts, 0, 2)
@@ -151,7 +148,9 @@ impl Harness {
                 name: Some(a.id.clone()),
             });
         }
-        let rt = Runtime::start_with(config.clone(), options).expect("runtime");
+        let rt = options(Runtime::builder(config.clone()).store_from_config())
+            .start()
+            .expect("runtime");
         let h = Harness {
             sim,
             model,
@@ -256,7 +255,7 @@ impl Harness {
             .expect("the config file loads")
             .digest;
         let reloader = Arc::new(dingclaw::web::Reloader::new(
-            Arc::clone(&self.rt),
+            Arc::clone(self.rt.runtime()),
             file.clone(),
             Box::new(self.env()),
             digest,
@@ -267,7 +266,7 @@ impl Harness {
     /// The web server and operator API on a free port, with this operator token.
     pub async fn operator_web(&self, token: &str) -> dingclaw::web::WebServer {
         dingclaw::web::WebServer::start(
-            Arc::clone(&self.rt),
+            Arc::clone(self.rt.runtime()),
             "127.0.0.1:0".parse().expect("a socket address"),
             dingclaw::web::OperatorAuth::Secret(dingclaw_actors::config::Secret::new(token)),
             None,
@@ -295,6 +294,40 @@ impl Harness {
 
     pub async fn stop(&self) {
         self.rt.shutdown(Duration::from_secs(5)).await;
+        self.model.stop().await;
+        self.sim.stop().await;
+    }
+}
+
+/// The simulator (knowing one bot), the offline model and a state folder, for tests that
+/// start runtimes of their own.
+pub struct Servers {
+    pub sim: SimServer,
+    pub model: OfflineModel,
+    pub state: tempfile::TempDir,
+}
+
+impl Servers {
+    pub async fn start(client_id: &str, client_secret: &str) -> Servers {
+        let sim = SimServer::start(test_sim(), 0, 1).await.expect("simulator");
+        let model = OfflineModel::start(ModelOptions::default(), 0, 1)
+            .await
+            .expect("offline model");
+        sim.sim.add_bot(NewBot {
+            client_id: Some(client_id.to_owned()),
+            client_secret: Some(client_secret.to_owned()),
+            name: None,
+        });
+        let state = tempfile::tempdir().expect("state dir");
+        Servers { sim, model, state }
+    }
+
+    /// A config whose `${SIM}`, `${MODEL}` and `${STATE}` are these servers'.
+    pub fn config(&self, text: &str) -> Config {
+        test_config(text, &self.sim.url, &self.model.base_url, self.state.path())
+    }
+
+    pub async fn stop(&self) {
         self.model.stop().await;
         self.sim.stop().await;
     }

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod agent;
+pub mod ask;
 pub mod mcp;
 pub mod provider;
 pub mod router;
@@ -16,6 +17,9 @@ pub mod scheduler;
 pub mod session;
 pub mod webchat;
 
+pub use ask::{Answer, AskError, EMBEDDED_CHANNEL};
 pub use runtime::{
-    AccountReadiness, Readiness, ReloadReport, Runtime, RuntimeError, RuntimeOptions, RuntimeStats,
+    AccountReadiness, Readiness, ReloadReport, Runtime, RuntimeBuilder, RuntimeError, RuntimeEvent,
+    RuntimeHandle, RuntimeOptions, RuntimeStats, StoreChoice,
 };
+pub use webchat::AnswerPart;

@@ -1,6 +1,6 @@
 //! The web page's chat as a channel: an operator talks to any agent through the same router
 //! and sessions as DingTalk users, in a thread of their own (`agent:<agentId>:dashboard:<thread>`,
-//! as OpenClaw's dashboard threads). The reply streams back as `WebEvent`s to the HTTP response
+//! as OpenClaw's dashboard threads). The reply streams back as `AnswerPart`s to the HTTP response
 //! that carries the message.
 
 use std::sync::Arc;
@@ -18,10 +18,10 @@ pub const WEBCHAT_CHANNEL: &str = "webchat";
 /// The account of web chat sessions (no DingTalk account is involved).
 pub const WEBCHAT_ACCOUNT: &str = "web";
 
-/// What the page receives while an answer is written.
+/// What a caller (the web page, an embedder's `ask`) receives while an answer is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WebEvent {
-    /// The answer so far.
+pub enum AnswerPart {
+    /// The answer so far (each one replaces the previous one).
     Partial(String),
     /// The whole answer (or a notice: a reset, the queue full, a refusal).
     Done(String),
@@ -55,7 +55,7 @@ impl Inbound {
         agent: &str,
         thread: &str,
         text: &str,
-        events: mpsc::UnboundedSender<WebEvent>,
+        events: mpsc::UnboundedSender<AnswerPart>,
     ) -> Inbound {
         Inbound {
             channel: Arc::from(WEBCHAT_CHANNEL),
@@ -69,7 +69,10 @@ impl Inbound {
             text: text.to_owned(),
             received_at: Instant::now(),
             agent: Some(agent.to_owned()),
-            reply: ReplyTo::Web { events },
+            reply: ReplyTo::Caller {
+                account: Arc::from(WEBCHAT_ACCOUNT),
+                events,
+            },
             mentioned: true,
             gateway_answer: None,
             media: Vec::new(),
@@ -77,9 +80,9 @@ impl Inbound {
     }
 }
 
-/// Forwards a streamed answer to the page: each change of `live`, then the answer from `done`.
-pub async fn stream_to_page(
-    events: mpsc::UnboundedSender<WebEvent>,
+/// Forwards a streamed answer to its caller: each change of `live`, then the answer from `done`.
+pub async fn stream_to_caller(
+    events: mpsc::UnboundedSender<AnswerPart>,
     mut live: watch::Receiver<String>,
     done: oneshot::Receiver<String>,
 ) -> bool {
@@ -88,7 +91,7 @@ pub async fn stream_to_page(
         tokio::select! {
             answer = &mut done => {
                 return match answer {
-                    Ok(text) => events.send(WebEvent::Done(text)).is_ok(),
+                    Ok(text) => events.send(AnswerPart::Done(text)).is_ok(),
                     Err(_) => false,
                 };
             }
@@ -96,11 +99,11 @@ pub async fn stream_to_page(
                 if changed.is_err() {
                     // The model side is gone; the answer (or nothing) comes through `done`.
                     let answer = (&mut done).await;
-                    return answer.is_ok_and(|t| events.send(WebEvent::Done(t)).is_ok());
+                    return answer.is_ok_and(|t| events.send(AnswerPart::Done(t)).is_ok());
                 }
                 let text = live.borrow_and_update().clone();
                 if !text.is_empty() {
-                    let _ = events.send(WebEvent::Partial(text));
+                    let _ = events.send(AnswerPart::Partial(text));
                 }
             }
         }

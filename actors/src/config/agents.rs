@@ -1,5 +1,5 @@
 //! `agents`: who answers. Both OpenClaw roster shapes load: the array `agents.list` (2026.3)
-//! and the keyed `agents.entries` (2026.9); see reference/openclaw-routing.md 1.6-1.7.
+//! and the keyed `agents.entries` (2026.9); see docs/openclaw-routing.md 1.6-1.7.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use super::tools::{AgentToolsConfig, ExecConfig, ToolsSection, build_agent_tools
 
 /// Turns working at once across all agents when `agents.defaults.maxConcurrent` is unset:
 /// 16 per core, at least 64. OpenClaw's lane default is max(8, 4 x CPUs)
-/// (reference/openclaw-routing.md 9), sized for one user's assistant; a gateway holds many
+/// (docs/openclaw-routing.md 9), sized for one user's assistant; a gateway holds many
 /// bots. A turn waiting for its model provider holds no slot (the provider's own
 /// `maxConcurrent` and `maxQueue` bound those waits), so the slots bound the work the gateway
 /// itself does for turns: preparing them and running their tools.
@@ -282,7 +282,7 @@ impl ModelSpec {
 }
 
 /// The agent's own model, else the defaults; its own `fallbacks` (even `[]`) replace the
-/// defaults' (reference/openclaw-routing.md 5.3).
+/// defaults' (docs/openclaw-routing.md 5.3).
 fn effective_model(own: Option<&ModelSpec>, defaults: Option<&ModelSpec>) -> ModelSelection {
     let primary = own
         .and_then(ModelSpec::primary)

@@ -1,4 +1,4 @@
-//! `bindings`: which agent answers which bot, group or person (reference/openclaw-routing.md
+//! `bindings`: which agent answers which bot, group or person (docs/openclaw-routing.md
 //! 1.8 and 2). Only the data and its validation live here; the matching is in `routing`.
 
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ pub enum PeerKind {
 }
 
 impl PeerKind {
-    /// `group` and `channel` match each other (reference/openclaw-routing.md 2.4).
+    /// `group` and `channel` match each other (docs/openclaw-routing.md 2.4).
     pub fn matches(self, other: PeerKind) -> bool {
         self == other || (self != PeerKind::Direct && other != PeerKind::Direct)
     }

@@ -1,5 +1,5 @@
 //! `card` (dingclaw) and `streaming` (the connector's code-only switch): how AI card replies
-//! stream (reference/dingtalk-protocol.md 6). The connector hard-codes these; they are
+//! stream (docs/dingtalk-protocol.md 6). The connector hard-codes these; they are
 //! settings here because the reference marks the card API's limits unverified.
 
 use std::time::Duration;

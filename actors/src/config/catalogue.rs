@@ -1,6 +1,6 @@
 //! The providers dingclaw knows without configuration: usable with only an API key (from the
 //! environment or `models.providers.<id>.apiKey`), and each overridable key by key in
-//! `models.providers.<id>` (reference/openclaw-routing.md 5.2).
+//! `models.providers.<id>` (docs/openclaw-routing.md 5.2).
 
 use super::models::ModelApi;
 

@@ -1,5 +1,5 @@
 //! `commands`: who may use the chat commands, and who owns the gateway
-//! (reference/openclaw-agent.md 6.2). Owners (`ownerAllowFrom`) are the only senders whose
+//! (docs/openclaw-agent.md 6.2). Owners (`ownerAllowFrom`) are the only senders whose
 //! turns may run commands on the machine (`exec`) and who may answer `/approve`.
 
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,7 @@ impl CommandsConfig {
     }
 
     /// May `sender` on `channel` use chat commands? Without `commands.allowFrom`, anyone the
-    /// channel let in; with it, only those it lists (reference/openclaw-agent.md 6.2).
+    /// channel let in; with it, only those it lists (docs/openclaw-agent.md 6.2).
     pub fn may_command(&self, channel: &str, sender: &str) -> bool {
         let Some(lists) = &self.allow_from else {
             return true;

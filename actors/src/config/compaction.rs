@@ -1,4 +1,4 @@
-//! `agents.defaults.compaction` (reference/openclaw-agent.md 7.1-7.2): when a conversation's
+//! `agents.defaults.compaction` (docs/openclaw-agent.md 7.1-7.2): when a conversation's
 //! context nears its model's window, older turns are summarised and the model sees the
 //! summary and the recent turns instead.
 

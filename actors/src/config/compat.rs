@@ -5,8 +5,8 @@
 //! validation and reported; anything else that is unknown is an error. Each key carries what
 //! ignoring it means in practice, because "ignored: tools" tells an operator nothing about
 //! what their bot will no longer do. The lists come from OpenClaw's schemas (2026.3 and
-//! 2026.9) and the three DingTalk connectors' settings (reference/openclaw-routing.md 1,
-//! reference/dingtalk-protocol.md 7.2-7.4).
+//! 2026.9) and the three DingTalk connectors' settings (docs/openclaw-routing.md 1,
+//! docs/dingtalk-protocol.md 7.2-7.4).
 
 use std::fmt;
 

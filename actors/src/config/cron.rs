@@ -1,4 +1,4 @@
-//! `cron`: scheduled tasks (reference/openclaw-routing.md 1.12, 6).
+//! `cron`: scheduled tasks (docs/openclaw-routing.md 1.12, 6).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
 //! `channels.dingtalk-connector` and `channels.dingtalk`: the DingTalk bots, in the shape of
-//! the three OpenClaw DingTalk plugins' schemas (reference/dingtalk-protocol.md 7.2-7.4), so
+//! the three OpenClaw DingTalk plugins' schemas (docs/dingtalk-protocol.md 7.2-7.4), so
 //! that a config written for any of them works unchanged. One section type reads all three:
 //! their keys overlap, each plugin's own keys are mapped to dingclaw's settings, and the few
 //! defaults that differ come from `PluginSchema`.
@@ -26,11 +26,11 @@ use super::secret::{
 use super::strict::suggest;
 use super::substitute::Unresolved;
 
-/// DingTalk's OpenAPI base URL (reference/dingtalk-protocol.md 1.1).
+/// DingTalk's OpenAPI base URL (docs/dingtalk-protocol.md 1.1).
 pub const DEFAULT_ENDPOINT: &str = "https://api.dingtalk.com";
 
 /// Longest reply chunk, in characters; soimy's `DINGTALK_TEXT_CHUNK_LIMIT`
-/// (reference/dingtalk-protocol.md 4.1).
+/// (docs/dingtalk-protocol.md 4.1).
 pub const DEFAULT_TEXT_CHUNK_LIMIT: usize = 3800;
 
 /// The connector's default acknowledgement text for `asyncMode`.
@@ -104,7 +104,7 @@ pub struct DingTalkSection {
     /// level's as a whole.
     pub stream: Option<StreamEntry>,
     /// `false` turns AI cards off (`aicard` replies go out as markdown). Read by the connector's
-    /// code though not in its schema (reference/dingtalk-protocol.md 6.3).
+    /// code though not in its schema (docs/dingtalk-protocol.md 6.3).
     pub streaming: Option<bool>,
     /// AI card tuning (dingclaw): template, update interval, QPS, degrade period.
     pub card: Option<CardEntry>,
@@ -178,7 +178,7 @@ pub const DEFAULT_OAPI_ENDPOINT: &str = "https://oapi.dingtalk.com";
 
 /// `stream`: timings of the Stream connection and the DingTalk API. Where the protocol
 /// reference marks a behaviour unverified, its value is a setting here, defaulting to what
-/// the reference recommends (reference/dingtalk-protocol.md 2.4-2.6).
+/// the reference recommends (docs/dingtalk-protocol.md 2.4-2.6).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StreamEntry {
@@ -917,7 +917,7 @@ fn strip_channel_prefix(entry: &str) -> &str {
 }
 
 /// Two accounts with one clientId would be one DingTalk app: DingTalk delivers each message to
-/// one random connection (reference/dingtalk-protocol.md 1.2), so the two agents would answer
+/// one random connection (docs/dingtalk-protocol.md 1.2), so the two agents would answer
 /// at random. The connector keeps the first account in sorted order and drops the others; so
 /// does dingclaw, with a warning.
 fn disable_duplicate_client_ids(

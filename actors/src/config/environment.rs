@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// Where the loader reads variables, the home directory and the working directory from.
 pub trait Environment: Send + Sync {
     /// The value of a variable, `None` when unset. An empty value counts as unset, as in
-    /// OpenClaw's `${VAR}` substitution (reference/openclaw-routing.md 1.4).
+    /// OpenClaw's `${VAR}` substitution (docs/openclaw-routing.md 1.4).
     fn var(&self, name: &str) -> Option<String>;
 
     /// The user's home directory (`OPENCLAW_HOME` overrides it).
@@ -100,7 +100,7 @@ impl Environment for MapEnv {
 
 /// A variable source layered over another: `overlay` answers only for names the base leaves
 /// unset. This is how `.env` files and `env.vars` fill in without overriding the process
-/// environment (reference/openclaw-routing.md 1.1).
+/// environment (docs/openclaw-routing.md 1.1).
 pub(crate) struct Layered<'a> {
     pub base: &'a dyn Environment,
     /// Value and where it came from (a `.env` file's path, or `env.vars`).

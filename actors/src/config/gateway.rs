@@ -1,5 +1,5 @@
 //! `gateway`: the operator's HTTP port, its bind address and its token
-//! (reference/openclaw-routing.md 1.11, 7).
+//! (docs/openclaw-routing.md 1.11, 7).
 
 use std::net::IpAddr;
 

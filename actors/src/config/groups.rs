@@ -1,5 +1,5 @@
 //! `groups.<conversationId | "*">` of a DingTalk account or channel
-//! (reference/dingtalk-protocol.md 7.2, 7.3): a group's own system prompt, tool policy,
+//! (docs/dingtalk-protocol.md 7.2, 7.3): a group's own system prompt, tool policy,
 //! enabled flag, mention rule and senders. The connectors read different parts of it (the
 //! official one only `tools`, soimy's `systemPrompt`, `requireMention` and
 //! `groupAllowFrom`); dingclaw reads all of them. A group's entry is merged over `"*"` field

@@ -1,10 +1,10 @@
 //! Agent and account ids, normalised exactly as OpenClaw does (`src/routing/account-id.ts`,
-//! `normalizeAgentId` in `src/routing/session-key.ts`; reference/openclaw-routing.md 2.1, 3.1):
+//! `normalizeAgentId` in `src/routing/session-key.ts`; docs/openclaw-routing.md 2.1, 3.1):
 //! lowercased, runs of characters outside `[a-z0-9_-]` become `-`, leading and trailing dashes
 //! are dropped, at most 64 characters.
 //!
 //! DingTalk conversation and sender ids are *not* normalised here or anywhere: they are
-//! case-sensitive (reference/dingtalk-protocol.md 3.2) and keep their case in session keys.
+//! case-sensitive (docs/dingtalk-protocol.md 3.2) and keep their case in session keys.
 
 use std::sync::LazyLock;
 

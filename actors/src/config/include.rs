@@ -1,4 +1,4 @@
-//! Reading JSON5 files and resolving `$include` (reference/openclaw-routing.md 1.3).
+//! Reading JSON5 files and resolving `$include` (docs/openclaw-routing.md 1.3).
 //!
 //! `"$include": "./file.json5"` or `"$include": ["./a.json5", "./b.json5"]` may appear in any
 //! object. A single file replaces the object; several files are deep-merged in order (objects

@@ -1,5 +1,5 @@
 //! What the loader reports: every problem names the dotted path it is about, printed the way
-//! OpenClaw prints it (`bindings.0.agentId: ...`, reference/openclaw-routing.md 1.5), so a user
+//! OpenClaw prints it (`bindings.0.agentId: ...`, docs/openclaw-routing.md 1.5), so a user
 //! can find the spot in their file and a script can match on it.
 
 use std::fmt;

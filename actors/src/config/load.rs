@@ -1,4 +1,4 @@
-//! The load pipeline, in OpenClaw's order (reference/openclaw-routing.md 1.2): parse JSON5,
+//! The load pipeline, in OpenClaw's order (docs/openclaw-routing.md 1.2): parse JSON5,
 //! resolve `$include`, apply `env.vars` and expand `${VAR}`, validate, apply defaults.
 
 use std::path::{Path, PathBuf};

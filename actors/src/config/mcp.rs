@@ -1,5 +1,5 @@
 //! `mcp`: the Model Context Protocol servers whose tools agents may call
-//! (reference/openclaw-agent.md 3). OpenClaw 2026.9's shape, with 2026.7's spellings
+//! (docs/openclaw-agent.md 3). OpenClaw 2026.9's shape, with 2026.7's spellings
 //! (`workingDirectory`, `connectTimeout`, `timeout`, `disabled`, `type: "http"`) accepted as
 //! well, so a config written for either starts unchanged.
 //!
@@ -191,7 +191,7 @@ fn hijacks(name: &str) -> bool {
 
 /// Makes `raw` a safe name part: characters outside `[A-Za-z0-9_-]` become `-`, a name not
 /// starting with a letter gets `prefix`, and it is cut to `max` characters
-/// (reference/openclaw-agent.md 3.4).
+/// (docs/openclaw-agent.md 3.4).
 pub fn safe_name(raw: &str, prefix: &str, max: usize) -> String {
     let mut s: String = raw
         .trim()

@@ -1,6 +1,6 @@
 //! Memory search settings: 2026.3's `agents.defaults.memorySearch` / an agent's
 //! `memorySearch`, and 2026.9's `memory.search` / an agent's `memory.search`
-//! (reference/openclaw-agent.md 2.5). dingclaw searches by keywords (SQLite FTS5 with a
+//! (docs/openclaw-agent.md 2.5). dingclaw searches by keywords (SQLite FTS5 with a
 //! trigram tokenizer, so Chinese works); the embedding settings (`provider`, `remote`,
 //! `model`, ...) are accepted and reported as not used.
 

@@ -1,5 +1,5 @@
 //! `messages.queue`: what a message does when its session is already answering
-//! (reference/openclaw-routing.md 4.2). The rest of `messages` is OpenClaw-only.
+//! (docs/openclaw-routing.md 4.2). The rest of `messages` is OpenClaw-only.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

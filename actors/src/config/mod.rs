@@ -1,7 +1,7 @@
 //! openclaw.json: the types users write, how they are loaded, and the effective config
 //! dingclaw runs with.
 //!
-//! Loading follows OpenClaw (reference/openclaw-routing.md 1): JSON5, `$include`, `${VAR}`,
+//! Loading follows OpenClaw (docs/openclaw-routing.md 1): JSON5, `$include`, `${VAR}`,
 //! strict validation of the sections dingclaw implements, and an "ignored" warning for the
 //! OpenClaw sections it does not, so an OpenClaw config loads unchanged. Every problem is
 //! reported as `dotted.path: message`, all at once.
@@ -81,7 +81,7 @@ pub use paths::{
     CONFIG_FILE_NAME, config_candidates, dingclaw_dir, resolve_config_path, state_dir,
 };
 pub use plugin_schema::{DINGTALK_PLUGIN_CHANNEL, PluginSchema, Recognised, is_dingtalk_channel};
-pub use runtime::{RuntimeConfig, StoreKind, default_workers};
+pub use runtime::{Durability, RuntimeConfig, StoreKind, default_workers};
 pub use secret::{REDACTED, Secret};
 pub use session::{DmScope, GroupScope, ResetPolicy, SessionConfig, SessionScopeKind};
 pub use skills::{SkillSettings, SkillsConfig};

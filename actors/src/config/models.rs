@@ -1,4 +1,4 @@
-//! `models`: model providers (reference/openclaw-routing.md 1.10, 5). The built-in catalogue
+//! `models`: model providers (docs/openclaw-routing.md 1.10, 5). The built-in catalogue
 //! (`catalogue`) merged with `models.providers`, key by key.
 
 use std::collections::BTreeSet;

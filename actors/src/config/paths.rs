@@ -1,4 +1,4 @@
-//! Where openclaw.json and the state directory live (reference/openclaw-routing.md 1.1).
+//! Where openclaw.json and the state directory live (docs/openclaw-routing.md 1.1).
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Which OpenClaw DingTalk plugin a config was written for (reference/dingtalk-protocol.md 7).
+//! Which OpenClaw DingTalk plugin a config was written for (docs/dingtalk-protocol.md 7).
 //!
 //! Three plugins exist and dingclaw reads the configs of all three. DingTalk-Real-AI's
 //! connector owns `channels.dingtalk-connector`; `@soimy/dingtalk` and

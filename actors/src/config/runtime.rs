@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::environment::{Environment, expand_home};
 use super::issue::{ConfigPath, Diagnostics};
-use crate::store::Durability;
 
 /// A session with no message for this long leaves memory; it is rebuilt from the store on
 /// its next message.
@@ -142,4 +141,17 @@ pub(crate) fn build_runtime(
         .filter(|s| *s > 0)
         .map(Duration::from_secs),
     }
+}
+
+/// How far a commit is made durable (`dingclaw.durability`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `synchronous = NORMAL`: a commit survives the process being killed; a power loss
+    /// can take the last ones back.
+    #[default]
+    Process,
+    /// `synchronous = FULL`: every commit is fsynced, so it survives a power loss too, at
+    /// the cost of an fsync per batch.
+    Power,
 }

@@ -82,7 +82,7 @@ pub(crate) fn placeholder_error(what: &str, who: &str) -> String {
 }
 
 /// How a secret is written in openclaw.json: a plain string (usually `${VAR}`), or a secret
-/// reference `{ source, provider, id }` (reference/openclaw-routing.md 1.4).
+/// reference `{ source, provider, id }` (docs/openclaw-routing.md 1.4).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(
     untagged,

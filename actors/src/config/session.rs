@@ -1,5 +1,5 @@
 //! `session`: how conversations map to sessions and when they start afresh
-//! (reference/openclaw-routing.md 1.9, 3, 4.5).
+//! (docs/openclaw-routing.md 1.9, 3, 4.5).
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub enum SessionScopeKind {
     Global,
 }
 
-/// How direct messages map to sessions (reference/openclaw-routing.md 3.2).
+/// How direct messages map to sessions (docs/openclaw-routing.md 3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DmScope {

@@ -1,5 +1,5 @@
 //! `skills`: where skills are found besides the workspace, which are on, their limits, and the
-//! variables a skill's commands get (reference/openclaw-agent.md 4.4). An agent's own
+//! variables a skill's commands get (docs/openclaw-agent.md 4.4). An agent's own
 //! `skills: [...]` list (or `agents.defaults.skills`) chooses among them.
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! `${VAR}` substitution (reference/openclaw-routing.md 1.4).
+//! `${VAR}` substitution (docs/openclaw-routing.md 1.4).
 //!
 //! Only upper-case names are recognised (`^[A-Z_][A-Z0-9_]*$`), anywhere inside a string value;
 //! `$${VAR}` is an escape for the literal text `${VAR}`. A missing or empty variable keeps the

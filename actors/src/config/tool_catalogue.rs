@@ -1,6 +1,6 @@
 //! Tool names as OpenClaw's tool policy knows them: the core tools of 2026.3 and 2026.9, their
 //! groups (`group:fs`...), profiles (`coding`...) and aliases (`bash` is `exec`)
-//! (reference/openclaw-agent.md 1.2-1.3). A config written for OpenClaw names these; dingclaw
+//! (docs/openclaw-agent.md 1.2-1.3). A config written for OpenClaw names these; dingclaw
 //! implements some (`IMPLEMENTED`) and accepts the others, which then match nothing.
 
 /// Tools dingclaw implements. `current_time` is dingclaw's own: OpenClaw models read the time

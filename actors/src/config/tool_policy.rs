@@ -1,5 +1,5 @@
 //! Which tools one model call is offered: OpenClaw's policy pipeline
-//! (reference/openclaw-agent.md 1.4-1.5, 1.7). Each layer can only remove tools; within a layer
+//! (docs/openclaw-agent.md 1.4-1.5, 1.7). Each layer can only remove tools; within a layer
 //! deny beats allow and an empty allow keeps everything. Pure functions, so the rules are
 //! tested with tables and `config check` can show each agent's list.
 //!

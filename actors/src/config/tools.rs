@@ -1,5 +1,5 @@
 //! `tools` (and an agent's own `tools`): which tools a model is offered, and how the tools
-//! that touch the web, files and the machine behave (reference/openclaw-agent.md 1-2).
+//! that touch the web, files and the machine behave (docs/openclaw-agent.md 1-2).
 //!
 //! The policy is OpenClaw's: a profile, `allow`/`alsoAllow`/`deny` lists of names, groups
 //! and globs, per provider (`byProvider`) and per sender (`toolsBySender`), globally and per

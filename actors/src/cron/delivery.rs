@@ -6,7 +6,7 @@
 use super::error::CronError;
 use super::job::Delivery;
 
-/// DingTalk's custom robot host and path (reference/dingtalk-protocol.md 5).
+/// DingTalk's custom robot host and path (docs/dingtalk-protocol.md 5).
 pub const DINGTALK_ROBOT_HOST: &str = "oapi.dingtalk.com";
 const DINGTALK_ROBOT_PATH: &str = "/robot/send";
 

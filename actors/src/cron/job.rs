@@ -1,4 +1,4 @@
-//! A scheduled job in OpenClaw's shape (reference/openclaw-routing.md 6.2), so prompts and
+//! A scheduled job in OpenClaw's shape (docs/openclaw-routing.md 6.2), so prompts and
 //! skills written for OpenClaw's `cron` tool work: `name`, `schedule`, `payload`, `delivery`,
 //! `state`. dingclaw adds `owner`: the conversation that created the job, the only one (with
 //! the operator) allowed to change it, and where `announce` delivers.

@@ -1,4 +1,4 @@
-//! Scheduled tasks (reference/openclaw-routing.md 6): the job model in OpenClaw's shape, when
+//! Scheduled tasks (docs/openclaw-routing.md 6): the job model in OpenClaw's shape, when
 //! jobs run, where results may go, and the clock. No actors and no I/O here: the
 //! `SchedulerActor` (`actors::scheduler`) runs jobs, the `cron` tool (`tools::cron`) creates
 //! them from a chat.

@@ -1,4 +1,4 @@
-//! When a job runs (reference/openclaw-routing.md 6.2): once `at` an instant, `every` so many
+//! When a job runs (docs/openclaw-routing.md 6.2): once `at` an instant, `every` so many
 //! milliseconds, or on a `cron` expression (5 fields, or 6 with seconds) in a time zone.
 //! Expressions are parsed with `croner`: day-of-month and day-of-week match either (as Vixie
 //! cron does), a time skipped by a daylight-saving change runs at the first valid time after

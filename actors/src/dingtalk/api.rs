@@ -1,6 +1,6 @@
 //! Sending to DingTalk as a bot: the sessionWebhook of a conversation, and the robot OpenAPI
 //! (`groupMessages/send`, `oToMessages/batchSend`) when the webhook has expired
-//! (reference/dingtalk-protocol.md 4).
+//! (docs/dingtalk-protocol.md 4).
 //!
 //! A `DingTalkApi` holds an awc client of the current arbiter and the account's shared
 //! access-token cache; build one per arbiter and clone it freely there.

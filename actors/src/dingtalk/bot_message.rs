@@ -1,5 +1,5 @@
 //! The bot message payload of callback topic `/v1.0/im/bot/messages/get`
-//! (reference/dingtalk-protocol.md 3), typed for every `msgtype`, tolerant of unknown fields.
+//! (docs/dingtalk-protocol.md 3), typed for every `msgtype`, tolerant of unknown fields.
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ pub struct BotMessage {
     pub quote: Option<Quote>,
 }
 
-/// A quoted message (reference/dingtalk-protocol.md 3.2: `repliedMsg`).
+/// A quoted message (docs/dingtalk-protocol.md 3.2: `repliedMsg`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {

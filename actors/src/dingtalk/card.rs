@@ -1,4 +1,4 @@
-//! AI cards (reference/dingtalk-protocol.md 6): create and deliver a card into a conversation,
+//! AI cards (docs/dingtalk-protocol.md 6): create and deliver a card into a conversation,
 //! stream its text, finish it. The calls of one account share a rate window (`card.qps`), and
 //! a card error puts the account in markdown-only mode for `card.degradeMs`: a bot without the
 //! card permissions, or over its quota, must not fail every reply while the operator fixes it.

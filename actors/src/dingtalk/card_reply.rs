@@ -1,5 +1,5 @@
 //! A reply that streams into an AI card while the model writes it
-//! (reference/dingtalk-protocol.md 6.2, the DingTalk-Real-AI sequence): the card is created
+//! (docs/dingtalk-protocol.md 6.2, the DingTalk-Real-AI sequence): the card is created
 //! before the answer exists, shows the text as it grows at most once per
 //! `card.updateIntervalMs`, and is finished with the whole answer.
 //!

@@ -77,6 +77,17 @@ pub struct GetStreamState;
 #[rtype(result = "()")]
 pub struct Shutdown;
 
+/// Sent to a client's observer (`StreamClient::reporting_to`) when its connection comes up,
+/// is refused or is lost, so an embedder learns of it without polling `GetStreamState`.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct StatusChanged {
+    pub account: Arc<str>,
+    pub status: StreamStatus,
+    /// Why, when the connection was refused or lost (DingTalk's words, secrets redacted).
+    pub error: Option<String>,
+}
+
 /// Where an account's Stream connection stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
@@ -165,6 +176,8 @@ pub struct StreamClient {
     stopping: bool,
     /// Bot messages are acknowledged by the receiver (`BotMessageReceived::ack`).
     defer_acks: bool,
+    /// Told of every change of `status` that matters (connected, refused, lost).
+    observer: Option<Recipient<StatusChanged>>,
 }
 
 impl StreamClient {
@@ -189,6 +202,25 @@ impl StreamClient {
             last_error: None,
             stopping: false,
             defer_acks: false,
+            observer: None,
+        }
+    }
+
+    /// Tells `observer` whenever the connection comes up, is refused or is lost.
+    pub fn reporting_to(mut self, observer: Recipient<StatusChanged>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Sets the status and tells the observer.
+    fn report(&mut self, status: StreamStatus, error: Option<String>) {
+        self.status = status.clone();
+        if let Some(o) = &self.observer {
+            o.do_send(StatusChanged {
+                account: Arc::clone(&self.account_id),
+                status,
+                error,
+            });
         }
     }
 
@@ -259,6 +291,7 @@ impl StreamClient {
             self.retiring.push(old);
         } else {
             tracing::info!(account = %self.account_id, conn = id, "connected to DingTalk");
+            self.report(StreamStatus::Connected, None);
         }
         self.replace_active = false;
         self.active = Some(Live {
@@ -286,9 +319,12 @@ impl StreamClient {
             DingTalkError::AuthRejected { .. } => {
                 let d = self.account.stream.auth_retry;
                 tracing::error!(account = %self.account_id, error = %e, retry_in = ?d, "DingTalk refused the account's credentials");
-                self.status = StreamStatus::AuthFailed {
-                    retry_in_ms: d.as_millis() as u64,
-                };
+                self.report(
+                    StreamStatus::AuthFailed {
+                        retry_in_ms: d.as_millis() as u64,
+                    },
+                    Some(e.to_string()),
+                );
                 d
             }
             _ => {
@@ -322,9 +358,12 @@ impl StreamClient {
         }
         let delay = self.backoff.next_delay();
         tracing::warn!(account = %self.account_id, conn, %reason, retry_in = ?delay, "connection lost");
-        self.status = StreamStatus::BackingOff {
-            retry_in_ms: delay.as_millis() as u64,
-        };
+        self.report(
+            StreamStatus::BackingOff {
+                retry_in_ms: delay.as_millis() as u64,
+            },
+            Some(reason),
+        );
         self.replace_active = false;
         ctx.run_later(delay, |act, ctx| act.connect(ctx));
     }

@@ -3,7 +3,7 @@
 //!
 //! The ACK goes out before anything else happens to a frame (parsing the bot message,
 //! dedup, routing), so a slow agent can never make DingTalk redeliver
-//! (reference/dingtalk-protocol.md 2.6). The one exception is a bot message when the client
+//! (docs/dingtalk-protocol.md 2.6). The one exception is a bot message when the client
 //! defers ACKs: it is acknowledged once the inbound journal holds it (a few ms later), so a
 //! crash in between makes DingTalk redeliver instead of losing it.
 //!
@@ -130,7 +130,7 @@ impl StreamConnection {
     }
 
     /// Liveness: a missing pong or a long silence both mean the socket is gone even if TCP
-    /// says otherwise (reference/dingtalk-protocol.md 2.4).
+    /// says otherwise (docs/dingtalk-protocol.md 2.4).
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
         let since_tick = now.duration_since(self.last_tick);

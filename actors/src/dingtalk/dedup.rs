@@ -1,4 +1,4 @@
-//! Per-account duplicate suppression by `msgId` (reference/dingtalk-protocol.md 2.6).
+//! Per-account duplicate suppression by `msgId` (docs/dingtalk-protocol.md 2.6).
 //!
 //! DingTalk redelivers a callback it thinks was not acknowledged with a new `messageId` but the
 //! same `msgId`, 16-60 s later; so deduplicating by delivery id is not enough. Each account has

@@ -60,7 +60,7 @@ pub const ERRCODE_ROBOT_TOO_FAST: i64 = 130_101;
 pub const ERRCODE_ROBOT_SECURITY: i64 = 310_000;
 
 impl DingTalkError {
-    /// An HTTP error from a `{code, message}` answer (reference/dingtalk-protocol.md 4.4).
+    /// An HTTP error from a `{code, message}` answer (docs/dingtalk-protocol.md 4.4).
     pub fn from_answer(api: &'static str, status: u16, answer: &Value) -> Self {
         DingTalkError::Http {
             api,

@@ -1,4 +1,4 @@
-//! Pictures and files in and out (reference/dingtalk-protocol.md 3.2, 4.2, 4.3):
+//! Pictures and files in and out (docs/dingtalk-protocol.md 3.2, 4.2, 4.3):
 //!
 //! - a user's file: `POST /v1.0/robot/messageFiles/download {robotCode, downloadCode}` gives a
 //!   short-lived URL, fetched with a plain GET (no `Content-Type`, so the storage signature
@@ -274,7 +274,7 @@ impl DingTalkApi {
             "openConversationId": conversation_id,
             "emotionType": 2,
             "emotionName": text,
-            // DingTalk-Real-AI's values (reference/dingtalk-protocol.md 4.3).
+            // DingTalk-Real-AI's values (docs/dingtalk-protocol.md 4.3).
             "textEmotion": {"emotionId": "2659900", "emotionName": text, "text": text, "backgroundId": "im_bg_1"},
         });
         let (api, path) = if add {

@@ -1,4 +1,4 @@
-//! Stream-mode WebSocket frames (reference/dingtalk-protocol.md 2.1-2.2): what the server
+//! Stream-mode WebSocket frames (docs/dingtalk-protocol.md 2.1-2.2): what the server
 //! pushes, and the ACK the client answers with on the same socket.
 
 use std::collections::BTreeMap;

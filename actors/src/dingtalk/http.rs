@@ -1,5 +1,5 @@
 //! The awc HTTP client for DingTalk, one per arbiter (awc clients are `!Send`;
-//! reference/actix-notes.md 2.1), with timeouts from the account's settings instead of awc's
+//! docs/actix-notes.md 2.1), with timeouts from the account's settings instead of awc's
 //! 5 s defaults.
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Outbound message bodies, in the three places they go: the sessionWebhook and the custom
 //! robot take `{msgtype, text|markdown, at}`; the robot OpenAPI takes `msgKey` plus `msgParam`
-//! as a JSON *string* (reference/dingtalk-protocol.md 4.1, 4.3, 5).
+//! as a JSON *string* (docs/dingtalk-protocol.md 4.1, 4.3, 5).
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! The DingTalk wire protocol (reference/dingtalk-protocol.md), client side.
+//! The DingTalk wire protocol (docs/dingtalk-protocol.md), client side.
 //!
 //! - Inbound, Stream mode: `open` registers and opens the WebSocket; `connection` is one
 //!   socket (ACK first, pings, zombie detection); `client` is one account (reconnect with
@@ -39,7 +39,8 @@ pub use bot_message::{BotMessage, MediaKind, MediaRef, MessageContent, Quote};
 pub use card::{Card, CardGate, FlowStatus};
 pub use card_reply::reply_streaming;
 pub use client::{
-    BotMessageReceived, GetStreamState, Shutdown, StreamClient, StreamState, StreamStatus,
+    BotMessageReceived, GetStreamState, Shutdown, StatusChanged, StreamClient, StreamState,
+    StreamStatus,
 };
 pub use error::DingTalkError;
 pub use files::{DownloadError, MediaMessage};

@@ -1,4 +1,4 @@
-//! Opening a Stream connection (reference/dingtalk-protocol.md 1): register with
+//! Opening a Stream connection (docs/dingtalk-protocol.md 1): register with
 //! `POST {endpoint}/v1.0/gateway/connections/open`, then open the WebSocket at
 //! `{endpoint from the answer}?ticket={ticket}`. A ticket is good for one connection only, so
 //! every (re)connect registers again.

@@ -1,6 +1,6 @@
 //! The custom group robot webhook (`https://oapi.dingtalk.com/robot/send?access_token=...`),
 //! with its optional `SEC...` signature and its limit of 20 messages a minute per robot, kept
-//! on our side by queueing, never by dropping (reference/dingtalk-protocol.md 5).
+//! on our side by queueing, never by dropping (docs/dingtalk-protocol.md 5).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! The custom group robot's signature (reference/dingtalk-protocol.md 5):
+//! The custom group robot's signature (docs/dingtalk-protocol.md 5):
 //! `sign = urlencode(base64(HMAC-SHA256(key = secret, msg = "<timestamp>\n<secret>")))`.
 
 use base64::Engine;

@@ -1,4 +1,4 @@
-//! The account's OpenAPI access token (reference/dingtalk-protocol.md 4.2): fetched from
+//! The account's OpenAPI access token (docs/dingtalk-protocol.md 4.2): fetched from
 //! `POST /v1.0/oauth2/accessToken`, cached, refreshed five minutes before it expires, and
 //! dropped when an API answers 401. One cache per account, shared by every arbiter.
 

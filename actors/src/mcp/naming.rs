@@ -1,4 +1,4 @@
-//! Tool names as the model sees them, OpenClaw's way (reference/openclaw-agent.md 3.4):
+//! Tool names as the model sees them, OpenClaw's way (docs/openclaw-agent.md 3.4):
 //! `<server>__<tool>`, the tool part made safe like the server part (prefix `tool-`), the
 //! whole name at most 64 characters, collisions within a server numbered `-2`, `-3`, ...
 

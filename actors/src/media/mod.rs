@@ -1,5 +1,5 @@
 //! Pictures, files, voice and video that users send, on their way to a model
-//! (reference/dingtalk-protocol.md 3.2, reference/openclaw-agent.md 5):
+//! (docs/dingtalk-protocol.md 3.2, docs/openclaw-agent.md 5):
 //!
 //! - `store`: where downloads are kept (per account, per day) and for how long;
 //! - `sniff`: what a file really is, from its bytes (a `.jpg` that is a PDF is a PDF);

@@ -7,7 +7,7 @@
 //! `*.local`, `*.internal`). Names are checked again by the address DNS gives them
 //! (`client::GuardedResolver`), and that is the address connected to, so a name cannot
 //! resolve to something else between the check and the connection
-//! (reference/openclaw-agent.md 2.1).
+//! (docs/openclaw-agent.md 2.1).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

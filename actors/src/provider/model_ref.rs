@@ -1,5 +1,5 @@
 //! Model references: `provider/model` split at the first `/`, a bare name looked up among the
-//! aliases of `agents.defaults.models` (reference/openclaw-routing.md 5.1).
+//! aliases of `agents.defaults.models` (docs/openclaw-routing.md 5.1).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Which agent answers: OpenClaw's tiered binding resolution (reference/openclaw-routing.md
+//! Which agent answers: OpenClaw's tiered binding resolution (docs/openclaw-routing.md
 //! 2.2-2.5), precomputed into an index so a decision is a few hash lookups even with ten
 //! thousand bindings.
 //!

@@ -1,5 +1,5 @@
 //! Who may talk to a bot: `dmPolicy`/`allowFrom` for direct messages and
-//! `groupPolicy`/`groupAllowFrom` for groups (reference/dingtalk-protocol.md 7.2). A refused
+//! `groupPolicy`/`groupAllowFrom` for groups (docs/dingtalk-protocol.md 7.2). A refused
 //! sender gets one short, polite reply and nothing else reaches an agent.
 
 use crate::config::{DingTalkAccount, DmPolicy, GroupPolicy, is_conversation_id};

@@ -1,12 +1,12 @@
 //! Which session a message belongs to: the session key.
 //!
-//! The rules are the DingTalk connector's (reference/dingtalk-protocol.md 7.2.1) with two
+//! The rules are the DingTalk connector's (docs/dingtalk-protocol.md 7.2.1) with two
 //! deliberate differences, both documented in the README:
 //! - the flags mean what their names promise: `sharedMemoryAcrossConversations` gives one
 //!   session per account (`...:shared:<account>`), and `separateSessionByConversation: false`
 //!   gives one session per sender across that account's DMs *and* groups (`...:sender:<id>`);
 //! - DingTalk ids keep their case. OpenClaw lowercases them, which can merge two groups whose
-//!   case-sensitive ids differ only in case (reference/openclaw-routing.md 3.7).
+//!   case-sensitive ids differ only in case (docs/openclaw-routing.md 3.7).
 //!
 //! Agent and account ids are normalised (lower case) as OpenClaw does.
 
@@ -135,7 +135,7 @@ pub fn session_key(agent: &str, input: &Inbound<'_>, scope: &KeyScope<'_>) -> Se
 }
 
 /// The canonical name `session.identityLinks` gives this peer, lower-cased as OpenClaw does
-/// (reference/openclaw-routing.md 3.3): a listed id matches the bare peer id or
+/// (docs/openclaw-routing.md 3.3): a listed id matches the bare peer id or
 /// `<channel>:<peer>`, compared case-insensitively.
 fn linked_identity(links: &[(String, Vec<String>)], channel: &str, peer: &str) -> Option<String> {
     if links.is_empty() || peer.is_empty() {

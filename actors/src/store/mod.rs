@@ -7,11 +7,13 @@
 //! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
 //! plumbing.
 
+#[cfg(feature = "sqlite")]
 mod backup;
 mod journal;
 mod memory;
 mod memory_index;
 mod settings;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod writer;
 
@@ -19,12 +21,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::provider::ToolCall;
 
+pub use crate::config::Durability;
+#[cfg(feature = "sqlite")]
 pub use backup::{BackupError, GatewayLock, StoreSummary, backup, inspect, restore};
 pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
 pub use memory_index::{MemoryCandidate, MemoryChunk, MemoryFile};
 pub use settings::SessionSettings;
-pub use sqlite::{Durability, SqliteStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 
 /// Who said a transcript entry.
@@ -50,6 +55,7 @@ impl Role {
         }
     }
 
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     fn parse(s: &str) -> Role {
         match s {
             "assistant" => Role::Assistant,
@@ -203,13 +209,16 @@ pub struct SessionFilter {
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
+    #[cfg(feature = "sqlite")]
     #[error("store: cannot open {path}: {source}")]
     Open {
         path: String,
         #[source]
         source: rusqlite::Error,
     },
+    #[cfg(feature = "sqlite")]
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("store: cannot create {path}: {source}")]

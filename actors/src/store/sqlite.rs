@@ -4,6 +4,7 @@
 //! process being killed; a power loss can lose the last batches, never corrupt the file
 //! (sqlite.org/wal.html). `Durability::Power` (`synchronous = FULL`) fsyncs every commit. One connection writes (the writer actor's thread), another reads.
 
+use crate::config::Durability;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -154,19 +155,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
-}
-
-/// How far a commit is made durable (`dingclaw.durability`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Durability {
-    /// `synchronous = NORMAL`: a commit survives the process being killed; a power loss
-    /// can take the last ones back.
-    #[default]
-    Process,
-    /// `synchronous = FULL`: every commit is fsynced, so it survives a power loss too, at
-    /// the cost of an fsync per batch.
-    Power,
 }
 
 /// SQLite file store.

@@ -1,5 +1,5 @@
 //! `apply_patch {input}`: several file changes in one call, in the patch format OpenAI's
-//! models are trained on (reference/openclaw-agent.md 2.3):
+//! models are trained on (docs/openclaw-agent.md 2.3):
 //!
 //! ```text
 //! *** Begin Patch

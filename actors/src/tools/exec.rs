@@ -1,5 +1,5 @@
 //! `exec {command, workdir?, env?, yieldMs?, background?, timeoutSeconds?}`: runs a command
-//! for the agent (reference/openclaw-agent.md 2.4). OpenClaw runs commands on the host
+//! for the agent (docs/openclaw-agent.md 2.4). OpenClaw runs commands on the host
 //! without asking by default; dingclaw does not, because strangers talk to the bot:
 //!
 //! - off (`tools.exec.security: "deny"`, the default) unless the agent's or the global

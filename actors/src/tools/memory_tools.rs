@@ -1,5 +1,5 @@
 //! `memory_search {query, maxResults?, minScore?}` and `memory_get {path, from?, lines?}`
-//! (reference/openclaw-agent.md 2.5): the model looks up what it wrote down before with the
+//! (docs/openclaw-agent.md 2.5): the model looks up what it wrote down before with the
 //! file tools in `MEMORY.md` and `memory/*.md`. The index is brought up to date with the files
 //! before each search. Offered in private chats only (see `offered`).
 

@@ -1,7 +1,7 @@
 //! Commands started by `exec` (and by an approved `/approve`), and the `process` tool that
 //! lets the model follow one that went on in the background: `list`, `poll` (new output, and
 //! whether it ended), `log`, `write` (to its stdin), `kill`, `remove`
-//! (reference/openclaw-agent.md 2.4).
+//! (docs/openclaw-agent.md 2.4).
 //!
 //! A command runs in its own process group, so a timeout or `kill` ends everything it
 //! started. Output (stdout and stderr together) is kept up to `MAX_OUTPUT` characters; older

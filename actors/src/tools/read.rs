@@ -1,6 +1,6 @@
 //! `read {path, offset?, limit?}`: a text file from the workspace (or a skill's folder), at
 //! most 2000 lines or 50 KB per call, with a note on how to read on (OpenClaw's limits,
-//! reference/openclaw-agent.md 2.3).
+//! docs/openclaw-agent.md 2.3).
 
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};

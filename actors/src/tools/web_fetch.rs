@@ -1,5 +1,5 @@
 //! `web_fetch {url, extractMode?, maxChars?}`: GET a page and give the model its readable
-//! text (reference/openclaw-agent.md 2.1). HTML goes through a Readability port
+//! text (docs/openclaw-agent.md 2.1). HTML goes through a Readability port
 //! (`dom_smoothie`) and then to Markdown (`htmd`); JSON is pretty-printed; plain text and
 //! Markdown pass as they are. Charsets are decoded properly (`encoding_rs`): the HTTP header's
 //! charset, else the page's `<meta charset>`, else a detector (`chardetng`), because many

@@ -29,14 +29,15 @@ pub use messages::{
 use crate::config::DingTalkAccount;
 use crate::dingtalk::{
     AccessTokenCache, BotMessageReceived, DingTalkApi, DingTalkError, DownloadError,
-    GetStreamState, MediaMessage, ReplyOutcome, Shutdown, StreamClient, reply_streaming,
+    GetStreamState, MediaMessage, ReplyOutcome, Shutdown, StatusChanged, StreamClient,
+    StreamStatus, reply_streaming,
 };
 use crate::fault::{FaultPoint, check};
 use crate::store::{JournalEntry, WriteOp};
 use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
 
 use super::router::Inbound;
-use super::runtime::Runtime;
+use super::runtime::{Runtime, RuntimeEvent};
 
 pub struct AccountActor {
     account: Arc<DingTalkAccount>,
@@ -153,7 +154,8 @@ impl Actor for AccountActor {
         if self.stream.is_none() {
             let mut client =
                 StreamClient::new(Arc::clone(&self.account), ctx.address().recipient())
-                    .remembering(std::mem::take(&mut self.seen));
+                    .remembering(std::mem::take(&mut self.seen))
+                    .reporting_to(ctx.address().recipient());
             if self.journal {
                 client = client.deferring_acks();
             }
@@ -226,6 +228,23 @@ where
             })
         })
     })
+}
+
+/// The Stream client's news, published as runtime events.
+impl Handler<StatusChanged> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StatusChanged, _: &mut Self::Context) {
+        let account = msg.account;
+        let reason = msg.error.unwrap_or_default();
+        let event = match msg.status {
+            StreamStatus::Connected => RuntimeEvent::Connected { account },
+            StreamStatus::AuthFailed { .. } => RuntimeEvent::AuthFailed { account, reason },
+            StreamStatus::BackingOff { .. } => RuntimeEvent::Disconnected { account, reason },
+            StreamStatus::Connecting | StreamStatus::Stopped => return,
+        };
+        self.rt.emit(event);
+    }
 }
 
 impl Handler<SendReply> for AccountActor {

@@ -1,4 +1,4 @@
-//! Pictures in a turn (reference/openclaw-agent.md 5.1-5.3). A model whose `input` includes
+//! Pictures in a turn (docs/openclaw-agent.md 5.1-5.3). A model whose `input` includes
 //! `"image"` gets them as image parts: those of the current message, and the newest
 //! `dingclaw.historyImages` of earlier ones (older ones become a line of text, so a long chat
 //! does not resend every picture). A model that cannot see gets, instead, what

@@ -342,7 +342,7 @@ impl Job {
     }
 
     /// The primary model, then each fallback while the failure allows it
-    /// (reference/openclaw-routing.md 5.3). Refused keys and requests end the turn at once.
+    /// (docs/openclaw-routing.md 5.3). Refused keys and requests end the turn at once.
     /// Returns the answer, the model that gave it and its place in the chain. `final_round`: the
     /// final round, offered no tools.
     async fn failover(&self, final_round: bool) -> Result<(Completion, String, usize), TurnError> {

@@ -1,5 +1,5 @@
 //! ProviderActor: one per model provider on each worker thread, each with that thread's own
-//! awc client (awc clients cannot cross threads; reference/actix-notes.md 2.1). The provider's
+//! awc client (awc clients cannot cross threads; docs/actix-notes.md 2.1). The provider's
 //! limits, circuit breaker and usage counters are one `ProviderState` shared by all of them.
 //! Calls run as tasks detached from the actor, so a restart does not cancel calls in flight.
 

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use crate::dingtalk::{BotMessageReceived, ReplyTarget};
 use crate::routing::{ChatType, SessionKey};
 
-use super::super::webchat::WebEvent;
+use super::super::webchat::AnswerPart;
 
 /// Where the answer to a message goes.
 #[derive(Clone, Debug)]
@@ -19,9 +19,12 @@ pub enum ReplyTo {
         account: Arc<str>,
         target: ReplyTarget,
     },
-    /// To the web page that sent the message, as it is written.
-    Web {
-        events: mpsc::UnboundedSender<WebEvent>,
+    /// Back to the caller that sent the message (the web page, an embedder's `ask`), streamed
+    /// as it is written.
+    Caller {
+        /// Counted under this name in reply statistics (`web`, an embedder's channel).
+        account: Arc<str>,
+        events: mpsc::UnboundedSender<AnswerPart>,
     },
 }
 
@@ -42,7 +45,8 @@ pub struct Inbound {
     pub msg_id: String,
     pub text: String,
     pub received_at: Instant,
-    /// The agent, when the channel chose it (web chat); else routing decides.
+    /// The agent, when the channel chose it (web chat, an embedder's `ask`); else routing
+    /// decides.
     pub agent: Option<String>,
     /// Files to download for the turn (pictures, files, voice, a quoted picture).
     pub media: Vec<crate::dingtalk::MediaRef>,

@@ -104,7 +104,7 @@ impl RouterActor {
         self.in_flight = None;
     }
 
-    /// A message whose channel chose the agent (the web chat).
+    /// A message whose channel chose the agent (the web chat, an embedder's `ask`).
     fn dispatch_explicit(&mut self, agent: &str, msg: Inbound) {
         if self.rt.config().agents.get(agent).is_none() {
             let (rt, reply) = (Arc::clone(&self.rt), msg.reply.clone());
@@ -120,7 +120,11 @@ impl RouterActor {
             self.in_flight = None;
             return;
         }
-        let route = webchat::route(agent, &msg.conversation_id);
+        let route = if &*msg.channel == webchat::WEBCHAT_CHANNEL {
+            webchat::route(agent, &msg.conversation_id)
+        } else {
+            super::ask::route(&msg.channel, agent, &msg.conversation_id)
+        };
         crate::telemetry::route(route.matched_by.as_str());
         self.deliver(route, msg);
         self.in_flight = None;

@@ -1,4 +1,4 @@
-//! The `message` tool (reference/openclaw-agent.md 2.6): the agent sends a message to a
+//! The `message` tool (docs/openclaw-agent.md 2.6): the agent sends a message to a
 //! person or group its account knows, or to the conversation it is in. OpenClaw's argument
 //! shape (`action: "send"`, `target`, `message`); the target syntax is the DingTalk
 //! plugins' business, and dingclaw's is `user:<staffId>` / `group:<conversationId>`.

@@ -5,11 +5,11 @@
 //! and accounts; the store writer has a thread of its own; the router runs on the thread that
 //! started the runtime. A session is placed on a lane by a hash of its key, and talks to the
 //! agent and provider actors *of its own lane*, so a turn never hops threads
-//! (reference/actix-notes.md 1.6, 3.3).
+//! (docs/actix-notes.md 1.6, 3.3).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::provider::{ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
-use crate::store::{MemoryStore, SqliteStore, Store, StoreError, StoreHandle, WriteOp};
+use crate::store::{MemoryStore, Store, StoreError, StoreHandle, WriteOp};
 use crate::supervise::{ActorKind, RestartPolicy, restart_count};
 use crate::tools::{
     Approvals, Catalog, Exec, McpServerStatus, McpState, MemoryGet, MemorySearch, Process,
@@ -40,8 +40,11 @@ use super::mcp::{McpServerActor, StopMcpServer};
 use super::provider::ProviderActor;
 use super::router::{Inbound, ReplyTo, RouterActor};
 use super::scheduler::{CronTool, SchedulerActor};
-use super::webchat::{WEBCHAT_ACCOUNT, WebEvent, stream_to_page};
+use super::webchat::{AnswerPart, stream_to_caller};
 
+mod builder;
+mod events;
+mod handle;
 mod message_tool;
 mod pairing;
 mod proactive;
@@ -50,6 +53,10 @@ mod recover;
 mod reload;
 
 use super::session::SessionActor;
+pub use builder::RuntimeBuilder;
+use events::EventBus;
+pub use events::RuntimeEvent;
+pub use handle::RuntimeHandle;
 pub use pairing::{PairingRecord, PairingStatus, Pairings, pairing_reply};
 pub use proactive::{ProactiveError, Target};
 pub use readiness::{AccountReadiness, Readiness};
@@ -132,19 +139,42 @@ pub enum RuntimeError {
         "the runtime must start inside an actix System (run it in actix_rt::System::new().block_on(...))"
     )]
     NoSystem,
+    /// The config (or `StoreChoice::FromConfig`) asks for SQLite, and this build has no
+    /// `sqlite` feature.
+    #[error(
+        "the config's store is SQLite, but dingclaw-actors was built without its `sqlite` feature"
+    )]
+    NoSqlite,
 }
 
-/// What an embedder may give the runtime besides the config.
+/// Where the runtime keeps sessions, transcripts, jobs and the inbound journal.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum StoreChoice {
+    /// In memory: nothing survives the process. The default for a runtime built in code, so
+    /// that an embedder's test never writes into the SQLite file a running gateway uses.
+    #[default]
+    Memory,
+    /// The one the config names (`dingclaw.store`: SQLite at `dingclaw.storePath` unless it
+    /// says `memory`), as the `dingclaw` gateway does. Its path is logged when it opens.
+    FromConfig,
+    /// The embedder's own.
+    Given(Arc<dyn Store>),
+}
+
+/// What an embedder may give the runtime besides the config. Built with `Runtime::builder`;
+/// new options may be added, so it cannot be written as a struct literal.
+#[non_exhaustive]
 pub struct RuntimeOptions {
-    /// The store; `None` opens the one the config names.
-    pub store: Option<Arc<dyn Store>>,
+    /// The store (default: memory).
+    pub store: StoreChoice,
     /// The tools agents may call; defaults to dingclaw's built-in ones. The runtime adds
     /// those that need it: `memory_search` and `memory_get` (the store), `exec` and
     /// `process` (its commands), and `cron` when `cron.enabled`. An embedder's tool of the
     /// same name is kept.
     pub tools: ToolRegistry,
     /// The scheduler's clock (tests use a `ManualClock`).
-    pub clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// How often the scheduler looks for due jobs.
     pub scheduler_tick: Duration,
     /// The custom robot limit kept on our side (DingTalk's: 20 a minute per robot).
@@ -156,7 +186,7 @@ pub struct RuntimeOptions {
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
-            store: None,
+            store: StoreChoice::Memory,
             tools: ToolRegistry::builtin(),
             clock: Arc::new(SystemClock),
             scheduler_tick: Duration::from_secs(1),
@@ -166,21 +196,22 @@ impl Default for RuntimeOptions {
     }
 }
 
-/// Everything the actors share.
+/// Everything the actors share. Embedders hold it through a `RuntimeHandle` (which stops it
+/// when dropped) or an `Arc` from `RuntimeHandle::runtime`.
 pub struct Runtime {
     config: RwLock<Arc<Config>>,
-    pub store: StoreHandle,
-    pub lanes: Vec<Lane>,
-    pub accounts: DashMap<String, Addr<AccountActor>>,
-    pub sessions: DashMap<SessionKey, SessionSlot>,
+    pub(crate) store: StoreHandle,
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) accounts: DashMap<String, Addr<AccountActor>>,
+    pub(crate) sessions: DashMap<SessionKey, SessionSlot>,
     router: OnceLock<Addr<RouterActor>>,
     /// Itself, for work a method spawns that outlives the call.
     me: OnceLock<std::sync::Weak<Runtime>>,
     /// `dmPolicy: "pairing"` requests and approvals.
-    pub pairings: Pairings,
+    pub(crate) pairings: Pairings,
     /// `agents.defaults.maxConcurrent`: model turns running at once, across all agents.
-    pub turn_slots: Arc<Semaphore>,
-    pub counters: Counters,
+    pub(crate) turn_slots: Arc<Semaphore>,
+    pub(crate) counters: Counters,
     /// One per provider some agent uses: settings, limits, circuit, usage. Shared by that
     /// provider's actors on every lane.
     providers: RwLock<HashMap<String, Arc<ProviderState>>>,
@@ -191,40 +222,47 @@ pub struct Runtime {
     /// Tokens and calls per agent.
     agent_usage: DashMap<String, Arc<UsageCounters>>,
     /// The tools agents may call: the built-in registry and the MCP servers' live tools.
-    pub catalog: Arc<Catalog>,
+    pub(crate) catalog: Arc<Catalog>,
     /// One actor per enabled MCP server, on `mcp_arbiter`.
-    pub mcp_servers: DashMap<String, Addr<McpServerActor>>,
+    pub(crate) mcp_servers: DashMap<String, Addr<McpServerActor>>,
     mcp_arbiter: ArbiterHandle,
     mcp_restarts: RestartPolicy,
     /// Commands started by `exec`.
-    pub processes: Arc<Processes>,
+    pub(crate) processes: Arc<Processes>,
     /// Commands waiting for an owner's `/approve`.
-    pub approvals: Arc<Approvals>,
+    pub(crate) approvals: Arc<Approvals>,
     /// What `agents.defaults.imageModel` said pictures show, by their SHA-256.
-    pub image_descriptions: Arc<DashMap<String, String>>,
+    pub(crate) image_descriptions: Arc<DashMap<String, String>>,
     /// Where downloaded files are kept, by folder.
     media_stores: DashMap<std::path::PathBuf, Arc<crate::media::MediaStore>>,
     /// The scheduler, once started (only when `cron.enabled`).
-    pub scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
+    pub(crate) scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
     /// Every custom robot send in the process goes through it.
-    pub robot_limiter: Arc<RobotLimiter>,
+    pub(crate) robot_limiter: Arc<RobotLimiter>,
     pub clock: Arc<dyn Clock>,
     started: Instant,
     arbiters: std::sync::Mutex<Vec<Arbiter>>,
+    /// What happened, for `events()` subscribers.
+    events: EventBus,
+    /// `shutdown` has begun; a second call (or a dropped handle after it) does nothing.
+    stopping: AtomicBool,
 }
 
 impl Runtime {
-    /// Starts every actor for `config` inside the current actix System. It returns once the
-    /// actors run; `ready()` says when DingTalk has accepted (or refused) the accounts.
-    /// Dropping the handle does not stop the runtime: `shutdown()` does.
-    #[must_use = "the runtime keeps running; keep the handle to shut it down"]
-    pub fn start(config: Config) -> Result<Arc<Runtime>, RuntimeError> {
-        Self::start_with(config, RuntimeOptions::default())
+    /// A runtime for `config`, with options to set before `start()`.
+    pub fn builder(config: Config) -> RuntimeBuilder {
+        RuntimeBuilder::new(config)
     }
 
-    /// Starts with an embedder's store and tools.
-    #[must_use = "the runtime keeps running; keep the handle to shut it down"]
-    pub fn start_with(
+    /// Starts every actor for `config` with the default options (an in-memory store,
+    /// dingclaw's built-in tools) inside the current actix System: `Runtime::builder(config)
+    /// .start()`.
+    pub fn start(config: Config) -> Result<RuntimeHandle, RuntimeError> {
+        Self::builder(config).start()
+    }
+
+    /// Starts the actors; the builder's `start` wraps the result in a handle.
+    pub(super) fn launch(
         config: Config,
         options: RuntimeOptions,
     ) -> Result<Arc<Runtime>, RuntimeError> {
@@ -232,19 +270,7 @@ impl Runtime {
         if actix::System::try_current().is_none() {
             return Err(RuntimeError::NoSystem);
         }
-        let store: Arc<dyn Store> = match options.store {
-            Some(store) => store,
-            None => match config.runtime.store {
-                StoreKind::Sqlite => {
-                    tracing::info!(path = %config.runtime.store_path.display(), "store: SQLite");
-                    Arc::new(SqliteStore::open_with(
-                        &config.runtime.store_path,
-                        config.runtime.durability,
-                    )?)
-                }
-                StoreKind::Memory => Arc::new(MemoryStore::default()),
-            },
-        };
+        let store = open_store(options.store, &config)?;
         let mut providers = HashMap::new();
         for id in config.agents.used_providers() {
             match config.models.provider(&id) {
@@ -330,7 +356,10 @@ impl Runtime {
             clock: options.clock,
             started: Instant::now(),
             arbiters: std::sync::Mutex::new(arbiters),
+            events: EventBus::new(),
+            stopping: AtomicBool::new(false),
         });
+        events::forward_crashes(&rt);
         let _ = for_message_tool.set(Arc::downgrade(&rt));
         let _ = rt.me.set(Arc::downgrade(&rt));
         let config = rt.config();
@@ -509,11 +538,11 @@ impl Runtime {
                 });
                 self.count_reply(account, sent.await)
             }
-            ReplyTo::Web { events } => {
+            ReplyTo::Caller { account, events } => {
                 let delivered = events
-                    .send(WebEvent::Done(message.text().to_owned()))
+                    .send(AnswerPart::Done(message.text().to_owned()))
                     .is_ok();
-                self.count_reply(WEBCHAT_ACCOUNT, Ok(web_outcome(delivered)))
+                self.count_reply(account, Ok(caller_outcome(delivered)))
             }
         }
     }
@@ -535,9 +564,9 @@ impl Runtime {
                 });
                 self.count_reply(account, sent.await)
             }
-            ReplyTo::Web { events } => {
-                let delivered = stream_to_page(events.clone(), live, done).await;
-                self.count_reply(WEBCHAT_ACCOUNT, Ok(web_outcome(delivered)))
+            ReplyTo::Caller { account, events } => {
+                let delivered = stream_to_caller(events.clone(), live, done).await;
+                self.count_reply(account, Ok(caller_outcome(delivered)))
             }
         }
     }
@@ -563,7 +592,13 @@ impl Runtime {
         })?;
         match &result {
             Ok(_) => self.counters.replies_out.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.counters.reply_failures.fetch_add(1, Ordering::Relaxed),
+            Err(e) => {
+                self.emit(RuntimeEvent::ReplyFailed {
+                    account: account.to_owned(),
+                    error: e.to_string(),
+                });
+                self.counters.reply_failures.fetch_add(1, Ordering::Relaxed)
+            }
         };
         crate::telemetry::reply(account, result.is_ok());
         result
@@ -650,9 +685,67 @@ impl Runtime {
         self.started.elapsed()
     }
 
+    /// The store's handle: reads, writes and `flush()` (writes are batched behind the turn).
+    pub fn store(&self) -> &StoreHandle {
+        &self.store
+    }
+
+    /// Session keys of the sessions in memory now (idle ones are evicted; the store keeps
+    /// them all: `store().sessions(..)`).
+    pub fn resident_sessions(&self) -> Vec<SessionKey> {
+        self.sessions.iter().map(|s| s.key().clone()).collect()
+    }
+
+    /// A session's actor, if it is in memory now.
+    pub fn session(&self, key: &SessionKey) -> Option<Addr<SessionActor>> {
+        self.sessions.get(key).map(|slot| slot.addr.clone())
+    }
+
+    /// The scheduler, when `cron.enabled`.
+    pub fn scheduler(&self) -> Option<&Addr<SchedulerActor>> {
+        self.scheduler.get()
+    }
+
+    /// The tools agents may call and the MCP servers' state.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// `dmPolicy: "pairing"` requests and approvals.
+    pub fn pairings(&self) -> &Pairings {
+        &self.pairings
+    }
+
+    /// `shutdown` has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Stops every thread the runtime started (workers, store writer, MCP).
+    fn stop_arbiters(&self) {
+        for arbiter in self
+            .arbiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            arbiter.stop();
+        }
+    }
+
+    /// Stops the worker threads at once, for when no task can run a graceful shutdown.
+    pub(super) fn stop_threads(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.processes.kill_all();
+        self.stop_arbiters();
+    }
+
     /// Stops taking messages, waits up to `drain` for turns in flight, commits the store, and
-    /// stops the worker threads.
+    /// stops the worker threads. Only the first call does anything.
     pub async fn shutdown(&self, drain: Duration) {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
         for a in self.accounts.iter() {
             a.do_send(super::account::StopAccount);
         }
@@ -687,19 +780,37 @@ impl Runtime {
                 .unwrap_or_else(|p| p.into_inner())
                 .clear();
         }
-        for arbiter in self
-            .arbiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            arbiter.stop();
-        }
+        self.stop_arbiters();
     }
 }
 
-/// How a reply to the web page went: the page may have gone away.
-fn web_outcome(delivered: bool) -> Result<ReplyOutcome, DingTalkError> {
+/// Opens the store the options choose.
+fn open_store(choice: StoreChoice, config: &Config) -> Result<Arc<dyn Store>, RuntimeError> {
+    let configured = match choice {
+        StoreChoice::Given(store) => return Ok(store),
+        StoreChoice::Memory => StoreKind::Memory,
+        StoreChoice::FromConfig => config.runtime.store,
+    };
+    match configured {
+        StoreKind::Memory => {
+            tracing::info!("store: memory (nothing is kept after the process ends)");
+            Ok(Arc::new(MemoryStore::default()))
+        }
+        #[cfg(feature = "sqlite")]
+        StoreKind::Sqlite => {
+            tracing::info!(path = %config.runtime.store_path.display(), "store: SQLite");
+            Ok(Arc::new(crate::store::SqliteStore::open_with(
+                &config.runtime.store_path,
+                config.runtime.durability,
+            )?))
+        }
+        #[cfg(not(feature = "sqlite"))]
+        StoreKind::Sqlite => Err(RuntimeError::NoSqlite),
+    }
+}
+
+/// How a reply to a caller went: the page (or the embedder's receiver) may have gone away.
+fn caller_outcome(delivered: bool) -> Result<ReplyOutcome, DingTalkError> {
     if delivered {
         Ok(ReplyOutcome {
             chunks: 1,
@@ -707,8 +818,8 @@ fn web_outcome(delivered: bool) -> Result<ReplyOutcome, DingTalkError> {
         })
     } else {
         Err(DingTalkError::Transport {
-            api: "webchat",
-            message: "the page closed before the answer".to_owned(),
+            api: "caller",
+            message: "the caller stopped listening before the answer".to_owned(),
         })
     }
 }

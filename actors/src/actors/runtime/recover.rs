@@ -17,7 +17,7 @@ use super::super::router::Inbound;
 use super::Runtime;
 
 /// Done rows are kept at least this long: DingTalk redelivers within about a minute
-/// (reference/dingtalk-protocol.md 2.6); an account's `dedupTtlMs` can ask for longer.
+/// (docs/dingtalk-protocol.md 2.6); an account's `dedupTtlMs` can ask for longer.
 const KEEP_DONE: Duration = Duration::from_secs(15 * 60);
 
 /// How often done rows past `KEEP_DONE` are deleted.

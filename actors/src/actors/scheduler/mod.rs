@@ -3,7 +3,7 @@
 //! runs them (at most `cron.maxConcurrentRuns` at once), and records each run in the job's
 //! bounded run log.
 //!
-//! Rules (reference/openclaw-routing.md 6.4): a recurring job that keeps failing is pushed
+//! Rules (docs/openclaw-routing.md 6.4): a recurring job that keeps failing is pushed
 //! back 30 s, 1 min, 5 min, 15 min, then 60 min; a one-shot job retries transient failures
 //! (`cron.retry`) and is disabled when done (removed with `deleteAfterRun`); a schedule that
 //! cannot be computed three times disables its job. A run missed while the gateway was down

@@ -1,5 +1,5 @@
 //! The `cron` tool: scheduled tasks from a chat, with OpenClaw's argument shape
-//! (reference/openclaw-routing.md 6.1) so prompts and skills written for OpenClaw work.
+//! (docs/openclaw-routing.md 6.1) so prompts and skills written for OpenClaw work.
 //! Actions: `add` (with `job`), `list`, `update` (`jobId` + `patch`), `remove`, `run` (now),
 //! `runs` (the run log), `status`. Jobs belong to the conversation that created them: another
 //! conversation can neither see nor change them.

@@ -1,5 +1,5 @@
 //! Chat commands the session answers itself, without a model turn
-//! (reference/openclaw-agent.md 6): `/help`, `/status`, `/whoami`, `/model`, `/models`,
+//! (docs/openclaw-agent.md 6): `/help`, `/status`, `/whoami`, `/model`, `/models`,
 //! `/stop` (and a bare abort word while a turn runs), `/usage`, `/queue`, `/think`.
 //! `/new` and `/reset` start a new session as a turn of their own (so they wait their turn),
 //! and `/approve` is the router's. A `/word` that is none of these goes to the model as text,

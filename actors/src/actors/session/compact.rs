@@ -1,4 +1,4 @@
-//! Compaction (reference/openclaw-agent.md 7.1): a conversation whose context nears its
+//! Compaction (docs/openclaw-agent.md 7.1): a conversation whose context nears its
 //! model's window, or whose people say `/compact [focus]`, has its older part summarised by
 //! the model. The summary is stored as a `compaction` entry naming the first entry it kept;
 //! from then on the model sees the summary, the kept entries and what follows, while the

@@ -1,5 +1,5 @@
 //! When a session starts afresh on its own (`session.reset`, `resetByType`, `resetByChannel`;
-//! reference/openclaw-routing.md 4.5): a daily reset at `atHour` in the users' time zone
+//! docs/openclaw-routing.md 4.5): a daily reset at `atHour` in the users' time zone
 //! (`agents.defaults.userTimezone`: a gateway in a UTC container should still reset at the
 //! users' 4 am), or after `idleMinutes` without a message. The check runs when the next
 //! message arrives, so a reset costs nothing while nobody talks.

@@ -5,7 +5,7 @@
 //! - while the turn runs, a "thinking" reaction sits on the user's message (text and
 //!   markdown replies; an AI card shows progress itself), taken off at the end;
 //! - an answer's `MEDIA:<./workspace/path or https URL>` lines are taken out of its text and
-//!   the files sent after it, as pictures or files (reference/openclaw-agent.md 2.6);
+//!   the files sent after it, as pictures or files (docs/openclaw-agent.md 2.6);
 //! - an answer that names someone of the group as `@Name` @-mentions them.
 
 use std::collections::HashMap;
@@ -245,7 +245,7 @@ impl SessionActor {
     fn dingtalk_reply(&self) -> Option<(Arc<str>, crate::dingtalk::ReplyTarget)> {
         match self.turn.as_ref()?.messages.last().map(|m| &m.reply)? {
             ReplyTo::DingTalk { account, target } => Some((Arc::clone(account), target.clone())),
-            ReplyTo::Web { .. } => None,
+            ReplyTo::Caller { .. } => None,
         }
     }
 
@@ -325,7 +325,7 @@ impl SessionActor {
             text = with_ids;
             target.mentions = ids;
         }
-        if let ReplyTo::Web { .. } = reply {
+        if let ReplyTo::Caller { .. } = reply {
             for f in &files {
                 text.push_str(&format!(
                     "\n[attachment {}: sent only in DingTalk chats]",

@@ -36,7 +36,7 @@ use crate::tools::{ToolContext, sender_is_owner};
 
 use super::agent::{RunTurn, TurnError, TurnOutput};
 use super::router::{Inbound, SessionIdle};
-use super::runtime::Runtime;
+use super::runtime::{Runtime, RuntimeEvent};
 
 /// Attempts at one turn whose agent or provider crashed, before the user gets an apology.
 const MAX_TURN_ATTEMPTS: u32 = 3;
@@ -652,6 +652,13 @@ impl SessionActor {
     fn answer(&mut self, text: String, counted: bool, ctx: &mut Context<Self>) {
         if let Some(turn) = self.turn.as_mut() {
             turn.answer = Some(text.clone());
+            let took = turn.messages.first().map(|m| m.received_at.elapsed());
+            self.rt.emit(RuntimeEvent::TurnFinished {
+                agent: self.seed.agent_id.clone(),
+                session: self.seed.key.to_string(),
+                ok: counted,
+                took: took.unwrap_or_default(),
+            });
         }
         if counted {
             self.rt.counters.turns.fetch_add(1, Ordering::Relaxed);

@@ -1,5 +1,5 @@
 //! `web_search {query, count?, country?, language?, freshness?}`: search the web through the
-//! configured provider (reference/openclaw-agent.md 2.2). One trait, one file per provider:
+//! configured provider (docs/openclaw-agent.md 2.2). One trait, one file per provider:
 //! Brave, Tavily, SearXNG (self-hosted, common in China), Kimi (Moonshot's built-in
 //! `$web_search`) and MiniMax (its Coding Plan search, global or `cn`). List providers answer
 //! in 2026.9's `{kind: "results"}` shape, Kimi in `{kind: "answer"}`; titles and snippets are

@@ -1,4 +1,4 @@
-//! Outbound APIs a bot calls (reference/dingtalk-protocol.md 4, 9.3-9.5): access tokens, the
+//! Outbound APIs a bot calls (docs/dingtalk-protocol.md 4, 9.3-9.5): access tokens, the
 //! robot OpenAPI sends, and the sessionWebhook. Every send is recorded in its conversation.
 
 use std::sync::Arc;
@@ -245,7 +245,7 @@ impl Sim {
 
     fn template(inner: &Inner, body: &Value) -> Result<Sent, ApiError> {
         let key = body.get("msgKey").and_then(Value::as_str).unwrap_or("");
-        // msgParam is a JSON *string*, not an object (reference/dingtalk-protocol.md 4.3).
+        // msgParam is a JSON *string*, not an object (docs/dingtalk-protocol.md 4.3).
         let param: Value = body
             .get("msgParam")
             .and_then(Value::as_str)

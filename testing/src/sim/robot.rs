@@ -1,4 +1,4 @@
-//! Custom group robots (reference/dingtalk-protocol.md 5): `POST /robot/send?access_token=...`
+//! Custom group robots (docs/dingtalk-protocol.md 5): `POST /robot/send?access_token=...`
 //! with the optional signature, keyword check and the 20-per-minute limit.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Stream mode, server side (reference/dingtalk-protocol.md 1-2, 9.1-9.2): connections/open
+//! Stream mode, server side (docs/dingtalk-protocol.md 1-2, 9.1-9.2): connections/open
 //! with one-time tickets, the WebSocket with SYSTEM pings, random dispatch among a bot's
 //! connections, ACK checking, `disconnect`, redelivery of unacknowledged callbacks, and the
 //! zombie and drop switches.
@@ -176,7 +176,7 @@ impl Sim {
     // -- pushing -----------------------------------------------------------------------------
 
     /// Pushes a bot message to one of the bot's connections, chosen at random as DingTalk
-    /// does (reference/dingtalk-protocol.md 1.2). A stalled connection swallows it. Returns
+    /// does (docs/dingtalk-protocol.md 1.2). A stalled connection swallows it. Returns
     /// the delivery id (none when held for an offline bot) and the frame to send.
     pub(super) fn push_callback(
         &self,
@@ -675,7 +675,7 @@ impl Sim {
     }
 
     /// Callbacks whose ACK is overdue go out again with a new messageId and the same msgId,
-    /// as DingTalk was observed to do (reference/dingtalk-protocol.md 2.6).
+    /// as DingTalk was observed to do (docs/dingtalk-protocol.md 2.6).
     fn sweep(&self) -> Vec<Push> {
         let mut inner = self.lock();
         let now = Instant::now();
@@ -744,7 +744,7 @@ pub(super) struct Payload<'a> {
     pub replied: Option<&'a Value>,
 }
 
-/// `repliedMsg` for a quoted user message (reference/dingtalk-protocol.md 3.2).
+/// `repliedMsg` for a quoted user message (docs/dingtalk-protocol.md 3.2).
 fn replied_msg(e: &Entry, sender_id: &str) -> Value {
     let code = e.media.as_ref().and_then(|m| m.download_code.clone());
     let content = match e.msgtype.as_str() {
@@ -766,7 +766,7 @@ fn replied_msg(e: &Entry, sender_id: &str) -> Value {
     })
 }
 
-/// The `data` of a bot message callback (reference/dingtalk-protocol.md 3.1).
+/// The `data` of a bot message callback (docs/dingtalk-protocol.md 3.1).
 pub(super) fn payload(p: &Payload<'_>, bots: &indexmap::IndexMap<String, BotInfo>) -> String {
     let Payload {
         bot,

@@ -1,5 +1,5 @@
 //! A local DingTalk Open Platform for tests, benchmarks and the offline demo
-//! (reference/dingtalk-protocol.md 9). It speaks the real wire protocol on 127.0.0.1: the
+//! (docs/dingtalk-protocol.md 9). It speaks the real wire protocol on 127.0.0.1: the
 //! official Python Stream SDK connects to it unchanged (`DINGTALK_OPENAPI_ENDPOINT`).
 //!
 //! - `stream`: connections/open, tickets, the Stream WebSocket, pings, ACK checks,

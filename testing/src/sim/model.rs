@@ -1,5 +1,5 @@
 //! The simulator's data: what it knows about bots, users, groups and conversations, and the
-//! shapes of its control API. Ids look like DingTalk's (reference/dingtalk-protocol.md 3.1).
+//! shapes of its control API. Ids look like DingTalk's (docs/dingtalk-protocol.md 3.1).
 
 use std::time::Duration;
 
@@ -246,7 +246,7 @@ pub struct AckRecord {
     /// `ping`, `callback`, `event`, `disconnect`.
     pub kind: String,
     pub raw: String,
-    /// Follows reference/dingtalk-protocol.md 2.2 exactly.
+    /// Follows docs/dingtalk-protocol.md 2.2 exactly.
     pub conforms: bool,
     /// Arrived on the socket that carried the frame.
     pub same_socket: bool,

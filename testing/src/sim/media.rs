@@ -1,4 +1,4 @@
-//! Files in the simulator (reference/dingtalk-protocol.md 3.2, 4.2, 4.3): what users send
+//! Files in the simulator (docs/dingtalk-protocol.md 3.2, 4.2, 4.3): what users send
 //! (pictures, files, voice, video) is downloadable by its `downloadCode` through
 //! `POST /v1.0/robot/messageFiles/download`, which answers a short-lived URL on the simulator's
 //! file server (`GET /sim/files/{id}`), as DingTalk answers an OSS URL; what bots upload with

@@ -1,4 +1,4 @@
-//! The AI card APIs (reference/dingtalk-protocol.md 6.1, 9.6): create, deliver (or both at
+//! The AI card APIs (docs/dingtalk-protocol.md 6.1, 9.6): create, deliver (or both at
 //! once), streaming updates and variable updates, with each card's state kept by outTrackId.
 //! A card that reaches a final `flowStatus` is written to its conversation's log with the text
 //! a user would see, linked to the oldest user message its bot had not answered there.

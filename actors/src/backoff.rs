@@ -1,5 +1,6 @@
 //! Exponential backoff with jitter: a mechanism shared by the Stream reconnect loop, outbound
 //! retries and model-provider retries. Policy (when to retry) stays with the caller.
+#![warn(missing_docs)]
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// Delays from `initial`, doubling up to `max`, with jitter.
     pub fn new(initial: Duration, max: Duration) -> Self {
         Self {
             initial,

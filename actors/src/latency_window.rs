@@ -1,6 +1,7 @@
 //! Reply latency over the last few minutes, as percentiles an operator reads at a glance
 //! (the web page's traffic line, `dingclaw status`). `/metrics` keeps the full histograms for
 //! Prometheus; this is what "now" looks like without one.
+#![warn(missing_docs)]
 
 use std::collections::VecDeque;
 use std::sync::{LazyLock, Mutex};
@@ -16,10 +17,15 @@ pub const WINDOW_MINUTES: u64 = 5;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LatencySummary {
+    /// Replies in the window.
     pub count: u64,
+    /// Half of them took at most this long.
     pub p50_ms: u64,
+    /// 99 in 100 took at most this long.
     pub p99_ms: u64,
+    /// The slowest.
     pub max_ms: u64,
+    /// How many minutes the window spans.
     pub window_minutes: u64,
 }
 
@@ -39,6 +45,7 @@ fn minute_now() -> u64 {
 }
 
 impl LatencyWindow {
+    /// An empty window.
     pub fn new() -> Self {
         Self {
             minutes: Mutex::new(VecDeque::new()),
@@ -65,6 +72,7 @@ impl LatencyWindow {
         }
     }
 
+    /// Counts one reply that took `ms`.
     pub fn record(&self, ms: u64) {
         self.at(minute_now(), ms);
     }
@@ -95,6 +103,7 @@ impl LatencyWindow {
         }
     }
 
+    /// The percentiles of the last minutes.
     pub fn summary(&self) -> LatencySummary {
         self.summary_at(minute_now())
     }

@@ -6,6 +6,7 @@
 //! A log of start times (not a token bucket) because DingTalk counts "20 in any minute", and a
 //! bucket would allow a burst of 20 at the end of one minute and 20 more at the start of the
 //! next.
+#![warn(missing_docs)]
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 /// At most `max` starts per `per`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateWindow {
+    /// Starts allowed in one window.
     pub max: usize,
+    /// The window's length.
     pub per: Duration,
 }
 
@@ -25,6 +28,7 @@ pub struct SlidingWindow {
 }
 
 impl SlidingWindow {
+    /// A limiter for `window` (`max` at least 1).
     pub fn new(window: RateWindow) -> Self {
         Self {
             window: RateWindow {
@@ -35,6 +39,7 @@ impl SlidingWindow {
         }
     }
 
+    /// The limit it keeps.
     pub fn window(&self) -> RateWindow {
         self.window
     }

@@ -19,6 +19,7 @@
 //! - Gives up: past `RestartPolicy::max_restarts` within its window the plan says
 //!   `budget_exhausted`; the actor should then answer the failing work with an error instead
 //!   of retrying it once more.
+#![warn(missing_docs)]
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -41,12 +42,19 @@ use crate::backoff::Backoff;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorKind {
+    /// A DingTalk account.
     Account,
+    /// The router.
     Router,
+    /// A conversation session.
     Session,
+    /// An agent.
     Agent,
+    /// A model provider.
     Provider,
+    /// The store writer.
     Store,
+    /// The scheduler.
     Scheduler,
     /// An MCP server's actor; its restarts count the server's reconnections too.
     McpServer,
@@ -55,6 +63,7 @@ pub enum ActorKind {
 }
 
 impl ActorKind {
+    /// dingclaw's own kinds (not `Custom`), for status output.
     pub const ALL: [ActorKind; 8] = [
         ActorKind::Account,
         ActorKind::Router,
@@ -66,6 +75,7 @@ impl ActorKind {
         ActorKind::McpServer,
     ];
 
+    /// The name used in logs, metrics and events.
     pub fn as_str(self) -> &'static str {
         match self {
             ActorKind::Account => "account",
@@ -108,9 +118,11 @@ pub fn restart_count(kind: ActorKind) -> u64 {
 pub struct RestartPolicy {
     /// More restarts than this within `window` exhaust the budget.
     pub max_restarts: usize,
+    /// How far back restarts count.
     pub window: Duration,
     /// Backoff before the actor handles messages again: doubles from `initial` to `max`.
     pub initial_backoff: Duration,
+    /// The longest backoff.
     pub max_backoff: Duration,
 }
 
@@ -145,6 +157,7 @@ pub struct Restarts {
 }
 
 impl Restarts {
+    /// A restart history under `policy`.
     pub fn new(policy: RestartPolicy) -> Self {
         Self {
             backoff: Backoff::new(policy.initial_backoff, policy.max_backoff),
@@ -251,6 +264,7 @@ where
 /// A crash that is about to become a restart, as `crashes()` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Crash {
+    /// The actor kind (`session`, `account`...).
     pub kind: &'static str,
     /// The actor's id (a session key, an account id...).
     pub name: String,

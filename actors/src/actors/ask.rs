@@ -25,14 +25,22 @@ const MAX_ID: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AskError {
+    /// The agent named is not in the config.
     #[error("there is no agent \"{0}\" in the config")]
     NoAgent(String),
     /// Channel, conversation and sender ids must be 1-128 characters without `:` or
     /// whitespace, because they become part of the session key.
     #[error("{what} \"{value}\" must be 1-128 characters without ':' or spaces")]
-    BadId { what: &'static str, value: String },
+    BadId {
+        /// `channel`, `conversation` or `sender`.
+        what: &'static str,
+        /// The id given (at most 128 characters of it).
+        value: String,
+    },
+    /// The text is empty or only spaces.
     #[error("the message text is empty")]
     EmptyText,
+    /// The runtime was shut down.
     #[error("the runtime is not running (it was shut down)")]
     NotRunning,
 }

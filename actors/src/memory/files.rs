@@ -15,8 +15,11 @@ const MAX_FILES: usize = 2_000;
 pub struct MemoryFileOnDisk {
     /// Relative to the workspace, `/`-separated (what the tools show and take).
     pub rel: String,
+    /// Absolute, for reading.
     pub path: PathBuf,
+    /// Last modified (ms since the epoch): an unchanged file is not indexed again.
     pub mtime_ms: i64,
+    /// Its size in bytes.
     pub size: u64,
 }
 

@@ -23,12 +23,17 @@ const CANDIDATES: usize = 500;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryHit {
+    /// The file, relative to the workspace (what `memory_get` takes).
     pub path: String,
+    /// First line of the chunk, from 1.
     pub start_line: u32,
+    /// Last line of the chunk.
     pub end_line: u32,
     /// 0-1: the share of the query the chunk holds.
     pub score: f64,
+    /// The chunk's text, at most `SNIPPET_CHARS` characters.
     pub snippet: String,
+    /// `memory` (OpenClaw also searches `sessions`).
     pub source: &'static str,
 }
 

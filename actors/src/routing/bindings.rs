@@ -18,14 +18,19 @@ use crate::config::{AccountMatch, Binding, PeerKind};
 /// How the agent was chosen, named as OpenClaw names it (`matchedBy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum MatchedBy {
+    /// A binding naming this peer.
     #[serde(rename = "binding.peer")]
     Peer,
+    /// A binding naming every peer of this kind (`peer.id: "*"`).
     #[serde(rename = "binding.peer.wildcard")]
     PeerWildcard,
+    /// A binding for this account without a peer.
     #[serde(rename = "binding.account")]
     Account,
+    /// A binding for every account of the channel (`accountId: "*"`).
     #[serde(rename = "binding.channel")]
     Channel,
+    /// No binding matched: the default agent.
     #[serde(rename = "default")]
     Default,
     /// The channel named the agent itself (the web page's chat).
@@ -34,6 +39,7 @@ pub enum MatchedBy {
 }
 
 impl MatchedBy {
+    /// The name OpenClaw gives it (`binding.peer`...), for logs and status.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchedBy::Peer => "binding.peer",
@@ -132,12 +138,14 @@ pub struct BindingIndex {
 /// The binding that decided, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AgentMatch<'a> {
+    /// The tier that decided.
     pub matched_by: MatchedBy,
     /// `None` for the default agent.
     pub binding: Option<&'a Binding>,
 }
 
 impl BindingIndex {
+    /// Indexes `bindings` by tier, keeping config order within each (docs/openclaw-routing.md 2.2).
     pub fn new(bindings: &[Binding]) -> Self {
         let usable: Vec<Binding> = bindings
             .iter()

@@ -5,6 +5,7 @@
 //! - `bindings`: OpenClaw's tiered binding precedence, as an index.
 //! - `session_key`: the session key from the account's scope flags and `session` settings.
 //! - `policy`: who may talk to a bot at all.
+#![warn(missing_docs)]
 
 mod bindings;
 mod policy;
@@ -31,11 +32,14 @@ use crate::config::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChatType {
+    /// A private chat with the bot.
     Direct,
+    /// A group chat.
     Group,
 }
 
 impl ChatType {
+    /// `direct` or `group`, as in session keys.
     pub fn as_str(self) -> &'static str {
         match self {
             ChatType::Direct => "direct",
@@ -51,6 +55,7 @@ pub struct Inbound<'a> {
     pub channel: &'a str,
     /// Account id as configured (normalised here).
     pub account: &'a str,
+    /// A private chat or a group.
     pub chat: ChatType,
     /// DingTalk `conversationId` (case-sensitive).
     pub conversation_id: &'a str,
@@ -62,8 +67,11 @@ pub struct Inbound<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Route {
+    /// The agent that answers.
     pub agent_id: String,
+    /// How it was chosen.
     pub matched_by: MatchedBy,
+    /// The session the message belongs to.
     pub session_key: SessionKey,
     /// Position of the deciding binding in `bindings`; `None` for the default agent.
     #[serde(skip)]
@@ -92,6 +100,7 @@ pub fn default_dm_scope(channel: &str) -> DmScope {
 }
 
 impl Routes {
+    /// The rules of `config`: its bindings, scopes and default agent.
     pub fn new(config: &Config) -> Self {
         Self {
             index: BindingIndex::new(&config.bindings),

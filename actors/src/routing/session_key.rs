@@ -24,10 +24,12 @@ use super::{ChatType, Inbound};
 pub struct SessionKey(Arc<str>);
 
 impl SessionKey {
+    /// A key as it is (already built and normalised).
     pub fn new(key: impl Into<Arc<str>>) -> Self {
         Self(key.into())
     }
 
+    /// The key's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -60,8 +62,11 @@ impl Serialize for SessionKey {
 /// account's flags, the binding's overrides and the `session` section.
 #[derive(Clone, Copy, Debug)]
 pub struct KeyScope<'a> {
+    /// The DingTalk connector's group and sharing flags (`docs/dingtalk-protocol.md` 7.2.1).
     pub conversation: ConversationScope,
+    /// `session.dmScope`, or the binding's.
     pub dm_scope: DmScope,
+    /// `session.groupScope`, or the binding's.
     pub group_scope: GroupScope,
     /// `main`, or `global` under `session.scope: "global"`.
     pub main_key: &'a str,

@@ -31,10 +31,13 @@ pub enum SkillSource {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skill {
+    /// `name` in its front matter, else its folder's name.
     pub name: String,
+    /// What the model reads to decide whether to use it.
     pub description: String,
     /// The `SKILL.md` file (absolute).
     pub location: PathBuf,
+    /// Where it was found, which decides which of two skills of one name wins.
     pub source: SkillSource,
     /// `skills.entries` key: `metadata.openclaw.skillKey`, else the name.
     pub key: String,

@@ -12,6 +12,7 @@ use crate::config::{Agent, Config};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", content = "reason", rename_all = "kebab-case")]
 pub enum Eligibility {
+    /// Offered to the agent.
     Eligible,
     /// Not in the agent's `skills` list.
     NotListed,

@@ -19,7 +19,9 @@ pub struct UpdateAccount(pub std::sync::Arc<crate::config::DingTalkAccount>);
 #[derive(Message)]
 #[rtype(result = "Result<ReplyOutcome, DingTalkError>")]
 pub struct SendReply {
+    /// Where the reply goes: the sessionWebhook, else the robot OpenAPI.
     pub target: ReplyTarget,
+    /// Text or markdown; long text is split into chunks.
     pub message: OutboundMessage,
 }
 
@@ -28,8 +30,11 @@ pub struct SendReply {
 #[derive(Message)]
 #[rtype(result = "Result<ReplyOutcome, DingTalkError>")]
 pub struct StreamReply {
+    /// Where the card is delivered.
     pub target: ReplyTarget,
+    /// The answer so far; each change is streamed into the card, at a bounded rate.
     pub live: watch::Receiver<String>,
+    /// The whole answer; finishes the card.
     pub done: oneshot::Receiver<String>,
 }
 
@@ -42,6 +47,7 @@ pub struct GetAccountState;
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountState {
+    /// The Stream client's state (status, connections, reconnects, counts).
     #[serde(flatten)]
     pub stream: StreamState,
     /// Replies go out as markdown for this much longer after an AI card error.
@@ -58,7 +64,9 @@ pub struct StopAccount;
 #[derive(Message)]
 #[rtype(result = "Result<Vec<u8>, DownloadError>")]
 pub struct DownloadMedia {
+    /// The code DingTalk gave with the message (`content.downloadCode`).
     pub download_code: String,
+    /// Larger files are refused before they are read whole (`mediaMaxMb`).
     pub max_bytes: u64,
 }
 
@@ -66,10 +74,15 @@ pub struct DownloadMedia {
 #[derive(Message)]
 #[rtype(result = "Result<(), DingTalkError>")]
 pub struct SendMedia {
+    /// The conversation it goes to.
     pub target: ReplyTarget,
+    /// `image` or `file`: picks the upload type and the message template.
     pub kind: &'static str,
+    /// The name users see.
     pub file_name: String,
+    /// Its media type, as sniffed from the content.
     pub mime: String,
+    /// The content.
     pub bytes: Vec<u8>,
 }
 
@@ -77,8 +90,12 @@ pub struct SendMedia {
 #[derive(Message)]
 #[rtype(result = "Result<(), DingTalkError>")]
 pub struct React {
+    /// The user message to react to (DingTalk's `msgId`).
     pub msg_id: String,
+    /// The conversation it is in.
     pub conversation_id: String,
+    /// The reaction's text (`channels.*.ackReaction`).
     pub text: String,
+    /// Put it on (`true`) or take it off.
     pub add: bool,
 }

@@ -39,6 +39,7 @@ use crate::supervise::{ActorKind, Restarts, catch, guard, resume_after};
 use super::router::Inbound;
 use super::runtime::{Runtime, RuntimeEvent};
 
+/// One DingTalk account: its Stream client, its OpenAPI calls and its inbound journal.
 pub struct AccountActor {
     account: Arc<DingTalkAccount>,
     rt: Arc<Runtime>,
@@ -62,6 +63,7 @@ pub struct AccountActor {
 }
 
 impl AccountActor {
+    /// An account actor for `account`; its Stream client starts with the actor.
     pub fn new(account: Arc<DingTalkAccount>, rt: Arc<Runtime>) -> Self {
         let journal = rt.config().runtime.journal;
         Self {

@@ -10,6 +10,7 @@ use crate::tools::ToolContext;
 #[derive(Message)]
 #[rtype(result = "Result<TurnOutput, TurnError>")]
 pub struct RunTurn {
+    /// The session asking, for logs and tools.
     pub session_key: SessionKey,
     /// The transcript window, oldest first, ending with the new user message(s).
     pub history: Vec<ChatMessage>,
@@ -34,6 +35,7 @@ pub struct RunTurn {
 /// The assistant's answer.
 #[derive(Clone, Debug)]
 pub struct TurnOutput {
+    /// What the user sees (a fallback's answer included).
     pub text: String,
     /// `provider/model` that answered (a fallback, if the primary failed).
     pub model: String,

@@ -59,6 +59,7 @@ const RESERVED_PARAMS: &[&str] = &[
     "system",
 ];
 
+/// One agent on one worker: builds the prompt, calls its model and runs tool rounds.
 pub struct AgentActor {
     agent: Agent,
     lane: usize,
@@ -102,6 +103,7 @@ struct Job {
 }
 
 impl AgentActor {
+    /// The agent actor of `agent` on worker `lane`.
     pub fn new(agent: Agent, lane: usize, rt: Arc<Runtime>) -> Self {
         Self {
             agent,

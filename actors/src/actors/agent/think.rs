@@ -11,13 +11,18 @@ use crate::config::{ModelApi, ProviderConfig};
 /// neighbours).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThinkLevel {
+    /// No reasoning asked for.
     Off,
+    /// A little (`minimal` folds in here).
     Low,
+    /// The providers' usual default.
     Medium,
+    /// As much as the model offers (`xhigh`, `max`, `ultra` fold in here).
     High,
 }
 
 impl ThinkLevel {
+    /// Reads a level as users type it (`/think high`, `/think 高`); `None` if it is not one.
     pub fn parse(word: &str) -> Option<ThinkLevel> {
         Some(match word.trim().to_ascii_lowercase().as_str() {
             "off" | "none" | "关" | "关闭" => ThinkLevel::Off,
@@ -28,6 +33,7 @@ impl ThinkLevel {
         })
     }
 
+    /// The level's name as `/status` shows it.
     pub fn as_str(self) -> &'static str {
         match self {
             ThinkLevel::Off => "off",

@@ -9,7 +9,9 @@ use crate::mcp::{Connection, McpError};
 #[derive(Message)]
 #[rtype(result = "Result<Value, McpError>")]
 pub struct CallMcpTool {
+    /// The tool's name on its server (not the `<server>__<tool>` name the model sees).
     pub tool: String,
+    /// The model's arguments, already checked against the tool's schema.
     pub arguments: Map<String, Value>,
 }
 

@@ -47,6 +47,7 @@ struct Live {
     generation: u64,
 }
 
+/// One MCP server: starts it (or connects to it), lists its tools, calls them, restarts it.
 pub struct McpServerActor {
     cfg: McpServerConfig,
     catalog: Arc<Catalog>,

@@ -10,6 +10,7 @@ use super::super::agent::TurnError;
 #[derive(Message)]
 #[rtype(result = "Result<Completion, TurnError>")]
 pub struct Complete {
+    /// The OpenAI-shaped request; the actor translates it for its provider's API.
     pub request: ChatRequest,
     /// Receives the text as it streams in.
     pub sink: Option<StreamSink>,

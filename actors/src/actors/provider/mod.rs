@@ -22,6 +22,7 @@ use super::agent::TurnError;
 /// Connect and TLS handshake timeout towards a provider.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One model provider on one worker: its HTTP client, the provider's limits and circuit.
 pub struct ProviderActor {
     state: Arc<ProviderState>,
     /// Built in `started`, on this actor's thread.
@@ -30,6 +31,7 @@ pub struct ProviderActor {
 }
 
 impl ProviderActor {
+    /// A provider actor sharing `state` (limits, circuit, usage) with its peers on other workers.
     pub fn new(state: Arc<ProviderState>) -> Self {
         Self {
             state,

@@ -16,7 +16,9 @@ use super::super::webchat::AnswerPart;
 pub enum ReplyTo {
     /// Back into a DingTalk conversation of `account`.
     DingTalk {
+        /// The account that received the message.
         account: Arc<str>,
+        /// Where in DingTalk the answer goes.
         target: ReplyTarget,
     },
     /// Back to the caller that sent the message (the web page, an embedder's `ask`), streamed
@@ -24,6 +26,7 @@ pub enum ReplyTo {
     Caller {
         /// Counted under this name in reply statistics (`web`, an embedder's channel).
         account: Arc<str>,
+        /// The answer's parts, as they are written.
         events: mpsc::UnboundedSender<AnswerPart>,
     },
 }
@@ -32,24 +35,32 @@ pub enum ReplyTo {
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "()")]
 pub struct Inbound {
+    /// The channel it came through (`dingtalk-connector`, `dingtalk`, `webchat`, an embedder's).
     pub channel: Arc<str>,
+    /// The account (bot) that received it.
     pub account: Arc<str>,
+    /// A private chat or a group.
     pub chat: ChatType,
+    /// DingTalk's `conversationId` (a web thread, an embedder's conversation).
     pub conversation_id: String,
     /// A group's name, as DingTalk gives it (`conversationTitle`).
     pub conversation_title: Option<String>,
     /// `senderStaffId`, else `senderId`.
     pub sender_id: String,
+    /// Their display name.
     pub sender_nick: String,
     /// DingTalk's msgId: stable across redeliveries.
     pub msg_id: String,
+    /// What the agent is given: the text, with quotes and transcripts folded in.
     pub text: String,
+    /// When it arrived, for latency figures.
     pub received_at: Instant,
     /// The agent, when the channel chose it (web chat, an embedder's `ask`); else routing
     /// decides.
     pub agent: Option<String>,
     /// Files to download for the turn (pictures, files, voice, a quoted picture).
     pub media: Vec<crate::dingtalk::MediaRef>,
+    /// Where the answer goes.
     pub reply: ReplyTo,
     /// The gateway's own answer to a message that must not reach a model (too long); the
     /// session sends it instead of running a turn.
@@ -91,6 +102,8 @@ impl Inbound {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SessionIdle {
+    /// The session that went idle.
     pub key: SessionKey,
+    /// How many messages the router had sent it when it went idle: if more were sent since, it stays.
     pub received: u64,
 }

@@ -21,6 +21,7 @@ use super::runtime::{PairingStatus, Runtime, SessionSlot, lane_of, pairing_reply
 use super::session::{SessionActor, SessionSeed, UserMessage};
 use super::webchat;
 
+/// Applies the bindings and scope rules to each message and hands it to its session actor.
 pub struct RouterActor {
     rt: Arc<Runtime>,
     /// The message being dispatched, redone after a restart.
@@ -29,6 +30,7 @@ pub struct RouterActor {
 }
 
 impl RouterActor {
+    /// The router of `rt` (one per runtime).
     pub fn new(rt: Arc<Runtime>) -> Self {
         Self {
             rt,

@@ -18,24 +18,52 @@ const CAPACITY: usize = 1024;
 #[non_exhaustive]
 pub enum RuntimeEvent {
     /// An account's Stream connection is up (first connect and every reconnect).
-    Connected { account: Arc<str> },
+    Connected {
+        /// The account's id in the config.
+        account: Arc<str>,
+    },
     /// DingTalk refused an account's credentials; retried slowly.
-    AuthFailed { account: Arc<str>, reason: String },
+    AuthFailed {
+        /// The account's id in the config.
+        account: Arc<str>,
+        /// DingTalk's answer (never the secret).
+        reason: String,
+    },
     /// An account's connection was lost; it reconnects after a pause.
-    Disconnected { account: Arc<str>, reason: String },
+    Disconnected {
+        /// The account's id in the config.
+        account: Arc<str>,
+        /// Why, as far as the client knows (closed, silent, `disconnect` from DingTalk).
+        reason: String,
+    },
     /// A turn ended and its answer is on its way: `ok` is false when the answer is an
     /// apology (the model failed, the turn crashed too often).
     TurnFinished {
+        /// The agent that answered.
         agent: String,
+        /// The session's key.
         session: String,
+        /// The model answered (not an apology).
         ok: bool,
+        /// From the first message of the turn arriving to its answer.
         took: Duration,
     },
-    /// A reply could not be delivered (DingTalk refused it, the account is down).
-    ReplyFailed { account: String, error: String },
+    /// A reply could not be delivered (DingTalk refused it, the account is down, the caller
+    /// of `ask` stopped listening).
+    ReplyFailed {
+        /// The account, or the channel of a caller (`web`, an embedder's).
+        account: String,
+        /// Why.
+        error: String,
+    },
     /// A supervised actor panicked and was started again. Restarts are counted per kind, in
     /// the whole process (`supervise::restart_count`).
-    Restarted { kind: &'static str, name: String },
+    Restarted {
+        /// The actor's kind (`session`, `account`...).
+        kind: &'static str,
+        /// Its id (a session key, an account id...).
+        name: String,
+    },
 }
 
 /// The sending side, kept by the runtime.

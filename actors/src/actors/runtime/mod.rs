@@ -64,20 +64,28 @@ pub use reload::ReloadReport;
 
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
 pub struct SessionSlot {
+    /// The session's actor.
     pub addr: Addr<SessionActor>,
+    /// Messages the router has sent it (see `SessionIdle`).
     pub dispatched: u64,
+    /// The worker it runs on.
     pub lane: usize,
 }
 
 /// The actors of one worker thread.
 pub struct Lane {
+    /// Its position among the workers.
     pub index: usize,
+    /// Its thread.
     pub arbiter: ArbiterHandle,
+    /// Each agent's actor on this worker.
     pub agents: RwLock<HashMap<String, Addr<AgentActor>>>,
+    /// Each provider's actor on this worker.
     pub providers: RwLock<HashMap<String, Addr<ProviderActor>>>,
 }
 
 impl Lane {
+    /// Agent `id`'s actor on this worker.
     pub fn agent(&self, id: &str) -> Option<Addr<AgentActor>> {
         self.agents
             .read()
@@ -86,6 +94,7 @@ impl Lane {
             .cloned()
     }
 
+    /// Provider `id`'s actor on this worker.
     pub fn provider(&self, id: &str) -> Option<Addr<ProviderActor>> {
         self.providers
             .read()
@@ -98,12 +107,19 @@ impl Lane {
 /// Running totals, for status output and drain.
 #[derive(Default)]
 pub struct Counters {
+    /// Messages received from every channel.
     pub messages_in: AtomicU64,
+    /// Messages refused by a policy (DM or group allow-lists, pairing).
     pub refused: AtomicU64,
+    /// Replies delivered.
     pub replies_out: AtomicU64,
+    /// Replies that could not be delivered.
     pub reply_failures: AtomicU64,
+    /// Turns that ended with the model's answer.
     pub turns: AtomicU64,
+    /// Turns that ended with an apology (the model failed, the turn crashed too often).
     pub turn_errors: AtomicU64,
+    /// Sessions started since the runtime started (reloaded ones included).
     pub sessions_started: AtomicU64,
     /// Messages dispatched to a session and not yet answered (queued or in a turn).
     pub pending: AtomicI64,
@@ -115,22 +131,34 @@ pub struct Counters {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeStats {
+    /// Messages received from every channel.
     pub messages_in: u64,
+    /// Messages refused by a policy.
     pub refused: u64,
+    /// Replies delivered.
     pub replies_out: u64,
+    /// Replies that could not be delivered.
     pub reply_failures: u64,
+    /// Turns answered by the model.
     pub turns: u64,
+    /// Turns answered with an apology.
     pub turn_errors: u64,
+    /// Sessions started.
     pub sessions_started: u64,
+    /// Sessions in memory now (idle ones are evicted and reloaded on their next message).
     pub sessions_resident: usize,
+    /// Messages received and not yet answered.
     pub pending: i64,
+    /// Messages an earlier process journaled and did not answer, answered by this one.
     pub recovered: u64,
+    /// Restarts per actor kind, in the whole process.
     pub restarts: HashMap<&'static str, u64>,
 }
 
 /// Why the runtime could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
+    /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The actors need an actix System on this thread (`actix_rt::System::new().block_on`,
@@ -239,6 +267,7 @@ pub struct Runtime {
     pub(crate) scheduler: Arc<OnceLock<Addr<SchedulerActor>>>,
     /// Every custom robot send in the process goes through it.
     pub(crate) robot_limiter: Arc<RobotLimiter>,
+    /// The scheduler's clock.
     pub clock: Arc<dyn Clock>,
     started: Instant,
     arbiters: std::sync::Mutex<Vec<Arbiter>>,
@@ -514,6 +543,7 @@ impl Runtime {
         Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// The router, once started.
     pub fn router(&self) -> Option<&Addr<RouterActor>> {
         self.router.get()
     }
@@ -617,6 +647,7 @@ impl Runtime {
         out
     }
 
+    /// Totals for status output.
     pub fn stats(&self) -> RuntimeStats {
         let c = &self.counters;
         RuntimeStats {
@@ -681,6 +712,7 @@ impl Runtime {
         }
     }
 
+    /// Time since the runtime started.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }

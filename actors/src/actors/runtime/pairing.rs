@@ -12,11 +12,15 @@ use crate::store::WriteOp;
 use super::Runtime;
 use super::proactive::Target;
 
+/// Where a pairing request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairingStatus {
+    /// Waiting for an owner.
     Pending,
+    /// The sender may talk to the bot.
     Approved,
+    /// Refused; the sender is told once.
     Denied,
 }
 
@@ -24,12 +28,19 @@ pub enum PairingStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PairingRecord {
+    /// The account (bot) the sender wrote to.
     pub account: String,
+    /// The sender's id (`senderStaffId`, else `senderId`).
     pub sender: String,
+    /// Their display name, for the owner.
     pub name: String,
+    /// The code the sender was given, which an owner approves.
     pub code: String,
+    /// Where it stands.
     pub status: PairingStatus,
+    /// When it was asked (ms since the epoch).
     pub requested_ms: i64,
+    /// When an owner decided (ms since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_ms: Option<i64>,
 }
@@ -66,10 +77,12 @@ impl Pairings {
         }
     }
 
+    /// Where `sender`'s request to `account` stands, if they made one.
     pub fn status(&self, account: &str, sender: &str) -> Option<PairingStatus> {
         self.0.get(&key(account, sender)).map(|r| r.status)
     }
 
+    /// Every request, oldest first.
     pub fn list(&self) -> Vec<PairingRecord> {
         let mut all: Vec<PairingRecord> = self.0.iter().map(|r| r.value().clone()).collect();
         all.sort_by_key(|r| r.requested_ms);

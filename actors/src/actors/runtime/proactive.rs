@@ -24,21 +24,33 @@ pub enum Target {
 /// Why a proactive message was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ProactiveError {
+    /// The target is neither `user:<staffId>` nor `group:<conversationId>`.
     #[error("\"{0}\" is not a target: write user:<staffId> or group:<conversationId>")]
     BadTarget(String),
+    /// No account of that id runs here.
     #[error("there is no DingTalk account \"{0}\" on this gateway")]
     NoAccount(String),
+    /// The account has never talked with the target: a stranger in a group must not make the
+    /// bot write to anyone in the company.
     #[error(
         "account {account} has never talked with {target}; the bot sends only to people and groups it knows"
     )]
-    Unknown { account: String, target: String },
+    Unknown {
+        /// The account that would send.
+        account: String,
+        /// The target it does not know.
+        target: String,
+    },
+    /// Nothing to send.
     #[error("the message is empty")]
     Empty,
+    /// DingTalk refused or could not be reached.
     #[error(transparent)]
     Send(#[from] DingTalkError),
 }
 
 impl Target {
+    /// Reads `user:<staffId>` or `group:<conversationId>`.
     pub fn parse(text: &str) -> Result<Target, ProactiveError> {
         let t = text.trim();
         let target = if let Some(id) = t.strip_prefix("user:") {

@@ -12,7 +12,9 @@ use super::Runtime;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountReadiness {
+    /// The account's id in the config.
     pub account: String,
+    /// Its Stream connection is up.
     pub connected: bool,
     /// Why it is not connected (DingTalk's refusal, the network), once known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +25,9 @@ pub struct AccountReadiness {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Readiness {
+    /// Every account is connected or has DingTalk's answer (a refusal); nothing is still trying for the first time.
     pub settled: bool,
+    /// Each enabled account, by id.
     pub accounts: Vec<AccountReadiness>,
 }
 

@@ -10,11 +10,14 @@ use crate::cron::{CronError, Job, JobSpec, Owner, RunRecord};
 /// Who asks.
 #[derive(Clone, Debug)]
 pub enum Caller {
+    /// The operator (web page, command line): every job.
     Operator,
+    /// Someone in a conversation: the jobs they own there.
     Conversation(Owner),
 }
 
 impl Caller {
+    /// May this caller see or change `job`?
     pub fn may_touch(&self, job: &Job) -> bool {
         match self {
             Caller::Operator => true,
@@ -27,8 +30,11 @@ impl Caller {
 #[derive(Message)]
 #[rtype(result = "Result<Job, CronError>")]
 pub struct AddJob {
+    /// The agent that runs it.
     pub agent_id: String,
+    /// Who made it and where (their conversation is where `announce` goes by default).
     pub owner: Owner,
+    /// The job as OpenClaw's `cron` tool shapes it.
     pub spec: JobSpec,
 }
 
@@ -37,8 +43,11 @@ pub struct AddJob {
 #[derive(Message)]
 #[rtype(result = "Result<Job, CronError>")]
 pub struct UpdateJob {
+    /// The job.
     pub id: String,
+    /// OpenClaw's patch shape (the fields to change).
     pub patch: Value,
+    /// Who asks.
     pub by: Caller,
 }
 
@@ -46,7 +55,9 @@ pub struct UpdateJob {
 #[derive(Message)]
 #[rtype(result = "Result<Job, CronError>")]
 pub struct RemoveJob {
+    /// The job.
     pub id: String,
+    /// Who asks.
     pub by: Caller,
 }
 
@@ -54,7 +65,9 @@ pub struct RemoveJob {
 #[derive(Message)]
 #[rtype(result = "Vec<Job>")]
 pub struct ListJobs {
+    /// Who asks.
     pub by: Caller,
+    /// Disabled jobs too.
     pub include_disabled: bool,
 }
 
@@ -62,8 +75,11 @@ pub struct ListJobs {
 #[derive(Message)]
 #[rtype(result = "Result<Job, CronError>")]
 pub struct RunJob {
+    /// The job.
     pub id: String,
+    /// Who asks.
     pub by: Caller,
+    /// Gets the run's record once it is finished.
     pub done: Option<oneshot::Sender<RunRecord>>,
 }
 
@@ -71,8 +87,11 @@ pub struct RunJob {
 #[derive(Message)]
 #[rtype(result = "Result<Vec<RunRecord>, CronError>")]
 pub struct JobRuns {
+    /// The job.
     pub id: String,
+    /// Who asks.
     pub by: Caller,
+    /// At most this many, newest first.
     pub limit: usize,
 }
 

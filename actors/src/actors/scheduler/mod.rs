@@ -42,6 +42,7 @@ const MAX_SCHEDULE_ERRORS: u32 = 3;
 /// Missed occurrences looked through at start.
 const MAX_CATCH_UP_STEPS: usize = 10_000;
 
+/// Runs scheduled jobs when due, delivers their answers, keeps their run logs.
 pub struct SchedulerActor {
     rt: Arc<Runtime>,
     clock: Arc<dyn Clock>,
@@ -61,6 +62,7 @@ pub struct SchedulerActor {
 }
 
 impl SchedulerActor {
+    /// The scheduler of `rt`, looking for due jobs every `tick` on `clock`.
     pub fn new(rt: Arc<Runtime>, clock: Arc<dyn Clock>, tick: Duration) -> Self {
         Self {
             rt,

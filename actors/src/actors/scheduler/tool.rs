@@ -26,6 +26,7 @@ pub struct CronTool {
 }
 
 impl CronTool {
+    /// The tool, sending to the scheduler once it runs.
     pub fn new(scheduler: Arc<OnceLock<Addr<SchedulerActor>>>) -> Self {
         Self { scheduler }
     }

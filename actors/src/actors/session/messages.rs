@@ -23,33 +23,51 @@ pub struct ResetSession;
 #[rtype(result = "SessionState")]
 pub struct GetSessionState;
 
+/// A session as status output shows it.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionState {
+    /// Its key.
     pub key: String,
+    /// The agent that answers in it.
     pub agent_id: String,
+    /// The id of the conversation's current run (changes with `/new` and resets).
     pub session_id: String,
+    /// A turn is running.
     pub busy: bool,
+    /// Messages waiting for the turn to end.
     pub queued: usize,
+    /// Transcript entries in memory.
     pub entries: usize,
+    /// Restarts after crashes.
     pub restarts: u64,
+    /// Prompt tokens of every turn so far.
     pub prompt_tokens: u64,
+    /// Completion tokens of every turn so far.
     pub completion_tokens: u64,
 }
 
 /// What a session needs to know about itself when it starts.
 #[derive(Clone, Debug)]
 pub struct SessionSeed {
+    /// Its key.
     pub key: SessionKey,
+    /// The agent that answers in it.
     pub agent_id: String,
+    /// The channel of its messages.
     pub channel: String,
+    /// The account (bot) of its messages.
     pub account: String,
+    /// A private chat or a group.
     pub chat: ChatType,
+    /// The conversation its answers go to.
     pub conversation_id: String,
+    /// The worker it runs on.
     pub lane: usize,
 }
 
 impl SessionSeed {
+    /// The seed of a session for a message routed to `route`, on worker `lane`.
     pub fn new(route: &Route, msg: &Inbound, lane: usize) -> Self {
         Self {
             key: route.session_key.clone(),

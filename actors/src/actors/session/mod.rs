@@ -94,6 +94,7 @@ struct CardLink {
     outcome: oneshot::Receiver<Result<ReplyOutcome, DingTalkError>>,
 }
 
+/// One conversation session: one turn at a time, its queue, its transcript and settings.
 pub struct SessionActor {
     seed: SessionSeed,
     rt: Arc<Runtime>,
@@ -123,6 +124,7 @@ pub struct SessionActor {
 }
 
 impl SessionActor {
+    /// A session actor; it loads its transcript from the store when it starts.
     pub fn new(seed: SessionSeed, rt: Arc<Runtime>) -> Self {
         let now = rt.clock.now_ms();
         Self {

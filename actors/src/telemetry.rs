@@ -2,6 +2,7 @@
 //! so the list an operator scrapes is in one place. Without a recorder installed (an embedder
 //! that does not want metrics) each call costs next to nothing; the `dingclaw` binary installs
 //! a Prometheus recorder and serves it on `/metrics`.
+#![warn(missing_docs)]
 
 use std::time::Duration;
 
@@ -9,24 +10,43 @@ use metrics::{
     Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
 };
 
+/// Messages received, by account.
 pub const MESSAGES_IN: &str = "dingclaw_messages_received_total";
+/// Replies, by account and outcome.
 pub const REPLIES: &str = "dingclaw_replies_total";
+/// Routing decisions, by the tier that decided (`matchedBy`).
 pub const ROUTES: &str = "dingclaw_routes_total";
+/// How long turns take, by agent.
 pub const TURN_SECONDS: &str = "dingclaw_turn_seconds";
+/// From a message arriving to its answer being sent, by channel.
 pub const REPLY_SECONDS: &str = "dingclaw_reply_latency_seconds";
+/// How long model calls take, by provider.
 pub const PROVIDER_SECONDS: &str = "dingclaw_provider_call_seconds";
+/// Failed model calls, by provider and kind of error.
 pub const PROVIDER_ERRORS: &str = "dingclaw_provider_errors_total";
+/// Tokens used, by provider and kind (prompt, completion).
 pub const TOKENS: &str = "dingclaw_tokens_total";
+/// Actor restarts after a panic, by kind.
 pub const RESTARTS: &str = "dingclaw_actor_restarts_total";
+/// Stream connections lost or refused, by account.
 pub const RECONNECTS: &str = "dingclaw_stream_reconnects_total";
+/// Scheduled runs, by outcome.
 pub const CRON_RUNS: &str = "dingclaw_cron_runs_total";
+/// Sessions in memory.
 pub const SESSIONS_RESIDENT: &str = "dingclaw_sessions_resident";
+/// Messages received and not yet answered.
 pub const MESSAGES_PENDING: &str = "dingclaw_messages_pending";
+/// Accounts whose Stream connection is up.
 pub const ACCOUNTS_CONNECTED: &str = "dingclaw_accounts_connected";
+/// Frames over the size limit, acknowledged and dropped, by account.
 pub const OVERSIZED_FRAMES: &str = "dingclaw_oversized_frames_total";
+/// How long an inbound journal commit takes.
 pub const JOURNAL_SECONDS: &str = "dingclaw_journal_commit_seconds";
+/// Journaled messages an earlier process left unanswered, answered after a restart.
 pub const JOURNAL_RECOVERED: &str = "dingclaw_journal_recovered_total";
+/// How long MCP tool calls take, by server.
 pub const MCP_CALL_SECONDS: &str = "dingclaw_mcp_call_seconds";
+/// MCP tool calls, by server and outcome.
 pub const MCP_CALLS: &str = "dingclaw_mcp_calls_total";
 
 /// Help texts, once, after a recorder is installed.
@@ -96,23 +116,28 @@ pub fn describe() {
     );
 }
 
+/// Counts a message received by `account`.
 pub fn message_in(account: &str) {
     counter!(MESSAGES_IN, "account" => account.to_owned()).increment(1);
 }
 
+/// Counts a reply of `account`, delivered or not.
 pub fn reply(account: &str, ok: bool) {
     let result = if ok { "ok" } else { "error" };
     counter!(REPLIES, "account" => account.to_owned(), "result" => result).increment(1);
 }
 
+/// Counts a routing decision.
 pub fn route(matched_by: &'static str) {
     counter!(ROUTES, "matched_by" => matched_by).increment(1);
 }
 
+/// Records how long a turn of `agent` took.
 pub fn turn(agent: &str, took: Duration) {
     histogram!(TURN_SECONDS, "agent" => agent.to_owned()).record(took.as_secs_f64());
 }
 
+/// Records how long a message on `channel` waited for its answer.
 pub fn reply_latency(channel: &str, took: Duration) {
     histogram!(REPLY_SECONDS, "channel" => channel.to_owned()).record(took.as_secs_f64());
     crate::latency_window::REPLIES.record(took.as_millis() as u64);
@@ -150,6 +175,7 @@ pub fn zero(config: &crate::config::Config) {
     counter!(JOURNAL_RECOVERED).increment(0);
 }
 
+/// Records a model call: how long it took and, if it failed, how (`rate_limit`, `timeout`...).
 pub fn provider_call(provider: &str, took: Duration, error: Option<&'static str>) {
     histogram!(PROVIDER_SECONDS, "provider" => provider.to_owned()).record(took.as_secs_f64());
     if let Some(kind) = error {
@@ -157,38 +183,46 @@ pub fn provider_call(provider: &str, took: Duration, error: Option<&'static str>
     }
 }
 
+/// Counts the tokens of a model call.
 pub fn tokens(provider: &str, prompt: u64, completion: u64) {
     counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "prompt").increment(prompt);
     counter!(TOKENS, "provider" => provider.to_owned(), "kind" => "completion")
         .increment(completion);
 }
 
+/// Records an MCP tool call.
 pub fn mcp_call(server: &str, took: Duration, ok: bool) {
     histogram!(MCP_CALL_SECONDS, "server" => server.to_owned()).record(took.as_secs_f64());
     let result = if ok { "ok" } else { "error" };
     counter!(MCP_CALLS, "server" => server.to_owned(), "result" => result).increment(1);
 }
 
+/// Counts a restart of an actor of `kind`.
 pub fn restart(kind: &'static str) {
     counter!(RESTARTS, "kind" => kind).increment(1);
 }
 
+/// Counts a lost or refused Stream connection of `account`.
 pub fn reconnect(account: &str) {
     counter!(RECONNECTS, "account" => account.to_owned()).increment(1);
 }
 
+/// Counts a frame over the size limit.
 pub fn oversized_frame(account: &str) {
     counter!(OVERSIZED_FRAMES, "account" => account.to_owned()).increment(1);
 }
 
+/// Records how long a journal commit took.
 pub fn journal_commit(took: Duration) {
     histogram!(JOURNAL_SECONDS).record(took.as_secs_f64());
 }
 
+/// Counts `n` messages answered after a restart.
 pub fn journal_recovered(n: u64) {
     counter!(JOURNAL_RECOVERED).increment(n);
 }
 
+/// Counts a scheduled run by its outcome (`ok`, `error`, `skipped`).
 pub fn cron_run(status: &'static str) {
     counter!(CRON_RUNS, "status" => status).increment(1);
 }

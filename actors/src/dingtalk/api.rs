@@ -33,10 +33,13 @@ pub const WEBHOOK_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyTarget {
+    /// A private chat or a group.
     pub chat: ChatType,
+    /// The conversation (`openConversationId` for group sends).
     pub conversation_id: String,
     /// Needed to @ the sender in a group and to answer a DM through the OpenAPI.
     pub sender_staff_id: Option<String>,
+    /// The reply URL DingTalk gave with the message.
     pub session_webhook: String,
     /// ms since the epoch.
     pub webhook_expires_at_ms: Option<i64>,
@@ -72,6 +75,7 @@ impl ReplyTarget {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyOutcome {
+    /// Messages the reply was split into.
     pub chunks: usize,
     /// Chunks sent through the OpenAPI because the sessionWebhook had expired.
     pub via_openapi: usize,
@@ -90,6 +94,7 @@ pub struct DingTalkApi {
     cards: Arc<CardGate>,
 }
 
+/// Now, in ms since the epoch (how DingTalk writes times).
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -114,10 +119,12 @@ impl DingTalkApi {
         &self.cards
     }
 
+    /// The account this API speaks for.
     pub fn account(&self) -> &DingTalkAccount {
         &self.account
     }
 
+    /// The HTTP client of this thread.
     pub fn http(&self) -> &awc::Client {
         &self.http
     }

@@ -13,26 +13,33 @@ use crate::routing::ChatType;
 pub struct BotMessage {
     /// Group or DM id, case-sensitive (`openConversationId` in the OpenAPI).
     pub conversation_id: String,
+    /// A private chat or a group.
     pub chat: ChatType,
+    /// A group's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_title: Option<String>,
     /// Business id of the user message: the same across redeliveries, and the same for every
     /// bot @-mentioned in one group message.
     pub msg_id: String,
+    /// What was sent: text, a picture, a file...
     pub content: MessageContent,
+    /// The sender's display name.
     pub sender_nick: String,
     /// Org user id; missing for external users.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_staff_id: Option<String>,
     /// Encrypted sender id (`$:LWCP_v1:$...`).
     pub sender_id: String,
+    /// The sender's organisation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_corp_id: Option<String>,
     /// The bot's app key, used as `robotCode` in OpenAPI calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub robot_code: Option<String>,
+    /// The bot's own encrypted id (to tell its own messages apart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chatbot_user_id: Option<String>,
+    /// The sender administers the organisation.
     pub is_admin: bool,
     /// The bot is @-mentioned (`isInAtList`; a message without the field counts as one:
     /// DingTalk sends most bots only the group messages that mention them).
@@ -54,7 +61,9 @@ pub struct BotMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
+    /// The quoted message's `msgtype`.
     pub msg_type: String,
+    /// Its id, when DingTalk gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_id: Option<String>,
     /// Its text: `text`, or the rich text's text parts, or a summary.
@@ -63,6 +72,7 @@ pub struct Quote {
     /// A quoted picture or file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_code: Option<String>,
+    /// A quoted file's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
 }
@@ -71,9 +81,13 @@ pub struct Quote {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MediaKind {
+    /// A picture.
     Picture,
+    /// A file.
     File,
+    /// A voice message.
     Audio,
+    /// A video.
     Video,
 }
 
@@ -81,8 +95,11 @@ pub enum MediaKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaRef {
+    /// What it is.
     pub kind: MediaKind,
+    /// Exchanged for a download URL (`messageFiles/download`).
     pub download_code: String,
+    /// A file's name, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// It belongs to the quoted message, not this one.
@@ -95,26 +112,40 @@ pub struct MediaRef {
 pub enum MessageContent {
     /// Group text arrives with the @bot token removed, leaving a leading space: trimmed here.
     Text {
+        /// The text, trimmed.
         text: String,
     },
+    /// Text and pictures mixed.
     RichText {
+        /// The parts, in order.
         items: Vec<RichTextItem>,
     },
+    /// A picture.
     Picture {
+        /// Exchanged for a download URL (`messageFiles/download`).
         download_code: String,
     },
     /// A voice message; `recognition` is DingTalk's speech-to-text.
     Audio {
+        /// DingTalk's transcript, used as the message's text.
         recognition: Option<String>,
+        /// Exchanged for a download URL.
         download_code: String,
+        /// Its length in ms, when DingTalk says.
         duration: Option<i64>,
     },
+    /// A video.
     Video {
+        /// Exchanged for a download URL.
         download_code: String,
+        /// Its length in ms, when DingTalk says.
         duration: Option<i64>,
     },
+    /// A file.
     File {
+        /// Exchanged for a download URL.
         download_code: String,
+        /// Its name as the sender had it.
         file_name: Option<String>,
     },
     /// Text longer than `MAX_MESSAGE_CHARS`: the gateway answers that it is too long instead
@@ -127,6 +158,7 @@ pub enum MessageContent {
     Unsupported {
         /// The `msgtype` as received.
         kind: String,
+        /// DingTalk's own description of it (`content.unknownMsgType`), if any.
         notice: Option<String>,
     },
 }
@@ -135,8 +167,16 @@ pub enum MessageContent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum RichTextItem {
-    Text { text: String },
-    Picture { download_code: String },
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A picture.
+    Picture {
+        /// Exchanged for a download URL.
+        download_code: String,
+    },
 }
 
 /// Longest message text (in characters) that goes to a model. DingTalk's own clients send far

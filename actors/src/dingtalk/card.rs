@@ -19,13 +19,18 @@ use super::error::DingTalkError;
 /// `flowStatus` values: card variables are strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowStatus {
+    /// `"1"`: started, nothing written yet.
     Processing,
+    /// `"2"`: the answer is being written.
     Inputing,
+    /// `"3"`: done.
     Finished,
+    /// `"5"`: failed; the card shows the error.
     Failed,
 }
 
 impl FlowStatus {
+    /// The string DingTalk expects.
     pub fn as_str(self) -> &'static str {
         match self {
             FlowStatus::Processing => "1",
@@ -44,6 +49,7 @@ pub struct CardGate {
 }
 
 impl CardGate {
+    /// A gate keeping `settings`' rate limit and degrading cards after permission errors.
     pub fn new(settings: &CardSettings) -> Self {
         Self {
             settings: settings.clone(),
@@ -55,6 +61,7 @@ impl CardGate {
         }
     }
 
+    /// The card settings in force.
     pub fn settings(&self) -> &CardSettings {
         &self.settings
     }
@@ -90,6 +97,7 @@ impl CardGate {
 /// A card delivered into a conversation.
 #[derive(Clone, Debug)]
 pub struct Card {
+    /// The client-chosen id that names the card in later calls.
     pub out_track_id: String,
 }
 

@@ -30,9 +30,11 @@ const HEALTHY_CONNECTION: Duration = Duration::from_secs(30);
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "()")]
 pub struct BotMessageReceived {
+    /// The account that received it.
     pub account: Arc<str>,
     /// `headers.messageId` of the delivery that carried it.
     pub delivery_id: String,
+    /// The message, parsed.
     pub message: Arc<BotMessage>,
     /// The callback's `data` as it arrived, for the inbound journal.
     pub raw: Arc<str>,
@@ -45,12 +47,12 @@ pub struct BotMessageReceived {
 /// What a connection reports to its client.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct FromConnection {
+pub(crate) struct FromConnection {
     pub conn: u64,
     pub event: ConnEvent,
 }
 
-pub enum ConnEvent {
+pub(crate) enum ConnEvent {
     /// The first frame arrived: the socket really works.
     FirstFrame,
     /// SYSTEM `disconnect`: the server will drop this socket in about 10 s.
@@ -82,7 +84,9 @@ pub struct Shutdown;
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "()")]
 pub struct StatusChanged {
+    /// The account whose connection changed.
     pub account: Arc<str>,
+    /// Where it stands now.
     pub status: StreamStatus,
     /// Why, when the connection was refused or lost (DingTalk's words, secrets redacted).
     pub error: Option<String>,
@@ -92,16 +96,21 @@ pub struct StatusChanged {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum StreamStatus {
+    /// Asking for a ticket or opening the socket, with none up.
     Connecting,
+    /// A socket is up.
     Connected,
     /// Waiting before the next attempt after a failure.
     BackingOff {
+        /// How long until the next attempt.
         retry_in_ms: u64,
     },
     /// DingTalk refused the credentials; retried slowly.
     AuthFailed {
+        /// How long until the next attempt.
         retry_in_ms: u64,
     },
+    /// Shut down.
     Stopped,
 }
 
@@ -109,13 +118,17 @@ pub enum StreamStatus {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamState {
+    /// The account's id in the config.
     pub account: String,
+    /// Where its connection stands.
     pub status: StreamStatus,
     /// Connections open now (two during a hand-over).
     pub connections: usize,
     /// Connection attempts that failed or connections that were lost.
     pub reconnects: u64,
+    /// New bot messages handed on.
     pub delivered: u64,
+    /// Redeliveries dropped (same bot, same `msgId`).
     pub duplicates: u64,
     /// The most recent failure, kept after recovery so status output can show what happened.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +194,7 @@ pub struct StreamClient {
 }
 
 impl StreamClient {
+    /// A client for `account` that hands each new bot message to `deliver`; it connects when started.
     pub fn new(account: Arc<DingTalkAccount>, deliver: Recipient<BotMessageReceived>) -> Self {
         let s = account.stream;
         Self {
@@ -435,8 +449,9 @@ impl Handler<FromConnection> for StreamClient {
                     self.backoff.reset();
                 }
             }
-            ConnEvent::Disconnect { .. } => {
+            ConnEvent::Disconnect { reason } => {
                 if self.active.as_ref().is_some_and(|l| l.id == msg.conn) && !self.stopping {
+                    tracing::debug!(account = %self.account_id, conn = msg.conn, %reason, "replacing the connection DingTalk is retiring");
                     self.replace_active = true;
                     self.connect(ctx);
                 }

@@ -52,6 +52,7 @@ pub struct PendingAck {
 }
 
 impl PendingAck {
+    /// Acknowledges the frame on the socket that carried it.
     pub fn send(&self) {
         self.conn.do_send(SendAck(self.ack.clone()));
     }

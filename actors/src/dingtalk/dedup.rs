@@ -67,12 +67,9 @@ impl Dedup {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 
     fn expire(&mut self, now: Instant) {

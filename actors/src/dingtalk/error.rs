@@ -10,31 +10,51 @@ pub enum DingTalkError {
     /// Client ID or Secret, app not published, Stream mode or the robot capability not enabled.
     #[error("account {account}: DingTalk refused the credentials (HTTP {status}): {message}")]
     AuthRejected {
+        /// The account's id in the config.
         account: String,
+        /// DingTalk's HTTP status.
         status: u16,
+        /// DingTalk's message (never the secret).
         message: String,
     },
     /// An API answered with an HTTP error.
     #[error("{api}: HTTP {status}{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
     Http {
+        /// Which API (`connections/open`, `batchSend`...).
         api: &'static str,
+        /// The HTTP status.
         status: u16,
+        /// DingTalk's error code (`Forbidden.AccessDenied.QpsLimitForApi`...).
         code: Option<String>,
+        /// DingTalk's message.
         message: String,
     },
     /// An API answered 200 with a nonzero `errcode`.
     #[error("{api}: errcode {errcode}: {errmsg}")]
     Rejected {
+        /// Which API.
         api: &'static str,
+        /// DingTalk's `errcode`.
         errcode: i64,
+        /// DingTalk's `errmsg`.
         errmsg: String,
     },
     /// The request did not complete (connect, TLS, timeout, reset).
     #[error("{api}: {message}")]
-    Transport { api: &'static str, message: String },
+    Transport {
+        /// Which API.
+        api: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// An answer that does not follow the protocol.
     #[error("{api}: unexpected answer: {message}")]
-    Protocol { api: &'static str, message: String },
+    Protocol {
+        /// Which API.
+        api: &'static str,
+        /// What was wrong with the answer.
+        message: String,
+    },
     /// The conversation's sessionWebhook has expired (errcode 300001).
     #[error("the sessionWebhook has expired")]
     WebhookExpired,

@@ -31,12 +31,21 @@ pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Why a user's file could not be had.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum DownloadError {
+    /// Bigger than `mediaMaxMb` allows; not downloaded (or not further).
     #[error("it is {size} bytes, over the {max}-byte limit (mediaMaxMb)")]
-    TooLarge { size: u64, max: u64 },
+    TooLarge {
+        /// Its size (or how much had come when the limit was passed).
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// DingTalk did not give a download URL (an expired code, a missing permission).
     #[error("DingTalk would not give it: {0}")]
     Refused(String),
+    /// The download itself failed.
     #[error("the download failed: {0}")]
     Failed(String),
+    /// The download took too long.
     #[error("the download took longer than {} s", DOWNLOAD_DEADLINE.as_secs())]
     Timeout,
 }
@@ -45,11 +54,17 @@ pub enum DownloadError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaMessage {
     /// `sampleImageMsg` with an uploaded image's media id (or an https URL).
-    Image { photo: String },
+    Image {
+        /// The media id, or an https URL.
+        photo: String,
+    },
     /// `sampleFile`.
     File {
+        /// The uploaded file's media id.
         media_id: String,
+        /// The name users see.
         file_name: String,
+        /// Its extension (`pdf`, `xlsx`...).
         file_type: String,
     },
 }

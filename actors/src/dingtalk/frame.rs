@@ -17,9 +17,13 @@ pub const TOPIC_DISCONNECT: &str = "disconnect";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum FrameKind {
+    /// Keep-alive and connection management (`ping`, `disconnect`).
     System,
+    /// An event (answered with `SUCCESS` or `LATER`).
     Event,
+    /// A callback: bot messages, card interactions.
     Callback,
+    /// A type this client does not know (acknowledged, ignored).
     #[serde(other)]
     Unknown,
 }
@@ -28,11 +32,15 @@ pub enum FrameKind {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Frame {
+    /// `1.0` so far.
     #[serde(default)]
     pub spec_version: Option<String>,
+    /// Its type.
     #[serde(rename = "type")]
     pub kind: FrameKind,
+    /// Its headers.
     pub headers: FrameHeaders,
+    /// The payload, a JSON document encoded as a string.
     #[serde(default)]
     pub data: String,
 }
@@ -41,20 +49,25 @@ pub struct Frame {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FrameHeaders {
+    /// What the frame is about (`ping`, `/v1.0/im/bot/messages/get`...).
     #[serde(default)]
     pub topic: String,
     /// Identifies one delivery; the ACK must echo it.
     #[serde(default)]
     pub message_id: String,
+    /// `application/json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Milliseconds since the epoch, sent as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
+    /// The app the frame is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
+    /// The socket that carried it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
+    /// Headers this client does not name, kept.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -64,11 +77,14 @@ pub struct FrameHeaders {
 #[derive(Debug, thiserror::Error)]
 #[error("malformed frame (messageId {}): {reason}", message_id.as_deref().unwrap_or("unknown"))]
 pub struct MalformedFrame {
+    /// The frame's `messageId`, if it could be read.
     pub message_id: Option<String>,
+    /// What was wrong.
     pub reason: String,
 }
 
 impl Frame {
+    /// Parses one text frame.
     pub fn parse(text: &str) -> Result<Frame, MalformedFrame> {
         super::lossy_json::from_str_lossy(text).map_err(|e| MalformedFrame {
             message_id: serde_json::from_str::<Value>(text).ok().and_then(|v| {
@@ -81,10 +97,12 @@ impl Frame {
         })
     }
 
+    /// The frame's `messageId` (empty if it has none).
     pub fn message_id(&self) -> &str {
         &self.headers.message_id
     }
 
+    /// The frame's topic.
     pub fn topic(&self) -> &str {
         &self.headers.topic
     }
@@ -110,21 +128,28 @@ const CALLBACK_RESPONSE: &str = r#"{"response":null}"#;
 /// The client's answer to a frame.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Ack {
+    /// 200 when handled; 404 or 500 otherwise.
     pub code: u16,
+    /// The frame's `messageId`, echoed.
     pub headers: AckHeaders,
+    /// Free text (`OK`).
     pub message: String,
     /// A JSON document encoded as a string.
     pub data: String,
 }
 
+/// Headers of an acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AckHeaders {
+    /// Always `application/json`.
     pub content_type: String,
+    /// The acknowledged frame's `messageId`.
     pub message_id: String,
 }
 
 impl Ack {
+    /// A 200 acknowledgement of frame `message_id` with `data`.
     pub fn ok(message_id: &str, data: String) -> Ack {
         Ack {
             code: 200,
@@ -137,6 +162,7 @@ impl Ack {
         }
     }
 
+    /// The acknowledgement as sent.
     pub fn to_json(&self) -> String {
         // A struct of strings and an integer always serializes.
         serde_json::to_string(self).unwrap_or_default()

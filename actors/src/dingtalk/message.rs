@@ -7,8 +7,15 @@ use serde_json::{Value, json};
 /// Text or markdown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutboundMessage {
+    /// Plain text.
     Text(String),
-    Markdown { title: String, text: String },
+    /// Markdown, with the title the chat list shows.
+    Markdown {
+        /// What the chat list shows.
+        title: String,
+        /// The markdown.
+        text: String,
+    },
 }
 
 /// Longest markdown title shown in the chat list.
@@ -30,6 +37,7 @@ impl OutboundMessage {
         OutboundMessage::Markdown { title, text }
     }
 
+    /// The text or markdown as users read it.
     pub fn text(&self) -> &str {
         match self {
             OutboundMessage::Text(t) => t,

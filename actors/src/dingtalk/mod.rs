@@ -12,6 +12,7 @@
 //!
 //! Every base URL comes from the account's `endpoint` or from the message itself, so the whole
 //! module runs unchanged against DingTalk or against `dingclaw sim`.
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod bot_message;
@@ -19,8 +20,8 @@ pub mod card;
 pub mod card_reply;
 pub mod chunk;
 pub mod client;
-pub mod connection;
-pub mod dedup;
+mod connection;
+mod dedup;
 pub mod error;
 pub mod files;
 pub mod frame;
@@ -42,6 +43,7 @@ pub use client::{
     BotMessageReceived, GetStreamState, Shutdown, StatusChanged, StreamClient, StreamState,
     StreamStatus,
 };
+pub use connection::PendingAck;
 pub use error::DingTalkError;
 pub use files::{DownloadError, MediaMessage};
 pub use message::OutboundMessage;

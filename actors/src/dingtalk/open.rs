@@ -24,7 +24,9 @@ const API: &str = "connections/open";
 /// A registered connection: where to connect, and the one-time ticket.
 #[derive(Clone, Deserialize)]
 pub struct Ticket {
+    /// The WebSocket URL to connect to.
     pub endpoint: String,
+    /// The one-time ticket for it (about 90 seconds).
     pub ticket: String,
 }
 

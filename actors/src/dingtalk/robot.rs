@@ -31,7 +31,9 @@ const API: &str = "robot/send";
 /// A robot webhook: its URL (with `access_token`) and, if signing is on, its `SEC...` secret.
 #[derive(Clone, Debug)]
 pub struct RobotWebhook {
+    /// The webhook URL, `access_token` included (a secret: it lets anyone post).
     pub url: Secret,
+    /// The `SEC...` signing secret, when the robot signs.
     pub secret: Option<Secret>,
 }
 
@@ -42,6 +44,7 @@ pub struct RobotLimiter {
 }
 
 impl RobotLimiter {
+    /// A limiter keeping every robot to `window`.
     pub fn new(window: RateWindow) -> Self {
         Self {
             window,
@@ -49,6 +52,7 @@ impl RobotLimiter {
         }
     }
 
+    /// The limit it keeps.
     pub fn window(&self) -> RateWindow {
         self.window
     }

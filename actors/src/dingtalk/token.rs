@@ -41,6 +41,7 @@ struct TokenAnswer {
 }
 
 impl AccessTokenCache {
+    /// An empty cache.
     pub fn new() -> Self {
         Self::default()
     }

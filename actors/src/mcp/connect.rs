@@ -27,6 +27,7 @@ const STDERR_LINE: usize = 2_000;
 
 /// A live session.
 pub struct Connection {
+    /// The rmcp client session.
     pub service: RunningService<RoleClient, Handler>,
     /// The child's process id (its process group's too), for a stdio server.
     pub pid: Option<u32>,

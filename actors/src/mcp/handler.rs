@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 /// What the session tells its actor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvents {
+    /// The server said its tools changed (`notifications/tools/list_changed`).
     ToolsChanged,
 }
 

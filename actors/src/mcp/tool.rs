@@ -19,15 +19,22 @@ pub struct McpToolInfo {
     pub name: String,
     /// The server's own name for it.
     pub tool: String,
+    /// The server it comes from, as configured.
     pub server: String,
+    /// The server's description of the tool, as the model reads it.
     pub description: String,
+    /// The JSON Schema of its arguments.
     #[serde(skip)]
     pub parameters: Value,
 }
 
+/// An MCP server's tool, offered to agents like a built-in one.
 pub struct McpTool {
+    /// Its names, description and schema.
     pub info: McpToolInfo,
+    /// The actor of its server.
     pub server: Addr<McpServerActor>,
+    /// How long a call may take (`requestTimeoutMs`).
     pub timeout: Duration,
 }
 

@@ -5,13 +5,19 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// What a file is, as far as the gateway treats it differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum AttachmentKind {
+    /// A picture (a vision model sees it).
     Image,
+    /// A document whose text can be read (PDF, Word, spreadsheets, text).
     Document,
+    /// A voice message or audio file.
     Audio,
+    /// A video.
     Video,
+    /// Anything else (kept and named, not read).
     Other,
 }
 
@@ -19,9 +25,13 @@ pub enum AttachmentKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
+    /// What it is.
     pub kind: AttachmentKind,
+    /// Its file name, made safe.
     pub name: String,
+    /// Its media type, from its content.
     pub mime: String,
+    /// Its size in bytes.
     pub size: u64,
     /// Hex SHA-256 of the bytes.
     pub sha256: String,

@@ -17,11 +17,13 @@ pub const MAX_EXTRACT_CHARS: usize = 50_000;
 pub const MAX_PDF_PAGES: usize = 50;
 /// Spreadsheet sheets and rows per sheet read.
 pub const MAX_SHEETS: usize = 10;
+/// Rows read per sheet.
 pub const MAX_ROWS: usize = 2_000;
 
 /// A document's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extracted {
+    /// The text, within the caps.
     pub text: String,
     /// Some of it was left out (a cap).
     pub truncated: bool,

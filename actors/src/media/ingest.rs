@@ -22,6 +22,7 @@ use crate::dingtalk::{DownloadError, MediaKind, MediaRef};
 pub struct Ingested {
     /// Added to the message's text: documents' text, notes.
     pub text: String,
+    /// The files, kept in the media store.
     pub attachments: Vec<Attachment>,
 }
 

@@ -7,7 +7,9 @@ use super::attachment::AttachmentKind;
 /// A file's type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sniffed {
+    /// Its media type.
     pub mime: String,
+    /// How the gateway treats it.
     pub kind: AttachmentKind,
 }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 /// How often old days are looked for.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// Where users' files are kept, one folder per day, old days removed.
 pub struct MediaStore {
     root: PathBuf,
     last_prune: Mutex<Option<Instant>>,
@@ -44,6 +45,7 @@ pub fn safe_file_name(name: &str) -> String {
 }
 
 impl MediaStore {
+    /// A store in `root` (created on first use).
     pub fn new(root: PathBuf) -> Self {
         Self {
             root,
@@ -51,6 +53,7 @@ impl MediaStore {
         }
     }
 
+    /// Its folder.
     pub fn root(&self) -> &Path {
         &self.root
     }

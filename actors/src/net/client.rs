@@ -78,19 +78,25 @@ pub fn guarded_client(policy: &SsrfPolicy) -> awc::Client {
 /// Why a guarded request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The destination is not allowed (a private address, a local name...).
     #[error("{0}")]
     Refused(#[from] Refused),
+    /// The address cannot be parsed.
     #[error("not a valid address: {0}")]
     BadUrl(String),
+    /// Redirects went on past the limit.
     #[error("more than {0} redirects")]
     TooManyRedirects(u32),
+    /// The connection or the request failed.
     #[error("{0}")]
     Transport(String),
 }
 
 /// A response after redirects, with the address it came from.
 pub struct Fetched {
+    /// The last response.
     pub response: awc::ClientResponse,
+    /// The address it came from, after redirects.
     pub final_url: url::Url,
 }
 

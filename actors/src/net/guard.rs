@@ -16,20 +16,28 @@ use crate::config::SsrfPolicy;
 /// Why a destination is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    /// Not `http` or `https`.
     #[error("only http and https addresses can be fetched, not \"{0}\"")]
     Scheme(String),
+    /// The address has no host.
     #[error("the address has no host")]
     NoHost,
+    /// A local name (`localhost`, `*.local`, `*.internal`...).
     #[error("\"{0}\" is a local name and cannot be fetched")]
     LocalName(String),
+    /// A host the operator blocked.
     #[error("\"{0}\" is blocked by tools.web.fetch.ssrfPolicy.blockedHostnames")]
     Blocked(String),
     #[error(
         "\"{host}\" is {kind} address {ip}, which cannot be fetched (allow it in tools.web.fetch.ssrfPolicy.allowedHostnames)"
     )]
+    /// The host is, or resolves to, an address that is not public.
     Address {
+        /// The host asked for.
         host: String,
+        /// The address it is or resolved to.
         ip: IpAddr,
+        /// What kind of address (loopback, private, link-local...).
         kind: &'static str,
     },
 }

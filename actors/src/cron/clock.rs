@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, now.
 pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
 }
 
@@ -29,16 +30,19 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock showing `now_ms`.
     pub fn new(now_ms: i64) -> Self {
         Self {
             now: AtomicI64::new(now_ms),
         }
     }
 
+    /// Sets the time.
     pub fn set(&self, now_ms: i64) {
         self.now.store(now_ms, Ordering::SeqCst);
     }
 
+    /// Moves the time on by `ms`.
     pub fn advance_ms(&self, ms: i64) {
         self.now.fetch_add(ms, Ordering::SeqCst);
     }

@@ -15,9 +15,17 @@ const DINGTALK_ROBOT_PATH: &str = "/robot/send";
 pub enum Webhook {
     /// A DingTalk custom robot: a markdown robot message, signed when `secret` is set. `url`
     /// is where to send it (on `cron.dingtalkWebhookBase` when that replaces DingTalk's host).
-    Robot { url: String, secret: Option<String> },
+    Robot {
+        /// Where to post (the robot's address, `access_token` included).
+        url: String,
+        /// The `SEC...` signing secret.
+        secret: Option<String>,
+    },
     /// Any other allowed address: OpenClaw's cron event JSON.
-    Other { url: String },
+    Other {
+        /// Where to post.
+        url: String,
+    },
 }
 
 /// Is `host` allowed by the list? Entries are host names; `*.example.com` allows subdomains.

@@ -16,11 +16,20 @@ use super::schedule::Schedule;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Payload {
-    AgentTurn { message: String },
-    SystemEvent { text: String },
+    /// Run the agent on `message`.
+    AgentTurn {
+        /// What the agent is asked.
+        message: String,
+    },
+    /// OpenClaw's main-session event, run as a turn on `text`.
+    SystemEvent {
+        /// What the agent is asked.
+        text: String,
+    },
 }
 
 impl Payload {
+    /// The text the agent is given.
     pub fn message(&self) -> &str {
         match self {
             Payload::AgentTurn { message } => message,
@@ -42,7 +51,9 @@ pub enum Delivery {
     /// POST to a URL: a DingTalk custom robot gets a markdown robot message (signed with
     /// `secret` when it has one); another allowed host gets OpenClaw's cron event JSON.
     Webhook {
+        /// The address.
         to: String,
+        /// The `SEC...` signing secret of a DingTalk robot.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret: Option<String>,
     },
@@ -52,10 +63,13 @@ pub enum Delivery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Owner {
+    /// The channel.
     pub channel: String,
+    /// The account (bot).
     pub account: String,
     /// `direct` or `group`.
     pub chat: String,
+    /// The conversation.
     pub conversation_id: String,
     /// Staff id when DingTalk gave one, else the sender id.
     pub sender_id: String,
@@ -75,19 +89,27 @@ impl Owner {
     }
 }
 
+/// How a run went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
+    /// The agent answered.
     Ok,
+    /// The run failed.
     Error,
+    /// The run did not happen (OpenClaw writes this status; dingclaw reads it in imported logs).
     Skipped,
 }
 
+/// Whether a run's answer reached its destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeliveryStatus {
+    /// It did.
     Delivered,
+    /// It did not (see `delivery_error`).
     NotDelivered,
+    /// The job has no delivery.
     NotRequested,
 }
 
@@ -95,20 +117,28 @@ pub enum DeliveryStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct JobState {
+    /// When it runs next (ms since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_run_at_ms: Option<i64>,
+    /// When the run in progress started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub running_at_ms: Option<i64>,
+    /// When it last ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_run_at_ms: Option<i64>,
+    /// How the last run went.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_run_status: Option<RunStatus>,
+    /// The last run's error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Whether the last run's answer was delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_delivery_status: Option<DeliveryStatus>,
+    /// How long the last run took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<u64>,
+    /// Failed runs in a row (the backoff grows with them).
     pub consecutive_errors: u32,
     /// Failed attempts of a one-shot job (retried on transient errors).
     pub attempts: u32,
@@ -116,25 +146,39 @@ pub struct JobState {
     pub schedule_errors: u32,
 }
 
+/// A scheduled task, as OpenClaw's `cron` tool shapes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
+    /// Its id (a UUID).
     pub id: String,
+    /// The agent that runs it.
     pub agent_id: String,
     /// `agent:<agentId>:cron:<jobId>`: the session each run uses.
     pub session_key: String,
+    /// What people call it.
     pub name: String,
+    /// What it is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Runs when due.
     pub enabled: bool,
+    /// A one-shot job is deleted after it ran (else disabled).
     #[serde(default)]
     pub delete_after_run: bool,
+    /// When it was made (ms since the epoch).
     pub created_at_ms: i64,
+    /// When it last changed.
     pub updated_at_ms: i64,
+    /// When it runs.
     pub schedule: Schedule,
+    /// What the agent is asked.
     pub payload: Payload,
+    /// Where the answer goes.
     pub delivery: Delivery,
+    /// The conversation that made it.
     pub owner: Owner,
+    /// What the scheduler knows about its runs.
     #[serde(default)]
     pub state: JobState,
 }
@@ -143,16 +187,23 @@ pub struct Job {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSpec {
+    /// What people call it (default: the text, cut to 80 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What it is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Runs when due (default: yes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Delete a one-shot job after it ran (default: no; it is disabled instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_after_run: Option<bool>,
+    /// When it runs.
     pub schedule: Schedule,
+    /// What the agent is asked.
     pub payload: Payload,
+    /// Where the answer goes (default: announce it in the conversation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
 }
@@ -176,6 +227,7 @@ impl JobSpec {
 const NAME_MAX: usize = 80;
 
 impl Job {
+    /// A new job `id` for `agent_id` from `spec`, made by `owner` at `now_ms`.
     pub fn new(id: String, agent_id: &str, spec: JobSpec, owner: Owner, now_ms: i64) -> Job {
         let name = spec
             .name
@@ -258,23 +310,31 @@ impl Job {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
+    /// The job.
     pub job_id: String,
+    /// When the run started (ms since the epoch).
     pub run_at_ms: i64,
+    /// How long it took.
     pub duration_ms: u64,
+    /// How it went.
     pub status: RunStatus,
     /// `schedule`, `manual` (run now), `missed` (caught up at start).
     pub trigger: String,
     /// How long after its scheduled time the run started (0 for a run started by hand).
     #[serde(default)]
     pub late_ms: u64,
+    /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The start of the answer.
     #[serde(default)]
     pub summary: String,
+    /// Whether the answer was delivered.
     pub delivery_status: DeliveryStatus,
+    /// Why it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_error: Option<String>,
+    /// The session the run used.
     #[serde(default)]
     pub session_id: String,
 }

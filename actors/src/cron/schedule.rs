@@ -30,22 +30,30 @@ fn out_of_range(what: impl std::fmt::Display) -> CronError {
     CronError::BadSchedule(format!("{what} is out of range"))
 }
 
+/// When a job runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Schedule {
     /// Once, at an ISO 8601 instant (UTC when it names no offset).
-    At { at: String },
+    At {
+        /// An ISO 8601 instant.
+        at: String,
+    },
     /// Every `everyMs`, counted from `anchorMs` (default: when the job was created).
     #[serde(rename_all = "camelCase")]
     Every {
+        /// The interval in ms.
         every_ms: u64,
+        /// When the intervals are counted from (ms since the epoch).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         anchor_ms: Option<i64>,
     },
     /// A cron expression in `tz` (default: the user's time zone).
     #[serde(rename_all = "camelCase")]
     Cron {
+        /// Five or six fields.
         expr: String,
+        /// An IANA time zone name (`Asia/Shanghai`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tz: Option<String>,
     },

@@ -16,39 +16,65 @@ use super::sqlite::SCHEMA_VERSION;
 /// What a copy holds, to tell the operator what was saved or restored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreSummary {
+    /// The store's schema version.
     pub schema_version: i64,
+    /// Sessions in it.
     pub sessions: i64,
+    /// Transcript entries in it.
     pub entries: i64,
+    /// Scheduled jobs in it.
     pub jobs: i64,
+    /// The copy's size on disk.
     pub bytes: u64,
 }
 
 /// Why a backup or restore did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
+    /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not a dingclaw store.
     #[error("{path} is not a dingclaw store: {why}")]
-    NotAStore { path: String, why: String },
+    NotAStore {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        why: String,
+    },
     #[error(
         "{path} was written by a newer dingclaw (store schema {found}, this one knows {known}); upgrade dingclaw first"
     )]
+    /// The store was written by a newer dingclaw; restoring it would lose what this one does not know.
     Newer {
+        /// The file.
         path: String,
+        /// Its schema version.
         found: i64,
+        /// The newest this dingclaw knows.
         known: i64,
     },
+    /// A gateway is using the state folder; restoring under it would corrupt its store.
     #[error(
         "a dingclaw gateway{} is using {store}; stop it first (e.g. systemctl stop dingclaw)",
         pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
     )]
-    InUse { store: String, pid: Option<u32> },
+    InUse {
+        /// The store in use.
+        store: String,
+        /// The gateway's process id, when the lock names it.
+        pid: Option<u32>,
+    },
+    /// There is no store to back up.
     #[error("there is no store at {0} to back up (has the gateway run with this config?)")]
     Missing(String),
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 pub struct JournalEntry {
     /// Arrival order across the gateway, given by the store (0 in a write).
     pub seq: u64,
+    /// The account that received it.
     pub account: String,
     /// DingTalk's msgId: stable across redeliveries.
     pub msg_id: String,
@@ -26,7 +27,10 @@ pub struct JournalEntry {
 /// A journal row's identity and age, for seeding duplicate filters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalId {
+    /// The account that received it.
     pub account: String,
+    /// DingTalk's msgId.
     pub msg_id: String,
+    /// When it arrived (ms since the epoch).
     pub received_ms: i64,
 }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct MemoryFile {
     /// Relative to the agent's workspace, with `/` separators.
     pub path: String,
+    /// Last modified (ms since the epoch): an unchanged file is not indexed again.
     pub mtime_ms: i64,
+    /// Its size in bytes.
     pub size: u64,
 }
 
@@ -20,7 +22,9 @@ pub struct MemoryFile {
 pub struct MemoryChunk {
     /// 1-based, inclusive.
     pub start_line: u32,
+    /// 1-based, inclusive.
     pub end_line: u32,
+    /// The lines' text.
     pub text: String,
 }
 
@@ -28,9 +32,13 @@ pub struct MemoryChunk {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryCandidate {
+    /// The file, relative to the workspace.
     pub path: String,
+    /// First line, from 1.
     pub start_line: u32,
+    /// Last line, inclusive.
     pub end_line: u32,
+    /// The lines' text.
     pub text: String,
 }
 

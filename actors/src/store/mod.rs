@@ -6,6 +6,7 @@
 //! Writes are *operations* (`WriteOp`) rather than calls, so that a batch is one transaction
 //! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
 //! plumbing.
+#![warn(missing_docs)]
 
 #[cfg(feature = "sqlite")]
 mod backup;
@@ -36,7 +37,9 @@ pub use writer::{Commit, Flush, StoreHandle, StoreWriter, Write};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// What a user said.
     User,
+    /// What the agent answered (with its tool calls).
     Assistant,
     /// A tool's result, answering one of the assistant's calls.
     Tool,
@@ -46,6 +49,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
@@ -72,7 +76,9 @@ impl Role {
 pub struct TranscriptEntry {
     /// Position in its session, from 1.
     pub seq: u64,
+    /// Who said it.
     pub role: Role,
+    /// What was said (a tool's result, a summary).
     pub content: String,
     /// The DingTalk msgId of a user message, so a retried turn does not store it twice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,19 +134,28 @@ impl TranscriptEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionMeta {
+    /// The session key (`agent:<agent>:...`).
     pub key: String,
     /// Changes on `/new`; older transcripts stay stored under their old id.
     pub session_id: String,
+    /// The agent that answers in it.
     pub agent_id: String,
+    /// The channel of its messages.
     pub channel: String,
+    /// The account (bot) of its messages.
     pub account: String,
+    /// `direct` or `group`.
     pub chat: String,
+    /// The conversation its answers go to.
     pub conversation_id: String,
+    /// When it was first stored (ms since the epoch).
     pub created_ms: i64,
+    /// When it last changed (ms since the epoch).
     pub updated_ms: i64,
     /// Tokens used by the session's turns.
     #[serde(default)]
     pub prompt_tokens: u64,
+    /// Completion tokens of the session's turns.
     #[serde(default)]
     pub completion_tokens: u64,
     /// What was set from the chat for this conversation.
@@ -155,7 +170,9 @@ pub struct SessionMeta {
 /// A session as stored: its index row and the newest part of its transcript.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredSession {
+    /// Its index row.
     pub meta: SessionMeta,
+    /// The newest entries of its current transcript, oldest first.
     pub entries: Vec<TranscriptEntry>,
 }
 
@@ -166,44 +183,82 @@ pub enum WriteOp {
     Session(SessionMeta),
     /// Append one transcript entry to a session.
     Entry {
+        /// The session's current id.
         session_id: String,
+        /// The entry.
         entry: TranscriptEntry,
     },
     /// Insert or replace a scheduled job (its JSON, `cron::Job`).
-    Job { id: String, json: String },
+    Job {
+        /// The job's id.
+        id: String,
+        /// The job as JSON.
+        json: String,
+    },
     /// Insert or replace a pairing request or approval (JSON), keyed `<account>/<sender>`.
-    Pairing { key: String, json: String },
+    Pairing {
+        /// `<account>/<sender>`.
+        key: String,
+        /// The record as JSON.
+        json: String,
+    },
     /// Remove a scheduled job and its run log.
-    DeleteJob { id: String },
+    DeleteJob {
+        /// The job's id.
+        id: String,
+    },
     /// Append to a job's run log (JSON, `cron::RunRecord`), keeping its newest `keep` runs.
     Run {
+        /// The job's id.
         job_id: String,
+        /// When the run started (ms since the epoch).
         run_at_ms: i64,
+        /// The run record as JSON.
         json: String,
+        /// How many runs of the job to keep.
         keep: u32,
     },
     /// Journal an accepted bot message; a second write of the same (account, msgId) is
     /// ignored.
     Inbound(JournalEntry),
     /// A journaled message was answered (or its reply failed for good).
-    InboundDone { account: String, msg_id: String },
+    InboundDone {
+        /// The account that received it.
+        account: String,
+        /// DingTalk's msgId.
+        msg_id: String,
+    },
     /// Forget done journal rows received before this instant (ms since the epoch).
-    PruneInbound { done_before_ms: i64 },
+    PruneInbound {
+        /// ms since the epoch.
+        done_before_ms: i64,
+    },
     /// Replace the indexed chunks of one of an agent's memory files.
     MemoryFile {
+        /// The agent whose workspace holds the file.
         agent: String,
+        /// The file.
         file: MemoryFile,
+        /// Its chunks, replacing those indexed before.
         chunks: Vec<MemoryChunk>,
     },
     /// Forget a memory file that no longer exists.
-    MemoryForget { agent: String, path: String },
+    MemoryForget {
+        /// The agent whose workspace held it.
+        agent: String,
+        /// The file, relative to the workspace.
+        path: String,
+    },
 }
 
 /// Which sessions to list.
 #[derive(Clone, Debug, Default)]
 pub struct SessionFilter {
+    /// Only this agent's sessions.
     pub agent_id: Option<String>,
+    /// Only this account's sessions.
     pub account: Option<String>,
+    /// At most this many (at least one), most recently updated first.
     pub limit: usize,
 }
 
@@ -211,22 +266,30 @@ pub struct SessionFilter {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The store file could not be opened.
     #[cfg(feature = "sqlite")]
     #[error("store: cannot open {path}: {source}")]
     Open {
+        /// The file.
         path: String,
+        /// What SQLite said.
         #[source]
         source: rusqlite::Error,
     },
+    /// A query failed.
     #[cfg(feature = "sqlite")]
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The store's folder could not be created.
     #[error("store: cannot create {path}: {source}")]
     Io {
+        /// The folder.
         path: String,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
+    /// The writer actor is gone (the runtime is shutting down).
     #[error("store: the writer is gone")]
     WriterGone,
 }

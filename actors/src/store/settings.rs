@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What was set from the chat for one conversation (`/model`, `/think`, `/queue`, `/usage`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSettings {
@@ -22,6 +23,7 @@ pub struct SessionSettings {
 }
 
 impl SessionSettings {
+    /// Nothing was set.
     pub fn is_empty(&self) -> bool {
         self == &SessionSettings::default()
     }

@@ -57,6 +57,7 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
+    /// A writer over `store`; start it on an arbiter of its own (`StoreHandle::start`).
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
@@ -215,6 +216,7 @@ impl StoreHandle {
         self.writer.send(Flush).await.map_err(|e| e.to_string())?
     }
 
+    /// A session's index row and its newest `max_entries` entries.
     pub async fn load_session(
         &self,
         key: &str,
@@ -224,11 +226,13 @@ impl StoreHandle {
         blocking(move || store.load_session(&key, max_entries)).await
     }
 
+    /// The index rows `filter` selects.
     pub async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionMeta>, StoreError> {
         let store = Arc::clone(&self.store);
         blocking(move || store.sessions(&filter)).await
     }
 
+    /// Has `account` had a conversation with `id` (a person, or a group when `group`)?
     pub async fn knows_peer(
         &self,
         account: &str,
@@ -239,6 +243,7 @@ impl StoreHandle {
         blocking(move || store.knows_peer(&account, group, &id)).await
     }
 
+    /// The newest `max_entries` entries of a transcript, oldest first.
     pub async fn transcript(
         &self,
         session_id: &str,

@@ -74,6 +74,7 @@ fn messages(req: &ChatRequest) -> Vec<Value> {
         .collect()
 }
 
+/// The Anthropic request for `req` (system prompt apart, tool results as user blocks).
 pub fn request_body(req: &ChatRequest, stream: bool) -> Value {
     let system: Vec<&str> = req
         .messages
@@ -109,6 +110,7 @@ struct PendingCall {
     input: String,
 }
 
+/// Calls an Anthropic-messages endpoint (Kimi Coding, MiniMax), streaming when `stream` is given.
 pub async fn call(
     http: &awc::Client,
     p: &ProviderConfig,
@@ -222,6 +224,7 @@ pub async fn call(
     Ok(c)
 }
 
+/// Reads an Anthropic answer as a `Completion`.
 pub fn parse_answer(v: &Value, model: &str) -> Result<Completion, String> {
     let blocks = v
         .get("content")

@@ -24,9 +24,13 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// A provider's settings and shared state (limits, circuit, usage), one per provider for the
 /// whole process, shared by its actors on every thread.
 pub struct ProviderState {
+    /// Its settings from the config.
     pub config: ProviderConfig,
+    /// Its concurrency and rate limits.
     pub limits: ProviderLimits,
+    /// Its circuit breaker.
     pub circuit: CircuitBreaker,
+    /// Its calls and tokens.
     pub usage: UsageCounters,
     /// The newest failed call, for operators; kept (with its time) after later successes.
     last_error: std::sync::Mutex<Option<LastError>>,
@@ -48,18 +52,27 @@ pub struct LastError {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStatus {
+    /// The provider's id.
     pub id: String,
+    /// Where it is called.
     pub base_url: String,
+    /// It has an API key (never the key).
     pub key_present: bool,
+    /// Its circuit breaker's state.
     pub circuit: CircuitSnapshot,
+    /// Calls running now.
     pub in_flight: u32,
+    /// Calls waiting for a slot.
     pub waiting: u32,
+    /// Calls and tokens so far.
     pub usage: UsageSnapshot,
+    /// The newest failed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<LastError>,
 }
 
 impl ProviderState {
+    /// The state of a provider, with its limits and circuit from `config`.
     pub fn new(config: ProviderConfig) -> Arc<ProviderState> {
         Arc::new(ProviderState {
             limits: ProviderLimits::new(
@@ -75,6 +88,7 @@ impl ProviderState {
         })
     }
 
+    /// Its status for operators.
     pub fn status(&self) -> ProviderStatus {
         ProviderStatus {
             id: self.config.id.clone(),

@@ -4,19 +4,26 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Who says a message to a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChatRole {
+    /// The system prompt.
     System,
+    /// A person.
     User,
+    /// The model.
     Assistant,
+    /// A tool's result.
     Tool,
 }
 
 /// One message of a conversation with a model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
+    /// Who speaks.
     pub role: ChatRole,
+    /// What was said.
     pub content: String,
     /// Calls the assistant asked for (assistant messages only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -33,10 +40,15 @@ pub struct ChatMessage {
 /// A picture in a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImagePart {
+    /// Its media type.
     pub mime: String,
+    /// Hex SHA-256 of the bytes (the key of its description cache).
     pub sha256: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// Where it is kept.
     pub path: std::path::PathBuf,
+    /// Its file name.
     pub name: String,
     /// The bytes, base64, loaded just before a call to a model that takes pictures.
     #[serde(skip)]
@@ -54,14 +66,17 @@ impl ChatMessage {
         }
     }
 
+    /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
         Self::new(ChatRole::System, content)
     }
 
+    /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
         Self::new(ChatRole::User, content)
     }
 
+    /// An assistant message.
     pub fn assistant(content: impl Into<String>) -> Self {
         Self::new(ChatRole::Assistant, content)
     }
@@ -86,7 +101,9 @@ impl ChatMessage {
 /// A function the model may call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolSpec {
+    /// Its name (letters, digits, `_`, `-`).
     pub name: String,
+    /// What it does, for the model.
     pub description: String,
     /// JSON Schema of the arguments.
     pub parameters: Value,
@@ -95,7 +112,9 @@ pub struct ToolSpec {
 /// A call the model asked for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCall {
+    /// The model's id for the call, echoed with the result.
     pub id: String,
+    /// The tool's name.
     pub name: String,
     /// The arguments as the model wrote them: a JSON document in a string.
     pub arguments: String,
@@ -104,15 +123,19 @@ pub struct ToolCall {
 /// Tokens used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Tokens of the prompt.
     #[serde(default)]
     pub prompt_tokens: u64,
+    /// Tokens of the answer.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// Both.
     #[serde(default)]
     pub total_tokens: u64,
 }
 
 impl Usage {
+    /// Adds another call's tokens.
     pub fn add(&mut self, other: Usage) {
         self.prompt_tokens += other.prompt_tokens;
         self.completion_tokens += other.completion_tokens;
@@ -125,7 +148,9 @@ impl Usage {
 pub struct ChatRequest {
     /// The model id as the provider spells it.
     pub model: String,
+    /// The conversation, system prompt first.
     pub messages: Vec<ChatMessage>,
+    /// The tools the model may call.
     pub tools: Vec<ToolSpec>,
     /// Extra request fields for this model (`agents.defaults.models.<ref>.params`), such as
     /// DashScope's `enable_search`.
@@ -136,11 +161,15 @@ pub struct ChatRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Completion {
+    /// The answer's text.
     pub text: String,
+    /// The tools the model asked to call (then `text` is usually empty).
     pub tool_calls: Vec<ToolCall>,
     /// The model that answered, as the provider names it.
     pub model: String,
+    /// Tokens used.
     pub usage: Usage,
+    /// Why the model stopped (`stop`, `length`, `tool_calls`), as it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
 }

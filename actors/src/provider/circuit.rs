@@ -20,6 +20,7 @@ struct Inner {
     probing: bool,
 }
 
+/// Stops calling a provider that keeps failing, for a cooldown that doubles while it goes on failing; one trial call at a time after it.
 pub struct CircuitBreaker {
     failures: u32,
     cooldown: Duration,
@@ -32,12 +33,15 @@ pub struct CircuitBreaker {
 pub struct CircuitSnapshot {
     /// `closed`, `open` or `half-open`.
     pub state: &'static str,
+    /// Failures in a row.
     pub consecutive_failures: u32,
+    /// How long until a trial call is allowed, when open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_in_ms: Option<u64>,
 }
 
 impl CircuitBreaker {
+    /// Opens after `failures` in a row, for `cooldown` (doubling while trials fail).
     pub fn new(failures: u32, cooldown: Duration) -> Self {
         Self {
             failures: failures.max(1),
@@ -118,6 +122,7 @@ impl CircuitBreaker {
         i.probing = false;
     }
 
+    /// Its state for status output.
     pub fn snapshot(&self) -> CircuitSnapshot {
         let i = self.lock();
         let now = Instant::now();

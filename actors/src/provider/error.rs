@@ -2,69 +2,117 @@
 
 use std::time::Duration;
 
+/// Why a model call failed; `user_message` is the sentence a chat user sees.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ProviderError {
     /// The model reference names a provider that is neither configured nor built in.
     #[error("model provider \"{provider}\" is not configured (add models.providers.{provider})")]
-    NotConfigured { provider: String },
+    NotConfigured {
+        /// The provider named.
+        provider: String,
+    },
     /// The provider needs an API key and has none.
     #[error("model provider \"{provider}\" has no API key")]
-    NoKey { provider: String },
+    NoKey {
+        /// The provider's id.
+        provider: String,
+    },
     /// No model: neither the agent nor `agents.defaults` names one.
     #[error(
         "no model is configured for agent \"{agent}\" (set model.primary or agents.defaults.model)"
     )]
-    NoModel { agent: String },
+    NoModel {
+        /// The agent.
+        agent: String,
+    },
     /// The model reference cannot be read.
     #[error("\"{reference}\" is not a model reference (use provider/model or an alias)")]
-    BadReference { reference: String },
+    BadReference {
+        /// The reference as written.
+        reference: String,
+    },
     /// 401/403: the key was refused.
     #[error("{provider}: the API key was rejected (HTTP {status}): {message}")]
     Unauthorized {
+        /// The provider's id.
         provider: String,
+        /// The HTTP status.
         status: u16,
+        /// The provider's message.
         message: String,
     },
     /// 400 and other 4xx: the request was refused (unknown model, bad parameters...).
     #[error("{provider}: the request was rejected (HTTP {status}): {message}")]
     BadRequest {
+        /// The provider's id.
         provider: String,
+        /// The HTTP status.
         status: u16,
+        /// The provider's message.
         message: String,
     },
     /// 429.
     #[error("{provider}: rate limited: {message}")]
     RateLimited {
+        /// The provider's id.
         provider: String,
+        /// How long the provider asked to wait (`Retry-After`), capped at a minute.
         retry_after: Option<Duration>,
+        /// The provider's message.
         message: String,
     },
     /// 5xx.
     #[error("{provider}: server error (HTTP {status}): {message}")]
     Server {
+        /// The provider's id.
         provider: String,
+        /// The HTTP status.
         status: u16,
+        /// The provider's message.
         message: String,
     },
     /// No answer (or no chunk, when streaming) within the deadline.
     #[error("{provider}: no answer within {after:?}")]
-    Timeout { provider: String, after: Duration },
+    Timeout {
+        /// The provider's id.
+        provider: String,
+        /// The deadline.
+        after: Duration,
+    },
     /// Connect, TLS or reset.
     #[error("{provider}: {message}")]
-    Transport { provider: String, message: String },
+    Transport {
+        /// The provider's id.
+        provider: String,
+        /// What failed.
+        message: String,
+    },
     /// An answer that does not follow the protocol (including a broken stream).
     #[error("{provider}: unexpected answer: {message}")]
-    Protocol { provider: String, message: String },
+    Protocol {
+        /// The provider's id.
+        provider: String,
+        /// What was wrong.
+        message: String,
+    },
     /// Too many calls already waiting for this provider.
     #[error("{provider}: too many calls waiting")]
-    Busy { provider: String },
+    Busy {
+        /// The provider's id.
+        provider: String,
+    },
     /// The model kept asking for tools past the last round (which offers none).
     #[error("the model kept calling tools after {rounds} rounds")]
-    ToolLoop { rounds: usize },
+    ToolLoop {
+        /// Tool rounds run.
+        rounds: usize,
+    },
     /// The provider failed repeatedly and is in cooldown.
     #[error("{provider}: in cooldown after repeated failures (retry in {retry_in:?})")]
     CircuitOpen {
+        /// The provider's id.
         provider: String,
+        /// How long until a trial call.
         retry_in: Duration,
     },
 }

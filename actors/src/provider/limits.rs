@@ -15,6 +15,7 @@ use super::error::ProviderError;
 /// The window of `requests_per_minute`.
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// A provider's limits: calls at once, calls waiting, calls a minute.
 pub struct ProviderLimits {
     provider: String,
     slots: Arc<Semaphore>,
@@ -30,6 +31,7 @@ pub struct Slot {
 }
 
 impl ProviderLimits {
+    /// The limits of `provider`.
     pub fn new(
         provider: &str,
         max_concurrent: u32,

@@ -97,6 +97,7 @@ struct WireArguments<'a> {
     arguments: &'a str,
 }
 
+/// The OpenAI chat-completions request for `req` (with the model's extra `params`).
 pub fn request_body(req: &ChatRequest, stream: bool) -> RequestBody<'_> {
     RequestBody {
         model: &req.model,
@@ -279,6 +280,7 @@ pub struct StreamAssembly {
 }
 
 impl StreamAssembly {
+    /// An empty answer from `model`, filled in chunk by chunk.
     pub fn new(model: &str) -> Self {
         Self {
             completion: Completion {

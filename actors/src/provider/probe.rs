@@ -16,11 +16,20 @@ use super::http::{read_body, send_error, without_secrets};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Probe {
     /// The model listing answered 200 to this key.
-    KeyAccepted { models: usize },
+    KeyAccepted {
+        /// Models it lists.
+        models: usize,
+    },
     /// The server answered, but has no model listing (this HTTP status): the key is unchecked.
-    Reachable { status: u16 },
+    Reachable {
+        /// What it answered.
+        status: u16,
+    },
     /// A minimal call was answered by this model.
-    Answered { model: String },
+    Answered {
+        /// The model, as the provider names it.
+        model: String,
+    },
 }
 
 /// Lists the provider's models with its key and headers.

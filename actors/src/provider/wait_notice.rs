@@ -19,6 +19,7 @@ type Tell = Box<dyn FnOnce() + Send>;
 pub struct WaitNotice(Arc<Mutex<Option<Tell>>>);
 
 impl WaitNotice {
+    /// A notice that runs `tell` the first time a wait of the turn runs long.
     pub fn new(tell: impl FnOnce() + Send + 'static) -> WaitNotice {
         WaitNotice(Arc::new(Mutex::new(Some(Box::new(tell)))))
     }

@@ -28,6 +28,7 @@ use super::workspace::Workspace;
 use super::write::write_file;
 use super::{Tool, ToolContext, ToolError};
 
+/// The `apply_patch` tool: a patch of added, updated and deleted files, inside the workspace.
 pub struct ApplyPatch;
 
 /// One file operation of a patch.

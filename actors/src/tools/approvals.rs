@@ -21,24 +21,31 @@ pub const APPROVAL_TTL: Duration = Duration::from_secs(10 * 60);
 /// A command waiting for approval.
 #[derive(Clone, Debug)]
 pub struct PendingApproval {
+    /// The short id owners answer with (`/approve <id> ...`).
     pub id: String,
+    /// The command, as it would run.
     pub launch: Launch,
     /// The program `allow-always` adds to the allowlist (a simple command's first word).
     pub program: Option<String>,
     /// The session that asked, so the answer goes back to the same chat.
     pub session_key: String,
+    /// When it was asked, for expiry.
     pub asked: Instant,
 }
 
 /// An owner's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// Run it this once.
     AllowOnce,
+    /// Run it, and allow this program for the agent from now on.
     AllowAlways,
+    /// Do not run it.
     Deny,
 }
 
 impl Decision {
+    /// Reads an owner's answer (`allow-once`, `allow-always`, `deny` and their short forms).
     pub fn parse(s: &str) -> Option<Decision> {
         match s.trim().to_ascii_lowercase().as_str() {
             "allow-once" | "once" | "allow" | "yes" | "y" => Some(Decision::AllowOnce),
@@ -91,6 +98,7 @@ impl Approvals {
             .collect()
     }
 
+    /// Allows `program` for `agent` from now on (until the gateway restarts).
     pub fn allow_always(&self, agent: &str, program: &str) {
         self.always
             .entry(agent.to_owned())
@@ -98,6 +106,7 @@ impl Approvals {
             .insert(program.to_owned());
     }
 
+    /// Did an owner allow `program` for `agent` for good?
     pub fn is_always(&self, agent: &str, program: &str) -> bool {
         self.always.get(agent).is_some_and(|s| s.contains(program))
     }

@@ -15,12 +15,15 @@ use crate::mcp::McpToolInfo;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum McpState {
+    /// Starting or handshaking.
     Starting,
+    /// Its tools are offered.
     Ready,
     /// Lost or failed; trying again after a pause.
     Restarting,
     /// Failed too often: not tried again until its config changes.
     Failed,
+    /// Disabled in the config, or shut down.
     Stopped,
 }
 
@@ -28,21 +31,29 @@ pub enum McpState {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct McpServerStatus {
+    /// Its name in the config.
     pub name: String,
+    /// `stdio`, `streamable-http` or `sse`.
     pub transport: &'static str,
+    /// Where it is.
     pub state: McpState,
     /// A stdio server's process id while it runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The tools it offers now.
     pub tools: Vec<McpToolInfo>,
+    /// The newest failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// Times it was (re)started after the first start.
     pub restarts: u64,
+    /// Tool calls made.
     pub calls: u64,
+    /// Tool calls that failed.
     pub errors: u64,
 }
 
+/// The tools agents may call: the built-in registry and the MCP servers' live tools; a turn takes a snapshot.
 pub struct Catalog {
     base: ToolRegistry,
     current: RwLock<Arc<ToolRegistry>>,
@@ -51,6 +62,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// A catalog of `base` and, later, the MCP servers' tools.
     pub fn new(base: ToolRegistry) -> Catalog {
         Catalog {
             current: RwLock::new(Arc::new(base.clone())),

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError};
 
+/// The `session_status`-style clock: now, in the user's time zone.
 pub struct CurrentTime;
 
 impl Tool for CurrentTime {

@@ -11,6 +11,7 @@ use super::workspace::Workspace;
 use super::write::write_file;
 use super::{Tool, ToolContext, ToolError};
 
+/// The `edit` tool: one exact, unique replacement in a workspace file.
 pub struct Edit;
 
 /// The replacements asked for, in either shape.

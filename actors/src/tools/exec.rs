@@ -60,8 +60,11 @@ pub enum Verdict {
     Run(Vec<String>),
     /// Ask an owner first; run this argv if allowed. `program` is what `allow-always` adds.
     Ask {
+        /// The command, split into words.
         argv: Vec<String>,
+        /// What `allow-always` would allow.
         program: Option<String>,
+        /// Why an owner must approve it (for the question).
         why: String,
     },
 }
@@ -208,12 +211,14 @@ fn timeout_of(args: &Value, cfg: &ExecConfig) -> Result<Duration, ToolError> {
     }
 }
 
+/// The `exec` tool: runs a shell command under `tools.exec` (off by default), owners only.
 pub struct Exec {
     processes: Arc<Processes>,
     approvals: Arc<Approvals>,
 }
 
 impl Exec {
+    /// The tool, running commands in `processes` and asking `approvals` when the policy says ask.
     pub fn new(processes: Arc<Processes>, approvals: Arc<Approvals>) -> Self {
         Self {
             processes,

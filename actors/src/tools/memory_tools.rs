@@ -27,11 +27,13 @@ fn memory_of(ctx: &ToolContext) -> MemoryConfig {
         .unwrap_or_default()
 }
 
+/// The `memory_search` tool: chunks of the agent's memory files holding the query's words.
 pub struct MemorySearch {
     store: StoreHandle,
 }
 
 impl MemorySearch {
+    /// The tool, searching the index in `store`.
     pub fn new(store: StoreHandle) -> Self {
         Self { store }
     }
@@ -110,6 +112,7 @@ impl Tool for MemorySearch {
     }
 }
 
+/// The `memory_get` tool: lines of a memory file.
 pub struct MemoryGet;
 
 /// Is `rel` a file memory tools may read: a memory file, or one under `extraPaths`?

@@ -13,6 +13,7 @@
 //! - `current_time`; `web_fetch` and `web_search` (with `untrusted` wrapping of what they
 //!   bring back); `read`, `write`, `edit`, `apply_patch` (confined by `workspace`);
 //!   `memory_search`, `memory_get`; `exec`, `process`.
+#![warn(missing_docs)]
 
 mod apply_patch;
 mod approvals;
@@ -59,10 +60,13 @@ use crate::routing::ChatType;
 /// Why a tool call failed; the model sees the message.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ToolError {
+    /// The arguments do not fit the tool's schema.
     #[error("invalid arguments: {0}")]
     BadArguments(String),
+    /// The tool ran and failed.
     #[error("{0}")]
     Failed(String),
+    /// The caller may not do this (a path outside the workspace, an owner-only action).
     #[error("not allowed: {0}")]
     Forbidden(String),
 }
@@ -70,12 +74,19 @@ pub enum ToolError {
 /// Who called a tool, and with what around it.
 #[derive(Clone, Debug)]
 pub struct ToolContext {
+    /// The agent whose turn it is.
     pub agent_id: String,
+    /// Its session.
     pub session_key: String,
+    /// The channel of the conversation.
     pub channel: String,
+    /// The account (bot).
     pub account: String,
+    /// A private chat or a group.
     pub chat: ChatType,
+    /// The conversation.
     pub conversation_id: String,
+    /// Who wrote the message the turn answers.
     pub sender_id: String,
     /// IANA time zone for dates and schedules (`agents.defaults.userTimezone`, else
     /// Asia/Shanghai).
@@ -103,16 +114,21 @@ pub fn sender_is_owner(config: &Config, channel: &str, sender: &str) -> bool {
 /// Where a tool comes from, for listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToolSource {
+    /// One of dingclaw's own.
     BuiltIn,
+    /// An MCP server's.
     Mcp,
 }
 
 /// A tool.
 pub trait Tool: Send + Sync + 'static {
+    /// Its name, as the model calls it.
     fn name(&self) -> &str;
+    /// What it does, for the model.
     fn description(&self) -> &str;
     /// JSON Schema of the arguments.
     fn parameters(&self) -> Value;
+    /// Runs it; the model reads the value (or the error's message).
     fn call(
         &self,
         args: Value,
@@ -122,6 +138,7 @@ pub trait Tool: Send + Sync + 'static {
     fn deadline(&self, _ctx: &ToolContext) -> Duration {
         DEFAULT_DEADLINE
     }
+    /// Where it comes from.
     fn source(&self) -> ToolSource {
         ToolSource::BuiltIn
     }
@@ -174,6 +191,7 @@ impl ToolRegistry {
         r
     }
 
+    /// Adds a tool (replacing one of the same name).
     pub fn register(&mut self, tool: impl Tool) -> &mut Self {
         self.register_shared(Arc::new(tool))
     }
@@ -194,18 +212,22 @@ impl ToolRegistry {
         self
     }
 
+    /// No tools.
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()
     }
 
+    /// The tools' names.
     pub fn names(&self) -> Vec<&str> {
         self.tools.keys().map(String::as_str).collect()
     }
 
+    /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
         self.tools.get(name)
     }
 
+    /// Every tool.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
         self.tools.values()
     }

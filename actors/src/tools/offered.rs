@@ -15,15 +15,21 @@ use crate::routing::ChatType;
 /// Where and for whom a call happens.
 #[derive(Clone, Copy, Debug)]
 pub struct OfferScope<'a> {
+    /// The config in force.
     pub config: &'a Config,
+    /// The agent.
     pub agent: &'a Agent,
     /// Canonical provider id and model id of the model being called.
     pub provider: &'a str,
+    /// The model's id.
     pub model: &'a str,
+    /// The channel of the conversation.
     pub channel: &'a str,
+    /// The sender, for per-sender policies.
     pub sender: Option<&'a str>,
     /// `None` outside a chat (listings): chat-dependent gates are reported, not applied.
     pub chat: Option<ChatType>,
+    /// The sender is an owner.
     pub owner: bool,
     /// The group chat's own policy (`groups.<cid>.tools`), in a group.
     pub group: Option<&'a crate::config::ToolPolicy>,
@@ -33,18 +39,25 @@ pub struct OfferScope<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]
 pub enum Unavailable {
+    /// The tool policy leaves it out.
     #[error("the tool policy (tools.profile / allow / deny) leaves it out")]
     Policy,
+    /// A setting turns it off.
     #[error("{0} is false")]
     Disabled(&'static str),
+    /// `web_search` without a provider.
     #[error("no search provider is configured (tools.web.search)")]
     NoSearchProvider,
+    /// Memory tools in a group chat.
     #[error("memory is private: not offered in group chats")]
     PrivateChatsOnly,
+    /// `exec` and `process` while commands are off.
     #[error("commands are off (tools.exec.security is \"deny\")")]
     ExecOff,
+    /// An owner-only tool for someone else.
     #[error("only for owners (commands.ownerAllowFrom)")]
     OwnersOnly,
+    /// `apply_patch` for a model it is not allowed for.
     #[error("only for OpenAI models (tools.exec.applyPatch.allowModels)")]
     ModelNotAllowed,
 }
@@ -53,10 +66,13 @@ pub enum Unavailable {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Offer {
+    /// The tool's name.
     pub name: String,
     /// `built-in`, `mcp` or `skill`.
     pub source: &'static str,
+    /// The model would be offered it.
     pub offered: bool,
+    /// Why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_not: Option<String>,
     /// A condition that applies in chats (owners only, private chats only).

@@ -34,10 +34,13 @@ const KEEP_FINISHED: Duration = Duration::from_secs(30 * 60);
 /// How a command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ended {
+    /// Exited with this code.
     Exited(i32),
     /// Ended by a signal (`kill`, a timeout, or from outside).
     Signalled(i32),
+    /// Ran past its timeout and was killed.
     TimedOut,
+    /// Killed by `process kill` or shutdown.
     Killed,
 }
 
@@ -140,9 +143,13 @@ pub fn tail(s: &str, max: usize) -> String {
 
 /// One command.
 pub struct Running {
+    /// Its id (what `process` takes).
     pub id: String,
+    /// The agent that started it.
     pub agent: String,
+    /// The command line as the model wrote it.
     pub command: String,
+    /// When it started.
     pub started: Instant,
     pid: Option<u32>,
     output: Mutex<Output>,
@@ -152,6 +159,7 @@ pub struct Running {
 }
 
 impl Running {
+    /// How it ended, once it has.
     pub fn ended(&self) -> Option<Ended> {
         self.ended.borrow().clone()
     }
@@ -163,6 +171,7 @@ impl Running {
         self.ended()
     }
 
+    /// What it printed so far (stdout and stderr, bounded).
     pub fn output(&self) -> String {
         self.output
             .lock()
@@ -224,12 +233,17 @@ fn kill_group(_pid: u32) {}
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct Launch {
+    /// The agent that runs it.
     pub agent: String,
     /// As shown (the command line the model wrote).
     pub command: String,
+    /// The program and its arguments.
     pub argv: Vec<String>,
+    /// Where it runs (inside the workspace).
     pub workdir: PathBuf,
+    /// Variables added to its environment.
     pub env: Vec<(String, String)>,
+    /// How long it may run.
     pub timeout: Duration,
 }
 
@@ -350,6 +364,7 @@ impl Processes {
         Ok(running)
     }
 
+    /// `agent`'s command `id`, if it is still kept.
     pub fn get(&self, agent: &str, id: &str) -> Option<Arc<Running>> {
         self.running
             .get(id)
@@ -406,6 +421,7 @@ pub struct Process {
 }
 
 impl Process {
+    /// The tool, managing the commands in `processes`.
     pub fn new(processes: Arc<Processes>) -> Self {
         Self { processes }
     }

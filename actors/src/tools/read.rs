@@ -13,6 +13,7 @@ pub const MAX_LINES: usize = 2000;
 /// Bytes returned per call.
 pub const MAX_BYTES: usize = 51_200;
 
+/// The `read` tool: lines of a workspace file (or a skill's), bounded.
 pub struct Read;
 
 /// A file's text, or why it is not text.

@@ -91,6 +91,7 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// The workspace at `root` (created if missing); `confined` keeps paths inside it, except reads under `read_roots`.
     pub fn open(
         root: &Path,
         confined: bool,
@@ -121,6 +122,7 @@ impl Workspace {
         })
     }
 
+    /// The workspace folder.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -7,6 +7,7 @@ use super::read::path_arg;
 use super::workspace::{MAX_FILE_BYTES, Workspace};
 use super::{Tool, ToolContext, ToolError};
 
+/// The `write` tool: creates or overwrites a workspace file.
 pub struct Write;
 
 /// Writes `content` to `path`, creating its folders (for the workspace's owner only).

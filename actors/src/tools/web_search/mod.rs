@@ -29,7 +29,9 @@ use super::{Tool, ToolContext, ToolError};
 /// What the model asked for.
 #[derive(Clone, Debug)]
 pub struct SearchRequest {
+    /// What to search for.
     pub query: String,
+    /// How many results (1-10).
     pub count: u32,
     /// Two letters, e.g. `CN`.
     pub country: Option<String>,
@@ -42,26 +44,35 @@ pub struct SearchRequest {
 /// One result of a list provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchHit {
+    /// The page's title.
     pub title: String,
+    /// Its address.
     pub url: String,
+    /// What the provider quotes of it.
     pub snippet: String,
+    /// When it was published, as the provider says.
     pub published: Option<String>,
+    /// The site's name.
     pub site_name: Option<String>,
 }
 
 /// What a provider found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SearchOutcome {
+    /// A list of pages.
     Results(Vec<SearchHit>),
     /// An answer written by the provider's own model, with its sources.
     Answer {
+        /// The answer.
         content: String,
+        /// The pages it cites.
         citations: Vec<String>,
     },
 }
 
 /// A search provider.
 pub trait SearchProvider {
+    /// Searches, within `timeout`.
     fn search<'a>(
         &'a self,
         http: &'a awc::Client,

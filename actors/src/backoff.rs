@@ -1,6 +1,5 @@
 //! Exponential backoff with jitter: a mechanism shared by the Stream reconnect loop, outbound
 //! retries and model-provider retries. Policy (when to retry) stays with the caller.
-#![warn(missing_docs)]
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Reply latency over the last few minutes, as percentiles an operator reads at a glance
 //! (the web page's traffic line, `dingclaw status`). `/metrics` keeps the full histograms for
 //! Prometheus; this is what "now" looks like without one.
-#![warn(missing_docs)]
 
 use std::collections::VecDeque;
 use std::sync::{LazyLock, Mutex};

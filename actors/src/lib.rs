@@ -37,6 +37,7 @@
 //!
 //! The crate's front page, with runnable examples, follows.
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 #[cfg(feature = "runtime")]
 pub mod actors;

@@ -6,7 +6,6 @@
 //! A log of start times (not a token bucket) because DingTalk counts "20 in any minute", and a
 //! bucket would allow a burst of 20 at the end of one minute and 20 more at the start of the
 //! next.
-#![warn(missing_docs)]
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

@@ -19,7 +19,6 @@
 //! - Gives up: past `RestartPolicy::max_restarts` within its window the plan says
 //!   `budget_exhausted`; the actor should then answer the failing work with an error instead
 //!   of retrying it once more.
-#![warn(missing_docs)]
 
 use std::any::Any;
 use std::collections::VecDeque;

@@ -2,7 +2,6 @@
 //! so the list an operator scrapes is in one place. Without a recorder installed (an embedder
 //! that does not want metrics) each call costs next to nothing; the `dingclaw` binary installs
 //! a Prometheus recorder and serves it on `/metrics`.
-#![warn(missing_docs)]
 
 use std::time::Duration;
 

@@ -109,12 +109,16 @@ pub struct ModelChoice {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
+    /// The persona's name, used in the prompt and on the web page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A theme for the persona's voice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// An emoji for the persona.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
+    /// An avatar (a workspace path or a URL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
 }
@@ -175,12 +179,16 @@ pub struct ModelEntry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentRoster {
+    /// Every agent, in config order.
     #[serde(rename = "list")]
     pub agents: Vec<Agent>,
     /// Answers when no binding matches (`default: true`, else the first agent, else `main`).
     pub default_agent: String,
+    /// `agents.defaults.maxConcurrent`: model turns at once, across all agents.
     pub max_concurrent: u32,
+    /// `agents.defaults.timeoutSeconds`: a turn may take this long.
     pub timeout_seconds: u64,
+    /// `agents.defaults.userTimezone`: dates and schedules are in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_timezone: Option<String>,
     /// Lower-cased alias to `"provider/model"`.
@@ -188,6 +196,7 @@ pub struct AgentRoster {
     /// Extra request fields per `"provider/model"` (`agents.defaults.models.<ref>.params`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub model_params: BTreeMap<String, Map<String, Value>>,
+    /// `agents.defaults.skipBootstrap`: do not create the workspace's starter files.
     pub skip_bootstrap: bool,
     /// `agents.defaults.imageModel`: describes pictures for models that cannot see them.
     pub image_model: ModelSelection,
@@ -202,10 +211,12 @@ impl AgentRoster {
         self.user_timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE)
     }
 
+    /// The agent `id`.
     pub fn get(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
     }
 
+    /// Every agent's id.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.agents.iter().map(|a| a.id.as_str())
     }
@@ -215,23 +226,31 @@ impl AgentRoster {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
+    /// Its id (lowercase).
     pub id: String,
+    /// Its name for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What it is for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `default: true`.
     #[serde(rename = "default")]
     pub is_default: bool,
+    /// Its workspace folder.
     pub workspace: PathBuf,
+    /// Its state folder (`<stateDir>/agents/<id>/agent`).
     pub agent_dir: PathBuf,
     /// The agent's model, else `agents.defaults.model`.
     pub model: ModelSelection,
+    /// Its persona.
     pub identity: Identity,
     /// The agent's own tool policy and the settings it overrides.
     pub tools: AgentToolsConfig,
     /// Skills it sees by name: `None` is all, `Some([])` none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+    /// Its memory search settings.
     pub memory: MemoryConfig,
 }
 
@@ -260,8 +279,10 @@ impl Agent {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelSelection {
+    /// `primary`: the model that answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<String>,
+    /// `fallbacks`: tried in order when it fails.
     pub fallbacks: Vec<String>,
 }
 

@@ -107,20 +107,26 @@ pub struct BindingSessionEntry {
 pub struct Binding {
     /// Position in `bindings`, which is also its precedence within a tier.
     pub index: usize,
+    /// The agent it sends to.
     pub agent_id: String,
+    /// `comment`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Lower-cased channel id.
     pub channel: String,
+    /// `match.accountId`.
     #[serde(rename = "accountId")]
     pub account: AccountMatch,
+    /// `match.peer`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerMatch>,
     /// Guild, team or role constraints, which DingTalk messages never satisfy.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub needs_guild_or_team: bool,
+    /// `session.dmScope` for what it routes (2026.9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dm_scope: Option<DmScope>,
+    /// `session.groupScope` for what it routes (2026.9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_scope: Option<GroupScope>,
 }
@@ -147,6 +153,7 @@ impl Serialize for AccountMatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerMatch {
+    /// `kind`.
     pub kind: PeerKind,
     /// Exact, case-sensitive id; `None` for the wildcard `"*"`.
     pub id: Option<String>,
@@ -156,8 +163,11 @@ pub struct PeerMatch {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PeerKind {
+    /// A private chat.
     Direct,
+    /// A group.
     Group,
+    /// A channel (counts as a group).
     Channel,
 }
 

@@ -11,6 +11,7 @@ use super::issue::{ConfigPath, Diagnostics};
 /// The AI card template of the official Python SDK and openclaw-china: a markdown body whose
 /// `msgContent` variable streams.
 pub const DEFAULT_CARD_TEMPLATE: &str = "382e4302-551d-4880-bf29-a30acfab2e71.schema";
+/// The variable that template streams into.
 pub const DEFAULT_CARD_CONTENT_KEY: &str = "msgContent";
 
 /// `card` in the channel or an account; an account's replaces the top level's as a whole.
@@ -19,6 +20,7 @@ pub const DEFAULT_CARD_CONTENT_KEY: &str = "msgContent";
 pub struct CardEntry {
     /// Card template id; its streaming variable is `contentKey`.
     pub template_id: Option<String>,
+    /// The template's streaming variable.
     pub content_key: Option<String>,
     /// Least time between two streaming updates of one card (default 800, at least 200).
     pub update_interval_ms: Option<u64>,
@@ -36,13 +38,19 @@ pub struct CardEntry {
 pub struct CardSettings {
     /// `streaming: false` turns cards off: `aicard` replies go out as markdown.
     pub enabled: bool,
+    /// The card template.
     pub template_id: String,
+    /// Its streaming variable.
     pub content_key: String,
+    /// `updateIntervalMs`: least time between two updates of one card.
     #[serde(with = "super::dingtalk::millis")]
     pub update_interval: Duration,
+    /// `qps`: card API calls a second for the account.
     pub qps: u32,
+    /// `throttleRetryMs`: the wait before retrying a throttled call.
     #[serde(with = "super::dingtalk::millis")]
     pub throttle_retry: Duration,
+    /// `degradeMs`: markdown replies for this long after a card error.
     #[serde(with = "super::dingtalk::millis")]
     pub degrade_for: Duration,
 }

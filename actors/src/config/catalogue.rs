@@ -7,11 +7,15 @@ use super::models::ModelApi;
 /// One built-in provider.
 #[derive(Clone, Copy, Debug)]
 pub struct BuiltinProvider {
+    /// Its id.
     pub id: &'static str,
     /// Other ids that mean this provider (OpenClaw's spellings included).
     pub aliases: &'static [&'static str],
+    /// Its name for people.
     pub title: &'static str,
+    /// The API it speaks.
     pub api: ModelApi,
+    /// Where it is called.
     pub base_url: &'static str,
     /// Environment variables tried, in order, for the API key.
     pub key_vars: &'static [&'static str],

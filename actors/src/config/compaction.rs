@@ -31,10 +31,13 @@ pub struct CompactionSection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompactionConfig {
+    /// Compaction runs (default true).
     pub enabled: bool,
     /// Tokens kept free below the model's window: compaction starts past `window - reserve`.
     pub reserve_tokens: u64,
+    /// `keepRecentTokens`: the recent part never summarised.
     pub keep_recent_tokens: u64,
+    /// `model`: a different summariser.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }

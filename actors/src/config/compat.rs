@@ -18,10 +18,12 @@ use super::plugin_schema::is_dingtalk_channel;
 /// One ignored setting: where it was and what ignoring it means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IgnoredSetting {
+    /// Where it is in the file.
     pub path: ConfigPath,
     /// The setting as a pattern (`agents.list.*.heartbeat`), shared by its copies in every
     /// agent or account, so that they are reported as one feature.
     pub feature: String,
+    /// What ignoring it means in practice.
     pub means: &'static str,
 }
 

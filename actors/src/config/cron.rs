@@ -63,21 +63,32 @@ pub struct RetryEntry {
     pub retry_on: Option<Vec<String>>,
 }
 
+/// `cron`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CronConfig {
+    /// `enabled`.
     pub enabled: bool,
+    /// `maxConcurrentRuns`.
     pub max_concurrent_runs: u32,
+    /// `webhookToken`: sent as `Authorization: Bearer` to webhooks (never shown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_token: Option<Secret>,
+    /// `retry.maxAttempts` for one-shot jobs.
     pub retry_max_attempts: u32,
+    /// `retry.backoffMs`.
     pub retry_backoff_ms: Vec<u64>,
+    /// `retry.retryOn`: which errors are retried.
     pub retry_on: Vec<String>,
     /// Runs kept per job in the run log.
     pub run_log_keep: u32,
+    /// `webhookAllowHosts`: hosts webhooks may go to besides DingTalk's robots.
     pub webhook_allow_hosts: Vec<String>,
+    /// `missedRunGraceSeconds`: a run missed while down is made up if it is this recent.
     pub missed_run_grace_seconds: u64,
+    /// `dingtalkWebhookBase`: DingTalk's robot host (tests point it at the simulator).
     pub dingtalk_webhook_base: String,
+    /// `maxJobsPerConversation`.
     pub max_jobs_per_conversation: u32,
 }
 

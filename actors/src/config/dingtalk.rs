@@ -213,27 +213,40 @@ pub struct StreamEntry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamSettings {
+    /// `stream.pingIntervalMs`: how often the client pings the socket.
     #[serde(with = "millis")]
     pub ping_interval: Duration,
+    /// `stream.pongTimeoutMs`: a ping unanswered this long means the socket is dead.
     #[serde(with = "millis")]
     pub pong_timeout: Duration,
+    /// `stream.silenceTimeoutMs`: no frame for this long means the socket is dead (a zombie).
     #[serde(with = "millis")]
     pub silence_timeout: Duration,
+    /// `stream.reconnectInitialMs`: the first pause before reconnecting.
     #[serde(with = "millis")]
     pub reconnect_initial: Duration,
+    /// `stream.reconnectMaxMs`: the longest pause.
     #[serde(with = "millis")]
     pub reconnect_max: Duration,
+    /// `stream.authRetryMs`: the pause after DingTalk refused the credentials.
     #[serde(with = "millis")]
     pub auth_retry: Duration,
+    /// `stream.connectTimeoutMs`: opening a connection may take this long.
     #[serde(with = "millis")]
     pub connect_timeout: Duration,
+    /// `stream.requestTimeoutMs`: an OpenAPI call may take this long.
     #[serde(with = "millis")]
     pub request_timeout: Duration,
+    /// `stream.maxFrameBytes`: bigger frames are acknowledged and dropped.
     pub max_frame_bytes: usize,
+    /// `stream.dedupTtlMs`: how long a msgId is remembered to drop redeliveries.
     #[serde(with = "millis")]
     pub dedup_ttl: Duration,
+    /// `stream.dedupCapacity`: msgIds remembered at most.
     pub dedup_capacity: usize,
+    /// `stream.sendRetries`: retries of a failed reply.
     pub send_retries: u32,
+    /// `stream.sendRetryInitialMs`: the first pause between them.
     #[serde(with = "millis")]
     pub send_retry_initial: Duration,
 }
@@ -288,8 +301,10 @@ pub enum DmPolicyEntry {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DmPolicy {
+    /// Anyone may.
     #[default]
     Open,
+    /// Only senders in `allowFrom`.
     Allowlist,
     /// Strangers get a code an operator approves (`dingclaw pairing approve`).
     Pairing,
@@ -299,9 +314,12 @@ pub enum DmPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupPolicy {
+    /// Every group.
     #[default]
     Open,
+    /// Only the groups in `groupAllowFrom` (or `groups`).
     Allowlist,
+    /// None: group messages get a short refusal.
     Disabled,
 }
 
@@ -309,8 +327,10 @@ pub enum GroupPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupSessionScope {
+    /// One session per group.
     #[default]
     Group,
+    /// One session per person in each group.
     GroupSender,
 }
 
@@ -321,7 +341,9 @@ pub enum ReplyMode {
     /// Stream into a DingTalk AI card.
     #[default]
     Aicard,
+    /// Plain text through the sessionWebhook.
     Text,
+    /// Markdown through the sessionWebhook.
     Markdown,
 }
 
@@ -333,7 +355,9 @@ pub enum ReplyMode {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DingTalkChannel {
+    /// `enabled`: `false` turns every account off.
     pub enabled: bool,
+    /// `defaultAccount`: the account outbound sends use when none is named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_account: Option<String>,
     /// Accounts in config order, keyed by normalised account id.
@@ -353,8 +377,11 @@ impl DingTalkChannel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationScope {
+    /// `separateSessionByConversation` (default true): false keys sessions by the sender alone.
     pub separate_session_by_conversation: bool,
+    /// `groupSessionScope`: one session per group or per person in a group.
     pub group_session_scope: GroupSessionScope,
+    /// `sharedMemoryAcrossConversations`: every chat of the bot shares one session.
     pub shared_memory_across_conversations: bool,
 }
 
@@ -376,40 +403,61 @@ pub struct DingTalkAccount {
     pub id: String,
     /// The plugin schema its section follows; decides its channel id.
     pub schema: PluginSchema,
+    /// `name`: shown in status output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `enabled` (default true).
     pub enabled: bool,
+    /// `clientId`: the app's AppKey.
     pub client_id: String,
+    /// `clientSecret`: the app's AppSecret (never shown).
     pub client_secret: Secret,
     /// API base URL without a trailing slash.
     pub endpoint: String,
+    /// `dmPolicy`.
     pub dm_policy: DmPolicy,
+    /// `allowFrom`: senders allowed to DM under `allowlist`.
     pub allow_from: Vec<String>,
     /// soimy compares sender ids in allow lists without regard to case.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ids_ignore_case: bool,
+    /// `groupPolicy`.
     pub group_policy: GroupPolicy,
+    /// `groupAllowFrom`: conversation ids (or, in a soimy config, sender ids).
     pub group_allow_from: Vec<String>,
+    /// `groups.<conversationId>`: per-group settings (mentions, tools, prompt).
     #[serde(skip_serializing_if = "super::groups::Groups::is_empty")]
     pub groups: super::groups::Groups,
+    /// `requireMention`: answer only when @-mentioned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_mention: Option<bool>,
     /// `longTaskNoticeDelayMs`, over `dingclaw.stillWorkingSeconds`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub long_task_notice_delay_ms: Option<u64>,
+    /// The session flags (docs/dingtalk-protocol.md 7.2.1).
     #[serde(flatten)]
     pub scope: ConversationScope,
+    /// `textChunkLimit`: longer replies are split.
     pub text_chunk_limit: usize,
+    /// `systemPrompt`: added to the agent's for this account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
+    /// `groupReplyMode` (default `aicard`).
     pub group_reply_mode: ReplyMode,
+    /// `dmReplyMode` (default `aicard`).
     pub dm_reply_mode: ReplyMode,
+    /// `asyncMode`: acknowledge at once with `ackText`, answer later through the OpenAPI.
     pub async_mode: bool,
+    /// `ackText`.
     pub ack_text: String,
+    /// `chatbotUserId`: the bot's own id, so other bots can be @-mentioned by name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chatbot_user_id: Option<String>,
+    /// `stream.*`: connection timings.
     pub stream: StreamSettings,
+    /// `card.*`: AI card settings.
     pub card: CardSettings,
+    /// `mediaMaxMb` and the media folder.
     pub media: MediaSettings,
     /// DingTalk's older API base (media uploads): `oapiEndpoint`, else oapi.dingtalk.com when
     /// `endpoint` is DingTalk's own, else `endpoint` (a simulator serves both).

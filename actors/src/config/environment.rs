@@ -55,26 +55,33 @@ impl Environment for ProcessEnv {
 /// A fixed environment for tests and embedders.
 #[derive(Clone, Debug, Default)]
 pub struct MapEnv {
+    /// The variables.
     pub vars: HashMap<String, String>,
+    /// The home folder (`~`).
     pub home: Option<PathBuf>,
+    /// The working folder (where `.env` is looked for).
     pub cwd: Option<PathBuf>,
 }
 
 impl MapEnv {
+    /// An empty environment: nothing is read from the host.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// With the variable `name` set to `value`.
     pub fn with_var(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), value.to_owned());
         self
     }
 
+    /// With `home` as the home folder.
     pub fn with_home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());
         self
     }
 
+    /// With `cwd` as the working folder.
     pub fn with_cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
         self.cwd = Some(cwd.into());
         self

@@ -11,16 +11,20 @@ use super::Config;
 /// What is exposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exposed {
+    /// The config file itself.
     ConfigFile,
     /// An included config file or a `.env` file that holds credentials.
     SecretFile,
+    /// The state folder (sessions, tokens, the store).
     StateDir,
 }
 
 /// A file or folder that users other than its owner can get into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exposure {
+    /// What it is.
     pub what: Exposed,
+    /// Where.
     pub path: PathBuf,
     /// The permission bits (`0o777` part of the mode).
     pub mode: u32,

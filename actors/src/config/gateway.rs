@@ -57,13 +57,18 @@ pub struct GatewayAuthEntry {
     pub dangerously_allow_unauthenticated_network: Option<bool>,
 }
 
+/// `gateway.auth.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMode {
+    /// A token (generated at first start when none is set).
     #[default]
     Token,
+    /// A password.
     Password,
+    /// Refused by `config check`: dingclaw does not trust identity headers.
     TrustedProxy,
+    /// No sign-in; refused off loopback unless `dangerouslyAllowUnauthenticatedNetwork`.
     None,
 }
 
@@ -84,13 +89,19 @@ pub struct ReloadEntry {
     pub debounce_ms: Option<u64>,
 }
 
+/// `gateway.reload.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReloadMode {
+    /// Apply what can be applied, report what needs a restart.
     #[default]
     Hybrid,
+    /// Accepted from 2026.3 configs; dingclaw watches the file only in `hybrid` (SIGHUP and
+    /// the web page reload in every mode).
     Hot,
+    /// As `hot`.
     Restart,
+    /// Do not watch the file (SIGHUP and the web page still reload).
     Off,
 }
 
@@ -105,23 +116,33 @@ pub struct ControlUiEntry {
 // What dingclaw runs with
 // ---------------------------------------------------------------------------------------------
 
+/// `gateway`: the web console and operator API.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayConfig {
+    /// `port` (18789).
     pub port: u16,
+    /// `bind` (`loopback` by default).
     pub bind: IpAddr,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`gateway.trustedProxies`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// `auth`.
     pub auth: GatewayAuth,
+    /// `reload.mode`.
     pub reload: ReloadMode,
+    /// `reload.debounceMs`.
     pub reload_debounce_ms: u64,
+    /// `controlUi.enabled`.
     pub control_ui_enabled: bool,
+    /// `controlUi.basePath`: where the console is served (behind a proxy).
     pub base_path: String,
 }
 
+/// `gateway.auth`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayAuth {
+    /// `mode` (default `token`).
     pub mode: AuthMode,
     /// `None` when neither the config nor the environment sets one: the gateway then
     /// generates a token at first start and keeps it in the state directory.
@@ -131,11 +152,16 @@ pub struct GatewayAuth {
     /// the operator can tell which of several places won.
     #[serde(skip)]
     pub token_source: Option<String>,
+    /// `password`, for `mode: "password"` (never shown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
+    /// `rateLimit.maxAttempts`: failed sign-ins allowed in a window.
     pub max_attempts: u32,
+    /// `rateLimit.windowMs`.
     pub window_ms: u64,
+    /// `rateLimit.lockoutMs`: how long an address is locked out after them.
     pub lockout_ms: u64,
+    /// `rateLimit.exemptLoopback`.
     pub exempt_loopback: bool,
 }
 

@@ -36,12 +36,16 @@ pub struct GroupEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupSettings {
+    /// `systemPrompt`, added for this group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
+    /// `requireMention`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_mention: Option<bool>,
+    /// `enabled`: `false` ignores the group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// `tools`: the group's tool policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<ToolPolicy>,
     /// `None`: any sender; `Some([])`: nobody (fail closed, as soimy's connector does).
@@ -86,6 +90,7 @@ impl Groups {
         self.0.contains_key(cid) || self.0.contains_key("*")
     }
 
+    /// No group is configured.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -38,10 +38,12 @@ impl ConfigPath {
         self.key(&index.to_string())
     }
 
+    /// The path of the whole document.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The dotted path (`channels.dingtalk-connector.accounts.bot1.clientId`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -74,11 +76,14 @@ impl fmt::Display for ConfigPath {
 /// One problem (error or warning) at one path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Issue {
+    /// Where in the document.
     pub path: ConfigPath,
+    /// What is wrong.
     pub message: String,
 }
 
 impl Issue {
+    /// A problem at `path`.
     pub fn new(path: ConfigPath, message: impl Into<String>) -> Self {
         Self {
             path,
@@ -97,21 +102,26 @@ impl fmt::Display for Issue {
 /// instead of fixing them one run at a time.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
+    /// Problems that stop the config from loading.
     pub errors: Vec<Issue>,
+    /// Problems reported without stopping it.
     pub warnings: Vec<Issue>,
     /// What was read, for the load's fingerprint (`ConfigDigest`).
     pub sources: Sources,
 }
 
 impl Diagnostics {
+    /// Records an error at `path`.
     pub fn error(&mut self, path: ConfigPath, message: impl Into<String>) {
         self.errors.push(Issue::new(path, message));
     }
 
+    /// Records a warning at `path`.
     pub fn warn(&mut self, path: ConfigPath, message: impl Into<String>) {
         self.warnings.push(Issue::new(path, message));
     }
 
+    /// Any error so far?
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
@@ -122,12 +132,17 @@ impl Diagnostics {
 pub enum ConfigError {
     /// No `--config`, no `$OPENCLAW_CONFIG_PATH`, and none of the default locations exist.
     #[error("no config file found (looked at {})", display_paths(tried))]
-    NotFound { tried: Vec<PathBuf> },
+    NotFound {
+        /// The paths looked at.
+        tried: Vec<PathBuf>,
+    },
 
     /// The main file exists but cannot be read.
     #[error("cannot read config file {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -135,8 +150,11 @@ pub enum ConfigError {
     /// The file was read but is not a valid config; `errors` holds every problem found.
     #[error("invalid config {}:\n{}", file.display(), display_issues(errors))]
     Invalid {
+        /// The file.
         file: PathBuf,
+        /// Every error, with its JSON path.
         errors: Vec<Issue>,
+        /// Every warning.
         warnings: Vec<Issue>,
         /// What was read, so that a refused edit is refused once, not at every file event.
         digest: ConfigDigest,

@@ -76,7 +76,9 @@ struct RawChannels {
 /// A loaded config and the warnings to show the operator.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The effective config.
     pub config: Config,
+    /// What was reported without stopping it.
     pub warnings: Vec<Issue>,
     /// Every OpenClaw setting that was ignored, one per place (`config check --verbose`); the
     /// warnings hold one line per feature.

@@ -22,11 +22,13 @@ use super::secret::{Secret, SecretInput, resolve_secret};
 use super::substitute::Unresolved;
 use super::tool_policy::glob;
 
+/// `mcp` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct McpSection {
     /// Per-session idle eviction in OpenClaw; dingclaw's servers are shared and stay up.
     pub session_idle_ttl_ms: Option<u64>,
+    /// `servers.<name>`.
     pub servers: Option<IndexMap<String, McpServerEntry>>,
 }
 
@@ -34,50 +36,74 @@ pub struct McpSection {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged, expecting = "a string, number, boolean or secret reference")]
 pub enum McpValue {
+    /// A string (or a secret reference).
     Text(SecretInput),
+    /// A number.
     Number(serde_json::Number),
+    /// A boolean.
     Bool(bool),
 }
 
+/// One server as written (2026.9 keys and 2026.7 spellings).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct McpServerEntry {
+    /// `command`: a stdio server's program.
     pub command: Option<String>,
+    /// `args`.
     pub args: Option<Vec<String>>,
+    /// `env`: variables for its process.
     pub env: Option<IndexMap<String, McpValue>>,
+    /// `cwd`.
     pub cwd: Option<String>,
     /// 2026.7's spelling of `cwd`.
     pub working_directory: Option<String>,
+    /// `enabled`.
     pub enabled: Option<bool>,
     /// 2026.7's opposite of `enabled`.
     pub disabled: Option<bool>,
+    /// `url`: a remote server.
     pub url: Option<String>,
     /// `streamable-http` or `sse`.
     pub transport: Option<String>,
     /// 2026.7: `"http"` means streamable HTTP.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// `headers` for a remote server.
     pub headers: Option<IndexMap<String, McpValue>>,
+    /// `connectionTimeoutMs`.
     pub connection_timeout_ms: Option<u64>,
     /// 2026.7's spelling of `connectionTimeoutMs`.
     pub connect_timeout: Option<u64>,
+    /// `requestTimeoutMs`.
     pub request_timeout_ms: Option<u64>,
     /// 2026.7's spelling of `requestTimeoutMs`.
     pub timeout: Option<u64>,
+    /// `toolFilter`.
     pub tool_filter: Option<ToolFilterEntry>,
+    /// Accepted and reported: the calls of one turn run one after another.
     pub supports_parallel_tool_calls: Option<bool>,
+    /// Accepted and reported: no OAuth sign-in; give a token in `headers`.
     pub auth: Option<String>,
+    /// Accepted and reported (no OAuth).
     pub oauth: Option<Value>,
+    /// Accepted and reported: certificates are always verified.
     pub ssl_verify: Option<bool>,
+    /// Accepted and reported (no client certificates).
     pub client_cert: Option<String>,
+    /// Accepted and reported (no client certificates).
     pub client_key: Option<String>,
+    /// Accepted and reported (Codex-only setting).
     pub codex: Option<Value>,
 }
 
+/// `toolFilter`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolFilterEntry {
+    /// `include`: only these tools (globs).
     pub include: Option<Vec<String>>,
+    /// `exclude`: not these.
     pub exclude: Option<Vec<String>>,
 }
 
@@ -85,25 +111,36 @@ pub struct ToolFilterEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "transport", rename_all = "kebab-case")]
 pub enum McpTransport {
+    /// A program spoken to over stdin and stdout.
     Stdio {
+        /// The program.
         command: String,
+        /// Its arguments.
         args: Vec<String>,
+        /// Its extra environment (hijacking variables removed).
         env: IndexMap<String, Secret>,
+        /// Where it runs.
         #[serde(skip_serializing_if = "Option::is_none")]
         cwd: Option<PathBuf>,
     },
+    /// A remote server over streamable HTTP.
     StreamableHttp {
+        /// Its endpoint.
         url: String,
+        /// Headers sent with every request (never shown).
         headers: IndexMap<String, Secret>,
     },
     /// The legacy HTTP+SSE transport (protocol 2024-11-05).
     Sse {
+        /// The SSE endpoint.
         url: String,
+        /// Headers sent with every request (never shown).
         headers: IndexMap<String, Secret>,
     },
 }
 
 impl McpTransport {
+    /// `stdio`, `streamable-http` or `sse`.
     pub fn kind(&self) -> &'static str {
         match self {
             McpTransport::Stdio { .. } => "stdio",
@@ -121,15 +158,20 @@ pub struct McpServerConfig {
     pub name: String,
     /// The server part of its tools' names (`<prefix>__<tool>`): the name made safe.
     pub prefix: String,
+    /// `enabled` (default true).
     pub enabled: bool,
+    /// How to reach it.
     #[serde(flatten)]
     pub transport: McpTransport,
+    /// `connectionTimeoutMs` (30 s): the handshake may take this long.
     #[serde(with = "millis")]
     pub connect_timeout: Duration,
+    /// `requestTimeoutMs` (60 s): one call may take this long.
     #[serde(with = "millis")]
     pub request_timeout: Duration,
     /// `toolFilter`: globs on the server's own tool names.
     pub include: Vec<String>,
+    /// `toolFilter.exclude`: tools left out.
     pub exclude: Vec<String>,
 }
 
@@ -158,10 +200,12 @@ pub struct McpConfig {
 }
 
 impl McpConfig {
+    /// The enabled servers.
     pub fn enabled(&self) -> impl Iterator<Item = &McpServerConfig> {
         self.servers.iter().filter(|s| s.enabled)
     }
 
+    /// The server called `name`.
     pub fn get(&self, name: &str) -> Option<&McpServerConfig> {
         self.servers.iter().find(|s| s.name == name)
     }
@@ -169,6 +213,7 @@ impl McpConfig {
 
 /// OpenClaw's defaults.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `requestTimeoutMs`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a config's `env` may not set for a stdio server: they would run code of their

@@ -18,9 +18,11 @@ const READ: &[&str] = &["enabled", "extraPaths", "query"];
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryConfig {
+    /// Memory tools are offered.
     pub enabled: bool,
     /// More Markdown files or folders to index, relative to the workspace.
     pub extra_paths: Vec<PathBuf>,
+    /// Results a search returns at most.
     pub max_results: usize,
     /// Least score (the share of the query's terms a chunk holds, 0-1) a result needs.
     pub min_score: f64,

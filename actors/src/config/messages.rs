@@ -49,16 +49,22 @@ pub enum QueueModeEntry {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueMode {
+    /// Each message is its own turn, in order.
     #[default]
     Followup,
+    /// Messages that came during a turn become one next turn.
     Collect,
 }
 
+/// `messages.queue`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueConfig {
+    /// `mode`.
     pub mode: QueueMode,
+    /// `cap`: messages waiting per session.
     pub cap: usize,
+    /// `byChannel`: the mode per channel.
     pub by_channel: IndexMap<String, QueueMode>,
 }
 

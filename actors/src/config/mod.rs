@@ -107,16 +107,27 @@ pub struct Config {
     /// files), for the permission check.
     #[serde(skip)]
     pub secret_files: Vec<PathBuf>,
+    /// `agents`.
     pub agents: AgentRoster,
+    /// `bindings`.
     pub bindings: Vec<Binding>,
+    /// `channels`.
     pub channels: Channels,
+    /// `models`.
     pub models: ModelsConfig,
+    /// `session`.
     pub session: SessionConfig,
+    /// `gateway`.
     pub gateway: GatewayConfig,
+    /// `cron`.
     pub cron: CronConfig,
+    /// `tools`.
     pub tools: ToolsConfig,
+    /// `skills`.
     pub skills: SkillsConfig,
+    /// `commands`.
     pub commands: CommandsConfig,
+    /// `mcp`.
     pub mcp: McpConfig,
     /// `messages.queue`.
     pub queue: QueueConfig,
@@ -129,6 +140,7 @@ pub struct Config {
 /// `channels.dingtalk` alike (each account knows its own channel id).
 #[derive(Clone, Debug, Default)]
 pub struct Channels {
+    /// `channels.dingtalk-connector` (or `channels.dingtalk`, mapped).
     pub dingtalk: DingTalkChannel,
 }
 

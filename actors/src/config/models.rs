@@ -49,11 +49,14 @@ pub struct ModelsSection {
     pub providers: Option<IndexMap<String, ProviderEntry>>,
 }
 
+/// `models.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CatalogueMode {
+    /// Add to the built-in catalog.
     #[default]
     Merge,
+    /// Use only the configured providers.
     Replace,
 }
 
@@ -101,18 +104,30 @@ pub struct ProviderEntry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelApi {
+    /// OpenAI chat completions (`openai-completions`; most providers, China's included).
     #[serde(alias = "openai")]
     OpenaiCompletions,
+    /// Anthropic messages (Kimi Coding, MiniMax).
     AnthropicMessages,
+    /// Accepted and reported: not spoken by dingclaw.
     OpenaiResponses,
+    /// Accepted and reported: not spoken by dingclaw.
     OpenaiCodexResponses,
+    /// Accepted and reported: not spoken by dingclaw.
     OpenaiChatgptResponses,
+    /// Accepted and reported: not spoken by dingclaw.
     AzureOpenaiResponses,
+    /// Accepted and reported: not spoken by dingclaw.
     GoogleGenerativeAi,
+    /// Accepted and reported: not spoken by dingclaw.
     GoogleVertex,
+    /// Accepted and reported: not spoken by dingclaw.
     GithubCopilot,
+    /// Accepted and reported: not spoken by dingclaw.
     BedrockConverseStream,
+    /// Accepted and reported: not spoken by dingclaw.
     Ollama,
+    /// Accepted and reported: not spoken by dingclaw.
     PiMessages,
 }
 
@@ -130,9 +145,11 @@ impl ModelApi {
 // What dingclaw runs with
 // ---------------------------------------------------------------------------------------------
 
+/// `models`: the providers dingclaw may call.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelsConfig {
+    /// `mode`: add to the built-in catalog (`merge`) or use only these (`replace`).
     pub mode: CatalogueMode,
     /// Built-in and configured providers, keyed by canonical id.
     pub providers: IndexMap<String, ProviderConfig>,
@@ -149,8 +166,11 @@ impl ModelsConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "from", content = "name")]
 pub enum KeySource {
+    /// The config's `apiKey`.
     Config,
+    /// This environment variable.
     Env(String),
+    /// No key.
     None,
 }
 
@@ -158,31 +178,49 @@ pub enum KeySource {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
+    /// Its id (lowercase, aliases resolved).
     pub id: String,
+    /// Its name for people.
     pub title: String,
+    /// From dingclaw's built-in catalog (DashScope, DeepSeek, Kimi, GLM...).
     pub builtin: bool,
+    /// Which API it speaks.
     pub api: ModelApi,
     /// Without a trailing slash; empty for a configured provider that gave none.
     pub base_url: String,
+    /// Its key (never shown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// Where the key came from.
     pub key_source: KeySource,
+    /// It needs a key (local servers may not).
     pub needs_key: bool,
+    /// `headers` sent with every call (never shown).
     pub headers: IndexMap<String, Secret>,
+    /// `timeoutSeconds`: a call may take this long.
     #[serde(serialize_with = "secs")]
     pub timeout: Duration,
+    /// A streamed answer silent this long is given up.
     #[serde(serialize_with = "secs")]
     pub idle_timeout: Duration,
+    /// `maxConcurrent`: calls at once.
     pub max_concurrent: u32,
+    /// `requestsPerMinute`: calls a minute, if limited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_minute: Option<u32>,
+    /// Calls that may wait for a slot; past that the turn is told the provider is busy.
     pub max_queue: u32,
+    /// Retries of a failed call (rate limits, 5xx, timeouts).
     pub retries: u32,
+    /// The first pause between retries.
     #[serde(serialize_with = "millis")]
     pub retry_initial: Duration,
+    /// Failures in a row that open the circuit.
     pub circuit_failures: u32,
+    /// How long the circuit stays open at first.
     #[serde(serialize_with = "secs")]
     pub circuit_cooldown: Duration,
+    /// Ask for streamed answers.
     pub streaming: bool,
     /// Models whose `input` was declared: id and whether it includes `"image"`.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]

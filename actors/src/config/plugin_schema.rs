@@ -86,6 +86,7 @@ impl PluginSchema {
 pub struct Recognised {
     /// `channels.dingtalk` or `channels.dingtalk-connector`.
     pub section: String,
+    /// The plugin whose schema it follows.
     pub schema: PluginSchema,
     /// Keys (dotted, from the section) only that plugin has; empty for the connector's own
     /// section and for a section with only shared keys.

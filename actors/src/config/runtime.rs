@@ -48,27 +48,40 @@ pub struct RuntimeSection {
     pub still_working_seconds: Option<u64>,
 }
 
+/// `dingclaw.store`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
+    /// A SQLite file (the gateway's default).
     #[default]
     Sqlite,
+    /// Memory only: nothing survives a restart.
     Memory,
 }
 
+/// The `dingclaw` section: settings OpenClaw does not have.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeConfig {
+    /// `workers`: worker threads (default one per core).
     pub workers: usize,
+    /// `sessionIdleSeconds`: an idle session leaves memory after this.
     #[serde(serialize_with = "secs")]
     pub session_idle: Duration,
+    /// `historyLimit`: transcript messages sent to the model per turn.
     pub history_limit: usize,
+    /// `store`.
     pub store: StoreKind,
+    /// `storePath`.
     pub store_path: PathBuf,
+    /// `drainSeconds`: a shutdown waits this long for turns in flight.
     #[serde(serialize_with = "secs")]
     pub drain: Duration,
+    /// `journal`: answer the messages a crash interrupted (default true).
     pub journal: bool,
+    /// `durability`.
     pub durability: Durability,
+    /// `historyImages`: pictures of earlier turns re-sent to a model that sees.
     pub history_images: usize,
     /// `None`: no "still working" notice.
     #[serde(serialize_with = "opt_secs")]

@@ -20,6 +20,7 @@ pub const REDACTED: &str = "***";
 pub struct Secret(Arc<str>);
 
 impl Secret {
+    /// A secret holding `value`.
     pub fn new(value: impl Into<Arc<str>>) -> Self {
         Self(value.into())
     }
@@ -29,6 +30,7 @@ impl Secret {
         &self.0
     }
 
+    /// It is the empty string.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -39,11 +39,14 @@ pub struct SessionSection {
     pub idle_minutes: Option<u64>,
 }
 
+/// `session.scope`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SessionScopeKind {
+    /// Sessions follow the message (the default).
     #[default]
     PerSender,
+    /// The main session is called `global`.
     Global,
 }
 
@@ -106,13 +109,16 @@ pub struct ResetByTypeEntry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionConfig {
+    /// `scope`: `per-sender` or `global`.
     pub scope: SessionScopeKind,
     /// `None` when unset: each channel applies its own default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dm_scope: Option<DmScope>,
+    /// `groupScope` (2026.9): groups in their own sessions or the agent's main one.
     pub group_scope: GroupScope,
     /// Canonical name to ids, in config order (the first match wins).
     pub identity_links: Vec<(String, Vec<String>)>,
+    /// `resetTriggers` (`/new`, `/reset` by default).
     pub reset_triggers: Vec<String>,
     /// Automatic reset for direct conversations.
     pub reset_direct: ResetPolicy,

@@ -53,11 +53,17 @@ pub struct SkillEntry {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillsConfig {
+    /// `load.extraDirs`: more folders to look in.
     pub extra_dirs: Vec<PathBuf>,
+    /// `limits.maxCandidatesPerRoot`.
     pub max_candidates_per_root: usize,
+    /// `limits.maxSkillsInPrompt` (150).
     pub max_skills_in_prompt: usize,
+    /// `limits.maxSkillsPromptChars` (18,000).
     pub max_skills_prompt_chars: usize,
+    /// `limits.maxSkillFileBytes`.
     pub max_skill_file_bytes: u64,
+    /// `entries.<key>`.
     pub entries: IndexMap<String, SkillSettings>,
 }
 
@@ -75,14 +81,19 @@ impl Default for SkillsConfig {
     }
 }
 
+/// `skills.entries.<key>`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillSettings {
+    /// `enabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// `apiKey`, given to its commands as its primary variable (never shown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// `env`, given to its commands (never shown).
     pub env: IndexMap<String, Secret>,
+    /// `config`, for the skill's own use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
 }

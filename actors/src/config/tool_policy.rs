@@ -17,15 +17,19 @@ const ALWAYS_IN_PROFILE: &[&str] = &["current_time", "session_status"];
 /// Where a call happens, as far as policy cares.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyScope<'a> {
+    /// `tools`' policy.
     pub global: &'a ToolPolicy,
+    /// The agent's policy.
     pub agent: &'a ToolPolicy,
     /// Canonical provider id and the model id, for `byProvider`.
     pub provider: &'a str,
+    /// The model's id.
     pub model: &'a str,
     /// The group chat's own `tools` (the connector's `groups.<cid>.tools`), if any.
     pub group: Option<&'a ToolPolicy>,
     /// The channel and sender, for `toolsBySender`.
     pub channel: &'a str,
+    /// The sender.
     pub sender: Option<&'a str>,
 }
 

@@ -158,21 +158,29 @@ pub struct ExecEntry {
     pub host: Option<String>,
 }
 
+/// `tools.exec.security`: what commands may run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecSecurity {
+    /// None (dingclaw's default).
     #[default]
     Deny,
+    /// Programs in `safeBins` only, each piece of a pipeline checked, no redirections.
     Allowlist,
+    /// Anything (for a private bot on a machine of its own).
     Full,
 }
 
+/// `tools.exec.ask`: when an owner is asked to approve a command.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExecAsk {
+    /// Never.
     #[default]
     Off,
+    /// When the allowlist does not cover it.
     OnMiss,
+    /// Every time.
     Always,
 }
 
@@ -193,22 +201,28 @@ pub struct ApplyPatchEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolPolicy {
+    /// `profile`: `minimal`, `coding`, `messaging` or `full`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// `allow`: only these (names, `group:*`, globs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
+    /// `alsoAllow`: these as well as the profile's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_allow: Vec<String>,
+    /// `deny`: never these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deny: Vec<String>,
     /// Keys lowercased: `provider` or `provider/model`.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub by_provider: IndexMap<String, ToolPolicy>,
+    /// `toolsBySender`: policies for particular senders.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub by_sender: IndexMap<String, ToolPolicy>,
 }
 
 impl ToolPolicy {
+    /// Nothing is set.
     pub fn is_empty(&self) -> bool {
         *self == ToolPolicy::default()
     }
@@ -218,10 +232,13 @@ impl ToolPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolsConfig {
+    /// Which tools (`tools.profile`, `allow`, `deny`...).
     pub policy: ToolPolicy,
+    /// `web_fetch` and `web_search` settings.
     pub web: WebConfig,
     /// Whether file tools stay inside the workspace (dingclaw's default: yes).
     pub workspace_only: bool,
+    /// `exec` and `process` settings.
     pub exec: ExecConfig,
 }
 
@@ -229,18 +246,24 @@ pub struct ToolsConfig {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentToolsConfig {
+    /// The agent's own policy, applied after the global one.
     #[serde(skip_serializing_if = "ToolPolicy::is_empty")]
     pub policy: ToolPolicy,
+    /// The agent's `tools.fs.workspaceOnly`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_only: Option<bool>,
+    /// The agent's `tools.exec`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exec: Option<ExecConfig>,
 }
 
+/// `tools.web`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebConfig {
+    /// `tools.web.fetch`.
     pub fetch: WebFetchConfig,
+    /// `tools.web.search`.
     pub search: WebSearchConfig,
 }
 
@@ -249,18 +272,29 @@ pub struct WebConfig {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebFetchConfig {
+    /// `enabled` (default true).
     pub enabled: bool,
+    /// `maxChars`: characters returned by default (20,000).
     pub max_chars: usize,
+    /// `maxCharsCap`: the most a call may ask for.
     pub max_chars_cap: usize,
+    /// `maxResponseBytes`: bytes read from a response at most.
     pub max_response_bytes: usize,
+    /// `timeoutSeconds` (30).
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// `cacheTtlMinutes` (15): how long a fetched page is reused.
     #[serde(with = "secs")]
     pub cache_ttl: Duration,
+    /// `maxRedirects` (3).
     pub max_redirects: u32,
+    /// `readability`: extract the main content of HTML (default true).
     pub readability: bool,
+    /// `userAgent`.
     pub user_agent: String,
+    /// `headers` sent with every fetch (secrets: never shown).
     pub headers: IndexMap<String, Secret>,
+    /// `ssrfPolicy`: which addresses may be fetched.
     pub ssrf: SsrfPolicy,
 }
 
@@ -293,8 +327,11 @@ pub struct SsrfPolicy {
     pub allow_private_network: bool,
     /// Hosts allowed even when private (lowercase; `*.corp.example` for subdomains).
     pub allowed_hostnames: Vec<String>,
+    /// `blockedHostnames`: hosts never fetched.
     pub blocked_hostnames: Vec<String>,
+    /// `allowRfc2544BenchmarkRange`: 198.18.0.0/15 allowed.
     pub allow_rfc2544: bool,
+    /// `allowIpv6UniqueLocalRange`: fc00::/7 allowed.
     pub allow_ipv6_unique_local: bool,
 }
 
@@ -302,13 +339,17 @@ pub struct SsrfPolicy {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebSearchConfig {
+    /// `enabled` (default true; without a provider the tool is not offered anyway).
     pub enabled: bool,
     /// Chosen explicitly; else the first configured in `SEARCH_ORDER`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// `maxResults` (5).
     pub max_results: u32,
+    /// `timeoutSeconds` (30).
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// `cacheTtlMinutes` (15).
     #[serde(with = "secs")]
     pub cache_ttl: Duration,
     /// Configured providers by id.
@@ -335,15 +376,21 @@ pub const SEARCH_ORDER: [&str; 5] = ["brave", "minimax", "kimi", "tavily", "sear
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchProviderConfig {
+    /// Its API key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// Where it is called.
     pub base_url: String,
+    /// The model that answers (Kimi, MiniMax).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// SearXNG's `categories`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<String>,
+    /// SearXNG's `language`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Brave's `mode`: `web` or `llm-context`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
 }
@@ -371,17 +418,25 @@ impl WebSearchConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecConfig {
+    /// `security`: none, allowlist or full (default none).
     pub security: ExecSecurity,
+    /// `ask`: when an owner approves (default off).
     pub ask: ExecAsk,
     /// Executables allowed under `allowlist`.
     pub safe_bins: Vec<String>,
+    /// `pathPrepend`: folders put before `PATH`.
     pub path_prepend: Vec<String>,
+    /// `timeoutSeconds` (2026.3: `timeoutSec`): how long a command may run.
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// `backgroundMs`: a command still running after this goes to the background (`process`).
     #[serde(with = "secs")]
     pub background_after: Duration,
+    /// `applyPatch.enabled`.
     pub apply_patch_enabled: bool,
+    /// `applyPatch.workspaceOnly` (default true).
     pub apply_patch_workspace_only: bool,
+    /// `applyPatch.allowModels`: models offered `apply_patch`.
     pub apply_patch_models: Vec<String>,
 }
 

@@ -2,7 +2,6 @@
 //! jobs run, where results may go, and the clock. No actors and no I/O here: the
 //! `SchedulerActor` (`actors::scheduler`) runs jobs, the `cron` tool (`tools::cron`) creates
 //! them from a chat.
-#![warn(missing_docs)]
 
 mod clock;
 mod delivery;

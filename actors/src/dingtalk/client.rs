@@ -194,7 +194,8 @@ pub struct StreamClient {
 }
 
 impl StreamClient {
-    /// A client for `account` that hands each new bot message to `deliver`; it connects when started.
+    /// A client for `account` that hands each new bot message to `deliver`; it connects when
+    /// started.
     pub fn new(account: Arc<DingTalkAccount>, deliver: Recipient<BotMessageReceived>) -> Self {
         let s = account.stream;
         Self {

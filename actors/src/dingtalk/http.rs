@@ -28,7 +28,8 @@ pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Client {
 /// Largest answer body read from DingTalk.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
-/// Sends `body` as JSON with the prepared request (any method) and returns the status and the answer
+/// Sends `body` as JSON with the prepared request (any method) and returns the status and the
+/// answer
 /// (JSON, or the text of a non-JSON answer). Failing to get an answer at all is a transport
 /// error of `api`.
 pub async fn post_json(

@@ -12,7 +12,6 @@
 //!
 //! Every base URL comes from the account's `endpoint` or from the message itself, so the whole
 //! module runs unchanged against DingTalk or against `dingclaw sim`.
-#![warn(missing_docs)]
 
 pub mod api;
 pub mod bot_message;

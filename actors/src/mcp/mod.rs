@@ -12,7 +12,6 @@
 //! - `content`: a tool result as the model reads it (text, structured content, images
 //!   described, oversized results cut);
 //! - `tool`: an MCP tool as one of the agent's `Tool`s.
-#![warn(missing_docs)]
 
 mod connect;
 mod content;

@@ -7,7 +7,6 @@
 //!   source code, PDF, DOCX, XLSX), within caps;
 //! - `attachment`: what the transcript keeps of each file;
 //! - `ingest`: one message's files, downloaded through its account, kept, read.
-#![warn(missing_docs)]
 
 pub mod attachment;
 pub mod extract;

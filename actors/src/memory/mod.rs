@@ -7,7 +7,6 @@
 //! Search is by keywords, not embeddings (no embedding provider is needed, and none leaves the
 //! machine): the query is split into terms (`terms`), the store finds chunks that hold any, and
 //! each is scored by the share of the query it holds (documented in the README).
-#![warn(missing_docs)]
 
 mod chunks;
 mod files;

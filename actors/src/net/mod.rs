@@ -1,7 +1,6 @@
 //! Outbound requests whose destination a chat decides (a page the model fetches, a webhook a
 //! user gives): `guard` says which addresses they may reach; `client` resolves names, checks
 //! every address and every redirect, and connects only to what it checked.
-#![warn(missing_docs)]
 
 pub mod client;
 pub mod guard;

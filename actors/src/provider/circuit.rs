@@ -20,7 +20,8 @@ struct Inner {
     probing: bool,
 }
 
-/// Stops calling a provider that keeps failing, for a cooldown that doubles while it goes on failing; one trial call at a time after it.
+/// Stops calling a provider that keeps failing, for a cooldown that doubles while it goes on
+/// failing; one trial call at a time after it.
 pub struct CircuitBreaker {
     failures: u32,
     cooldown: Duration,

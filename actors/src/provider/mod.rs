@@ -8,7 +8,6 @@
 //! - `error`: what can go wrong, and what the user is told.
 //! - `wait_notice`: telling a user their turn waits for a slot.
 //! - `probe`: checking a provider's reachability and key without a turn (`doctor`).
-#![warn(missing_docs)]
 
 pub mod anthropic;
 mod call;

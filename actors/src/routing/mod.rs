@@ -5,7 +5,6 @@
 //! - `bindings`: OpenClaw's tiered binding precedence, as an index.
 //! - `session_key`: the session key from the account's scope flags and `session` settings.
 //! - `policy`: who may talk to a bot at all.
-#![warn(missing_docs)]
 
 mod bindings;
 mod policy;

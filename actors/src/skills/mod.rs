@@ -5,7 +5,6 @@
 //! - `discover`: where skills are found, and what a `SKILL.md` says.
 //! - `eligible`: which of them an agent sees (gating, `skills.entries`, the agent's list).
 //! - `prompt`: the `<available_skills>` block, within the prompt budget.
-#![warn(missing_docs)]
 
 mod discover;
 mod eligible;

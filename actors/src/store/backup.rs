@@ -54,7 +54,8 @@ pub enum BackupError {
     #[error(
         "{path} was written by a newer dingclaw (store schema {found}, this one knows {known}); upgrade dingclaw first"
     )]
-    /// The store was written by a newer dingclaw; restoring it would lose what this one does not know.
+    /// The store was written by a newer dingclaw; restoring it would lose what this one does not
+    /// know.
     Newer {
         /// The file.
         path: String,

@@ -6,7 +6,6 @@
 //! Writes are *operations* (`WriteOp`) rather than calls, so that a batch is one transaction
 //! and new kinds of records (the inbound journal, scheduled jobs) are new variants, not new
 //! plumbing.
-#![warn(missing_docs)]
 
 #[cfg(feature = "sqlite")]
 mod backup;

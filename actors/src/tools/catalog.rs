@@ -53,7 +53,8 @@ pub struct McpServerStatus {
     pub errors: u64,
 }
 
-/// The tools agents may call: the built-in registry and the MCP servers' live tools; a turn takes a snapshot.
+/// The tools agents may call: the built-in registry and the MCP servers' live tools; a turn takes a
+/// snapshot.
 pub struct Catalog {
     base: ToolRegistry,
     current: RwLock<Arc<ToolRegistry>>,

@@ -13,7 +13,6 @@
 //! - `current_time`; `web_fetch` and `web_search` (with `untrusted` wrapping of what they
 //!   bring back); `read`, `write`, `edit`, `apply_patch` (confined by `workspace`);
 //!   `memory_search`, `memory_get`; `exec`, `process`.
-#![warn(missing_docs)]
 
 mod apply_patch;
 mod approvals;

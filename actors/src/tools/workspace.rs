@@ -91,7 +91,8 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// The workspace at `root` (created if missing); `confined` keeps paths inside it, except reads under `read_roots`.
+    /// The workspace at `root` (created if missing); `confined` keeps paths inside it, except reads
+    /// under `read_roots`.
     pub fn open(
         root: &Path,
         confined: bool,

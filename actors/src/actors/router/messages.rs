@@ -104,6 +104,7 @@ impl Inbound {
 pub struct SessionIdle {
     /// The session that went idle.
     pub key: SessionKey,
-    /// How many messages the router had sent it when it went idle: if more were sent since, it stays.
+    /// How many messages the router had sent it when it went idle: if more were sent since, it
+    /// stays.
     pub received: u64,
 }

@@ -25,7 +25,8 @@ pub struct AccountReadiness {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Readiness {
-    /// Every account is connected or has DingTalk's answer (a refusal); nothing is still trying for the first time.
+    /// Every account is connected or has DingTalk's answer (a refusal); nothing is still trying for
+    /// the first time.
     pub settled: bool,
     /// Each enabled account, by id.
     pub accounts: Vec<AccountReadiness>,

@@ -28,5 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod offline_model;
 pub mod sim;

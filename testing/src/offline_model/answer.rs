@@ -27,8 +27,15 @@ pub fn persona(system: &str) -> &str {
 /// What the model answers with.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
+    /// Text.
     Text(String),
-    ToolCall { name: String, arguments: String },
+    /// A call of a tool.
+    ToolCall {
+        /// The tool.
+        name: String,
+        /// Its arguments, a JSON document in a string.
+        arguments: String,
+    },
 }
 
 /// The reply to a request: a tool call when asked for one (see the module comment), else

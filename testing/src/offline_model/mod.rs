@@ -41,10 +41,13 @@ pub struct ModelOptions {
 /// Counters of a running offline model.
 #[derive(Default)]
 pub struct ModelStats {
+    /// Requests answered.
     pub requests: AtomicU64,
+    /// Requests answered as a stream.
     pub streamed: AtomicU64,
     /// Requests answered with an error (scripted or refused key).
     pub failed: AtomicU64,
+    /// Requests being answered now.
     pub in_flight: AtomicU64,
     /// Most requests in flight at once.
     pub max_in_flight: AtomicU64,
@@ -58,16 +61,24 @@ pub struct ModelStats {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsSnapshot {
+    /// Requests answered.
     pub requests: u64,
+    /// Streamed ones.
     pub streamed: u64,
+    /// Failed ones (scripted failures included).
     pub failed: u64,
+    /// Being answered now.
     pub in_flight: u64,
+    /// The most at once so far.
     pub max_in_flight: u64,
+    /// Requests per model.
     pub by_model: HashMap<String, u64>,
+    /// Scripted steps not yet used.
     pub script_steps: usize,
 }
 
 impl ModelStats {
+    /// Requests for `model` so far.
     pub fn requests_for(&self, model: &str) -> u64 {
         self.by_model
             .lock()
@@ -105,8 +116,11 @@ impl Drop for InFlight {
 pub struct OfflineModel {
     /// `http://127.0.0.1:<port>/v1`: the `baseUrl` to configure.
     pub base_url: String,
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
+    /// What it was asked.
     pub stats: Arc<ModelStats>,
+    /// The steps it will follow for the next requests.
     pub script: Arc<Script>,
     handle: ServerHandle,
 }
@@ -158,6 +172,7 @@ impl OfflineModel {
         self.script.push(steps);
     }
 
+    /// Stops the server.
     pub async fn stop(&self) {
         self.handle.stop(false).await;
     }

@@ -18,6 +18,7 @@ pub struct Step {
     pub model: Option<String>,
     /// How many matching requests it applies to (default 1).
     pub times: Option<u32>,
+    /// What happens.
     pub action: Action,
 }
 
@@ -26,22 +27,39 @@ pub struct Step {
 pub enum Action {
     /// Answer with this HTTP status and an OpenAI-style error body; `retry_after` in seconds.
     Fail {
+        /// The HTTP status.
         status: u16,
+        /// `Retry-After`, in seconds.
         retry_after: Option<u64>,
+        /// The error's message.
         message: Option<String>,
     },
     /// Wait this long before answering normally (a slow or hung provider).
-    Delay { ms: u64 },
+    Delay {
+        /// How long.
+        ms: u64,
+    },
     /// Stream the first part of the answer, then go quiet for this long before closing.
-    Stall { ms: u64 },
+    Stall {
+        /// How long.
+        ms: u64,
+    },
     /// Stream part of the answer and close without finishing it.
     Truncate,
     /// Stream an event that is not JSON.
     Malformed,
     /// Answer with a call of this tool.
-    ToolCall { name: String, arguments: Value },
+    ToolCall {
+        /// The tool.
+        name: String,
+        /// Its arguments.
+        arguments: Value,
+    },
     /// Answer with this text.
-    Text { text: String },
+    Text {
+        /// The text.
+        text: String,
+    },
 }
 
 /// The wire form: every key of every action, each checked against the action named.
@@ -113,6 +131,7 @@ pub struct Script {
 }
 
 impl Script {
+    /// Queues `steps` after those already queued.
     pub fn push(&self, steps: impl IntoIterator<Item = Step>) {
         let mut q = self.steps.lock().unwrap_or_else(|p| p.into_inner());
         for s in steps {
@@ -121,14 +140,17 @@ impl Script {
         }
     }
 
+    /// Forgets every step.
     pub fn clear(&self) {
         self.steps.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// Steps queued.
     pub fn len(&self) -> usize {
         self.steps.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// No step is queued.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

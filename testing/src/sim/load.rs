@@ -34,6 +34,7 @@ const TICK: Duration = Duration::from_millis(2);
 pub struct LoadRequest {
     /// Bots (clientIds) the users talk to; each must exist.
     pub bots: Vec<String>,
+    /// Conversations per bot.
     pub conversations_per_bot: usize,
     /// Share of conversations that are groups (the rest are DMs), 0-100.
     #[serde(default)]
@@ -63,16 +64,24 @@ fn default_drain_ms() -> u64 {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Percentiles {
+    /// Samples.
     pub count: u64,
+    /// Their mean.
     pub mean: f64,
+    /// The median.
     pub p50: u64,
+    /// 90 % were at most this.
     pub p90: u64,
+    /// 99 % were at most this.
     pub p99: u64,
+    /// 99.9 % were at most this.
     pub p999: u64,
+    /// The largest.
     pub max: u64,
 }
 
 impl Percentiles {
+    /// The percentiles of `h`.
     pub fn of(h: &Histogram<u64>) -> Self {
         Self {
             count: h.len(),
@@ -90,9 +99,13 @@ impl Percentiles {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Second {
+    /// Messages sent in that second.
     pub sent: u64,
+    /// Answers received in that second.
     pub answered: u64,
+    /// Median latency of those answers.
     pub p50_us: u64,
+    /// 99th percentile latency of those answers.
     pub p99_us: u64,
 }
 
@@ -100,16 +113,23 @@ pub struct Second {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadReport {
+    /// The run has not ended.
     pub running: bool,
+    /// Messages are still being sent.
     pub sending: bool,
+    /// Time since the start.
     pub elapsed_ms: u64,
     /// When sending stopped, ms after the start.
     pub send_ms: u64,
+    /// Conversations in the run.
     pub conversations: usize,
+    /// Messages sent.
     pub sent: u64,
+    /// Messages answered.
     pub answered: u64,
     /// Sent and never answered (known when the run has ended).
     pub lost: u64,
+    /// Messages answered more than once.
     pub duplicated: u64,
     /// For each message answered twice, when (Unix ms) its first answer arrived: a chaos test
     /// checks these against the moments it killed the gateway.
@@ -117,8 +137,11 @@ pub struct LoadReport {
     pub duplicates_first_answered_ms: Vec<i64>,
     /// Messages that could not be pushed (no connection, and holding is off).
     pub unpushed: u64,
+    /// From a message's push to its answer, in µs.
     pub latency_us: Percentiles,
+    /// From a push to its acknowledgement, in µs.
     pub ack_us: Percentiles,
+    /// Each second of the run.
     pub seconds: Vec<Second>,
 }
 
@@ -461,6 +484,7 @@ impl Sim {
         }
     }
 
+    /// The report of the run in progress (or the last one).
     pub fn load_report(&self) -> Option<LoadReport> {
         self.lock().load.as_ref().map(LoadRun::snapshot)
     }

@@ -46,12 +46,17 @@ pub const TINY_PNG: &[u8] = &[
 /// A file the simulator holds.
 #[derive(Clone)]
 pub struct SimFile {
+    /// Its file name.
     pub name: String,
+    /// Its media type.
     pub mime: String,
     /// `None`: `size` zeros.
     pub data: Option<Arc<Vec<u8>>>,
+    /// Its size in bytes.
     pub size: u64,
+    /// When its download URL stops working (ms since the epoch).
     pub expires_ms: i64,
+    /// Downloading it fails (to test the gateway's handling).
     pub fail: bool,
 }
 
@@ -65,6 +70,7 @@ impl SimFile {
         }
     }
 
+    /// The file behind a download code or a media id, as recorded.
     pub fn media(&self, download_code: Option<String>, media_id: Option<String>) -> SimMedia {
         SimMedia {
             name: self.name.clone(),

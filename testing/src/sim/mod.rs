@@ -115,9 +115,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A running simulator.
 pub struct SimServer {
+    /// The simulator's state: bots, users, groups, what was sent.
     pub sim: Arc<Sim>,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    /// The port it listens on.
     pub port: u16,
     handle: ServerHandle,
 }

@@ -50,35 +50,48 @@ pub fn delivery_id() -> String {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BotInfo {
+    /// Its AppKey.
     pub client_id: String,
+    /// Its AppSecret.
     #[serde(skip_serializing)]
     pub client_secret: String,
+    /// Its name.
     pub name: String,
     /// The app's id in frame headers.
     pub app_id: String,
     /// The bot's encrypted user id, as it appears in `atUsers`.
     pub chatbot_user_id: String,
+    /// Its organisation.
     pub corp_id: String,
     /// Stream connections open now.
     pub connections: usize,
 }
 
+/// A user the simulator knows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfo {
     /// Staff id (`senderStaffId`); external users have none in their messages.
     pub user_id: String,
+    /// Their encrypted id (`senderId`).
     pub sender_id: String,
+    /// Their display name.
     pub name: String,
+    /// From outside the organisation (no staff id).
     pub external: bool,
 }
 
+/// A group the simulator knows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupInfo {
+    /// Its id.
     pub conversation_id: String,
+    /// Its name.
     pub title: String,
+    /// Users in it.
     pub members: Vec<String>,
+    /// Bots in it.
     pub bots: Vec<String>,
 }
 
@@ -86,8 +99,11 @@ pub struct GroupInfo {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewBot {
+    /// Its AppKey (default: generated).
     pub client_id: Option<String>,
+    /// Its AppSecret (default: generated).
     pub client_secret: Option<String>,
+    /// Its name.
     pub name: Option<String>,
 }
 
@@ -95,7 +111,9 @@ pub struct NewBot {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewUser {
+    /// Their staff id (default: generated).
     pub user_id: Option<String>,
+    /// Their display name.
     pub name: Option<String>,
     /// An external contact: messages carry no `senderStaffId`.
     #[serde(default)]
@@ -106,10 +124,14 @@ pub struct NewUser {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewGroup {
+    /// Its id (default: generated).
     pub conversation_id: Option<String>,
+    /// Its name.
     pub title: Option<String>,
+    /// Users in it (staff ids).
     #[serde(default)]
     pub members: Vec<String>,
+    /// Bots in it (clientIds).
     #[serde(default)]
     pub bots: Vec<String>,
 }
@@ -126,6 +148,7 @@ pub struct UserMessage {
     pub group: Option<String>,
     /// Bots @-mentioned in a group (clientIds); default: every bot of the group.
     pub mentions: Option<Vec<String>>,
+    /// The text.
     pub text: String,
     /// `text` (default), `audio` (text becomes the recognition), `picture`, `file`,
     /// `richText`, `unknownMsgType`.
@@ -145,7 +168,9 @@ pub struct UserMessage {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Attachment {
+    /// Its file name.
     pub name: Option<String>,
+    /// Its media type (default: sniffed).
     pub mime: Option<String>,
     /// The bytes, base64.
     pub data_base64: Option<String>,
@@ -163,13 +188,18 @@ pub struct Attachment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SimMedia {
+    /// Its file name.
     pub name: String,
+    /// Its media type.
     pub mime: String,
+    /// Its size in bytes.
     pub size: u64,
     /// Hex SHA-256 of the bytes (of the zeros, for a synthetic file).
     pub sha256: String,
+    /// The code a bot downloads it with (a user's file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_code: Option<String>,
+    /// The media id a bot uploaded it as (a bot's file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_id: Option<String>,
 }
@@ -178,12 +208,17 @@ pub struct SimMedia {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reaction {
+    /// The bot (clientId).
     pub bot: String,
+    /// The user message it is on.
     pub msg_id: String,
+    /// Its conversation.
     pub conversation_id: String,
+    /// The reaction's text.
     pub emotion_name: String,
     /// `reply` (added) or `recall` (taken off).
     pub action: String,
+    /// When (ms since the epoch).
     pub at_ms: i64,
 }
 
@@ -191,17 +226,23 @@ pub struct Reaction {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
+    /// The bot (clientId).
     pub bot: String,
+    /// Its conversation with the user.
     pub conversation_id: String,
     /// Delivery id of the first push; `None` when the bot had no connection (held).
     pub message_id: Option<String>,
 }
 
+/// What `say` did: the message and the bots it was pushed to.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Injected {
+    /// The message's `msgId`.
     pub msg_id: String,
+    /// Its conversation.
     pub conversation_id: String,
+    /// One per bot it went to.
     pub deliveries: Vec<Delivery>,
 }
 
@@ -211,16 +252,21 @@ pub struct Injected {
 pub struct Entry {
     /// Global order of events in the simulator.
     pub seq: u64,
+    /// The conversation.
     pub conversation_id: String,
     /// `user`, `sessionWebhook`, `groupMessages`, `oToMessages`, `robotWebhook`, `card` (an AI
     /// card, recorded with its final text when it is finished).
     pub via: String,
     /// The user (staff id) for user messages, the bot (clientId) otherwise.
     pub from: String,
+    /// `text`, `markdown`, `picture`, `file`...
     pub msgtype: String,
+    /// The text (a markdown's text, a card's final text).
     pub text: String,
+    /// A markdown's title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Who was @-mentioned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub at_user_ids: Vec<String>,
     /// The user message this answers (sessionWebhook replies know it).
@@ -241,15 +287,19 @@ pub struct Entry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AckRecord {
+    /// The bot (clientId).
     pub bot: String,
+    /// The frame acknowledged.
     pub message_id: String,
     /// `ping`, `callback`, `event`, `disconnect`.
     pub kind: String,
+    /// The acknowledgement as sent.
     pub raw: String,
     /// Follows docs/dingtalk-protocol.md 2.2 exactly.
     pub conforms: bool,
     /// Arrived on the socket that carried the frame.
     pub same_socket: bool,
+    /// From the push to the acknowledgement.
     pub latency_us: u64,
 }
 
@@ -295,6 +345,7 @@ pub struct ChaosRequest {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawFrame {
+    /// The frame's text, sent as is.
     pub text: String,
 }
 
@@ -304,6 +355,7 @@ pub struct RawFrame {
 pub struct DisconnectRequest {
     /// Wait this long before closing TCP (default: the simulator's grace, 10 s).
     pub grace_ms: Option<u64>,
+    /// The `reason` in the frame (default `connection is expired`).
     pub reason: Option<String>,
 }
 
@@ -311,24 +363,31 @@ pub struct DisconnectRequest {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewRobot {
+    /// The group it posts into.
     pub conversation_id: String,
     /// Turn on signing with this `SEC...` secret; `"generate"` makes one up.
     pub secret: Option<String>,
     /// Messages must contain one of these.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Its name.
     pub name: Option<String>,
     /// The robot's access token; made up when not given.
     pub access_token: Option<String>,
 }
 
+/// A custom robot the simulator knows.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RobotInfo {
+    /// Its webhook URL (with `access_token`).
     pub webhook: String,
+    /// The token.
     pub access_token: String,
+    /// Its `SEC...` secret, when it signs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Its group.
     pub conversation_id: String,
 }
 
@@ -336,37 +395,69 @@ pub struct RobotInfo {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SimStats {
+    /// `connections/open` calls answered.
     pub opens: u64,
+    /// `connections/open` calls refused.
     pub rejected_opens: u64,
+    /// Sockets opened.
     pub connections: u64,
+    /// Sockets open now.
     pub open_connections: usize,
+    /// Frames pushed.
     pub pushes: u64,
+    /// Callbacks pushed again for want of an acknowledgement.
     pub redeliveries: u64,
+    /// Messages held while a bot had no socket.
     pub held: u64,
+    /// Acknowledgements received.
     pub acks: u64,
+    /// Acknowledgements on another socket than the frame's.
     pub acks_wrong_socket: u64,
+    /// Acknowledgements not following docs/dingtalk-protocol.md 2.2.
     pub acks_nonconforming: u64,
+    /// Frames whose acknowledgement never came.
     pub acks_lost: u64,
+    /// Frames waiting for one now.
     pub unacked: usize,
+    /// JSON pings sent.
     pub pings_sent: u64,
+    /// Pings answered with another `opaque`.
     pub ping_echo_mismatches: u64,
+    /// Replies through sessionWebhooks.
     pub webhook_replies: u64,
+    /// Replies to an expired sessionWebhook.
     pub webhook_expired: u64,
+    /// Robot OpenAPI sends.
     pub openapi_sends: u64,
+    /// OpenAPI calls refused for QPS.
     pub openapi_throttled: u64,
+    /// OpenAPI calls with a bad token.
     pub openapi_unauthorized: u64,
+    /// Custom robot posts.
     pub robot_sends: u64,
+    /// Custom robot posts refused.
     pub robot_rejected: u64,
+    /// AI cards created.
     pub cards_created: u64,
+    /// AI cards finished.
     pub cards_finished: u64,
+    /// Card streaming updates.
     pub card_stream_updates: u64,
+    /// Card instance updates.
     pub card_instance_updates: u64,
+    /// Card calls refused.
     pub card_rejected: u64,
+    /// Card calls refused for QPS.
     pub card_throttled: u64,
+    /// The slowest acknowledgement, in µs.
     pub max_ack_latency_us: u64,
+    /// Files downloaded.
     pub downloads: u64,
+    /// Downloads refused.
     pub download_refused: u64,
+    /// Files uploaded.
     pub uploads: u64,
+    /// Reactions put or taken.
     pub reactions: u64,
 }
 
@@ -410,9 +501,13 @@ impl Default for SimOptions {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CardInfo {
+    /// Its id.
     pub out_track_id: String,
+    /// Its template.
     pub template_id: String,
+    /// The bot (clientId).
     pub bot: String,
+    /// Its conversation.
     pub conversation_id: String,
     /// `group` or `direct`.
     pub space: String,
@@ -426,13 +521,18 @@ pub struct CardInfo {
     pub text: String,
     /// `flowStatus`: "1" processing, "2" inputing, "3" finished, "5" failed.
     pub flow_status: String,
+    /// A final streaming update was made.
     pub finalized: bool,
+    /// Streaming updates.
     pub stream_updates: u32,
+    /// Instance updates.
     pub instance_updates: u32,
     /// Shortest time between two streaming updates, in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_update_gap_ms: Option<u64>,
+    /// When it was created (ms since the epoch).
     pub created_ms: i64,
+    /// When it finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_ms: Option<i64>,
 }

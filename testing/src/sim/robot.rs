@@ -19,6 +19,7 @@ use super::state::{Robot, Sim, SimError};
 const SIGN_WINDOW_MS: i64 = 3_600_000;
 
 impl Sim {
+    /// Adds a custom robot to a group.
     pub fn add_robot(&self, new: NewRobot) -> Result<RobotInfo, SimError> {
         let mut inner = self.lock();
         if !inner.groups.contains_key(&new.conversation_id) {

@@ -13,7 +13,9 @@ use super::model::*;
 /// Why a control request failed; becomes HTTP 400/404 with this text.
 #[derive(Debug)]
 pub enum SimError {
+    /// No such bot, user, group or robot.
     NotFound(String),
+    /// The request does not make sense.
     Invalid(String),
 }
 
@@ -158,6 +160,7 @@ const ACKS_KEPT: usize = 2000;
 const REPLY_INDEX_KEPT: usize = 1_000_000;
 
 impl Sim {
+    /// A simulator with `opts` and nothing in it.
     pub fn new(opts: SimOptions) -> Arc<Sim> {
         let inner = Inner {
             next_conn: 1,
@@ -186,12 +189,14 @@ impl Sim {
             .unwrap_or("http://127.0.0.1:0")
     }
 
+    /// Its options.
     pub fn options(&self) -> &SimOptions {
         &self.opts
     }
 
     // -- bots, users, groups -------------------------------------------------------------
 
+    /// Adds a bot (an app with Stream mode).
     pub fn add_bot(&self, new: NewBot) -> BotInfo {
         let mut inner = self.lock();
         let client_id = new
@@ -220,6 +225,7 @@ impl Sim {
         info
     }
 
+    /// Every bot.
     pub fn bots(&self) -> Vec<BotInfo> {
         let inner = self.lock();
         inner
@@ -236,6 +242,7 @@ impl Sim {
             .collect()
     }
 
+    /// Adds a user.
     pub fn add_user(&self, new: NewUser) -> UserInfo {
         let mut inner = self.lock();
         let id = new
@@ -274,6 +281,7 @@ impl Sim {
             .clone()
     }
 
+    /// Adds a group.
     pub fn add_group(&self, new: NewGroup) -> Result<GroupInfo, SimError> {
         let mut inner = self.lock();
         for b in &new.bots {
@@ -295,6 +303,7 @@ impl Sim {
         Ok(group)
     }
 
+    /// Every group.
     pub fn groups(&self) -> Vec<GroupInfo> {
         self.lock().groups.values().cloned().collect()
     }
@@ -413,6 +422,7 @@ impl Sim {
             .collect()
     }
 
+    /// Its counters.
     pub fn stats(&self) -> SimStats {
         let inner = self.lock();
         SimStats {
@@ -428,6 +438,7 @@ impl Sim {
 
     // -- chaos -----------------------------------------------------------------------------
 
+    /// Turns failure switches on or off (refused opens, dropped sockets, throttling...).
     pub fn chaos(&self, req: &ChaosRequest) {
         let mut inner = self.lock();
         if req.clear == Some(true) {

@@ -238,6 +238,40 @@ pub struct ProviderConfig {
 pub const DEFAULT_CONTEXT_WINDOW: u64 = 128_000;
 
 impl ProviderConfig {
+    /// An OpenAI-compatible provider `id` at `base_url`, with every other setting as the
+    /// loader gives it (limits, retries, circuit, streaming), so that a provider made in code
+    /// behaves as a configured one. Refused, with the loader's words, when `base_url` is not
+    /// a URL. A built-in id (`deepseek`, `dashscope`...) keeps its catalogue settings.
+    pub fn openai_compatible(
+        id: &str,
+        base_url: &str,
+        api_key: &str,
+    ) -> Result<ProviderConfig, super::ConfigError> {
+        let text = serde_json::json!({
+            "agents": { "list": [ { "id": "main", "model": format!("{id}/model") } ] },
+            "models": { "providers": { id: { "baseUrl": base_url, "apiKey": api_key } } },
+        })
+        .to_string();
+        let loaded = super::load_str(&text, std::path::Path::new("."), &super::MapEnv::new())?;
+        loaded
+            .config
+            .models
+            .provider(id)
+            .cloned()
+            .ok_or_else(|| super::ConfigError::Invalid {
+                file: std::path::PathBuf::from("<code>"),
+                errors: vec![super::Issue::new(
+                    super::ConfigPath::root()
+                        .key("models")
+                        .key("providers")
+                        .key(id),
+                    "the provider was not built",
+                )],
+                warnings: Vec::new(),
+                digest: loaded.digest,
+            })
+    }
+
     /// Tokens `model` takes in one request (`contextWindow`, else a common default).
     pub fn context_window(&self, model: &str) -> u64 {
         self.context_windows
@@ -579,6 +613,24 @@ fn provider(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_provider_made_in_code_equals_a_configured_one() {
+        let made =
+            super::ProviderConfig::openai_compatible("mine", "http://127.0.0.1:9/v1", "k-123456")
+                .unwrap();
+        let text = r#"{ agents: { list: [ { id: "a", model: "mine/m" } ] },
+                       models: { providers: { mine: { baseUrl: "http://127.0.0.1:9/v1", apiKey: "k-123456" } } } }"#;
+        let loaded = super::super::load_str(
+            text,
+            std::path::Path::new("."),
+            &super::super::MapEnv::new(),
+        )
+        .unwrap();
+        assert_eq!(&made, loaded.config.models.provider("mine").unwrap());
+        let err = super::ProviderConfig::openai_compatible("mine", "not a url", "k").unwrap_err();
+        assert!(err.to_string().contains("baseUrl"), "{err}");
+    }
+
     use super::*;
     use crate::config::environment::MapEnv;
     use crate::config::{MapEnv as Env, load_str};

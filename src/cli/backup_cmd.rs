@@ -34,11 +34,15 @@ fn describe(s: &StoreSummary) -> String {
 }
 
 fn sqlite_only(config: &Config) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        config.runtime.store == StoreKind::Sqlite,
-        "dingclaw.store is \"memory\": nothing is stored, so there is nothing to back up or restore"
-    );
-    Ok(())
+    match config.runtime.store {
+        StoreKind::Sqlite => Ok(()),
+        StoreKind::Memory => anyhow::bail!(
+            "dingclaw.store is \"memory\": nothing is stored, so there is nothing to back up or restore"
+        ),
+        StoreKind::Postgres => anyhow::bail!(
+            "dingclaw.store is \"postgres\": back it up with PostgreSQL's own tools (pg_dump, or your provider's snapshots), which copy it consistently while gateways run"
+        ),
+    }
 }
 
 pub(super) fn run_backup(args: BackupArgs, config: &Config) -> anyhow::Result<ExitCode> {

@@ -97,6 +97,7 @@ pub(super) fn run(
     if let Some(config) = &config {
         checks.extend(files(config));
         checks.push(state_dir(config));
+        checks.extend(shared_store(config));
         checks.push(port(config));
         let remote = actix_rt::System::new().block_on(remote_checks(config, args.live));
         checks.extend(remote);
@@ -268,6 +269,27 @@ fn state_dir(config: &Config) -> Check {
 fn free_bytes(dir: &Path) -> Option<u64> {
     let s = nix::sys::statvfs::statvfs(dir).ok()?;
     Some(u64::from(s.blocks_available()).saturating_mul(u64::from(s.fragment_size())))
+}
+
+/// `store: "postgres"`: the server answers, the credentials work, the schema is this
+/// dingclaw's (created or migrated if needed, as the gateway would).
+fn shared_store(config: &Config) -> Option<Check> {
+    if config.runtime.store != StoreKind::Postgres {
+        return None;
+    }
+    let url = config.runtime.store_url.as_ref()?;
+    let target = dingclaw_actors::store::describe_postgres_url(url.expose());
+    Some(match dingclaw_actors::store::PostgresStore::connect(url) {
+        Ok(_) => Check::new("store", Status::Ok, format!("PostgreSQL at {target} answers")),
+        Err(e) => Check::new(
+            "store",
+            Status::Fail,
+            e.to_string().trim_start_matches("store: ").to_owned(),
+        )
+        .fix(
+            "check dingclaw.storeUrl (host, port, database, user, password) and that the server accepts connections from this machine",
+        ),
+    })
 }
 
 /// The web page's port is free, or held by this store's own gateway.

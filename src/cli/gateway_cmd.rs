@@ -14,7 +14,7 @@ use dingclaw_actors::actors::Runtime;
 use std::time::Duration;
 
 use dingclaw_actors::config::{Environment, ProcessEnv, ReloadMode, StoreKind};
-use dingclaw_actors::store::GatewayLock;
+use dingclaw_actors::store::{GatewayLock, PostgresGatewayLock};
 
 use crate::web::{OperatorAuth, Reloader, WebServer, operator_auth, token_file};
 
@@ -30,8 +30,11 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
     let config = loaded.config;
     let drain = config.runtime.drain;
     // One gateway per store: a second would answer every message twice.
-    let _lock = match config.runtime.store {
-        StoreKind::Sqlite => Some(GatewayLock::acquire(&config.runtime.store_path)?),
+    let _file_lock = (config.runtime.store == StoreKind::Sqlite)
+        .then(|| GatewayLock::acquire(&config.runtime.store_path))
+        .transpose()?;
+    let _postgres_lock = match (&config.runtime.store, &config.runtime.store_url) {
+        (StoreKind::Postgres, Some(url)) => Some(PostgresGatewayLock::acquire(url)?),
         _ => None,
     };
     actix_rt::System::new().block_on(async move {

@@ -8,6 +8,8 @@
 //! - [`offline_model`]: an OpenAI-compatible (and Anthropic-compatible) model that answers
 //!   deterministically (`[persona · model · turn N] You said: ...`), streams, calls tools on
 //!   request (`/tool name {json}`) and follows scripts of delays and failures.
+//! - [`postgres`]: a throwaway PostgreSQL server (`initdb` and `pg_ctl` in a temporary
+//!   folder), for tests of the shared store.
 //!
 //! Both are what `dingclaw sim`, `dingclaw offline-model` and dingclaw's own tests and benchmarks
 //! use. In a test of your own (`actix_rt::test`):
@@ -31,4 +33,5 @@
 #![warn(missing_docs)]
 
 pub mod offline_model;
+pub mod postgres;
 pub mod sim;

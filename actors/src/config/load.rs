@@ -294,7 +294,7 @@ fn build(
     warn_unreachable_bindings(&bindings, &dingtalk, diags);
     let models = build_models(raw.models.as_ref(), &agents, env, unresolved, diags);
     Config {
-        runtime: build_runtime(raw.dingclaw.as_ref(), &state_dir, env, diags),
+        runtime: build_runtime(raw.dingclaw.as_ref(), &state_dir, env, unresolved, diags),
         queue: build_queue(raw.messages.as_ref(), diags),
         source,
         state_dir,

@@ -32,6 +32,9 @@ pub struct RuntimeSection {
     pub store: Option<StoreKind>,
     /// SQLite file (default `<stateDir>/dingclaw/dingclaw.sqlite`).
     pub store_path: Option<String>,
+    /// `store: "postgres"`: the server, as a URL (`postgres://user:password@host:5432/db`),
+    /// usually `${DINGCLAW_PG_URL}`.
+    pub store_url: Option<super::secret::SecretInput>,
     /// Seconds a shutdown waits for turns in flight (default 15).
     pub drain_seconds: Option<u64>,
     /// Journal each accepted DingTalk message before acknowledging it, and answer the ones a
@@ -57,6 +60,8 @@ pub enum StoreKind {
     Sqlite,
     /// Memory only: nothing survives a restart.
     Memory,
+    /// A PostgreSQL server (`storeUrl`), which several gateways can share.
+    Postgres,
 }
 
 /// The `dingclaw` section: settings OpenClaw does not have.
@@ -72,6 +77,9 @@ pub struct RuntimeConfig {
     pub history_limit: usize,
     /// `store`.
     pub store: StoreKind,
+    /// `storeUrl`, for `store: "postgres"` (never shown: it may hold a password).
+    #[serde(skip)]
+    pub store_url: Option<super::Secret>,
     /// `storePath`.
     pub store_path: PathBuf,
     /// `drainSeconds`: a shutdown waits this long for turns in flight.
@@ -116,6 +124,7 @@ pub(crate) fn build_runtime(
     section: Option<&RuntimeSection>,
     state_dir: &std::path::Path,
     env: &dyn Environment,
+    unresolved: &super::substitute::Unresolved,
     diags: &mut Diagnostics,
 ) -> RuntimeConfig {
     let empty = RuntimeSection::default();
@@ -138,6 +147,7 @@ pub(crate) fn build_runtime(
         ),
         history_limit: r.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
         store: r.store.unwrap_or_default(),
+        store_url: store_url(r, &at, env, unresolved, diags),
         store_path: r
             .store_path
             .as_deref()
@@ -153,6 +163,51 @@ pub(crate) fn build_runtime(
         )
         .filter(|s| *s > 0)
         .map(Duration::from_secs),
+    }
+}
+
+/// `dingclaw.storeUrl`: required by `store: "postgres"`, pointless otherwise.
+fn store_url(
+    r: &RuntimeSection,
+    at: &ConfigPath,
+    env: &dyn Environment,
+    unresolved: &super::substitute::Unresolved,
+    diags: &mut Diagnostics,
+) -> Option<super::Secret> {
+    let path = at.key("storeUrl");
+    let postgres = r.store == Some(StoreKind::Postgres);
+    let Some(input) = r.store_url.as_ref() else {
+        if postgres {
+            diags.error(
+                path,
+                "required when store is \"postgres\" (e.g. \"${DINGCLAW_PG_URL}\")",
+            );
+        }
+        return None;
+    };
+    if !postgres {
+        diags.warn(path, "ignored: dingclaw.store is not \"postgres\"");
+        return None;
+    }
+    match super::secret::resolve_secret(input, &path, env, unresolved) {
+        super::secret::SecretState::Ready(url) => {
+            let u = url.expose().trim();
+            let looks_right = u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.contains("host=");
+            if !looks_right {
+                diags.error(
+                    path,
+                    "not a PostgreSQL URL (postgres://user:password@host:5432/database)",
+                );
+                return None;
+            }
+            Some(url)
+        }
+        super::secret::SecretState::Unavailable(why) => {
+            diags.error(path, why);
+            None
+        }
     }
 }
 

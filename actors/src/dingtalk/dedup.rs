@@ -28,6 +28,7 @@ pub struct Dedup {
 }
 
 impl Dedup {
+    /// A filter remembering ids for `ttl`, at most `capacity` of them (the oldest go first).
     pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             ttl,
@@ -67,8 +68,9 @@ impl Dedup {
         }
     }
 
+    /// Ids remembered now.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.seen.len()
     }
 

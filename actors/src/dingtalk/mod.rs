@@ -20,7 +20,7 @@ pub mod card_reply;
 pub mod chunk;
 pub mod client;
 mod connection;
-mod dedup;
+pub mod dedup;
 pub mod error;
 pub mod files;
 pub mod frame;

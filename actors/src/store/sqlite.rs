@@ -327,10 +327,7 @@ impl Store for SqliteStore {
                         session_id,
                         entry: e,
                     } => {
-                        let calls = (!e.tool_calls.is_empty())
-                            .then(|| serde_json::to_string(&e.tool_calls).unwrap_or_default());
-                        let attachments = (!e.attachments.is_empty())
-                            .then(|| serde_json::to_string(&e.attachments).unwrap_or_default());
+                        let (calls, attachments) = e.stored_json();
                         entry.execute(params![
                             session_id,
                             e.seq as i64,
@@ -469,16 +466,11 @@ impl Store for SqliteStore {
         terms: &[String],
         limit: usize,
     ) -> Result<Vec<MemoryCandidate>, StoreError> {
-        let terms: Vec<String> = terms
-            .iter()
-            .map(|t| t.replace(['%', '_'], ""))
-            .filter(|t| !t.is_empty())
-            .take(MAX_TERMS)
-            .collect();
-        if terms.is_empty() {
+        let patterns = super::like_patterns(terms, MAX_TERMS);
+        if patterns.is_empty() {
             return Ok(Vec::new());
         }
-        let likes: Vec<String> = (0..terms.len())
+        let likes: Vec<String> = (0..patterns.len())
             .map(|i| format!("text LIKE ?{}", i + 3))
             .collect();
         let sql = format!(
@@ -490,7 +482,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare(&sql)?;
         let mut values: Vec<rusqlite::types::Value> =
             vec![agent.to_owned().into(), (limit as i64).into()];
-        values.extend(terms.iter().map(|t| format!("%{t}%").into()));
+        values.extend(patterns.into_iter().map(Into::into));
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values), |r| {
                 Ok(MemoryCandidate {

@@ -173,6 +173,14 @@ pub enum RuntimeError {
         "the config's store is SQLite, but dingclaw-actors was built without its `sqlite` feature"
     )]
     NoSqlite,
+    /// The config asks for PostgreSQL, and this build has no `postgres` feature.
+    #[error(
+        "the config's store is PostgreSQL, but dingclaw-actors was built without its `postgres` feature"
+    )]
+    NoPostgres,
+    /// `store: "postgres"` without `storeUrl` (a config built in code; the loader refuses it).
+    #[error("dingclaw.store is \"postgres\" but dingclaw.storeUrl is not set")]
+    NoStoreUrl,
 }
 
 /// Where the runtime keeps sessions, transcripts, jobs and the inbound journal.
@@ -838,6 +846,18 @@ fn open_store(choice: StoreChoice, config: &Config) -> Result<Arc<dyn Store>, Ru
         }
         #[cfg(not(feature = "sqlite"))]
         StoreKind::Sqlite => Err(RuntimeError::NoSqlite),
+        #[cfg(feature = "postgres")]
+        StoreKind::Postgres => {
+            let url = config
+                .runtime
+                .store_url
+                .as_ref()
+                .ok_or(RuntimeError::NoStoreUrl)?;
+            tracing::info!(server = %crate::store::describe_postgres_url(url.expose()), "store: PostgreSQL");
+            Ok(Arc::new(crate::store::PostgresStore::connect(url)?))
+        }
+        #[cfg(not(feature = "postgres"))]
+        StoreKind::Postgres => Err(RuntimeError::NoPostgres),
     }
 }
 

@@ -214,12 +214,21 @@ impl TestPostgres {
     }
 }
 
-impl Drop for TestPostgres {
-    fn drop(&mut self) {
+impl TestPostgres {
+    /// Stops the server now and removes its files (dropping it does too); for a server
+    /// kept in a `static`.
+    pub fn stop(&self) {
         let data = self.dir.path().join("data").display().to_string();
         let _ = run(
             &self.bin.join("pg_ctl"),
             &["-D", &data, "-m", "immediate", "-w", "stop"],
         );
+        let _ = std::fs::remove_dir_all(self.dir.path());
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -94,9 +94,42 @@ pub fn test_env(sim: &str, model: &str, state: &Path) -> MapEnv {
 /// Loads a config whose `${SIM}`, `${MODEL}` and `${STATE}` are the harness' own.
 pub fn test_config(text: &str, sim: &str, model: &str, state: &Path) -> Config {
     let env = test_env(sim, model, state);
-    load_str(text, Path::new("/"), &env)
+    let config = load_str(text, Path::new("/"), &env)
         .unwrap_or_else(|e| panic!("test config: {e}"))
-        .config
+        .config;
+    on_postgres_if_asked(config)
+}
+
+/// With `DINGCLAW_TEST_STORE=postgres`, a config that keeps a SQLite store gets a database of
+/// its own on a PostgreSQL server this test binary starts (and stops at exit), so that the
+/// single-node suite runs on the shared store too (`.ci/run` runs part of it so).
+fn on_postgres_if_asked(mut config: Config) -> Config {
+    use dingclaw_actors::config::{Secret, StoreKind};
+    use dingclaw_testing::postgres::TestPostgres;
+    static SERVER: std::sync::OnceLock<TestPostgres> = std::sync::OnceLock::new();
+    extern "C" fn stop_server() {
+        if let Some(server) = SERVER.get() {
+            server.stop();
+        }
+    }
+    if std::env::var("DINGCLAW_TEST_STORE").as_deref() != Ok("postgres")
+        || config.runtime.store != StoreKind::Sqlite
+    {
+        return config;
+    }
+    let server = SERVER.get_or_init(|| {
+        let server = TestPostgres::start().unwrap_or_else(|e| panic!("a test PostgreSQL: {e}"));
+        // Statics are never dropped: stop the server when the test binary exits.
+        // SAFETY: registering a plain `extern "C" fn` with atexit has no preconditions.
+        unsafe { libc::atexit(stop_server) };
+        server
+    });
+    let url = server
+        .database()
+        .unwrap_or_else(|e| panic!("a test database: {e}"));
+    config.runtime.store = StoreKind::Postgres;
+    config.runtime.store_url = Some(Secret::new(url));
+    config
 }
 
 impl Harness {

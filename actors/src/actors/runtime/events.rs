@@ -83,6 +83,12 @@ impl EventBus {
         let _ = self.tx.send(event);
     }
 
+    /// Someone listens: events need building (a turn's costs two strings otherwise spent
+    /// for nobody).
+    pub(super) fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
     pub(super) fn subscribe(&self) -> broadcast::Receiver<RuntimeEvent> {
         self.tx.subscribe()
     }
@@ -99,6 +105,14 @@ impl super::Runtime {
     /// Publishes an event.
     pub(crate) fn emit(&self, event: RuntimeEvent) {
         self.events.emit(event);
+    }
+
+    /// Publishes the event `make` builds, only if someone listens (for events built on a
+    /// hot path, such as every turn's).
+    pub(crate) fn emit_with(&self, make: impl FnOnce() -> RuntimeEvent) {
+        if self.events.has_subscribers() {
+            self.events.emit(make());
+        }
     }
 }
 

@@ -655,9 +655,10 @@ impl SessionActor {
         if let Some(turn) = self.turn.as_mut() {
             turn.answer = Some(text.clone());
             let took = turn.messages.first().map(|m| m.received_at.elapsed());
-            self.rt.emit(RuntimeEvent::TurnFinished {
-                agent: self.seed.agent_id.clone(),
-                session: self.seed.key.to_string(),
+            let seed = &self.seed;
+            self.rt.emit_with(|| RuntimeEvent::TurnFinished {
+                agent: seed.agent_id.clone(),
+                session: seed.key.to_string(),
                 ok: counted,
                 took: took.unwrap_or_default(),
             });

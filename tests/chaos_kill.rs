@@ -10,10 +10,9 @@ mod support;
 
 use std::time::Duration;
 
-use dingclaw::offline_model::{ModelOptions, OfflineModel};
-use dingclaw::sim::{ChaosRequest, SimServer};
-use support::chaos::{Tally, add_bots, run_traffic_until_done, traffic, wait_bots_connected};
-use support::gateway::test_sim;
+use support::chaos::{
+    Tally, run_traffic_until_done, sim_and_slow_model, traffic, wait_bots_connected,
+};
 use support::process::GatewayProcess;
 
 const BOTS: [&str; 3] = ["killbot1", "killbot2", "killbot3"];
@@ -52,24 +51,9 @@ fn recovered(log: &str) -> u64 {
 
 #[actix_rt::test]
 async fn kill_9_mid_traffic_loses_nothing_and_repeats_only_the_last_instant() {
-    let sim = SimServer::start(test_sim(), 0, 2).await.unwrap();
-    // Turns take a while, so a kill finds many of them in flight.
-    let model = OfflineModel::start(
-        ModelOptions {
-            latency: Duration::from_millis(150),
-            ..ModelOptions::default()
-        },
-        0,
-        2,
-    )
-    .await
-    .unwrap();
-    add_bots(&sim, &BOTS);
-    // DingTalk redelivers what was not acknowledged; here after 1.5 s.
-    sim.sim.chaos(&ChaosRequest {
-        redeliver_after_ms: Some(1500),
-        ..ChaosRequest::default()
-    });
+    // Turns take a while, so a kill finds many of them in flight; DingTalk redelivers what
+    // was not acknowledged, here after 1.5 s.
+    let (sim, model) = sim_and_slow_model(&BOTS, Duration::from_millis(150)).await;
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("openclaw.json");
     std::fs::write(&config_path, config(&sim.url, &model.base_url)).unwrap();

@@ -48,6 +48,12 @@ pub const MCP_CALL_SECONDS: &str = "dingclaw_mcp_call_seconds";
 /// MCP tool calls, by server and outcome.
 pub const MCP_CALLS: &str = "dingclaw_mcp_calls_total";
 
+/// Cluster events on this instance, by kind (`leases_taken`, `fenced_writes`,
+/// `fenced_replies`, `wakeups_sent`, `wakeups_received`, `duplicates`, `lapses`).
+pub const CLUSTER_EVENTS: &str = "dingclaw_cluster_events_total";
+/// 1 while this instance's cluster heartbeat is fresh (it answers), else 0.
+pub const CLUSTER_ACTING: &str = "dingclaw_cluster_acting";
+
 /// Help texts, once, after a recorder is installed.
 pub fn describe() {
     describe_counter!(
@@ -108,6 +114,14 @@ pub fn describe() {
         "MCP tool calls, per server and result (ok, error)."
     );
     describe_gauge!(SESSIONS_RESIDENT, "Sessions in memory.");
+    describe_counter!(
+        CLUSTER_EVENTS,
+        "Cluster events on this instance: leases taken over, fenced writes and replies, wake-ups, duplicates, heartbeat lapses."
+    );
+    describe_gauge!(
+        CLUSTER_ACTING,
+        "1 while this instance's cluster heartbeat is fresh enough to answer."
+    );
     describe_gauge!(MESSAGES_PENDING, "Messages received and not yet answered.");
     describe_gauge!(
         ACCOUNTS_CONNECTED,
@@ -224,6 +238,23 @@ pub fn journal_recovered(n: u64) {
 /// Counts a scheduled run by its outcome (`ok`, `error`, `skipped`).
 pub fn cron_run(status: &'static str) {
     counter!(CRON_RUNS, "status" => status).increment(1);
+}
+
+/// The cluster's counters of this instance, read at scrape time.
+#[cfg(feature = "runtime")]
+pub fn cluster(stats: &crate::actors::cluster::ClusterStats, acting: bool) {
+    for (kind, n) in [
+        ("leases_taken", stats.leases_taken),
+        ("fenced_writes", stats.fenced_writes),
+        ("fenced_replies", stats.fenced_replies),
+        ("wakeups_sent", stats.wakeups_sent),
+        ("wakeups_received", stats.wakeups_received),
+        ("duplicates", stats.duplicates),
+        ("lapses", stats.lapses),
+    ] {
+        counter!(CLUSTER_EVENTS, "kind" => kind).absolute(n);
+    }
+    gauge!(CLUSTER_ACTING).set(if acting { 1.0 } else { 0.0 });
 }
 
 /// Levels read at scrape time.

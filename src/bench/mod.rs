@@ -68,6 +68,8 @@ pub async fn run(args: &BenchArgs, exe: &Path) -> anyhow::Result<Report> {
         rate: plan.rate,
         duration_ms: plan.duration_s * 1000,
         drain_ms: 30_000 + plan.model_latency_ms * 4,
+        burst: 0,
+        burst_gap_ms: 0,
     };
     let (load, rss, peak) = load_run(&mut setup, &request, &bar).await?;
     bar.finish_and_clear();
@@ -400,6 +402,8 @@ async fn sessions_phases(
         rate: 1_000.0,
         duration_ms: 15_000,
         drain_ms: 30_000,
+        burst: 0,
+        burst_gap_ms: 0,
     };
     let bar = progress(quiet, (back.conversations_per_bot * back.bots.len()) as u64);
     let (load, _, _) = load_run(setup, &back, &bar).await?;

@@ -29,11 +29,15 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
     let digest = loaded.digest;
     let config = loaded.config;
     let drain = config.runtime.drain;
-    // One gateway per store: a second would answer every message twice.
+    // One gateway per store (or a cluster on PostgreSQL): a second lone one would answer
+    // every message twice.
     let _file_lock = (config.runtime.store == StoreKind::Sqlite)
         .then(|| GatewayLock::acquire(&config.runtime.store_path))
         .transpose()?;
     let _postgres_lock = match (&config.runtime.store, &config.runtime.store_url) {
+        (StoreKind::Postgres, Some(url)) if config.runtime.cluster.is_some() => {
+            Some(PostgresGatewayLock::acquire_shared(url)?)
+        }
         (StoreKind::Postgres, Some(url)) => Some(PostgresGatewayLock::acquire(url)?),
         _ => None,
     };

@@ -64,6 +64,10 @@ fn summary(s: &Value) -> String {
             "circuit_half_open" => format!("provider {subject}: trying again"),
             "reload_refused" => "the config file was not applied".to_owned(),
             "mcp_failed" => format!("MCP server {subject} failed"),
+            "cluster_lapsed" => format!(
+                "instance {subject}: its cluster heartbeat lapsed; it does not answer until it is renewed"
+            ),
+            "instance_down" => format!("cluster instance {subject} is silent (taken for dead)"),
             other => format!("{other}: {subject}"),
         };
         let detail = p["detail"]
@@ -131,6 +135,70 @@ fn summary(s: &Value) -> String {
     match s["cron"]["jobs"].as_u64() {
         Some(n) => out.push_str(&format!("Scheduled jobs / 定时任务: {n}\n")),
         None => out.push_str("Scheduled jobs / 定时任务: off\n"),
+    }
+    if s["cluster"].is_object() {
+        out.push_str(&cluster(&s["cluster"]));
+    }
+    out
+}
+
+/// The cluster part: every instance with its bots and sessions, then this one's counters.
+fn cluster(c: &Value) -> String {
+    let store = &c["store"];
+    let rows: Vec<Vec<String>> = store["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            let me = i["id"] == c["instance"];
+            let bots: Vec<String> = i["info"]["bots"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
+            vec![
+                format!("{}{}", text(&i["id"]), if me { " *" } else { "" }),
+                if i["live"] == true { "live" } else { "silent" }.to_owned(),
+                format!("{} ms", text(&i["heartbeatAgeMs"])),
+                text(&i["sessions"]),
+                bots.join(" "),
+            ]
+        })
+        .collect();
+    let st = &c["stats"];
+    let mut out = format!(
+        "\nCluster / 集群: instance {} ({}), {} leases, {} messages open\n",
+        text(&c["instance"]),
+        if c["acting"] == true {
+            "answering"
+        } else {
+            "NOT answering: heartbeat lapsed"
+        },
+        text(&store["leases"]),
+        text(&store["openMessages"]),
+    );
+    out.push_str(&render(
+        &[
+            "INSTANCE",
+            "STATE",
+            "HEARTBEAT",
+            "SESSIONS",
+            "BOTS CONNECTED",
+        ],
+        &rows,
+    ));
+    out.push_str(&format!(
+        "here: {} taken over, {} wake-ups sent, {} received, {} fenced writes, {} fenced replies, {} duplicates dropped\n",
+        text(&st["leasesTaken"]),
+        text(&st["wakeupsSent"]),
+        text(&st["wakeupsReceived"]),
+        text(&st["fencedWrites"]),
+        text(&st["fencedReplies"]),
+        text(&st["duplicates"]),
+    ));
+    if let Some(e) = c["storeError"].as_str() {
+        out.push_str(&format!("store: {e}\n"));
     }
     out
 }

@@ -48,6 +48,9 @@ pub(super) async fn metrics(_: Operator, state: web::Data<WebState>) -> HttpResp
         .count();
     let stats = rt.stats();
     telemetry::levels(stats.sessions_resident, stats.pending, connected);
+    if let Some(c) = rt.cluster_view().await {
+        telemetry::cluster(&c.stats, c.acting);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())

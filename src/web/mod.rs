@@ -126,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/config/file", web::get().to(config_file::get))
         .route("/api/config/file", web::put().to(config_file::save))
         .route("/api/config/file/check", web::post().to(config_file::check))
+        .route("/api/cluster", web::get().to(status_api::cluster))
         .route("/api/cron/jobs", web::get().to(cron_api::list))
         .route("/api/cron/jobs", web::post().to(cron_api::create))
         .route("/api/cron/jobs/{id}", web::delete().to(cron_api::remove))

@@ -70,6 +70,10 @@ pub fn health_of(status: &Value) -> Value {
         if a["enabled"] != true {
             continue;
         }
+        // In a cluster, a bot placed on other instances has no connection here.
+        if a["placedElsewhere"] == true {
+            continue;
+        }
         let state = a["stream"]["status"]["state"].as_str().unwrap_or("stopped");
         let kind = match state {
             "connected" => continue,
@@ -88,6 +92,21 @@ pub fn health_of(status: &Value) -> Value {
     // A reload that happened (`atMs`) and was refused; before the first there is none.
     if status["reload"]["atMs"].as_i64().unwrap_or(0) > 0 && status["reload"]["ok"] == false {
         problems.push(json!({"level": "error", "kind": "reload_refused", "subject": status["config"]["source"], "detail": status["reload"]["errors"][0]}));
+    }
+    if let Some(c) = status["cluster"].as_object() {
+        if c.get("acting") == Some(&json!(false)) {
+            problems.push(json!({"level": "error", "kind": "cluster_lapsed", "subject": c["instance"], "detail": c.get("storeError")}));
+        }
+        for i in c
+            .get("store")
+            .and_then(|s| s["instances"].as_array())
+            .into_iter()
+            .flatten()
+        {
+            if i["live"] == false {
+                problems.push(json!({"level": "warn", "kind": "instance_down", "subject": i["id"], "detail": null}));
+            }
+        }
     }
     for m in status["mcp"].as_array().into_iter().flatten() {
         if m["state"] == "failed" {
@@ -128,6 +147,15 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
             })
         })
         .collect();
+    let cluster = rt.cluster_view().await;
+    let mut accounts = accounts;
+    if cluster.is_some() {
+        for a in &mut accounts {
+            if a["stream"].is_null() {
+                a["placedElsewhere"] = json!(true);
+            }
+        }
+    }
     let usage = rt.agent_usages();
     let agents: Vec<Value> = config
         .agents
@@ -164,9 +192,16 @@ pub(super) async fn snapshot(state: &WebState) -> Value {
         "cron": {"enabled": config.cron.enabled, "jobs": jobs},
         "mcp": rt.catalog().mcp_statuses(),
         "reload": state.reloader.as_ref().map(|r| r.last()),
+        "cluster": cluster,
     });
     status["health"] = health_of(&status);
     status
+}
+
+/// `GET /api/cluster`: the instances sharing the store, their bots and sessions, and this
+/// instance's counters (`{"cluster": null}` for a gateway that runs alone).
+pub(super) async fn cluster(_: Operator, state: web::Data<WebState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"cluster": state.rt.cluster_view().await}))
 }
 
 /// `GET /api/mcp`: every MCP server, its state, tools, calls and last error (`dingclaw mcp

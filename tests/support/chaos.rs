@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use dingclaw::sim::{LoadReport, LoadRequest, NewBot, SimServer};
+use dingclaw::offline_model::{ModelOptions, OfflineModel};
+use dingclaw::sim::{ChaosRequest, LoadReport, LoadRequest, NewBot, SimServer};
 
 /// Steady traffic: `rate` messages a second for `seconds`, spread over
 /// `conversations` conversations per bot (half of them groups).
@@ -18,6 +19,8 @@ pub fn traffic(bots: &[&str], conversations: usize, rate: f64, seconds: u64) -> 
         rate,
         duration_ms: seconds * 1000,
         drain_ms: 30_000,
+        burst: 0,
+        burst_gap_ms: 0,
     }
 }
 
@@ -31,6 +34,31 @@ pub fn add_bots(sim: &SimServer, bots: &[&str]) {
             name: Some((*b).into()),
         });
     }
+}
+
+/// The simulator with `bots`, redelivering what is not acknowledged within 1.5 s (as
+/// DingTalk does, to any open connection), and an offline model whose turns take `latency`
+/// (so a fault finds turns in flight).
+pub async fn sim_and_slow_model(bots: &[&str], latency: Duration) -> (SimServer, OfflineModel) {
+    let sim = SimServer::start(super::gateway::test_sim(), 0, 2)
+        .await
+        .unwrap();
+    let model = OfflineModel::start(
+        ModelOptions {
+            latency,
+            ..ModelOptions::default()
+        },
+        0,
+        2,
+    )
+    .await
+    .unwrap();
+    add_bots(&sim, bots);
+    sim.sim.chaos(&ChaosRequest {
+        redeliver_after_ms: Some(1500),
+        ..ChaosRequest::default()
+    });
+    (sim, model)
 }
 
 /// Waits until `n` bots have a connection.

@@ -74,6 +74,7 @@ impl Inbound {
                 events,
             },
             mentioned: true,
+            lease: None,
             gateway_answer: None,
             media: Vec::new(),
         }

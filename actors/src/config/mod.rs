@@ -13,6 +13,7 @@ mod agents;
 mod bindings;
 mod card;
 mod catalogue;
+mod cluster;
 mod commands;
 mod compaction;
 mod compat;
@@ -53,6 +54,7 @@ pub use agents::{Agent, AgentRoster, DEFAULT_TIMEZONE, Identity, ModelSelection}
 pub use bindings::{AccountMatch, Binding, PeerKind, PeerMatch};
 pub use card::{CardEntry, CardSettings, DEFAULT_CARD_CONTENT_KEY, DEFAULT_CARD_TEMPLATE};
 pub use catalogue::{BUILTIN_PROVIDERS, BuiltinProvider, canonical_provider_id};
+pub use cluster::ClusterConfig;
 pub use commands::CommandsConfig;
 pub use compaction::CompactionConfig;
 pub use compat::{DINGTALK_CHANNEL, IgnoredSetting, summarize_ignored};

@@ -49,6 +49,8 @@ pub struct RuntimeSection {
     /// Seconds after which a turn still being worked on tells its text or markdown chat so,
     /// once (default 60; 0 turns it off). An AI card shows progress by itself.
     pub still_working_seconds: Option<u64>,
+    /// Several gateways on one PostgreSQL store (README "Several gateways").
+    pub cluster: Option<super::cluster::ClusterSection>,
 }
 
 /// `dingclaw.store`.
@@ -94,6 +96,9 @@ pub struct RuntimeConfig {
     /// `None`: no "still working" notice.
     #[serde(serialize_with = "opt_secs")]
     pub still_working: Option<Duration>,
+    /// `cluster`: this gateway shares its store with others (`None`: it is alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::cluster::ClusterConfig>,
 }
 
 fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -163,6 +168,12 @@ pub(crate) fn build_runtime(
         )
         .filter(|s| *s > 0)
         .map(Duration::from_secs),
+        cluster: super::cluster::build_cluster(
+            r.cluster.as_ref(),
+            r.store.unwrap_or_default(),
+            env,
+            diags,
+        ),
     }
 }
 

@@ -39,6 +39,10 @@ pub enum DingTalkError {
         /// DingTalk's `errmsg`.
         errmsg: String,
     },
+    /// Not sent: in a cluster, this instance no longer holds the session's lease (it was
+    /// paused or cut off long enough for another instance to take the session over).
+    #[error("not sent: this gateway no longer holds the session (another instance answers it)")]
+    Fenced,
     /// The request did not complete (connect, TLS, timeout, reset).
     #[error("{api}: {message}")]
     Transport {

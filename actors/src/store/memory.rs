@@ -39,7 +39,7 @@ impl Store for MemoryStore {
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
         for op in ops {
-            match op {
+            match op.unfenced() {
                 WriteOp::Session(meta) => {
                     // A write without a title keeps the one known, as SQLite's does.
                     let mut meta = meta.clone();
@@ -114,6 +114,8 @@ impl Store for MemoryStore {
                 WriteOp::MemoryForget { agent, path } => {
                     d.memory.remove(&(agent.clone(), path.clone()));
                 }
+                // `unfenced` took the fence off; one store alone has no other holder.
+                WriteOp::Fenced { .. } => {}
                 WriteOp::PruneInbound { done_before_ms } => {
                     let Data {
                         journal,

@@ -9,6 +9,7 @@
 
 #[cfg(feature = "sqlite")]
 mod backup;
+mod cluster;
 #[doc(hidden)]
 pub mod conformance;
 mod journal;
@@ -16,6 +17,8 @@ mod memory;
 mod memory_index;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_cluster;
 mod settings;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -28,6 +31,10 @@ use crate::provider::ToolCall;
 pub use crate::config::Durability;
 #[cfg(feature = "sqlite")]
 pub use backup::{BackupError, GatewayLock, StoreSummary, backup, inspect, restore};
+pub use cluster::{
+    ClusterFuture, ClusterStore, ClusterView, InstanceView, Journaled, Lease, LeaseHolder,
+    RoutedEntry, SessionMessage, SessionWork, Sweep,
+};
 pub use journal::{JournalEntry, JournalId};
 pub use memory::MemoryStore;
 pub use memory_index::{MemoryCandidate, MemoryChunk, MemoryFile};
@@ -263,6 +270,36 @@ pub enum WriteOp {
         /// The file, relative to the workspace.
         path: String,
     },
+    /// A session's write that counts only while its lease is still held (several gateways
+    /// on one store): refused, and counted, once another instance took the session over. A
+    /// store without a cluster applies `op` as it is.
+    Fenced {
+        /// The lease the writer holds.
+        lease: Lease,
+        /// The write.
+        op: Box<WriteOp>,
+    },
+}
+
+impl WriteOp {
+    /// The write itself, without its fence.
+    pub fn unfenced(&self) -> &WriteOp {
+        match self {
+            WriteOp::Fenced { op, .. } => op.unfenced(),
+            other => other,
+        }
+    }
+
+    /// This write behind `lease`'s fence, or as it is without a lease.
+    pub fn fenced(self, lease: Option<&Lease>) -> WriteOp {
+        match lease {
+            Some(lease) => WriteOp::Fenced {
+                lease: lease.clone(),
+                op: Box::new(self),
+            },
+            None => self,
+        }
+    }
 }
 
 /// `%term%` patterns for a memory search's `LIKE`s: at most `max`, with the characters
@@ -335,13 +372,20 @@ pub enum StoreError {
     #[cfg(feature = "postgres")]
     #[error("store: PostgreSQL connection: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
-    /// Another gateway uses this PostgreSQL store.
+    /// Another gateway uses this PostgreSQL store in a way this one cannot join.
     #[error(
-        "store: another dingclaw gateway uses the PostgreSQL store at {target}; several gateways on one store are not supported yet (stop the other one)"
+        "store: {} {target}",
+        if *shared {
+            "a dingclaw gateway without dingclaw.cluster uses the PostgreSQL store at"
+        } else {
+            "another dingclaw gateway uses the PostgreSQL store; give every gateway on it dingclaw.cluster (or stop the other one):"
+        }
     )]
     InUse {
         /// Where (without the password).
         target: String,
+        /// This gateway asked to share it (it runs in a cluster).
+        shared: bool,
     },
     /// The store was written by a newer dingclaw.
     #[error(
@@ -407,6 +451,11 @@ pub trait Store: Send + Sync + 'static {
         terms: &[String],
         limit: usize,
     ) -> Result<Vec<MemoryCandidate>, StoreError>;
+
+    /// The coordination several gateways need, when this store can share them (PostgreSQL).
+    fn cluster(&self) -> Option<&dyn ClusterStore> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 //! an advisory lock, so that several gateways starting together migrate once.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -42,7 +44,7 @@ const MIGRATION_LOCK: i64 = 0x6469_6e67_636c_6177; // "dingclaw"
 const GATEWAY_LOCK: i64 = 0x6469_6e67_6777_6179; // "dinggway"
 
 /// Schema changes in order; `dingclaw_schema.version` counts those applied.
-const MIGRATIONS: [&str; 1] = [SCHEMA_V1];
+const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
 
 /// The SQLite schema at version 11, in PostgreSQL's words. Memory chunks are searched with
 /// `ILIKE` (an agent's memory is small); sessions by key, transcripts by (session, seq).
@@ -122,6 +124,39 @@ CREATE TABLE memory_chunks (
 CREATE INDEX memory_chunks_file ON memory_chunks (agent, path);
 ";
 
+/// Several gateways on one store (`dingclaw.cluster`): each journal row knows its session
+/// and its place in it; instances heartbeat; a session has one lease holder at a time, with
+/// an epoch raised by every take-over; each scheduled run is claimed once.
+const SCHEMA_V2: &str = "
+ALTER TABLE inbound ADD COLUMN session_key TEXT;
+ALTER TABLE inbound ADD COLUMN session_seq BIGINT;
+CREATE INDEX inbound_session_open ON inbound (session_key, session_seq) WHERE NOT done;
+CREATE TABLE cluster_instances (
+    id           TEXT PRIMARY KEY,
+    incarnation  TEXT NOT NULL,
+    started_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    info         TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE cluster_leases (
+    session_key TEXT PRIMARY KEY,
+    owner       TEXT,
+    epoch       BIGINT NOT NULL,
+    next_seq    BIGINT NOT NULL,
+    taken_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX cluster_leases_owner ON cluster_leases (owner);
+CREATE TABLE cron_claims (
+    job_id     TEXT NOT NULL,
+    due_ms     BIGINT NOT NULL,
+    instance   TEXT NOT NULL,
+    claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    done       BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (job_id, due_ms)
+);
+CREATE INDEX cron_claims_open ON cron_claims (instance) WHERE NOT done;
+";
+
 /// Where the store connects, without the password: for logs and errors.
 pub fn describe(url: &str) -> String {
     match url.parse::<tokio_postgres::Config>() {
@@ -182,11 +217,15 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
-    pool: Pool,
+    pub(super) pool: Pool,
     /// Runs the connections and every query; shut down without waiting when the store goes.
-    runtime: Option<tokio::runtime::Runtime>,
+    pub(super) runtime: Option<tokio::runtime::Runtime>,
     /// `describe(url)`, for errors.
-    target: String,
+    pub(super) target: String,
+    /// The client settings, for the notification listener's own connection.
+    pub(super) config: tokio_postgres::Config,
+    /// Fenced writes refused (`WriteOp::Fenced`).
+    pub(super) fenced: Arc<AtomicU64>,
 }
 
 impl PostgresStore {
@@ -205,7 +244,7 @@ impl PostgresStore {
             .build()
             .map_err(|e| unreachable(format!("cannot start its runtime: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -220,6 +259,8 @@ impl PostgresStore {
             pool,
             runtime: Some(runtime),
             target: target.clone(),
+            config,
+            fenced: Arc::new(AtomicU64::new(0)),
         };
         // The first use of the pool opens a connection: a failure here is the server's
         // address or credentials, said as such.
@@ -373,8 +414,14 @@ async fn forget_memory(
     Ok(())
 }
 
-/// One writer batch, in one transaction.
-async fn write_batch(pool: Pool, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+/// One writer batch, in one transaction. A fenced write whose lease moved on is left out
+/// and counted in `fenced`; the lease row is share-locked until the commit, so a take-over
+/// cannot slip in between the check and the write.
+async fn write_batch(
+    pool: Pool,
+    ops: Vec<WriteOp>,
+    fenced: Arc<AtomicU64>,
+) -> Result<(), StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let session = tx
@@ -400,8 +447,28 @@ async fn write_batch(pool: Pool, ops: Vec<WriteOp>) -> Result<(), StoreError> {
                first_kept = excluded.first_kept, sender_name = excluded.sender_name",
         )
         .await?;
+    let mut refused = 0;
     for op in &ops {
+        let op = match op {
+            WriteOp::Fenced { lease, op } => {
+                let held = tx
+                    .query_opt(
+                        "SELECT 1 FROM cluster_leases
+                         WHERE session_key = $1 AND owner = $2 AND epoch = $3 FOR SHARE",
+                        &[&&*lease.key, &&*lease.owner, &(lease.epoch as i64)],
+                    )
+                    .await?
+                    .is_some();
+                if !held {
+                    refused += 1;
+                    continue;
+                }
+                op.unfenced()
+            }
+            other => other,
+        };
         match op {
+            WriteOp::Fenced { .. } => {}
             WriteOp::Session(m) => {
                 tx.execute(
                     &session,
@@ -545,13 +612,21 @@ async fn write_batch(pool: Pool, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         }
     }
     tx.commit().await?;
+    if refused > 0 {
+        fenced.fetch_add(refused, Ordering::Relaxed);
+        tracing::warn!(
+            writes = refused,
+            "refused writes of sessions another instance has taken over (fenced)"
+        );
+    }
     Ok(())
 }
 
 impl Store for PostgresStore {
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let ops = ops.to_vec();
-        self.run(move |pool| write_batch(pool, ops))
+        let fenced = Arc::clone(&self.fenced);
+        self.run(move |pool| write_batch(pool, ops, fenced))
     }
 
     fn load_session(
@@ -747,6 +822,10 @@ impl Store for PostgresStore {
                 .collect())
         })
     }
+
+    fn cluster(&self) -> Option<&dyn super::ClusterStore> {
+        Some(self)
+    }
 }
 
 impl PostgresStore {
@@ -760,18 +839,29 @@ impl PostgresStore {
     }
 }
 
-/// One gateway per PostgreSQL store, as one per SQLite file, until several gateways can
-/// share one (they would each answer the messages DingTalk hands them, from split
-/// histories). A session-level advisory lock, held on a connection of its own for as long as
-/// this value lives; the server releases it if the process dies.
+/// One gateway per PostgreSQL store unless they run as a cluster: a lone gateway holds the
+/// advisory lock exclusively (a second one would answer the messages DingTalk hands it from
+/// a split history), every gateway of a cluster holds it shared, so a lone one and a
+/// cluster never run on one store together. A session-level lock, held on a connection of
+/// its own for as long as this value lives; the server releases it if the process dies.
 pub struct PostgresGatewayLock {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl PostgresGatewayLock {
-    /// Takes the lock, or says that another gateway holds it.
+    /// Takes the lock alone, or says that another gateway holds it.
     pub fn acquire(url: &Secret) -> Result<PostgresGatewayLock, StoreError> {
+        Self::take(url, false)
+    }
+
+    /// Takes the lock with the other gateways of a cluster, or says that a lone gateway
+    /// holds it.
+    pub fn acquire_shared(url: &Secret) -> Result<PostgresGatewayLock, StoreError> {
+        Self::take(url, true)
+    }
+
+    fn take(url: &Secret, shared: bool) -> Result<PostgresGatewayLock, StoreError> {
         let (config, target) = client_config(url, "dingclaw gateway lock")?;
         let unreachable = |message: String| StoreError::Unreachable {
             target: target.clone(),
@@ -801,8 +891,13 @@ impl PostgresGatewayLock {
                         }
                     };
                     let connection = tokio::spawn(connection);
+                    let sql = if shared {
+                        "SELECT pg_try_advisory_lock_shared($1)"
+                    } else {
+                        "SELECT pg_try_advisory_lock($1)"
+                    };
                     let taken = client
-                        .query_one("SELECT pg_try_advisory_lock($1)", &[&GATEWAY_LOCK])
+                        .query_one(sql, &[&GATEWAY_LOCK])
                         .await
                         .map(|r| r.get::<_, bool>(0))
                         .map_err(|e| e.to_string());
@@ -823,7 +918,7 @@ impl PostgresGatewayLock {
         };
         match taken_rx.recv() {
             Ok(Ok(true)) => Ok(lock),
-            Ok(Ok(false)) => Err(StoreError::InUse { target }),
+            Ok(Ok(false)) => Err(StoreError::InUse { target, shared }),
             Ok(Err(message)) => Err(unreachable(message)),
             Err(_) => Err(unreachable("the lock's thread stopped".to_owned())),
         }

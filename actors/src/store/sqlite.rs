@@ -305,7 +305,7 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for op in ops {
-                match op {
+                match op.unfenced() {
                     WriteOp::Session(m) => {
                         session.execute(params![
                             m.key,
@@ -433,6 +433,8 @@ impl Store for SqliteStore {
                         }
                     }
                     WriteOp::MemoryForget { agent, path } => forget_memory(&tx, agent, path)?,
+                    // `unfenced` took the fence off; one store alone has no other holder.
+                    WriteOp::Fenced { .. } => {}
                 }
             }
         }

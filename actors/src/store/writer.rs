@@ -192,6 +192,11 @@ impl StoreHandle {
         StoreHandle { store, writer }
     }
 
+    /// The store's cluster coordination, when it has one (PostgreSQL).
+    pub fn cluster(&self) -> Option<&dyn super::ClusterStore> {
+        self.store.cluster()
+    }
+
     /// Queues operations for the next commit.
     pub fn write(&self, ops: Vec<WriteOp>) {
         self.writer.do_send(Write(ops));

@@ -227,7 +227,7 @@ function renderBots(s) {
     turnErrors: st.turnErrors, resident: st.sessionsResident, pending: st.pending, uptime: duration(s.uptimeMs),
   });
   renderIfChanged("bots", JSON.stringify(s.accounts), $("bots-table").tBodies[0], () => s.accounts.map(a => {
-    const stt = a.stream ? a.stream.status.state : (a.enabled ? "stopped" : "disabled");
+    const stt = a.stream ? a.stream.status.state : a.placedElsewhere ? "elsewhere" : (a.enabled ? "stopped" : "disabled");
     return row("bots-table", { "data-account": a.id },
       el("td", {}, a.name ? `${a.id} (${a.name})` : a.id),
       el("td", {}, a.channel || ""),
@@ -243,12 +243,33 @@ function renderBots(s) {
     el("td", {}, a.usage ? a.usage.calls : 0),
     el("td", {}, a.usage ? `${a.usage.promptTokens} / ${a.usage.completionTokens}` : "0 / 0"))));
   renderProviders(s);
+  renderCluster(s);
   renderIfChanged("mcp", JSON.stringify(s.mcp || []), $("mcp-table").tBodies[0], () => (s.mcp || []).map(m => row("mcp-table", { "data-mcp": m.name },
     el("td", {}, m.name), el("td", {}, m.transport),
     el("td", { class: "state state-" + m.state }, stateWord(m.state)),
     el("td", { title: m.tools.map(x => x.name).join("\n") }, m.tools.length),
     el("td", {}, `${m.calls} / ${m.errors}`), el("td", {}, m.restarts),
     el("td", { class: "error" }, m.lastError || ""))));
+}
+
+/// The instances sharing the store (a gateway that runs alone has no such section).
+function renderCluster(s) {
+  const c = s.cluster;
+  $("cluster").hidden = !c;
+  if (!c) return;
+  const store = c.store || { instances: [], leases: 0, openMessages: 0 };
+  const st = c.stats;
+  $("cluster-line").textContent = t(c.acting ? "cluster.line" : "cluster.lapsed", {
+    instance: c.instance, leases: store.leases, open: store.openMessages, taken: st.leasesTaken,
+    fencedWrites: st.fencedWrites, fencedReplies: st.fencedReplies, wakeups: st.wakeupsReceived,
+  });
+  renderIfChanged("cluster", JSON.stringify(store.instances.map(i => [i.id, i.live, Math.round(i.heartbeatAgeMs / 1000), i.sessions, i.info && i.info.bots])),
+    $("cluster-table").tBodies[0], () => store.instances.map(i => row("cluster-table", { "data-instance": i.id },
+      el("td", {}, i.id === c.instance ? `${i.id} ${t("cluster.this")}` : i.id),
+      el("td", { class: "state state-" + (i.live ? "connected" : "failed") }, t(i.live ? "cluster.live" : "cluster.silent")),
+      el("td", {}, t("cluster.ago", { seconds: (i.heartbeatAgeMs / 1000).toFixed(1) })),
+      el("td", {}, i.sessions),
+      el("td", {}, ((i.info && i.info.bots) || []).join(", ")))));
 }
 
 function renderProviders(s) {

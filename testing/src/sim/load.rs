@@ -54,6 +54,13 @@ pub struct LoadRequest {
     /// How long to wait for the last replies after sending stops.
     #[serde(default = "default_drain_ms")]
     pub drain_ms: u64,
+    /// Messages a conversation sends each time its turn comes (open loop), `burstGapMs`
+    /// apart: 0 or 1 is one message. The rate then counts bursts.
+    #[serde(default)]
+    pub burst: usize,
+    /// The pause between the messages of a burst.
+    #[serde(default)]
+    pub burst_gap_ms: u64,
 }
 
 fn default_drain_ms() -> u64 {
@@ -131,6 +138,15 @@ pub struct LoadReport {
     pub lost: u64,
     /// Messages answered more than once.
     pub duplicated: u64,
+    /// Answers that came after the answer to a later message of the same conversation,
+    /// though the gateway had acknowledged them first: it answered out of order.
+    #[serde(default)]
+    pub out_of_order: u64,
+    /// Answers that came after a later message's because the gateway acknowledged them
+    /// later (DingTalk pushed them again, or they reached a slower connection): the order
+    /// the gateway took them in, kept.
+    #[serde(default)]
+    pub taken_out_of_order: u64,
     /// For each message answered twice, when (Unix ms) its first answer arrived: a chaos test
     /// checks these against the moments it killed the gateway.
     #[serde(default)]
@@ -152,6 +168,10 @@ struct Conv {
     cid: String,
     group: bool,
     sent: usize,
+    /// The newest message (by its number in the conversation) answered so far.
+    answered_upto: usize,
+    /// Its msgId.
+    answered_upto_msg: String,
 }
 
 /// A run in progress, kept in the simulator's state.
@@ -167,6 +187,10 @@ pub(super) struct LoadRun {
     per_second: Vec<(u64, u64, Histogram<u64>)>,
     /// Conversations whose message was answered (closed loop).
     ready: Option<mpsc::UnboundedSender<usize>>,
+    /// Messages pushed again because no ACK came in time.
+    pub(super) redelivered: std::collections::HashSet<String>,
+    /// When each message was first acknowledged.
+    acked: std::collections::HashMap<String, Instant>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -177,6 +201,8 @@ fn histogram() -> Histogram<u64> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct LoadTag {
     pub conv: usize,
+    /// The message's number in its conversation, from 1.
+    pub n: usize,
     pub pushed: Instant,
     pub answered: bool,
     /// When (Unix ms) the first answer arrived.
@@ -230,7 +256,7 @@ impl LoadRun {
 
 impl Sim {
     /// A reply reached the sessionWebhook of a load message.
-    pub(super) fn load_reply(inner: &mut Inner, tag: &mut LoadTag) {
+    pub(super) fn load_reply(inner: &mut Inner, tag: &mut LoadTag, msg_id: &str) {
         let Some(run) = inner.load.as_mut() else {
             return;
         };
@@ -243,6 +269,26 @@ impl Sim {
         }
         tag.answered = true;
         tag.answered_ms = dingclaw_actors::dingtalk::api::now_ms();
+        if let Some(conv) = run.convs.get_mut(tag.conv) {
+            if tag.n < conv.answered_upto {
+                // The gateway's order is the order it took messages in (acknowledged them):
+                // one DingTalk pushed again, or that reached a slower connection, came after
+                // its successor, and answering it later is right.
+                let acked = |id: &str| run.acked.get(id).copied();
+                let taken_later = match (acked(msg_id), acked(&conv.answered_upto_msg)) {
+                    (Some(mine), Some(newer)) => mine > newer,
+                    _ => run.redelivered.contains(msg_id),
+                };
+                if taken_later {
+                    run.report.taken_out_of_order += 1;
+                } else {
+                    run.report.out_of_order += 1;
+                }
+            } else {
+                conv.answered_upto = tag.n;
+                conv.answered_upto_msg = msg_id.to_owned();
+            }
+        }
         let us = (tag.pushed.elapsed().as_micros() as u64).clamp(1, MAX_LATENCY_US);
         let _ = run.latency.record(us);
         run.report.answered += 1;
@@ -255,9 +301,12 @@ impl Sim {
     }
 
     /// An ACK of a frame pushed during a load run.
-    pub(super) fn load_ack(inner: &mut Inner, latency_us: u64) {
+    pub(super) fn load_ack(inner: &mut Inner, msg_id: &str, latency_us: u64) {
         if let Some(run) = inner.load.as_mut() {
             let _ = run.ack.record(latency_us.clamp(1, MAX_LATENCY_US));
+            run.acked
+                .entry(msg_id.to_owned())
+                .or_insert_with(Instant::now);
         }
     }
 
@@ -345,6 +394,7 @@ impl Sim {
                 expired: false,
                 load: Some(LoadTag {
                     conv: i,
+                    n,
                     pushed: Instant::now(),
                     answered: false,
                     answered_ms: 0,
@@ -390,6 +440,8 @@ impl Sim {
                         cid,
                         group,
                         sent: 0,
+                        answered_upto: 0,
+                        answered_upto_msg: String::new(),
                     });
                 }
             }
@@ -404,6 +456,8 @@ impl Sim {
                 latency: histogram(),
                 ack: histogram(),
                 per_second: Vec::new(),
+                redelivered: std::collections::HashSet::new(),
+                acked: std::collections::HashMap::new(),
             });
         }
         let sim = Arc::clone(self);
@@ -428,6 +482,9 @@ impl Sim {
                             Some(p) => {
                                 pushes.extend(p);
                                 exhausted = 0;
+                                if req.burst > 1 {
+                                    self.burst_rest(next, req.burst - 1, req.burst_gap_ms);
+                                }
                             }
                             None => exhausted += 1,
                         }
@@ -482,6 +539,24 @@ impl Sim {
         if let Some(run) = self.lock().load.as_mut() {
             run.ended = true;
         }
+    }
+
+    /// The rest of a burst: `left` more messages of conversation `i`, `gap_ms` apart.
+    fn burst_rest(self: &Arc<Self>, i: usize, left: usize, gap_ms: u64) {
+        let sim = Arc::clone(self);
+        actix_rt::spawn(async move {
+            for _ in 0..left {
+                actix_rt::time::sleep(Duration::from_millis(gap_ms)).await;
+                let push = {
+                    let mut inner = sim.lock();
+                    if inner.load.as_ref().is_none_or(|r| r.ended) {
+                        return;
+                    }
+                    sim.load_send(&mut inner, i).flatten()
+                };
+                send_all(push.into_iter().collect()).await;
+            }
+        });
     }
 
     /// The report of the run in progress (or the last one).

@@ -629,7 +629,7 @@ impl Sim {
         if let PendingKind::Callback { msg_id, .. } = &p.kind
             && msg_id.starts_with(super::load::LOAD_MSG_PREFIX)
         {
-            Sim::load_ack(&mut inner, p.pushed_at.elapsed().as_micros() as u64);
+            Sim::load_ack(&mut inner, msg_id, p.pushed_at.elapsed().as_micros() as u64);
         }
         let record = AckRecord {
             bot: p.bot.clone(),
@@ -714,6 +714,9 @@ impl Sim {
                     continue;
                 }
                 inner.stats.redeliveries += 1;
+                if let Some(run) = inner.load.as_mut() {
+                    run.redelivered.insert(msg_id.clone());
+                }
                 pushes.extend(
                     self.push_callback(&mut inner, &p.bot, msg_id, data, attempts + 1)
                         .1,

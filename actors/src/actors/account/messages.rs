@@ -60,6 +60,12 @@ pub struct AccountState {
 #[rtype(result = "()")]
 pub struct StopAccount;
 
+/// Opens (`true`) or closes the account's Stream connection, keeping the actor for replies:
+/// in a cluster, only the instances a bot is placed on keep a connection for it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Connect(pub bool);
+
 /// Downloads a user's file by its downloadCode, at most `max_bytes`.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<u8>, DownloadError>")]

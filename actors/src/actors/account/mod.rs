@@ -11,6 +11,13 @@
 //!
 //! Replies run as tasks detached from the actor, on its thread: a restart of the actor (after
 //! a panic) does not cancel a reply in flight.
+//!
+//! In a cluster (`dingclaw.cluster`) the actor runs on every instance, for replies, and its
+//! connection only where the ClusterActor places the bot. A message is journaled with its
+//! session key (the routing rules are the same everywhere); the journal's answer says
+//! whether it is new and who holds its session. Only journaled messages are acknowledged: a
+//! failed journal commit is tried again, and DingTalk redelivers meanwhile, so an ACKed
+//! message is always in the shared journal.
 
 mod messages;
 
@@ -22,8 +29,8 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 pub use messages::{
-    AccountState, DownloadMedia, GetAccountState, React, SendMedia, SendReply, StopAccount,
-    StreamReply, UpdateAccount,
+    AccountState, Connect, DownloadMedia, GetAccountState, React, SendMedia, SendReply,
+    StopAccount, StreamReply, UpdateAccount,
 };
 
 use crate::config::DingTalkAccount;
@@ -59,8 +66,23 @@ pub struct AccountActor {
     ready: VecDeque<BotMessageReceived>,
     /// The message being handed over, redone after a restart.
     in_flight: Option<BotMessageReceived>,
+    /// In a cluster: the connection waits for `Connect(true)`.
+    clustered: bool,
+    /// Committed in a cluster: who holds each message's session (`None`: a duplicate).
+    placed: VecDeque<Option<Placed>>,
     restarts: Restarts,
 }
+
+/// Where a message journaled in a cluster goes.
+struct Placed {
+    key: String,
+    /// `Some(epoch)`: this instance holds the session.
+    here: Option<u64>,
+    session_seq: u64,
+}
+
+/// Pause before a failed cluster journal commit is tried again.
+const JOURNAL_RETRY: Duration = Duration::from_millis(200);
 
 impl AccountActor {
     /// An account actor for `account`; its Stream client starts with the actor.
@@ -78,8 +100,16 @@ impl AccountActor {
             committing: Vec::new(),
             ready: VecDeque::new(),
             in_flight: None,
+            clustered: false,
+            placed: VecDeque::new(),
             restarts: Restarts::default(),
         }
+    }
+
+    /// In a cluster: connect only when told to (`Connect`), journal through the cluster.
+    pub fn clustered(mut self) -> Self {
+        self.clustered = true;
+        self
     }
 
     /// msgIds from the journal of an earlier process, with how long ago each arrived.
@@ -103,6 +133,9 @@ impl AccountActor {
             return;
         }
         self.committing = std::mem::take(&mut self.waiting);
+        if self.clustered {
+            return self.commit_clustered(ctx);
+        }
         let ops = self.committing.iter().map(journal_entry).collect();
         let store = self.rt.store.clone();
         let started = Instant::now();
@@ -122,14 +155,107 @@ impl AccountActor {
         }));
     }
 
+    /// The cluster's journal commit: each message with its session key, in one transaction.
+    fn commit_clustered(&mut self, ctx: &mut Context<Self>) {
+        let (Some(cluster), Some(store)) = (self.rt.cluster(), self.rt.store.cluster()) else {
+            return;
+        };
+        let routes = self.rt.routes();
+        let channel = self.account.channel();
+        let rows: Vec<crate::store::RoutedEntry> = self
+            .committing
+            .iter()
+            .map(|m| crate::store::RoutedEntry {
+                session_key: routes
+                    .route(&Inbound::from_dingtalk(m, channel).routing())
+                    .session_key
+                    .to_string(),
+                entry: journal_row(m),
+            })
+            .collect();
+        let keys: Vec<String> = rows.iter().map(|r| r.session_key.clone()).collect();
+        let commit = store.journal(&cluster.me, cluster.ttl_ms(), rows);
+        let started = Instant::now();
+        ctx.spawn(commit.into_actor(self).map(move |res, act, ctx| {
+            crate::telemetry::journal_commit(started.elapsed());
+            match res {
+                Ok(outcomes) => {
+                    for (key, outcome) in keys.into_iter().zip(outcomes) {
+                        act.placed.push_back(act.place(key, outcome));
+                    }
+                    act.ready.extend(act.committing.drain(..));
+                    let id = act.account.id.clone();
+                    guard(act, ctx, ActorKind::Account, &id, |act, _| act.release());
+                    act.commit_next(ctx);
+                }
+                Err(e) => {
+                    tracing::error!(
+                        account = %act.account.id, error = %e, messages = act.committing.len(),
+                        "could not journal messages in the shared store; not acknowledged, trying again"
+                    );
+                    act.waiting.splice(0..0, act.committing.drain(..));
+                    ctx.run_later(JOURNAL_RETRY, |act, ctx| act.commit_next(ctx));
+                }
+            }
+        }));
+    }
+
+    /// What the cluster journal said about one message.
+    fn place(&self, key: String, outcome: crate::store::Journaled) -> Option<Placed> {
+        use crate::store::{Journaled, LeaseHolder};
+        use std::sync::atomic::Ordering::Relaxed;
+        let cluster = self.rt.cluster()?;
+        match outcome {
+            Journaled::Duplicate => {
+                cluster.counters.duplicates.fetch_add(1, Relaxed);
+                None
+            }
+            Journaled::New { session_seq, owner } => {
+                let here = match owner {
+                    LeaseHolder::Me { epoch } => Some(epoch),
+                    LeaseHolder::Other { .. } => {
+                        cluster.counters.wakeups_sent.fetch_add(1, Relaxed);
+                        None
+                    }
+                };
+                Some(Placed {
+                    key,
+                    here,
+                    session_seq,
+                })
+            }
+        }
+    }
+
     /// Acknowledges and routes committed messages, in order.
     fn release(&mut self) {
         while let Some(msg) = self.ready.pop_front() {
             if let Some(ack) = &msg.ack {
                 ack.send();
             }
-            self.forward(msg);
+            if self.clustered {
+                self.hand_to_holder(msg);
+            } else {
+                self.forward(msg);
+            }
         }
+    }
+
+    /// A message journaled in a cluster goes to this instance's ClusterActor when its
+    /// session is held here; otherwise the holder was woken by the journal's notification.
+    fn hand_to_holder(&mut self, msg: BotMessageReceived) {
+        let Some(Some(placed)) = self.placed.pop_front() else {
+            return;
+        };
+        let (Some(epoch), Some(addr)) = (placed.here, self.rt.cluster_addr()) else {
+            return;
+        };
+        addr.do_send(super::cluster::JournaledHere {
+            key: placed.key,
+            epoch,
+            session_seq: placed.session_seq,
+            message: msg,
+        });
     }
 
     fn forward(&mut self, msg: BotMessageReceived) {
@@ -153,16 +279,21 @@ impl Actor for AccountActor {
                 Arc::clone(&self.tokens),
             ));
         }
-        if self.stream.is_none() {
-            let mut client =
-                StreamClient::new(Arc::clone(&self.account), ctx.address().recipient())
-                    .remembering(std::mem::take(&mut self.seen))
-                    .reporting_to(ctx.address().recipient());
-            if self.journal {
-                client = client.deferring_acks();
-            }
-            self.stream = Some(client.start());
+        if self.stream.is_none() && !self.clustered {
+            self.open_stream(ctx);
         }
+    }
+}
+
+impl AccountActor {
+    fn open_stream(&mut self, ctx: &mut Context<Self>) {
+        let mut client = StreamClient::new(Arc::clone(&self.account), ctx.address().recipient())
+            .remembering(std::mem::take(&mut self.seen))
+            .reporting_to(ctx.address().recipient());
+        if self.journal {
+            client = client.deferring_acks();
+        }
+        self.stream = Some(client.start());
     }
 }
 
@@ -198,13 +329,17 @@ impl Handler<BotMessageReceived> for AccountActor {
 }
 
 fn journal_entry(m: &BotMessageReceived) -> WriteOp {
-    WriteOp::Inbound(JournalEntry {
+    WriteOp::Inbound(journal_row(m))
+}
+
+fn journal_row(m: &BotMessageReceived) -> JournalEntry {
+    JournalEntry {
         seq: 0,
         account: m.account.to_string(),
         msg_id: m.message.msg_id.clone(),
         received_ms: crate::dingtalk::api::now_ms(),
         payload: Arc::clone(&m.raw),
-    })
+    }
 }
 
 /// Runs a send with the account's API as a task detached from the actor, so a restart does
@@ -350,6 +485,19 @@ impl Handler<UpdateAccount> for AccountActor {
             Arc::clone(&self.tokens),
         ));
         self.account = msg.0;
+    }
+}
+
+impl Handler<Connect> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Connect, ctx: &mut Self::Context) {
+        match (msg.0, self.stream.take()) {
+            (true, None) => self.open_stream(ctx),
+            (true, Some(s)) => self.stream = Some(s),
+            (false, Some(s)) => s.do_send(Shutdown),
+            (false, None) => {}
+        }
     }
 }
 

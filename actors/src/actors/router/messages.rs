@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::dingtalk::{BotMessageReceived, ReplyTarget};
 use crate::routing::{ChatType, SessionKey};
+use crate::store::Lease;
 
 use super::super::webchat::AnswerPart;
 
@@ -20,6 +21,9 @@ pub enum ReplyTo {
         account: Arc<str>,
         /// Where in DingTalk the answer goes.
         target: ReplyTarget,
+        /// In a cluster, the session lease the answer is sent under: not sent once it is no
+        /// longer good (another instance may be answering).
+        lease: Option<Lease>,
     },
     /// Back to the caller that sent the message (the web page, an embedder's `ask`), streamed
     /// as it is written.
@@ -67,6 +71,9 @@ pub struct Inbound {
     pub gateway_answer: Option<String>,
     /// The bot was @-mentioned (always, outside groups).
     pub mentioned: bool,
+    /// In a cluster, the lease of its session this instance answers under: the session's
+    /// writes and replies are fenced by it.
+    pub lease: Option<Lease>,
 }
 
 impl Inbound {
@@ -91,9 +98,41 @@ impl Inbound {
             reply: ReplyTo::DingTalk {
                 account: Arc::clone(&m.account),
                 target: ReplyTarget::from(msg.as_ref()),
+                lease: None,
             },
+            lease: None,
         }
     }
+
+    /// This message, answered under `lease` (a cluster's session lease).
+    pub fn with_lease(mut self, lease: Lease) -> Inbound {
+        if let ReplyTo::DingTalk { lease: l, .. } = &mut self.reply {
+            *l = Some(lease.clone());
+        }
+        self.lease = Some(lease);
+        self
+    }
+
+    /// What the routing rules look at.
+    pub fn routing(&self) -> crate::routing::Inbound<'_> {
+        crate::routing::Inbound {
+            channel: &self.channel,
+            account: &self.account,
+            chat: self.chat,
+            conversation_id: &self.conversation_id,
+            sender_id: &self.sender_id,
+        }
+    }
+}
+
+/// Forget a session's actor (or every DingTalk session's, `None`): this instance no longer
+/// holds its lease in the cluster. A turn in flight ends on its own, fenced; the next
+/// message starts a fresh actor that reads the session from the store.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Evict {
+    /// The session key; `None`: every session of a DingTalk channel.
+    pub key: Option<String>,
 }
 
 /// A session with nothing to do asks to leave memory. The router retires it only if it has

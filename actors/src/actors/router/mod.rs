@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use actix::prelude::*;
 
-pub use messages::{Inbound, ReplyTo, SessionIdle};
+pub use messages::{Evict, Inbound, ReplyTo, SessionIdle};
 
 use crate::dingtalk::OutboundMessage;
 use crate::fault::{FaultPoint, check};
@@ -94,13 +94,7 @@ impl RouterActor {
             self.in_flight = None;
             return;
         }
-        let route = self.rt.routes().route(&routing::Inbound {
-            channel: &msg.channel,
-            account: &msg.account,
-            chat: msg.chat,
-            conversation_id: &msg.conversation_id,
-            sender_id: &msg.sender_id,
-        });
+        let route = self.rt.routes().route(&msg.routing());
         crate::telemetry::route(route.matched_by.as_str());
         self.deliver(route, msg);
         self.in_flight = None;
@@ -149,6 +143,7 @@ impl RouterActor {
                     addr,
                     dispatched: 0,
                     lane,
+                    clustered: msg.lease.is_some(),
                 }
             });
         slot.dispatched += 1;
@@ -186,6 +181,21 @@ impl Handler<Inbound> for RouterActor {
         guard(self, ctx, ActorKind::Router, "router", |act, _| {
             act.dispatch(msg)
         });
+    }
+}
+
+impl Handler<Evict> for RouterActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Evict, _: &mut Self::Context) {
+        match msg.key {
+            Some(key) => {
+                self.rt
+                    .sessions
+                    .remove(&crate::routing::SessionKey::new(key));
+            }
+            None => self.rt.sessions.retain(|_, slot| !slot.clustered),
+        }
     }
 }
 

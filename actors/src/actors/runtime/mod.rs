@@ -26,7 +26,7 @@ use crate::dingtalk::{DingTalkError, OutboundMessage, ReplyOutcome};
 use crate::provider::{ProviderState, ProviderStatus, UsageCounters, UsageSnapshot};
 use crate::rate::RateWindow;
 use crate::routing::{Routes, SessionKey};
-use crate::store::{MemoryStore, Store, StoreError, StoreHandle, WriteOp};
+use crate::store::{ClusterView, Lease, MemoryStore, Store, StoreError, StoreHandle, WriteOp};
 use crate::supervise::{ActorKind, RestartPolicy, restart_count};
 use crate::tools::{
     Approvals, Catalog, Exec, McpServerStatus, McpState, MemoryGet, MemorySearch, Process,
@@ -35,6 +35,7 @@ use crate::tools::{
 
 use super::account::{AccountActor, GetAccountState, SendReply, StreamReply};
 use super::agent::AgentActor;
+use super::cluster::{ClusterActor, ClusterState, ClusterStats, Leave as LeaveCluster};
 use super::mcp::{McpServerActor, StopMcpServer};
 
 use super::provider::ProviderActor;
@@ -62,6 +63,32 @@ pub use proactive::{ProactiveError, Target};
 pub use readiness::{AccountReadiness, Readiness};
 pub use reload::ReloadReport;
 
+pub(crate) use recover::received as journal_message;
+
+/// The cluster as one instance sees it: its settings and counters, and the store's picture.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterReport {
+    /// This instance's id.
+    pub instance: String,
+    /// `heartbeatMs`.
+    pub heartbeat_ms: u64,
+    /// `leaseTtlMs`.
+    pub lease_ttl_ms: u64,
+    /// `botReplicas`.
+    pub bot_replicas: usize,
+    /// This instance's heartbeat is fresh: it answers.
+    pub acting: bool,
+    /// What this instance did in the cluster.
+    pub stats: ClusterStats,
+    /// Instances, leases and open messages, from the store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<ClusterView>,
+    /// Why the store's picture is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
+}
+
 /// A session actor and how many messages the router has sent it (see `SessionIdle`).
 pub struct SessionSlot {
     /// The session's actor.
@@ -70,6 +97,8 @@ pub struct SessionSlot {
     pub dispatched: u64,
     /// The worker it runs on.
     pub lane: usize,
+    /// Answered under a cluster lease (evicted when the lease goes).
+    pub clustered: bool,
 }
 
 /// The actors of one worker thread.
@@ -178,6 +207,10 @@ pub enum RuntimeError {
         "the config's store is PostgreSQL, but dingclaw-actors was built without its `postgres` feature"
     )]
     NoPostgres,
+    /// `dingclaw.cluster` with a store that cannot be shared (a config built in code, or a
+    /// store given by the embedder; the loader refuses the config's own).
+    #[error("dingclaw.cluster needs a store several gateways can share (PostgreSQL)")]
+    NoCluster,
     /// `store: "postgres"` without `storeUrl` (a config built in code; the loader refuses it).
     #[error("dingclaw.store is \"postgres\" but dingclaw.storeUrl is not set")]
     NoStoreUrl,
@@ -283,6 +316,9 @@ pub struct Runtime {
     events: EventBus,
     /// `shutdown` has begun; a second call (or a dropped handle after it) does nothing.
     stopping: AtomicBool,
+    /// `dingclaw.cluster`: this instance's place among the gateways sharing the store.
+    cluster: Option<Arc<ClusterState>>,
+    cluster_addr: OnceLock<Addr<ClusterActor>>,
 }
 
 impl Runtime {
@@ -308,6 +344,11 @@ impl Runtime {
             return Err(RuntimeError::NoSystem);
         }
         let store = open_store(options.store, &config)?;
+        let cluster = match &config.runtime.cluster {
+            Some(c) if store.cluster().is_some() => Some(Arc::new(ClusterState::new(c.clone()))),
+            Some(_) => return Err(RuntimeError::NoCluster),
+            None => None,
+        };
         let mut providers = HashMap::new();
         for id in config.agents.used_providers() {
             match config.models.provider(&id) {
@@ -395,6 +436,8 @@ impl Runtime {
             arbiters: std::sync::Mutex::new(arbiters),
             events: EventBus::new(),
             stopping: AtomicBool::new(false),
+            cluster,
+            cluster_addr: OnceLock::new(),
         });
         events::forward_crashes(&rt);
         let _ = for_message_tool.set(Arc::downgrade(&rt));
@@ -513,6 +556,63 @@ impl Runtime {
         Arc::clone(&self.routes.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// This instance's cluster state, when it runs in a cluster.
+    pub fn cluster(&self) -> Option<&Arc<ClusterState>> {
+        self.cluster.as_ref()
+    }
+
+    /// The ClusterActor, once started.
+    pub(crate) fn cluster_addr(&self) -> Option<&Addr<ClusterActor>> {
+        self.cluster_addr.get()
+    }
+
+    /// Starts the ClusterActor (after the accounts: it places them).
+    fn start_cluster(self: &Arc<Self>) {
+        if let Some(state) = &self.cluster {
+            let (rt, state) = (Arc::clone(self), Arc::clone(state));
+            let _ = self
+                .cluster_addr
+                .set(Supervisor::start(move |_| ClusterActor::new(rt, state)));
+        }
+    }
+
+    /// The cluster as this instance sees it (`None` when it runs alone).
+    pub async fn cluster_view(&self) -> Option<ClusterReport> {
+        let state = self.cluster.as_ref()?;
+        let store = self.store.cluster()?;
+        let view = store.view(state.ttl_ms()).await;
+        Some(ClusterReport {
+            instance: state.me.to_string(),
+            heartbeat_ms: state.config.heartbeat.as_millis() as u64,
+            lease_ttl_ms: state.config.lease_ttl.as_millis() as u64,
+            bot_replicas: state.config.bot_replicas,
+            acting: state.alive(),
+            stats: state.stats(store.fenced_writes()),
+            store: view.as_ref().ok().cloned(),
+            store_error: view.err().map(|e| e.to_string()),
+        })
+    }
+
+    /// The account actor a reply under `lease` goes through, unless the reply is no longer
+    /// this instance's to send (counted).
+    fn replying_account(
+        &self,
+        account: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Addr<AccountActor>, DingTalkError> {
+        if let (Some(lease), Some(cluster)) = (lease, &self.cluster)
+            && !cluster.may_act(lease)
+        {
+            cluster
+                .counters
+                .fenced_replies
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(session = %lease.key, "not sending a reply: this instance's lease on the session lapsed (another instance answers it)");
+            return Err(DingTalkError::Fenced);
+        }
+        self.account_addr(account)
+    }
+
     /// Starts an account's actor; `seen` are msgIds of it already journaled, with their age.
     fn start_account(
         self: &Arc<Self>,
@@ -521,8 +621,10 @@ impl Runtime {
     ) {
         let lane = &self.lanes[lane_of(&account.id, self.lanes.len())];
         let (rt, id) = (Arc::clone(self), account.id.clone());
+        let clustered = self.cluster.is_some();
         let addr = Supervisor::start_in_arbiter(&lane.arbiter, move |_| {
-            AccountActor::new(account, rt).remembering(seen)
+            let actor = AccountActor::new(account, rt).remembering(seen);
+            if clustered { actor.clustered() } else { actor }
         });
         self.accounts.insert(id, addr);
     }
@@ -536,9 +638,12 @@ impl Runtime {
         let ops: Vec<WriteOp> = messages
             .into_iter()
             .filter(|m| is_dingtalk_channel(&m.channel))
-            .map(|m| WriteOp::InboundDone {
-                account: m.account.to_string(),
-                msg_id: m.msg_id.clone(),
+            .map(|m| {
+                WriteOp::InboundDone {
+                    account: m.account.to_string(),
+                    msg_id: m.msg_id.clone(),
+                }
+                .fenced(m.lease.as_ref())
             })
             .collect();
         if !ops.is_empty() {
@@ -568,8 +673,12 @@ impl Runtime {
         message: OutboundMessage,
     ) -> Result<ReplyOutcome, DingTalkError> {
         match reply {
-            ReplyTo::DingTalk { account, target } => {
-                let addr = self.account_addr(account)?;
+            ReplyTo::DingTalk {
+                account,
+                target,
+                lease,
+            } => {
+                let addr = self.replying_account(account, lease.as_ref())?;
                 let sent = addr.send(SendReply {
                     target: target.clone(),
                     message,
@@ -593,8 +702,12 @@ impl Runtime {
         done: oneshot::Receiver<String>,
     ) -> Result<ReplyOutcome, DingTalkError> {
         match reply {
-            ReplyTo::DingTalk { account, target } => {
-                let addr = self.account_addr(account)?;
+            ReplyTo::DingTalk {
+                account,
+                target,
+                lease,
+            } => {
+                let addr = self.replying_account(account, lease.as_ref())?;
                 let sent = addr.send(StreamReply {
                     target: target.clone(),
                     live,
@@ -802,6 +915,9 @@ impl Runtime {
         }
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "shutdown: store flush failed");
+        }
+        if let Some(addr) = self.cluster_addr.get() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), addr.send(LeaveCluster)).await;
         }
         self.processes.kill_all();
         let servers: Vec<String> = self.mcp_servers.iter().map(|e| e.key().clone()).collect();

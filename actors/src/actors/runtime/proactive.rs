@@ -132,6 +132,7 @@ impl Runtime {
         let reply = ReplyTo::DingTalk {
             account: Arc::from(account),
             target: target.reply_target(),
+            lease: None,
         };
         self.send_reply(&reply, message).await?;
         tracing::info!(account, %target, "proactive message sent");

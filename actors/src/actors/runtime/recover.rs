@@ -41,8 +41,12 @@ pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<DingTalkAc
         Err(e) => tracing::error!(error = %e, "could not read the pairing records"),
     }
     let mut seen: HashMap<String, Vec<(String, Duration)>> = HashMap::new();
+    let clustered = rt.cluster().is_some();
     if rt.config().runtime.journal {
-        redo_open(&rt).await;
+        // In a cluster, open rows belong to sessions; the ClusterActor's sweep replays them.
+        if !clustered {
+            redo_open(&rt).await;
+        }
         let now = now_ms();
         match rt.store.inbound_ids(now - keep.as_millis() as i64).await {
             Ok(ids) => {
@@ -61,6 +65,9 @@ pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<DingTalkAc
     for account in accounts {
         let seen = seen.remove(&account.id).unwrap_or_default();
         rt.start_account(Arc::new(account), seen);
+    }
+    if clustered {
+        rt.start_cluster();
     }
 }
 
@@ -109,7 +116,7 @@ async fn redo_open(rt: &Arc<Runtime>) {
 }
 
 /// A journal row as the message it was when it arrived (its ACK long sent).
-fn received(row: &JournalEntry) -> Option<BotMessageReceived> {
+pub(crate) fn received(row: &JournalEntry) -> Option<BotMessageReceived> {
     let message = BotMessage::parse(&row.payload).ok()?;
     Some(BotMessageReceived {
         account: Arc::from(row.account.as_str()),

@@ -39,6 +39,12 @@ const ERROR_BACKOFF_MS: [i64; 5] = [30_000, 60_000, 300_000, 900_000, 3_600_000]
 /// Schedule errors that disable a job.
 const MAX_SCHEDULE_ERRORS: u32 = 3;
 
+/// In a cluster, how often the jobs are read again (other instances add and change them).
+const CLUSTER_REFRESH: Duration = Duration::from_secs(2);
+
+/// A job added here this recently is kept even if the shared store does not list it yet.
+const FRESH_JOB_MS: i64 = 10_000;
+
 /// Missed occurrences looked through at start.
 const MAX_CATCH_UP_STEPS: usize = 10_000;
 
@@ -58,6 +64,11 @@ pub struct SchedulerActor {
     loaded: bool,
     /// Built in `started`, on this actor's thread.
     http: Option<awc::Client>,
+    /// In a cluster: the occurrence (scheduled time) each running job's claim is for.
+    claimed: HashMap<String, i64>,
+    /// In a cluster: occurrences taken over from a dead instance, waiting for their job to
+    /// be free.
+    orphans: Vec<(String, i64)>,
     restarts: Restarts,
 }
 
@@ -74,6 +85,8 @@ impl SchedulerActor {
             last_start: HashMap::new(),
             loaded: false,
             http: None,
+            claimed: HashMap::new(),
+            orphans: Vec::new(),
             restarts: Restarts::default(),
         }
     }
@@ -186,6 +199,9 @@ impl SchedulerActor {
         if !self.loaded || !self.rt.config().cron.enabled {
             return;
         }
+        if !self.orphans.is_empty() {
+            self.run_orphans(ctx);
+        }
         let now = self.clock.now_ms();
         let max = self.rt.config().cron.max_concurrent_runs as usize;
         let running = self
@@ -221,15 +237,146 @@ impl SchedulerActor {
                 })
                 .map(|(i, _)| i)
                 .unwrap_or(0);
-            let (_, id, _) = due.swap_remove(pick);
+            let (due_ms, id, _) = due.swap_remove(pick);
             let trigger = if self.catch_up.remove(&id) {
                 "missed"
             } else {
                 "schedule"
             };
-            self.start_run(&id, trigger, ctx);
+            if self.rt.cluster().is_some() {
+                self.claim_then_run(id, trigger, due_ms, ctx);
+            } else {
+                self.start_run(&id, trigger, ctx);
+            }
             free -= 1;
         }
+    }
+
+    /// In a cluster every instance sees the job due; the one whose claim on this
+    /// occurrence (job, scheduled time) lands runs it, the others plan the next one.
+    fn claim_then_run(
+        &mut self,
+        id: String,
+        trigger: &'static str,
+        due_ms: i64,
+        ctx: &mut Context<Self>,
+    ) {
+        let (Some(cluster), Some(store)) = (self.rt.cluster(), self.rt.store.cluster()) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        // Not picked again while the claim is out.
+        job.state.running_at_ms = Some(self.clock.now_ms());
+        let claim = store.claim_run(&cluster.me, &id, due_ms);
+        ctx.spawn(claim.into_actor(self).map(move |res, act, ctx| {
+            let Some(job) = act.jobs.get_mut(&id) else {
+                return;
+            };
+            job.state.running_at_ms = None;
+            match res {
+                Ok(true) => {
+                    act.claimed.insert(id.clone(), due_ms);
+                    act.start_run(&id, trigger, ctx)
+                }
+                Ok(false) => {
+                    if let Some(cluster) = act.rt.cluster() {
+                        cluster
+                            .counters
+                            .runs_claimed_elsewhere
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    tracing::debug!(job = %id, due_ms, "another instance runs this occurrence");
+                    let mut job = job.clone();
+                    act.plan(&mut job, due_ms);
+                    act.jobs.insert(id, job);
+                }
+                Err(e) => {
+                    tracing::warn!(job = %id, error = %e, "could not claim a scheduled run; trying again at the next tick")
+                }
+            }
+        }));
+    }
+
+    /// In a cluster: takes in the jobs other instances added, changed or removed (a job
+    /// running here keeps its state; one added here moments ago may not be stored yet), and
+    /// runs the claimed occurrences a dead instance did not finish.
+    fn refresh(&mut self, ctx: &mut Context<Self>) {
+        if let (Some(cluster), Some(store)) = (self.rt.cluster(), self.rt.store.cluster())
+            && cluster.alive()
+        {
+            let orphans = store.orphan_runs(&cluster.me, cluster.ttl_ms());
+            ctx.spawn(orphans.into_actor(self).map(|res, act, ctx| match res {
+                Ok(runs) => {
+                    act.orphans.extend(runs);
+                    act.run_orphans(ctx);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for unfinished scheduled runs"),
+            }));
+        }
+        let store = self.rt.store.clone();
+        ctx.spawn(
+            actix::fut::wrap_future::<_, Self>(async move { store.jobs().await }).map(
+                |res, act, _| match res {
+                    Ok(rows) => act.merge(rows),
+                    Err(e) => tracing::warn!(error = %e, "cannot read the shared scheduled jobs"),
+                },
+            ),
+        );
+    }
+
+    /// Runs the occurrences taken over from dead instances whose jobs are free now.
+    fn run_orphans(&mut self, ctx: &mut Context<Self>) {
+        let waiting = std::mem::take(&mut self.orphans);
+        for (id, due_ms) in waiting {
+            match self.jobs.get(&id).map(|j| j.state.running_at_ms.is_some()) {
+                Some(false) => {
+                    tracing::info!(job = %id, due_ms, "running a scheduled occurrence a silent instance left unfinished");
+                    self.claimed.insert(id.clone(), due_ms);
+                    self.start_run(&id, "missed", ctx);
+                }
+                // Running here now (another occurrence): this one waits for the next tick.
+                Some(true) => self.orphans.push((id, due_ms)),
+                // The job is gone: nothing to run, the claim is settled.
+                None => {
+                    if let Some(store) = self.rt.store.cluster() {
+                        let done = store.finish_run(&id, due_ms);
+                        actix_rt::spawn(async move {
+                            let _ = done.await;
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, rows: Vec<String>) {
+        let now = self.clock.now_ms();
+        let mut stored = HashSet::new();
+        for row in rows {
+            let Ok(mut job) = serde_json::from_str::<Job>(&row) else {
+                continue;
+            };
+            stored.insert(job.id.clone());
+            if self
+                .jobs
+                .get(&job.id)
+                .is_some_and(|j| j.state.running_at_ms.is_some())
+            {
+                continue;
+            }
+            job.state.running_at_ms = None;
+            if job.enabled && job.state.next_run_at_ms.is_none() {
+                self.plan(&mut job, now);
+            }
+            self.jobs.insert(job.id.clone(), job);
+        }
+        self.jobs.retain(|id, j| {
+            stored.contains(id)
+                || j.state.running_at_ms.is_some()
+                || now - j.created_at_ms < FRESH_JOB_MS
+        });
     }
 
     fn start_run(&mut self, id: &str, trigger: &'static str, ctx: &mut Context<Self>) {
@@ -249,11 +396,23 @@ impl SchedulerActor {
             return;
         };
         let me = ctx.address();
+        let fence = self
+            .claimed
+            .contains_key(&job.id)
+            .then(|| rt.cluster().map(|c| c.generation()))
+            .flatten();
         // Detached from the actor: a restart of the scheduler does not cancel a run.
         actix_rt::spawn(async move {
-            let result =
-                crate::supervise::catch(run::run_job(rt, http, job.clone(), trigger, now, late_ms))
-                    .await;
+            let result = crate::supervise::catch(run::run_job(
+                rt,
+                http,
+                job.clone(),
+                trigger,
+                now,
+                late_ms,
+                fence,
+            ))
+            .await;
             let finished = match result {
                 Ok(r) => RunFinished {
                     record: r.record,
@@ -282,6 +441,29 @@ impl SchedulerActor {
 
     fn finish(&mut self, msg: RunFinished) {
         let RunFinished { record, error_kind } = msg;
+        if error_kind == Some(run::FENCED) {
+            // Another instance holds the occurrence now: no record, no done mark from here.
+            self.claimed.remove(&record.job_id);
+            for waiter in self.waiters.remove(&record.job_id).unwrap_or_default() {
+                let _ = waiter.send(record.clone());
+            }
+            if let Some(mut job) = self.jobs.remove(&record.job_id) {
+                job.state.running_at_ms = None;
+                self.plan(&mut job, self.clock.now_ms());
+                self.jobs.insert(job.id.clone(), job);
+            }
+            return;
+        }
+        if let (Some(due_ms), Some(store)) =
+            (self.claimed.remove(&record.job_id), self.rt.store.cluster())
+        {
+            let done = store.finish_run(&record.job_id, due_ms);
+            actix_rt::spawn(async move {
+                if let Err(e) = done.await {
+                    tracing::warn!(error = %e, "could not mark a scheduled run finished; another instance may run it again");
+                }
+            });
+        }
         let now = self.clock.now_ms();
         let cron = self.rt.config().cron.clone();
         self.rt.store.write(vec![WriteOp::Run {
@@ -474,6 +656,13 @@ impl Actor for SchedulerActor {
                 act.tick(ctx)
             });
         });
+        if self.rt.cluster().is_some() {
+            ctx.run_interval(CLUSTER_REFRESH, |act, ctx| {
+                if act.loaded {
+                    act.refresh(ctx);
+                }
+            });
+        }
     }
 }
 

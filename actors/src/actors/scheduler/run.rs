@@ -36,8 +36,13 @@ pub struct RunResult {
     pub error_kind: Option<&'static str>,
 }
 
+/// `RunResult::error_kind` of a run not delivered because this instance's claim on it
+/// lapsed (it was paused or cut off; another instance runs the occurrence).
+pub const FENCED: &str = "fenced";
+
 /// Runs `job` once. `now_ms` is the scheduler clock's time of the run, `late_ms` how long
-/// after its scheduled time it started.
+/// after its scheduled time it started. `fence`: in a cluster, the lease generation the run
+/// was claimed in; it is not delivered if that generation has ended.
 pub async fn run_job(
     rt: Arc<Runtime>,
     http: awc::Client,
@@ -45,6 +50,7 @@ pub async fn run_job(
     trigger: &'static str,
     now_ms: i64,
     late_ms: u64,
+    fence: Option<u64>,
 ) -> RunResult {
     let started = Instant::now();
     let session_id = uuid::Uuid::new_v4().to_string();
@@ -63,6 +69,21 @@ pub async fn run_job(
     };
     let mut error_kind = None;
     match turn(&rt, &job).await {
+        Ok(_)
+            if fence.is_some_and(|generation| {
+                rt.cluster()
+                    .is_some_and(|c| c.generation() != generation || !c.alive())
+            }) =>
+        {
+            tracing::warn!(job = %job.id, "not delivering a scheduled run: this instance's claim lapsed (another instance runs it)");
+            record.status = RunStatus::Error;
+            record.error =
+                Some("not delivered: this instance's claim on the run lapsed".to_owned());
+            return RunResult {
+                record,
+                error_kind: Some(FENCED),
+            };
+        }
         Ok(out) => {
             store_exchange(&rt, &job, &session_id, now_ms, &out.text, out.usage);
             record.summary = out.text.chars().take(SUMMARY_CHARS).collect();
@@ -232,6 +253,7 @@ async fn deliver(
                     webhook_expires_at_ms: None,
                     mentions: Vec::new(),
                 },
+                lease: None,
             };
             rt.send_reply(&reply, OutboundMessage::markdown(text))
                 .await

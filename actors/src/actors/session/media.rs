@@ -244,7 +244,9 @@ impl SessionActor {
     /// The account and target of a DingTalk reply, if this turn's reply goes to DingTalk.
     fn dingtalk_reply(&self) -> Option<(Arc<str>, crate::dingtalk::ReplyTarget)> {
         match self.turn.as_ref()?.messages.last().map(|m| &m.reply)? {
-            ReplyTo::DingTalk { account, target } => Some((Arc::clone(account), target.clone())),
+            ReplyTo::DingTalk {
+                account, target, ..
+            } => Some((Arc::clone(account), target.clone())),
             ReplyTo::Caller { .. } => None,
         }
     }
@@ -281,8 +283,12 @@ impl SessionActor {
 
     /// Takes the reaction off again.
     pub(super) fn react_end(&self, reaction: Option<(String, String)>, reply: Option<&ReplyTo>) {
-        if let (Some((msg_id, text)), Some(ReplyTo::DingTalk { account, target })) =
-            (reaction, reply)
+        if let (
+            Some((msg_id, text)),
+            Some(ReplyTo::DingTalk {
+                account, target, ..
+            }),
+        ) = (reaction, reply)
         {
             self.send_react(account, msg_id, target.conversation_id.clone(), text, false);
         }
@@ -339,7 +345,7 @@ impl SessionActor {
 
     /// Sends the answer's files after its text; a file that cannot be sent is said so.
     pub(super) fn send_files(&self, files: Vec<Outgoing>, ctx: &mut Context<Self>) {
-        if files.is_empty() {
+        if files.is_empty() || self.stale() {
             return;
         }
         let Some((account, target)) = self.dingtalk_reply() else {
@@ -381,6 +387,7 @@ impl SessionActor {
                     let reply = ReplyTo::DingTalk {
                         account: Arc::clone(&account),
                         target: target.clone(),
+                        lease: None,
                     };
                     let _ = rt.send_reply(&reply, OutboundMessage::Text(text)).await;
                 }

@@ -29,7 +29,7 @@ use crate::fault::{FaultPoint, check};
 use crate::provider::{ChatMessage, StreamSink, Usage, WaitNotice};
 use crate::routing::ChatType;
 use crate::store::{
-    Role, SessionMeta, SessionSettings, StoreError, StoredSession, TranscriptEntry, WriteOp,
+    Lease, Role, SessionMeta, SessionSettings, StoreError, StoredSession, TranscriptEntry, WriteOp,
 };
 use crate::supervise::{ActorKind, Panicked, Restarts, catch, guard, resume_after};
 use crate::tools::{ToolContext, sender_is_owner};
@@ -121,6 +121,9 @@ pub struct SessionActor {
     last_active_ms: i64,
     /// Turns started by this actor: tells a late timer whether its turn is still the one.
     turns_started: u64,
+    /// In a cluster: the session lease of the newest message (writes and replies are fenced
+    /// by it).
+    lease: Option<Lease>,
 }
 
 impl SessionActor {
@@ -134,6 +137,7 @@ impl SessionActor {
             created_ms: now,
             last_active_ms: now,
             turns_started: 0,
+            lease: None,
             transcript: Vec::new(),
             next_seq: 1,
             usage: Usage::default(),
@@ -205,21 +209,24 @@ impl SessionActor {
     }
 
     fn write_meta(&self) {
-        self.rt.store.write(vec![WriteOp::Session(SessionMeta {
-            key: self.seed.key.to_string(),
-            session_id: self.session_id.clone(),
-            agent_id: self.seed.agent_id.clone(),
-            channel: self.seed.channel.clone(),
-            account: self.seed.account.clone(),
-            chat: self.seed.chat.as_str().to_owned(),
-            conversation_id: self.seed.conversation_id.clone(),
-            created_ms: self.created_ms,
-            updated_ms: self.rt.clock.now_ms(),
-            prompt_tokens: self.usage.prompt_tokens,
-            completion_tokens: self.usage.completion_tokens,
-            settings: self.settings.clone(),
-            title: self.title.clone(),
-        })]);
+        self.rt.store.write(vec![
+            WriteOp::Session(SessionMeta {
+                key: self.seed.key.to_string(),
+                session_id: self.session_id.clone(),
+                agent_id: self.seed.agent_id.clone(),
+                channel: self.seed.channel.clone(),
+                account: self.seed.account.clone(),
+                chat: self.seed.chat.as_str().to_owned(),
+                conversation_id: self.seed.conversation_id.clone(),
+                created_ms: self.created_ms,
+                updated_ms: self.rt.clock.now_ms(),
+                prompt_tokens: self.usage.prompt_tokens,
+                completion_tokens: self.usage.completion_tokens,
+                settings: self.settings.clone(),
+                title: self.title.clone(),
+            })
+            .fenced(self.lease.as_ref()),
+        ]);
     }
 
     fn append(&mut self, role: Role, content: String, msg: Option<&Inbound>) {
@@ -244,10 +251,13 @@ impl SessionActor {
     fn push_entry(&mut self, mut entry: TranscriptEntry) {
         entry.seq = self.next_seq;
         self.next_seq += 1;
-        self.rt.store.write(vec![WriteOp::Entry {
-            session_id: self.session_id.clone(),
-            entry: entry.clone(),
-        }]);
+        self.rt.store.write(vec![
+            WriteOp::Entry {
+                session_id: self.session_id.clone(),
+                entry: entry.clone(),
+            }
+            .fenced(self.lease.as_ref()),
+        ]);
         self.transcript.push(entry);
         let window = self.window();
         if self.transcript.len() > window {
@@ -280,9 +290,36 @@ impl SessionActor {
                     .any(|w| w.eq_ignore_ascii_case(t)))
     }
 
+    /// In a cluster: this instance's lease on the session is no longer good, so whatever
+    /// it would say or write now might repeat what the new holder says.
+    pub(super) fn stale(&self) -> bool {
+        match (&self.lease, self.rt.cluster()) {
+            (Some(lease), Some(cluster)) => !cluster.may_act(lease),
+            _ => false,
+        }
+    }
+
+    /// Drops what a stale holder has in hand, unanswered and not marked done: the journal
+    /// keeps it for the instance that holds the session now.
+    fn let_go(&mut self, messages: usize) {
+        let dropped = messages + self.queue.len();
+        self.queue.clear();
+        self.rt
+            .counters
+            .pending
+            .fetch_sub(dropped as i64, Ordering::Relaxed);
+        tracing::info!(session = %self.seed.key, messages = dropped, "left messages to the instance that holds the session now");
+    }
+
     fn accept(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         self.received += 1;
         self.touch(ctx);
+        if msg.lease.is_some() {
+            self.lease = msg.lease.clone();
+        }
+        if self.stale() {
+            return self.let_go(1);
+        }
         let title = match self.seed.chat {
             ChatType::Group => msg.conversation_title.clone(),
             ChatType::Direct => Some(msg.sender_nick.trim().to_owned()),
@@ -317,6 +354,9 @@ impl SessionActor {
     }
 
     fn start_turn(&mut self, messages: Vec<Inbound>, ctx: &mut Context<Self>) {
+        if self.stale() {
+            return self.let_go(messages.len());
+        }
         let reset = messages.first().is_some_and(|m| self.is_reset(&m.text));
         let gateway_answer = messages.first().and_then(|m| m.gateway_answer.clone());
         let compact = messages
@@ -712,6 +752,8 @@ impl SessionActor {
         ctx.spawn(actix::fut::wrap_future::<_, Self>(catch(send)).map(|res, act, ctx| {
             match res {
                 Ok(Ok(_)) => {}
+                // Another instance answers it; the runtime said so already.
+                Ok(Err(DingTalkError::Fenced)) => {}
                 Ok(Err(e)) => tracing::error!(session = %act.seed.key, error = %e, "the reply could not be delivered"),
                 Err(p) => tracing::error!(session = %act.seed.key, error = %p, "the reply task panicked"),
             }

@@ -238,3 +238,172 @@ async fn a_second_gateway_on_the_same_store_is_refused() {
     // Released with the first gateway.
     let _lock = PostgresGatewayLock::acquire(&secret).expect("the store is free again");
 }
+
+/// The cluster's coordination in the store, two instances on one server: the journal is one
+/// duplicate filter for both and numbers each session's messages; the first to journal a
+/// session holds it and the other wakes it; a silent holder's session is taken over at a
+/// higher epoch and its late writes are refused (and counted); a scheduled occurrence is
+/// claimed once, and a dead claimer's unfinished one is taken over.
+#[actix_rt::test]
+async fn the_cluster_store_dedups_orders_leases_fences_and_claims() {
+    use dingclaw_actors::store::{
+        JournalEntry, Journaled, Lease, LeaseHolder, RoutedEntry, WriteOp,
+    };
+    let pg = server();
+    let url = Secret::new(pg.database().unwrap());
+    let (a, b) = (
+        PostgresStore::connect(&url).unwrap(),
+        PostgresStore::connect(&url).unwrap(),
+    );
+    let (ca, cb) = (a.cluster().unwrap(), b.cluster().unwrap());
+    let ttl = 800;
+    let info = serde_json::json!({"bots": []});
+    ca.join("a", "a-1", info.clone()).await.unwrap();
+    cb.join("b", "b-1", info.clone()).await.unwrap();
+    assert!(ca.heartbeat("a", "a-1", info.clone()).await.unwrap());
+    assert!(
+        !ca.heartbeat("a", "someone-else", info.clone())
+            .await
+            .unwrap(),
+        "another incarnation's heartbeat"
+    );
+    assert_eq!(ca.live(ttl).await.unwrap(), ["a", "b"]);
+
+    let mut wake_a = ca.wakeups().unwrap();
+    let listening = tokio::time::timeout(Duration::from_secs(10), wake_a.recv())
+        .await
+        .unwrap();
+    assert_eq!(listening, Some((String::new(), String::new())));
+
+    let entry = |msg_id: &str| RoutedEntry {
+        entry: JournalEntry {
+            seq: 0,
+            account: "bot1".into(),
+            msg_id: msg_id.into(),
+            received_ms: 1,
+            payload: "{}".into(),
+        },
+        session_key: "k1".into(),
+    };
+    let first = ca
+        .journal("a", ttl, vec![entry("m1"), entry("m1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        [
+            Journaled::New {
+                session_seq: 1,
+                owner: LeaseHolder::Me { epoch: 1 }
+            },
+            Journaled::Duplicate
+        ]
+    );
+    let second = cb
+        .journal("b", ttl, vec![entry("m2"), entry("m1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        [
+            Journaled::New {
+                session_seq: 2,
+                owner: LeaseHolder::Other {
+                    instance: "a".into()
+                }
+            },
+            Journaled::Duplicate
+        ]
+    );
+    let woken = tokio::time::timeout(Duration::from_secs(10), wake_a.recv())
+        .await
+        .unwrap();
+    assert_eq!(woken, Some(("a".to_owned(), "k1".to_owned())));
+    let work = ca.session_work("a", "k1", 0).await.unwrap().unwrap();
+    assert_eq!(work.epoch, 1);
+    assert_eq!(
+        work.messages
+            .iter()
+            .map(|m| (m.session_seq, m.entry.msg_id.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "m1"), (2, "m2")]
+    );
+    assert!(cb.session_work("b", "k1", 0).await.unwrap().is_none());
+
+    // a answers m1 under its lease.
+    let lease = |owner: &str, epoch: u64| Lease {
+        key: "k1".into(),
+        owner: owner.into(),
+        epoch,
+        generation: 0,
+    };
+    let done = |msg_id: &str| WriteOp::InboundDone {
+        account: "bot1".into(),
+        msg_id: msg_id.into(),
+    };
+    a.write(&[done("m1").fenced(Some(&lease("a", 1)))]).unwrap();
+    assert_eq!(ca.fenced_writes(), 0);
+
+    // a goes silent; b takes the session over at a higher epoch, with m2 still open.
+    tokio::time::sleep(Duration::from_millis(ttl as u64 + 200)).await;
+    assert!(cb.heartbeat("b", "b-1", info.clone()).await.unwrap());
+    assert_eq!(cb.live(ttl).await.unwrap(), ["b"]);
+    let sweep = cb.sweep("b", ttl, 10).await.unwrap();
+    assert_eq!(sweep.taken, [("k1".to_owned(), 2)]);
+    assert_eq!(sweep.open, [("k1".to_owned(), 2, 2)]);
+    // a's late done mark is refused: m2 stays open for b.
+    a.write(&[done("m2").fenced(Some(&lease("a", 1)))]).unwrap();
+    assert_eq!(ca.fenced_writes(), 1);
+    let work = cb.session_work("b", "k1", 0).await.unwrap().unwrap();
+    assert_eq!(work.epoch, 2);
+    assert_eq!(work.messages.len(), 1);
+    b.write(&[done("m2").fenced(Some(&lease("b", 2)))]).unwrap();
+    assert!(
+        cb.session_work("b", "k1", 0)
+            .await
+            .unwrap()
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    // A new message of the session goes to its live holder, b.
+    let third = ca.journal("a", ttl, vec![entry("m3")]).await.unwrap();
+    assert_eq!(
+        third,
+        [Journaled::New {
+            session_seq: 3,
+            owner: LeaseHolder::Other {
+                instance: "b".into()
+            }
+        }]
+    );
+
+    // Scheduled occurrences: one claim wins; a dead claimer's unfinished run is taken over.
+    assert!(cb.claim_run("b", "job1", 60_000).await.unwrap());
+    assert!(!cb.claim_run("b", "job1", 60_000).await.unwrap());
+    cb.finish_run("job1", 60_000).await.unwrap();
+    assert!(cb.orphan_runs("b", ttl).await.unwrap().is_empty());
+    // a, silent, claims the next one and never finishes it.
+    assert!(ca.claim_run("a", "job1", 120_000).await.unwrap());
+    assert_eq!(
+        cb.orphan_runs("b", ttl).await.unwrap(),
+        [("job1".to_owned(), 120_000)]
+    );
+    assert!(cb.orphan_runs("b", ttl).await.unwrap().is_empty());
+
+    let view = cb.view(ttl).await.unwrap();
+    let states: Vec<(&str, bool, i64)> = view
+        .instances
+        .iter()
+        .map(|i| (i.id.as_str(), i.live, i.sessions))
+        .collect();
+    assert_eq!(states, [("b", true, 1), ("a", false, 0)]);
+    assert_eq!((view.leases, view.open_messages), (1, 1));
+    // A new process of a frees what the old one held.
+    ca.join("a", "a-2", info).await.unwrap();
+    assert!(
+        ca.heartbeat("a", "a-2", serde_json::json!({}))
+            .await
+            .unwrap()
+    );
+}

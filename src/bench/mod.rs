@@ -6,8 +6,10 @@
 //! the plot (SVG).
 //!
 //! - `plan`: presets and flags. `procs`: the child processes. `probe`: CPU and memory.
-//! - `report`: what is reported. `plot`: the figure.
+//! - `report`: what is reported. `plot`: the figure. `cluster`: the cluster preset (one
+//!   gateway on SQLite, then three on one PostgreSQL store).
 
+mod cluster;
 mod plan;
 mod plot;
 mod probe;
@@ -42,8 +44,18 @@ struct Setup {
     sim: Proc,
     model: Proc,
     gateway: Proc,
+    /// The cluster preset's other gateways.
+    members: Vec<Proc>,
     connect_ms: u64,
     rss_before_kib: u64,
+}
+
+/// Where the gateways keep their state.
+pub(crate) enum Mode {
+    /// One gateway, SQLite in its state folder.
+    Single,
+    /// `instances` gateways sharing the PostgreSQL store at `url`.
+    Cluster { url: String, instances: usize },
 }
 
 /// Runs the benchmark with the `dingclaw` binary at `exe`; writes `<out>/bench-<preset>.json`
@@ -57,8 +69,36 @@ pub async fn run(args: &BenchArgs, exe: &Path) -> anyhow::Result<Report> {
         std::fs::remove_dir_all(&dir).with_context(|| format!("clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
-    let mut setup = start(&plan, exe, &dir).await?;
-    let bar = progress(args.quiet, plan.expected_messages());
+    let report = if plan.preset == Preset::Cluster {
+        cluster::compare(&plan, exe, &dir, args.quiet).await?
+    } else {
+        measure(&plan, exe, &dir, &Mode::Single, args.quiet).await?
+    };
+    let json_path = args
+        .out
+        .join(format!("bench-{:?}.json", plan.preset).to_lowercase());
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+    let svg_path = json_path.with_extension("svg");
+    plot::draw(&report, &svg_path).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    println!("{}", report.text());
+    println!(
+        "  report               {}\n  plot                 {}",
+        json_path.display(),
+        svg_path.display()
+    );
+    Ok(report)
+}
+
+/// One load run of the plan's shape against gateways started in `dir`.
+async fn measure(
+    plan: &Plan,
+    exe: &Path,
+    dir: &Path,
+    mode: &Mode,
+    quiet: bool,
+) -> anyhow::Result<Report> {
+    let mut setup = start(plan, exe, dir, mode).await?;
+    let bar = progress(quiet, plan.expected_messages());
     let request = LoadRequest {
         bots: setup.bots.clone(),
         conversations_per_bot: plan.conversations_per_bot,
@@ -73,24 +113,21 @@ pub async fn run(args: &BenchArgs, exe: &Path) -> anyhow::Result<Report> {
     };
     let (load, rss, peak) = load_run(&mut setup, &request, &bar).await?;
     bar.finish_and_clear();
-    let gateway = gateway_use(&setup, &load, peak).await?;
+    let mut gateway = gateway_use(&setup, &load, peak).await?;
+    if !setup.members.is_empty() {
+        // Every gateway's CPU, for the cluster's cost per message.
+        gateway.cpu_s += setup
+            .members
+            .iter()
+            .filter_map(|m| probe::usage(m.pid()))
+            .map(|u| u.cpu_s)
+            .sum::<f64>();
+        gateway.cpu_ms_per_1000 = gateway.cpu_s * 1000.0 / (load.answered.max(1) as f64 / 1000.0);
+    }
     let mut report = Report::new(plan.clone(), setup.connect_ms, &load, gateway, rss);
     if plan.preset == Preset::Sessions {
-        report.sessions = Some(sessions_phases(&mut setup, &report, args.quiet).await?);
+        report.sessions = Some(sessions_phases(&mut setup, &report, quiet).await?);
     }
-    let json_path = args
-        .out
-        .join(format!("bench-{:?}.json", plan.preset).to_lowercase());
-    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
-    let svg_path = json_path.with_extension("svg");
-    plot::draw(&report, &svg_path).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
-    println!("{}", report.text());
-    println!(
-        "  report               {}\n  plot                 {}",
-        json_path.display(),
-        svg_path.display()
-    );
-    drop(setup);
     Ok(report)
 }
 
@@ -106,8 +143,10 @@ fn progress(quiet: bool, expected: u64) -> ProgressBar {
     bar
 }
 
-/// Starts the three processes and waits until every bot is connected.
-async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
+/// Starts the simulator, the model and the gateways, and waits until every bot is connected
+/// (on two gateways, in a cluster).
+async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Result<Setup> {
+    std::fs::create_dir_all(dir)?;
     let http = dingclaw_actors::tls::client(Duration::from_secs(60));
     let (sim_port, model_port, gw_port) = (free_port()?, free_port()?, free_port()?);
     let sim_url = format!("http://127.0.0.1:{sim_port}");
@@ -173,7 +212,15 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
     if !plan.journal {
         dingclaw["journal"] = json!(false);
     }
-    let config = json!({
+    let (instances, replicas) = match mode {
+        Mode::Single => (1, 1),
+        Mode::Cluster { url, instances } => {
+            dingclaw["store"] = json!("postgres");
+            dingclaw["storeUrl"] = json!(url);
+            (*instances, 2.min(*instances))
+        }
+    };
+    let mut config = json!({
         "agents": {
             "defaults": {"maxConcurrent": 100_000},
             "list": [{"id": "bench", "model": {"primary": "offline/bench-model"}}],
@@ -199,25 +246,35 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
         "cron": {"enabled": false},
         "dingclaw": dingclaw,
     });
-    let config_path = dir.join("openclaw.json");
-    std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
-    let state = dir.join("state");
+    let mut gateways = Vec::new();
     let started = Instant::now();
-    let gateway = spawn(
-        "gateway",
-        exe,
-        &[
-            "gateway".into(),
-            "--config".into(),
-            config_path.display().to_string(),
-        ],
-        &[
-            ("RUST_LOG", "warn".to_owned()),
-            ("OPENCLAW_STATE_DIR", state.display().to_string()),
-            ("HOME", dir.display().to_string()),
-        ],
-        &dir.join("gateway.log"),
-    )?;
+    for i in 0..instances {
+        let port = if i == 0 { gw_port } else { free_port()? };
+        config["gateway"]["port"] = json!(port);
+        if let Mode::Cluster { .. } = mode {
+            config["dingclaw"]["cluster"] =
+                json!({"instanceId": format!("bench-gw{i}"), "botReplicas": replicas});
+        }
+        let config_path = dir.join(format!("openclaw-{i}.json"));
+        std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
+        let state = dir.join(format!("state-{i}"));
+        gateways.push(spawn(
+            "gateway",
+            exe,
+            &[
+                "gateway".into(),
+                "--config".into(),
+                config_path.display().to_string(),
+            ],
+            &[
+                ("RUST_LOG", "warn".to_owned()),
+                ("OPENCLAW_STATE_DIR", state.display().to_string()),
+                ("HOME", dir.display().to_string()),
+            ],
+            &dir.join(format!("gateway-{i}.log")),
+        )?);
+    }
+    let gateway = gateways.remove(0);
     let mut setup = Setup {
         http,
         sim_url,
@@ -227,16 +284,20 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
         sim,
         model,
         gateway,
+        members: gateways,
         connect_ms: 0,
         rss_before_kib: 0,
     };
     loop {
         setup.gateway.check_alive()?;
+        for m in &mut setup.members {
+            m.check_alive()?;
+        }
         let connected: Vec<Value> =
             get_json(&setup.http, &format!("{}/sim/bots", setup.sim_url), None).await?;
         let up = connected
             .iter()
-            .filter(|b| b["connections"].as_u64().unwrap_or(0) > 0)
+            .filter(|b| b["connections"].as_u64().unwrap_or(0) >= replicas as u64)
             .count();
         if up >= plan.bots {
             break;
@@ -245,7 +306,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path) -> anyhow::Result<Setup> {
             bail!(
                 "only {up} of {} bots connected after {STARTUP:?} (see {})",
                 plan.bots,
-                dir.join("gateway.log").display()
+                dir.join("gateway-0.log").display()
             );
         }
         actix_rt::time::sleep(Duration::from_millis(10)).await;
@@ -310,6 +371,9 @@ async fn load_run(
         setup.sim.check_alive()?;
         setup.model.check_alive()?;
         setup.gateway.check_alive()?;
+        for m in &mut setup.members {
+            m.check_alive()?;
+        }
         let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
         let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
         if let Some(u) = probe::usage(setup.gateway.pid()) {

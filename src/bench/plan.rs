@@ -18,6 +18,9 @@ pub enum Preset {
     /// The standard shape with 10 % of messages pictures (downloaded, kept, sent to a model
     /// that takes pictures).
     Mixed,
+    /// 6 bots x 200 conversations, closed loop: first one gateway on SQLite, then three
+    /// gateways sharing one PostgreSQL store (`dingclaw.cluster`), side by side.
+    Cluster,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -103,6 +106,7 @@ impl Plan {
             Preset::Scale => (50, 20_000, 20, 1, 4_000.0, 250, 800),
             Preset::Sessions => (10, 100_000, 0, 1, 5_000.0, 200, 0),
             Preset::Mixed => (2, 1_000, 20, 0, 0.0, 30, 0),
+            Preset::Cluster => (6, 200, 20, 0, 0.0, 20, 0),
         };
         let pictures = if a.preset == Preset::Mixed { 10 } else { 0 };
         Plan {

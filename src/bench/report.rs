@@ -40,6 +40,25 @@ pub struct SessionsPhase {
     pub rehydrate_latency_us: Percentiles,
 }
 
+/// The cluster preset: the same load on one gateway with SQLite, then on several sharing a
+/// PostgreSQL store.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterFigures {
+    pub gateways: usize,
+    /// The single gateway's run (SQLite), same shape.
+    pub single_sustained_per_s: f64,
+    pub single_latency_us: Percentiles,
+    pub single_cpu_ms_per_1000: f64,
+    pub single_lost: u64,
+    pub single_duplicated: u64,
+    /// Every gateway's CPU together, per 1,000 messages.
+    pub cpu_ms_per_1000: f64,
+    /// PostgreSQL transactions committed during the cluster's run (heartbeats included).
+    pub pg_commits: i64,
+    pub pg_commits_per_message: f64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
@@ -69,6 +88,9 @@ pub struct Report {
     pub rss_samples: Vec<(f64, u64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sessions: Option<SessionsPhase>,
+    /// The cluster preset: the rest of this report is the cluster's run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterFigures>,
 }
 
 impl Report {
@@ -124,12 +146,19 @@ impl Report {
             seconds: load.seconds.clone(),
             rss_samples: rss,
             sessions: None,
+            cluster: None,
         }
     }
 
-    /// Nothing lost or answered twice.
+    /// Nothing lost or answered twice (in either run of the cluster preset).
     pub fn clean(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.unpushed == 0
+        self.lost == 0
+            && self.duplicated == 0
+            && self.unpushed == 0
+            && self
+                .cluster
+                .as_ref()
+                .is_none_or(|c| c.single_lost == 0 && c.single_duplicated == 0)
     }
 
     /// The report as text.
@@ -191,6 +220,27 @@ impl Report {
             u.sessions_resident,
             u.rss_per_session_bytes
         ));
+        if let Some(c) = &self.cluster {
+            s.push_str(&format!(
+                "  cluster              {} gateways on one PostgreSQL: {:.0} msg/s sustained, p50 {} p99 {}, {:.0} CPU ms per 1,000 (all gateways), {} commits ({:.2} per message)\n",
+                c.gateways,
+                self.sustained_per_s,
+                ms(self.latency_us.p50),
+                ms(self.latency_us.p99),
+                c.cpu_ms_per_1000,
+                c.pg_commits,
+                c.pg_commits_per_message
+            ));
+            s.push_str(&format!(
+                "  single gateway       SQLite, same load: {:.0} msg/s sustained, p50 {} p99 {}, {:.0} CPU ms per 1,000, {} lost, {} duplicated\n",
+                c.single_sustained_per_s,
+                ms(c.single_latency_us.p50),
+                ms(c.single_latency_us.p99),
+                c.single_cpu_ms_per_1000,
+                c.single_lost,
+                c.single_duplicated
+            ));
+        }
         if let Some(sp) = &self.sessions {
             s.push_str(&format!(
                 "  sessions             {} created, {} in memory at peak ({} bytes each, peak RSS {:.1} MiB)\n",

@@ -366,7 +366,7 @@ pub enum StoreError {
     },
     /// A query failed on the PostgreSQL server.
     #[cfg(feature = "postgres")]
-    #[error("store: PostgreSQL: {0}")]
+    #[error("store: PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No connection could be had from the pool.
     #[cfg(feature = "postgres")]
@@ -397,6 +397,16 @@ pub enum StoreError {
         /// The newest this dingclaw knows.
         known: i64,
     },
+}
+
+/// What the server said, with its SQLSTATE (`deadlock detected (40P01)`): tokio-postgres's
+/// own text for a server error is only "db error".
+#[cfg(feature = "postgres")]
+fn postgres_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// Persistence of sessions and transcripts.

@@ -226,6 +226,9 @@ pub struct PostgresStore {
     pub(super) config: tokio_postgres::Config,
     /// Fenced writes refused (`WriteOp::Fenced`).
     pub(super) fenced: Arc<AtomicU64>,
+    /// Connections of the cluster's heartbeats alone, so a heartbeat never waits behind the
+    /// writer's batches (a late heartbeat costs an instance its sessions).
+    pub(super) control: Pool,
 }
 
 impl PostgresStore {
@@ -243,24 +246,28 @@ impl PostgresStore {
             .enable_all()
             .build()
             .map_err(|e| unreachable(format!("cannot start its runtime: {e}")))?;
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .map_err(|e| unreachable(e.to_string()))?;
+        let pool = |size: usize| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .map_err(|e| unreachable(e.to_string()))
+        };
+        let (pool, control) = (pool(POOL_SIZE)?, pool(1)?);
         let store = PostgresStore {
             pool,
             runtime: Some(runtime),
             target: target.clone(),
             config,
             fenced: Arc::new(AtomicU64::new(0)),
+            control,
         };
         // The first use of the pool opens a connection: a failure here is the server's
         // address or credentials, said as such.
@@ -414,6 +421,38 @@ async fn forget_memory(
     Ok(())
 }
 
+/// The lease rows the batch's fenced writes name, share-locked in key order (every
+/// transaction that locks lease rows takes them in that order, so two never wait for each
+/// other in a circle): key to (owner, epoch).
+async fn lock_leases(
+    tx: &deadpool_postgres::Transaction<'_>,
+    ops: &[WriteOp],
+) -> Result<std::collections::HashMap<String, (Option<String>, i64)>, StoreError> {
+    let mut keys: Vec<&str> = ops
+        .iter()
+        .filter_map(|op| match op {
+            WriteOp::Fenced { lease, .. } => Some(&*lease.key),
+            _ => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let rows = tx
+        .query(
+            "SELECT session_key, owner, epoch FROM cluster_leases
+             WHERE session_key = ANY($1) ORDER BY session_key FOR SHARE",
+            &[&keys],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect())
+}
+
 /// One writer batch, in one transaction. A fenced write whose lease moved on is left out
 /// and counted in `fenced`; the lease row is share-locked until the commit, so a take-over
 /// cannot slip in between the check and the write.
@@ -447,18 +486,14 @@ async fn write_batch(
                first_kept = excluded.first_kept, sender_name = excluded.sender_name",
         )
         .await?;
+    let leases = lock_leases(&tx, &ops).await?;
     let mut refused = 0;
     for op in &ops {
         let op = match op {
             WriteOp::Fenced { lease, op } => {
-                let held = tx
-                    .query_opt(
-                        "SELECT 1 FROM cluster_leases
-                         WHERE session_key = $1 AND owner = $2 AND epoch = $3 FOR SHARE",
-                        &[&&*lease.key, &&*lease.owner, &(lease.epoch as i64)],
-                    )
-                    .await?
-                    .is_some();
+                let held = leases.get(&*lease.key).is_some_and(|(owner, epoch)| {
+                    owner.as_deref() == Some(&*lease.owner) && *epoch == lease.epoch as i64
+                });
                 if !held {
                     refused += 1;
                     continue;

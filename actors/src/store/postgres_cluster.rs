@@ -39,10 +39,29 @@ impl PostgresStore {
         F: FnOnce(Pool) -> Fut,
         Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
+        self.spawn_on(&self.pool, work)
+    }
+
+    /// `spawn` on the heartbeat's own connection.
+    fn control<T, F, Fut>(&self, work: F) -> ClusterFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        self.spawn_on(&self.control, work)
+    }
+
+    fn spawn_on<T, F, Fut>(&self, pool: &Pool, work: F) -> ClusterFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
         let Some(runtime) = self.runtime.as_ref() else {
             return Box::pin(async { Err(StoreError::WriterGone) });
         };
-        let handle = runtime.spawn(work(self.pool.clone()));
+        let handle = runtime.spawn(work(pool.clone()));
         let target = self.target.clone();
         Box::pin(async move {
             handle.await.map_err(|e| StoreError::Unreachable {
@@ -98,7 +117,7 @@ impl ClusterStore for PostgresStore {
         info: serde_json::Value,
     ) -> ClusterFuture<bool> {
         let (me, incarnation, info) = (me.to_owned(), incarnation.to_owned(), info.to_string());
-        self.spawn(move |pool| async move {
+        self.control(move |pool| async move {
             let client = pool.get().await?;
             let n = client
                 .execute(
@@ -112,7 +131,7 @@ impl ClusterStore for PostgresStore {
     }
 
     fn live(&self, ttl_ms: i64) -> ClusterFuture<Vec<String>> {
-        self.spawn(move |pool| async move {
+        self.control(move |pool| async move {
             let client = pool.get().await?;
             let rows = client
                 .query(
@@ -174,13 +193,14 @@ impl ClusterStore for PostgresStore {
                 )
                 .await?;
             // The holder keeps its lease while it lives; this instance never takes its own
-            // lease again (a higher epoch would cut off its own turns in flight).
+            // lease again (a higher epoch would cut off its own turns in flight). A key's
+            // `count` new messages take the next `count` places at once.
             let holder = format!("(l.owner = $2 OR {})", alive("l.owner", 3));
             let lease = tx
                 .prepare_cached(&format!(
                     "INSERT INTO cluster_leases AS l (session_key, owner, epoch, next_seq)
-                     VALUES ($1, $2, 1, 1)
-                     ON CONFLICT (session_key) DO UPDATE SET next_seq = l.next_seq + 1,
+                     VALUES ($1, $2, 1, $4)
+                     ON CONFLICT (session_key) DO UPDATE SET next_seq = l.next_seq + $4,
                        owner = CASE WHEN {holder} THEN l.owner ELSE $2 END,
                        epoch = CASE WHEN {holder} THEN l.epoch ELSE l.epoch + 1 END,
                        taken_at = CASE WHEN {holder} THEN l.taken_at ELSE now() END
@@ -190,10 +210,16 @@ impl ClusterStore for PostgresStore {
             let place = tx
                 .prepare_cached("UPDATE inbound SET session_seq = $1 WHERE seq = $2")
                 .await?;
-            let mut out = Vec::with_capacity(entries.len());
-            let mut wake: Vec<String> = Vec::new();
-            for r in &entries {
-                let e = &r.entry;
+            // Rows are inserted in (account, msgId) order and lease rows locked in key
+            // order, as every transaction here does: no two wait for each other in a circle.
+            let mut by_id: Vec<usize> = (0..entries.len()).collect();
+            by_id.sort_by(|a, b| {
+                let (a, b) = (&entries[*a].entry, &entries[*b].entry);
+                (&a.account, &a.msg_id).cmp(&(&b.account, &b.msg_id))
+            });
+            let mut row_of: Vec<Option<i64>> = vec![None; entries.len()];
+            for i in by_id {
+                let e = &entries[i].entry;
                 let row = tx
                     .query_opt(
                         &insert,
@@ -202,37 +228,47 @@ impl ClusterStore for PostgresStore {
                             &e.msg_id,
                             &e.received_ms,
                             &&*e.payload,
-                            &r.session_key,
+                            &entries[i].session_key,
                         ],
                     )
                     .await?;
-                let Some(row) = row else {
-                    out.push(Journaled::Duplicate);
-                    continue;
-                };
-                let seq: i64 = row.get(0);
-                let l = tx
-                    .query_one(&lease, &[&r.session_key, &me, &ttl_ms])
-                    .await?;
-                let (owner, epoch, session_seq): (Option<String>, i64, i64) =
+                row_of[i] = row.map(|r| r.get(0));
+            }
+            // The new messages of each session, in arrival order.
+            let mut per_key: std::collections::BTreeMap<&str, Vec<usize>> =
+                std::collections::BTreeMap::new();
+            for (i, row) in row_of.iter().enumerate() {
+                if row.is_some() {
+                    per_key
+                        .entry(entries[i].session_key.as_str())
+                        .or_default()
+                        .push(i);
+                }
+            }
+            let mut out: Vec<Journaled> = vec![Journaled::Duplicate; entries.len()];
+            let mut wake: Vec<String> = Vec::new();
+            for (key, news) in per_key {
+                let count = news.len() as i64;
+                let l = tx.query_one(&lease, &[&key, &me, &ttl_ms, &count]).await?;
+                let (owner, epoch, last): (Option<String>, i64, i64) =
                     (l.get(0), l.get(1), l.get(2));
-                tx.execute(&place, &[&session_seq, &seq]).await?;
                 let owner = owner.unwrap_or_else(|| me.clone());
                 let holder = if owner == me {
                     LeaseHolder::Me {
                         epoch: epoch as u64,
                     }
                 } else {
-                    let payload = format!("{owner}\n{}", r.session_key);
-                    if !wake.contains(&payload) {
-                        wake.push(payload);
-                    }
+                    wake.push(format!("{owner}\n{key}"));
                     LeaseHolder::Other { instance: owner }
                 };
-                out.push(Journaled::New {
-                    session_seq: session_seq as u64,
-                    owner: holder,
-                });
+                for (n, i) in news.into_iter().enumerate() {
+                    let session_seq = last - count + 1 + n as i64;
+                    tx.execute(&place, &[&session_seq, &row_of[i]]).await?;
+                    out[i] = Journaled::New {
+                        session_seq: session_seq as u64,
+                        owner: holder.clone(),
+                    };
+                }
             }
             // Delivered with the commit, and only if it commits.
             for payload in &wake {

@@ -79,6 +79,8 @@ struct Placed {
     /// `Some(epoch)`: this instance holds the session.
     here: Option<u64>,
     session_seq: u64,
+    /// The lease generation the commit began in.
+    generation: u64,
 }
 
 /// Pause before a failed cluster journal commit is tried again.
@@ -174,6 +176,7 @@ impl AccountActor {
             })
             .collect();
         let keys: Vec<String> = rows.iter().map(|r| r.session_key.clone()).collect();
+        let generation = cluster.generation();
         let commit = store.journal(&cluster.me, cluster.ttl_ms(), rows);
         let started = Instant::now();
         ctx.spawn(commit.into_actor(self).map(move |res, act, ctx| {
@@ -181,7 +184,7 @@ impl AccountActor {
             match res {
                 Ok(outcomes) => {
                     for (key, outcome) in keys.into_iter().zip(outcomes) {
-                        act.placed.push_back(act.place(key, outcome));
+                        act.placed.push_back(act.place(key, outcome, generation));
                     }
                     act.ready.extend(act.committing.drain(..));
                     let id = act.account.id.clone();
@@ -201,7 +204,12 @@ impl AccountActor {
     }
 
     /// What the cluster journal said about one message.
-    fn place(&self, key: String, outcome: crate::store::Journaled) -> Option<Placed> {
+    fn place(
+        &self,
+        key: String,
+        outcome: crate::store::Journaled,
+        generation: u64,
+    ) -> Option<Placed> {
         use crate::store::{Journaled, LeaseHolder};
         use std::sync::atomic::Ordering::Relaxed;
         let cluster = self.rt.cluster()?;
@@ -222,6 +230,7 @@ impl AccountActor {
                     key,
                     here,
                     session_seq,
+                    generation,
                 })
             }
         }
@@ -254,6 +263,7 @@ impl AccountActor {
             key: placed.key,
             epoch,
             session_seq: placed.session_seq,
+            generation: placed.generation,
             message: msg,
         });
     }

@@ -15,6 +15,9 @@ pub struct JournaledHere {
     pub epoch: u64,
     /// The message's place in its session.
     pub session_seq: u64,
+    /// The lease generation when the journal commit began: an answer from before a lapse
+    /// is not acted on (the message stays open for whoever holds the session now).
+    pub generation: u64,
     /// The message.
     pub message: BotMessageReceived,
 }

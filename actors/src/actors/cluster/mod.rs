@@ -313,11 +313,16 @@ impl ClusterActor {
             return;
         };
         let work = store.session_work(&self.state.me, &key, after);
+        let generation = self.state.generation();
         ctx.spawn(work.into_actor(self).map(move |res, act, ctx| {
             let again = act.held.get_mut(&key).is_some_and(|h| {
                 h.reading = false;
                 std::mem::take(&mut h.again)
             });
+            if generation != act.state.generation() {
+                // Read before a lapse: the next sweep reads again, under the new generation.
+                return;
+            }
             match res {
                 Ok(Some(work)) => act.hand_over(work),
                 Ok(None) => {
@@ -424,6 +429,10 @@ impl Handler<JournaledHere> for ClusterActor {
     type Result = ();
 
     fn handle(&mut self, msg: JournaledHere, ctx: &mut Self::Context) {
+        if msg.generation != self.state.generation() {
+            // Journaled before this instance lapsed: whoever holds the session answers it.
+            return;
+        }
         self.guarded(ctx, |act, ctx| {
             act.hold(&msg.key, msg.epoch);
             let Some(held) = act.held.get_mut(&msg.key) else {

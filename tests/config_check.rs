@@ -144,6 +144,11 @@ fn every_example_config_is_valid() {
         ("ONCALL_CLIENT_SECRET", "oncall-secret"),
         ("SALES_CLIENT_ID", "dingsales"),
         ("SALES_CLIENT_SECRET", "sales-secret"),
+        (
+            "DINGCLAW_PG_URL",
+            "postgres://dingclaw:pw@db.internal:5432/dingclaw",
+        ),
+        ("DINGCLAW_INSTANCE", "gw-1"),
     ];
     for entry in std::fs::read_dir(repo().join("config")).unwrap() {
         let path = entry.unwrap().path();

@@ -214,7 +214,7 @@ async fn a_second_gateway_on_the_same_store_is_refused() {
     let secret = Secret::new(url.clone());
     let start = std::time::Instant::now();
     loop {
-        match PostgresGatewayLock::acquire(&secret) {
+        match PostgresGatewayLock::acquire(&secret, None) {
             Err(StoreError::InUse { .. }) => break,
             Ok(lock) => drop(lock),
             Err(e) => panic!("{e}"),
@@ -236,7 +236,7 @@ async fn a_second_gateway_on_the_same_store_is_refused() {
     );
     assert_eq!(gw.terminate(), Some(0));
     // Released with the first gateway.
-    let _lock = PostgresGatewayLock::acquire(&secret).expect("the store is free again");
+    let _lock = PostgresGatewayLock::acquire(&secret, None).expect("the store is free again");
 }
 
 /// The cluster's coordination in the store, two instances on one server: the journal is one
@@ -406,4 +406,52 @@ async fn the_cluster_store_dedups_orders_leases_fences_and_claims() {
             .await
             .unwrap()
     );
+}
+
+/// TLS to the server (`sslmode=require`, `dingclaw.storeCaFile`): the store's connections are
+/// encrypted, as the server itself reports; a certificate the gateway cannot verify, or a CA
+/// file that is not one, is a clear error.
+#[actix_rt::test]
+async fn tls_to_the_server_is_encrypted_and_verified() {
+    let pg = TestPostgres::start_with_tls().unwrap_or_else(|e| panic!("a TLS test server: {e}"));
+    let plain = pg.database().unwrap();
+    let url = Secret::new(format!("{plain}?sslmode=require"));
+    // Mozilla's roots do not know the test CA.
+    let err = match PostgresStore::connect(&url) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a certificate from an unknown CA was accepted"),
+    };
+    assert!(err.contains("cannot reach PostgreSQL"), "{err}");
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("UnknownIssuer"),
+        "{err}"
+    );
+    let not_pem = pg.ca_file().with_extension("missing");
+    let err = match PostgresStore::connect_trusting(&url, Some(&not_pem)) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a missing CA file was accepted"),
+    };
+    assert!(err.contains("dingclaw.storeCaFile"), "{err}");
+
+    let ca = pg.ca_file();
+    let store = PostgresStore::connect_trusting(&url, Some(&ca)).unwrap();
+    assert!(store.jobs().unwrap().is_empty());
+    let (client, connection) = tokio_postgres::connect(&plain, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_rt::spawn(async move {
+        let _ = connection.await;
+    });
+    let encrypted: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.application_name = 'dingclaw' AND s.ssl",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(encrypted >= 1, "no encrypted connection from the store");
+    // The gateway lock and the wake-up listener connect the same way.
+    let _lock = dingclaw_actors::store::PostgresGatewayLock::acquire(&url, Some(&ca)).unwrap();
 }

@@ -182,6 +182,19 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         &dir.join("model.log"),
     )?;
     wait_http(&http, &format!("{sim_url}/sim/stats"), STARTUP).await?;
+    if plan.preset == Preset::Cluster {
+        // Three gateways on two cores answer pings late under this load, and the simulator
+        // then drops the socket; DingTalk pushes what was not acknowledged again (here after
+        // 5 s), and so does the simulator in both runs of this preset.
+        let resp = http
+            .post(format!("{sim_url}/sim/chaos"))
+            .send_json(&json!({"redeliverAfterMs": 5000}))
+            .await
+            .map_err(|e| anyhow::anyhow!("set redelivery: {e}"))?;
+        if !resp.status().is_success() {
+            bail!("the simulator refused redelivery: HTTP {}", resp.status());
+        }
+    }
     wait_http(&http, &format!("{model_url}/v1/models"), STARTUP).await?;
     let mut bots = Vec::new();
     let mut accounts = serde_json::Map::new();

@@ -279,15 +279,24 @@ fn shared_store(config: &Config) -> Option<Check> {
     }
     let url = config.runtime.store_url.as_ref()?;
     let target = dingclaw_actors::store::describe_postgres_url(url.expose());
-    Some(match dingclaw_actors::store::PostgresStore::connect(url) {
-        Ok(_) => Check::new("store", Status::Ok, format!("PostgreSQL at {target} answers")),
+    let ca = config.runtime.store_ca_file.as_deref();
+    let tls = ca.is_some() || url.expose().contains("sslmode=require");
+    Some(match dingclaw_actors::store::PostgresStore::connect_trusting(url, ca) {
+        Ok(_) => Check::new(
+            "store",
+            Status::Ok,
+            format!(
+                "PostgreSQL at {target} answers{}",
+                if tls { " (TLS, certificate verified)" } else { "" }
+            ),
+        ),
         Err(e) => Check::new(
             "store",
             Status::Fail,
             e.to_string().trim_start_matches("store: ").to_owned(),
         )
         .fix(
-            "check dingclaw.storeUrl (host, port, database, user, password) and that the server accepts connections from this machine",
+            "check dingclaw.storeUrl (host, port, database, user, password, sslmode), dingclaw.storeCaFile, and that the server accepts connections from this machine",
         ),
     })
 }

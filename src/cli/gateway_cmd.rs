@@ -35,10 +35,13 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         .then(|| GatewayLock::acquire(&config.runtime.store_path))
         .transpose()?;
     let _postgres_lock = match (&config.runtime.store, &config.runtime.store_url) {
-        (StoreKind::Postgres, Some(url)) if config.runtime.cluster.is_some() => {
-            Some(PostgresGatewayLock::acquire_shared(url)?)
-        }
-        (StoreKind::Postgres, Some(url)) => Some(PostgresGatewayLock::acquire(url)?),
+        (StoreKind::Postgres, Some(url)) if config.runtime.cluster.is_some() => Some(
+            PostgresGatewayLock::acquire_shared(url, config.runtime.store_ca_file.as_deref())?,
+        ),
+        (StoreKind::Postgres, Some(url)) => Some(PostgresGatewayLock::acquire(
+            url,
+            config.runtime.store_ca_file.as_deref(),
+        )?),
         _ => None,
     };
     actix_rt::System::new().block_on(async move {

@@ -115,6 +115,85 @@ fn check(step: &'static str, out: std::io::Result<Output>) -> Result<(), TestPos
     }
 }
 
+/// A CA, and a server certificate for 127.0.0.1 it signed (P-256 keys: quick to make).
+fn make_certificates(dir: &Path) -> Result<(), TestPostgresError> {
+    let openssl = |step: &'static str, args: &[&str]| {
+        check(
+            step,
+            Command::new("openssl").args(args).current_dir(dir).output(),
+        )
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=dingclaw test CA",
+    ]);
+    openssl("openssl: the CA", &ca)?;
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl("openssl: the server's key", &csr)?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .map_err(|e| TestPostgresError::Failed {
+        step: "write server.ext",
+        output: e.to_string(),
+    })?;
+    openssl(
+        "openssl: the server's certificate",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    )?;
+    // PostgreSQL refuses a key others can read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| TestPostgresError::Failed {
+        step: "chmod server.key",
+        output: e.to_string(),
+    })
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -125,6 +204,21 @@ fn free_port() -> u16 {
 impl TestPostgres {
     /// Creates and starts a server; it is stopped when dropped.
     pub fn start() -> Result<TestPostgres, TestPostgresError> {
+        Self::start_with(false)
+    }
+
+    /// A server that also takes TLS connections, with a certificate for 127.0.0.1 issued by
+    /// a CA made for it (`ca_file`). Needs `openssl`, which Debian's postgresql brings.
+    pub fn start_with_tls() -> Result<TestPostgres, TestPostgresError> {
+        Self::start_with(true)
+    }
+
+    /// The CA certificate (PEM) of a `start_with_tls` server.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
+    fn start_with(tls: bool) -> Result<TestPostgres, TestPostgresError> {
         let bin = find_bin().ok_or(TestPostgresError::NotInstalled)?;
         let dir = tempfile::Builder::new()
             .prefix("dingclaw-pg")
@@ -133,6 +227,9 @@ impl TestPostgres {
                 step: "mkdtemp",
                 output: e.to_string(),
             })?;
+        if tls {
+            make_certificates(dir.path())?;
+        }
         if running_as_root() {
             check(
                 "chown",
@@ -163,10 +260,16 @@ impl TestPostgres {
             ),
         )?;
         let port = free_port();
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             dir.path().display()
         );
+        if tls {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.path().display()
+            ));
+        }
         let log = dir.path().join("server.log").display().to_string();
         check(
             "pg_ctl start",

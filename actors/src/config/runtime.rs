@@ -35,6 +35,9 @@ pub struct RuntimeSection {
     /// `store: "postgres"`: the server, as a URL (`postgres://user:password@host:5432/db`),
     /// usually `${DINGCLAW_PG_URL}`.
     pub store_url: Option<super::secret::SecretInput>,
+    /// `store: "postgres"`: the CA certificates (PEM) the server's certificate is checked
+    /// against; turns TLS on (as `sslmode=require` in the URL does, with Mozilla's roots).
+    pub store_ca_file: Option<String>,
     /// Seconds a shutdown waits for turns in flight (default 15).
     pub drain_seconds: Option<u64>,
     /// Journal each accepted DingTalk message before acknowledging it, and answer the ones a
@@ -84,6 +87,9 @@ pub struct RuntimeConfig {
     pub store_url: Option<super::Secret>,
     /// `storePath`.
     pub store_path: PathBuf,
+    /// `storeCaFile`: TLS to PostgreSQL, checked against these CA certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_ca_file: Option<PathBuf>,
     /// `drainSeconds`: a shutdown waits this long for turns in flight.
     #[serde(serialize_with = "secs")]
     pub drain: Duration,
@@ -158,6 +164,17 @@ pub(crate) fn build_runtime(
             .as_deref()
             .map(|p| expand_home(p, env))
             .unwrap_or_else(|| state_dir.join("dingclaw").join("dingclaw.sqlite")),
+        store_ca_file: match (&r.store_ca_file, r.store == Some(StoreKind::Postgres)) {
+            (Some(_), false) => {
+                diags.warn(
+                    at.key("storeCaFile"),
+                    "ignored: dingclaw.store is not \"postgres\"",
+                );
+                None
+            }
+            (Some(path), true) => Some(expand_home(path, env)),
+            (None, _) => None,
+        },
         drain: Duration::from_secs(r.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECS)),
         journal: r.journal.unwrap_or(true),
         durability: r.durability.unwrap_or_default(),

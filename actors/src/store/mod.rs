@@ -19,6 +19,8 @@ mod memory_index;
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_cluster;
+#[cfg(feature = "postgres")]
+mod postgres_tls;
 mod settings;
 #[cfg(feature = "sqlite")]
 mod sqlite;

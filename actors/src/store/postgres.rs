@@ -18,10 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::{NoTls, Row};
+use deadpool_postgres::Pool;
+use tokio_postgres::Row;
 
 use crate::config::Secret;
+
+use super::postgres_tls::{Tls, connect_one, manager, tls_for};
 
 use super::{
     JournalEntry, JournalId, MemoryCandidate, MemoryFile, Role, SessionFilter, SessionMeta,
@@ -201,7 +203,7 @@ fn client_config(
 
 /// An error and its causes, as one line (the pool's own message leaves out why the
 /// connection failed: refused, timed out, bad password).
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub(super) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
@@ -229,13 +231,26 @@ pub struct PostgresStore {
     /// Connections of the cluster's heartbeats alone, so a heartbeat never waits behind the
     /// writer's batches (a late heartbeat costs an instance its sessions).
     pub(super) control: Pool,
+    /// How connections are made (plain or TLS).
+    pub(super) tls: Tls,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/db`, or key=value pairs),
-    /// creates or migrates the schema, and checks the connection works.
+    /// creates or migrates the schema, and checks the connection works. TLS when the URL says
+    /// `sslmode=require`, the server checked against Mozilla's roots.
     pub fn connect(url: &Secret) -> Result<PostgresStore, StoreError> {
+        Self::connect_trusting(url, None)
+    }
+
+    /// `connect`, with TLS and the server's certificate checked against the CA certificates
+    /// (PEM) in `ca_file` when one is given (`dingclaw.storeCaFile`).
+    pub fn connect_trusting(
+        url: &Secret,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<PostgresStore, StoreError> {
         let (config, target) = client_config(url, "dingclaw")?;
+        let tls = tls_for(&config, ca_file, &target)?;
         let unreachable = |message: String| StoreError::Unreachable {
             target: target.clone(),
             message,
@@ -247,14 +262,7 @@ impl PostgresStore {
             .build()
             .map_err(|e| unreachable(format!("cannot start its runtime: {e}")))?;
         let pool = |size: usize| {
-            let manager = Manager::from_config(
-                config.clone(),
-                NoTls,
-                ManagerConfig {
-                    recycling_method: RecyclingMethod::Fast,
-                },
-            );
-            Pool::builder(manager)
+            Pool::builder(manager(&config, &tls))
                 .max_size(size)
                 .runtime(deadpool_postgres::Runtime::Tokio1)
                 .build()
@@ -268,6 +276,7 @@ impl PostgresStore {
             config,
             fenced: Arc::new(AtomicU64::new(0)),
             control,
+            tls,
         };
         // The first use of the pool opens a connection: a failure here is the server's
         // address or credentials, said as such.
@@ -885,19 +894,31 @@ pub struct PostgresGatewayLock {
 }
 
 impl PostgresGatewayLock {
-    /// Takes the lock alone, or says that another gateway holds it.
-    pub fn acquire(url: &Secret) -> Result<PostgresGatewayLock, StoreError> {
-        Self::take(url, false)
+    /// Takes the lock alone, or says that another gateway holds it. `ca_file`: as for
+    /// `PostgresStore::connect_trusting`.
+    pub fn acquire(
+        url: &Secret,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<PostgresGatewayLock, StoreError> {
+        Self::take(url, ca_file, false)
     }
 
     /// Takes the lock with the other gateways of a cluster, or says that a lone gateway
     /// holds it.
-    pub fn acquire_shared(url: &Secret) -> Result<PostgresGatewayLock, StoreError> {
-        Self::take(url, true)
+    pub fn acquire_shared(
+        url: &Secret,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<PostgresGatewayLock, StoreError> {
+        Self::take(url, ca_file, true)
     }
 
-    fn take(url: &Secret, shared: bool) -> Result<PostgresGatewayLock, StoreError> {
+    fn take(
+        url: &Secret,
+        ca_file: Option<&std::path::Path>,
+        shared: bool,
+    ) -> Result<PostgresGatewayLock, StoreError> {
         let (config, target) = client_config(url, "dingclaw gateway lock")?;
+        let tls = tls_for(&config, ca_file, &target)?;
         let unreachable = |message: String| StoreError::Unreachable {
             target: target.clone(),
             message,
@@ -918,14 +939,13 @@ impl PostgresGatewayLock {
                     }
                 };
                 runtime.block_on(async move {
-                    let (client, connection) = match config.connect(NoTls).await {
+                    let (client, connection) = match connect_one(&config, &tls, None).await {
                         Ok(c) => c,
                         Err(e) => {
                             let _ = taken_tx.send(Err(with_causes(&e)));
                             return;
                         }
                     };
-                    let connection = tokio::spawn(connection);
                     let sql = if shared {
                         "SELECT pg_try_advisory_lock_shared($1)"
                     } else {

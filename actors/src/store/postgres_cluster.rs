@@ -7,9 +7,9 @@ use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::postgres_tls::{Tls, connect_one};
 use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::postgres::PostgresStore;
 use super::{
@@ -463,7 +463,7 @@ impl ClusterStore for PostgresStore {
     fn wakeups(&self) -> Result<mpsc::UnboundedReceiver<(String, String)>, StoreError> {
         let runtime = self.runtime.as_ref().ok_or(StoreError::WriterGone)?;
         let (tx, rx) = mpsc::unbounded_channel();
-        runtime.spawn(listen(self.config.clone(), tx));
+        runtime.spawn(listen(self.config.clone(), self.tls.clone(), tx));
         Ok(rx)
     }
 
@@ -474,21 +474,14 @@ impl ClusterStore for PostgresStore {
 
 /// Keeps a connection that `LISTEN`s for wake-ups and hands each on; after every (re)connect
 /// it sends an empty pair, so the consumer looks for work it may have missed meanwhile.
-async fn listen(config: tokio_postgres::Config, out: mpsc::UnboundedSender<(String, String)>) {
+async fn listen(
+    config: tokio_postgres::Config,
+    tls: Tls,
+    out: mpsc::UnboundedSender<(String, String)>,
+) {
     while !out.is_closed() {
-        if let Ok((client, mut connection)) = config.connect(NoTls).await {
-            let (notes_tx, mut notes) = mpsc::unbounded_channel::<String>();
-            let driver = tokio::spawn(async move {
-                while let Some(Ok(message)) =
-                    std::future::poll_fn(|cx| connection.poll_message(cx)).await
-                {
-                    if let AsyncMessage::Notification(n) = message
-                        && notes_tx.send(n.payload().to_owned()).is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+        let (notes_tx, mut notes) = mpsc::unbounded_channel::<String>();
+        if let Ok((client, driver)) = connect_one(&config, &tls, Some(notes_tx)).await {
             if client
                 .batch_execute(&format!("LISTEN {WAKE_CHANNEL}"))
                 .await

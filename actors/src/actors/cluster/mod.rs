@@ -38,6 +38,9 @@ use super::runtime::Runtime;
 /// Sessions taken over in one sweep at most (the next sweep takes more).
 const SWEEP_LIMIT: i64 = 500;
 
+/// How often pairing approvals made on other instances are read in.
+const PAIRINGS_REFRESH: Duration = Duration::from_secs(2);
+
 /// One session this instance holds.
 #[derive(Debug, Default)]
 struct Held {
@@ -61,6 +64,8 @@ pub struct ClusterActor {
     live: Vec<String>,
     joined: bool,
     ticking: bool,
+    /// When the pairing records were last read.
+    pairings_read: Instant,
     restarts: Restarts,
 }
 
@@ -75,6 +80,7 @@ impl ClusterActor {
             live: Vec::new(),
             joined: false,
             ticking: false,
+            pairings_read: Instant::now(),
             restarts: Restarts::default(),
         }
     }
@@ -191,6 +197,22 @@ impl ClusterActor {
         if let Some(sweep) = sweep {
             self.apply_sweep(sweep, ctx);
         }
+        if self.pairings_read.elapsed() >= PAIRINGS_REFRESH {
+            self.pairings_read = Instant::now();
+            self.read_pairings(ctx);
+        }
+    }
+
+    /// Takes in the pairing approvals other instances recorded (an owner approves a person
+    /// once, on whichever instance; every instance must let them in).
+    fn read_pairings(&self, ctx: &mut Context<Self>) {
+        let store = self.rt.store.clone();
+        ctx.spawn(async move { store.pairings().await }.into_actor(self).map(
+            |res, act, _| match res {
+                Ok(rows) => act.rt.pairings.load(&rows),
+                Err(e) => tracing::warn!(error = %e, "cannot read the shared pairing records"),
+            },
+        ));
     }
 
     /// Forgets every held session and evicts their actors.

@@ -970,7 +970,10 @@ fn open_store(choice: StoreChoice, config: &Config) -> Result<Arc<dyn Store>, Ru
                 .as_ref()
                 .ok_or(RuntimeError::NoStoreUrl)?;
             tracing::info!(server = %crate::store::describe_postgres_url(url.expose()), "store: PostgreSQL");
-            Ok(Arc::new(crate::store::PostgresStore::connect(url)?))
+            Ok(Arc::new(crate::store::PostgresStore::connect_trusting(
+                url,
+                config.runtime.store_ca_file.as_deref(),
+            )?))
         }
         #[cfg(not(feature = "postgres"))]
         StoreKind::Postgres => Err(RuntimeError::NoPostgres),

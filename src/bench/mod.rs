@@ -268,9 +268,15 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
             config["dingclaw"]["cluster"] =
                 json!({"instanceId": format!("bench-gw{i}"), "botReplicas": replicas});
         }
-        let config_path = dir.join(format!("openclaw-{i}.json"));
+        // One gateway keeps the names it always had; a cluster's are numbered.
+        let suffix = if instances == 1 {
+            String::new()
+        } else {
+            format!("-{i}")
+        };
+        let config_path = dir.join(format!("openclaw{suffix}.json"));
         std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
-        let state = dir.join(format!("state-{i}"));
+        let state = dir.join(format!("state{suffix}"));
         gateways.push(spawn(
             "gateway",
             exe,
@@ -284,7 +290,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
                 ("OPENCLAW_STATE_DIR", state.display().to_string()),
                 ("HOME", dir.display().to_string()),
             ],
-            &dir.join(format!("gateway-{i}.log")),
+            &dir.join(format!("gateway{suffix}.log")),
         )?);
     }
     let gateway = gateways.remove(0);
@@ -317,9 +323,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         }
         if started.elapsed() > STARTUP {
             bail!(
-                "only {up} of {} bots connected after {STARTUP:?} (see {})",
+                "only {up} of {} bots connected after {STARTUP:?} (see the gateway logs in {})",
                 plan.bots,
-                dir.join("gateway-0.log").display()
+                dir.display()
             );
         }
         actix_rt::time::sleep(Duration::from_millis(10)).await;

@@ -277,6 +277,23 @@ async fn three_gateways_survive_kill_pause_and_restart_with_nothing_lost_or_repe
     let paused = nodes[1].api("GET", "/api/cluster", None).await;
     let survivor = nodes[2].api("GET", "/api/cluster", None).await;
     let status = nodes[2].api("GET", "/api/status", None).await;
+    // The operator's view of the cluster, from the command line.
+    let (ok, shown, err) = support::process::run_cli(vec![
+        "status".into(),
+        "--config".into(),
+        nodes[2].config.display().to_string(),
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        shown.contains(
+            "Cluster / 集群: instance gw-c (answering), store postgres://postgres@127.0.0.1:"
+        ),
+        "{shown}"
+    );
+    for id in INSTANCES {
+        assert!(shown.contains(id), "{id} missing from: {shown}");
+    }
     let open = count(&db, "SELECT count(*) FROM inbound WHERE NOT done").await;
     // The journal's order is each session's order: its transcript holds every message once,
     // in the journal's sequence.

@@ -168,13 +168,14 @@ fn cluster(c: &Value) -> String {
         .collect();
     let st = &c["stats"];
     let mut out = format!(
-        "\nCluster / 集群: instance {} ({}), {} leases, {} messages open\n",
+        "\nCluster / 集群: instance {} ({}), store {}, {} leases, {} messages open\n",
         text(&c["instance"]),
         if c["acting"] == true {
             "answering"
         } else {
             "NOT answering: heartbeat lapsed"
         },
+        text(&c["storeTarget"]),
         text(&store["leases"]),
         text(&store["openMessages"]),
     );

@@ -260,7 +260,7 @@ function renderCluster(s) {
   const store = c.store || { instances: [], leases: 0, openMessages: 0 };
   const st = c.stats;
   $("cluster-line").textContent = t(c.acting ? "cluster.line" : "cluster.lapsed", {
-    instance: c.instance, leases: store.leases, open: store.openMessages, taken: st.leasesTaken,
+    instance: c.instance, target: c.storeTarget, leases: store.leases, open: store.openMessages, taken: st.leasesTaken,
     fencedWrites: st.fencedWrites, fencedReplies: st.fencedReplies, wakeups: st.wakeupsReceived,
   });
   renderIfChanged("cluster", JSON.stringify(store.instances.map(i => [i.id, i.live, Math.round(i.heartbeatAgeMs / 1000), i.sessions, i.info && i.info.bots])),

@@ -79,6 +79,8 @@ pub struct ClusterReport {
     pub bot_replicas: usize,
     /// This instance's heartbeat is fresh: it answers.
     pub acting: bool,
+    /// Where the shared store is (`postgres://user@host:port/db`, never the password).
+    pub store_target: String,
     /// What this instance did in the cluster.
     pub stats: ClusterStats,
     /// Instances, leases and open messages, from the store.
@@ -587,6 +589,13 @@ impl Runtime {
             lease_ttl_ms: state.config.lease_ttl.as_millis() as u64,
             bot_replicas: state.config.bot_replicas,
             acting: state.alive(),
+            store_target: self
+                .config()
+                .runtime
+                .store_url
+                .as_ref()
+                .map(|u| crate::store::describe_postgres_url(u.expose()))
+                .unwrap_or_default(),
             stats: state.stats(store.fenced_writes()),
             store: view.as_ref().ok().cloned(),
             store_error: view.err().map(|e| e.to_string()),

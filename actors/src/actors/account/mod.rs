@@ -168,8 +168,15 @@ impl AccountActor {
             .committing
             .iter()
             .map(|m| crate::store::RoutedEntry {
+                // Only what routing reads: the message itself is parsed by its holder.
                 session_key: routes
-                    .route(&Inbound::from_dingtalk(m, channel).routing())
+                    .route(&crate::routing::Inbound {
+                        channel,
+                        account: &m.account,
+                        chat: m.message.chat,
+                        conversation_id: &m.message.conversation_id,
+                        sender_id: m.message.sender(),
+                    })
                     .session_key
                     .to_string(),
                 entry: journal_row(m),

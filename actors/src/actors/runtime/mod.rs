@@ -589,17 +589,20 @@ impl Runtime {
             lease_ttl_ms: state.config.lease_ttl.as_millis() as u64,
             bot_replicas: state.config.bot_replicas,
             acting: state.alive(),
-            store_target: self
-                .config()
-                .runtime
-                .store_url
-                .as_ref()
-                .map(|u| crate::store::describe_postgres_url(u.expose()))
-                .unwrap_or_default(),
+            store_target: self.store_target(),
             stats: state.stats(store.fenced_writes()),
             store: view.as_ref().ok().cloned(),
             store_error: view.err().map(|e| e.to_string()),
         })
+    }
+
+    /// Where the shared store is, without its password.
+    fn store_target(&self) -> String {
+        #[cfg(feature = "postgres")]
+        if let Some(url) = &self.config().runtime.store_url {
+            return crate::store::describe_postgres_url(url.expose());
+        }
+        String::new()
     }
 
     /// The account actor a reply under `lease` goes through, unless the reply is no longer

@@ -74,8 +74,9 @@ async fn an_answer_streams_into_a_card_that_is_finished_with_the_whole_text() {
     assert!(card.finalized);
     assert_eq!(card.text, reply.text);
     assert_eq!(card.params.get("msgContent"), Some(&reply.text));
-    // "processing" → "inputing" (first text) → "finished".
-    assert_eq!(card.instance_updates, 2);
+    // Opened after `holdMs` (the interval) showing the text so far, or "processing" and
+    // then "inputing" on the first text; streamed; finalized and set "finished".
+    assert!((1..=2).contains(&card.instance_updates), "{card:?}");
     assert!(card.stream_updates >= 2, "streamed as it grew: {card:?}");
     assert!(
         card.min_update_gap_ms.is_some_and(|g| g >= 190),
@@ -275,7 +276,85 @@ async fn stop_finishes_the_card_as_stopped() {
     assert_eq!(reply.via, "card", "{reply:?}");
     assert_eq!(reply.text, "⏹ 已停止。Stopped.");
     let card = &cards(&h)[0];
-    assert!(card.finalized, "{card:?}");
     assert_eq!(card.flow_status, "3");
+    assert_eq!(card.text, reply.text);
+    assert_eq!(
+        (card.stream_updates, card.finalized),
+        (0, false),
+        "nothing was streamed, so there was no stream to finalize: {card:?}"
+    );
+    h.stop().await;
+}
+
+/// Cards with `card.holdMs: hold_ms`, and an offline model that answers at once.
+async fn start_holding(hold_ms: u64) -> Harness {
+    let card = format!(
+        r#"groupReplyMode: "aicard", dmReplyMode: "aicard",
+           card: {{ updateIntervalMs: 200, holdMs: {hold_ms} }}"#
+    );
+    start(&card, "", 0).await
+}
+
+/// Card calls the simulator received, whatever became of them.
+fn card_calls(h: &Harness) -> u64 {
+    let s = h.sim.sim.stats();
+    s.cards_created + s.card_stream_updates + s.card_instance_updates + s.card_rejected
+}
+
+#[actix_rt::test]
+async fn an_answer_ready_within_the_hold_is_one_finished_card_in_one_call() {
+    // The offline model answers at once, well within the hold (long here, so that a slow
+    // test machine cannot turn the test into the streaming case).
+    let h = start_holding(3_000).await;
+    let cid = h.group(&["bot1"], &["alice"]);
+    for (i, text) in ["quick one", "quick two", "quick three"].iter().enumerate() {
+        let sent = h.say("alice", To::Group(&cid, &["bot1"]), text).await;
+        let reply = h.answered(&sent, 1).await.remove(0);
+        // In a group the model reads "<sender>: <text>".
+        let heard = format!("alice: {text}");
+        assert_eq!(
+            (reply.via.as_str(), said(&reply.text)),
+            ("card", heard.as_str())
+        );
+        let card = &cards(&h)[i];
+        assert_eq!(card.flow_status, "3", "{card:?}");
+        assert_eq!(card.text, reply.text);
+        assert_eq!(card.msg_id.as_deref(), Some(sent.msg_id.as_str()));
+        assert_eq!((card.instance_updates, card.stream_updates), (0, 0));
+    }
+    assert_eq!(card_calls(&h), 3, "one createAndDeliver per reply");
+    h.stop().await;
+}
+
+#[actix_rt::test]
+async fn hold_zero_opens_a_processing_card_at_once() {
+    let h = start_holding(0).await;
+    h.model.script([Step {
+        model: None,
+        times: Some(1),
+        action: Action::Delay { ms: 1_500 },
+    }]);
+    let sent = h.say("alice", To::Dm("bot1"), "take your time").await;
+    let begin = Instant::now();
+    while cards(&h).is_empty() {
+        assert!(begin.elapsed() < Duration::from_secs(1), "no card at once");
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        cards(&h)[0].flow_status,
+        "1",
+        "processing while the model thinks"
+    );
+    let reply = h.answered(&sent, 1).await.remove(0);
+    assert_eq!(
+        (reply.via.as_str(), said(&reply.text)),
+        ("card", "take your time")
+    );
+    let card = &cards(&h)[0];
+    assert_eq!(card.flow_status, "3");
+    // Created, then the whole answer at once ("inputing" too if a tick fell between the
+    // last chunk and the end of the turn); nothing streamed, so nothing to finalize.
+    assert!((1..=2).contains(&card.instance_updates), "{card:?}");
+    assert_eq!(card.stream_updates, 0, "{card:?}");
     h.stop().await;
 }

@@ -6,23 +6,30 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[test]
-fn the_smoke_preset_answers_every_message_once_and_writes_its_report() {
+/// Runs `dingclaw bench <args> --quiet --out <tmp>` and returns its text report and its JSON
+/// report (`bench-<preset>.json`), with the output folder.
+fn bench(args: &[&str], preset: &str) -> (String, Value, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_dingclaw"))
-        .args(["bench", "--preset", "smoke", "--quiet", "--out"])
+        .arg("bench")
+        .args(args)
+        .args(["--quiet", "--out"])
         .arg(out.path())
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "bench failed:\n{stdout}\n{stderr}");
     println!("{stdout}");
+    let json = out.path().join(format!("bench-{preset}.json"));
+    let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (stdout, report, out)
+}
 
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("bench-smoke.json")).unwrap())
-            .unwrap();
+#[test]
+fn the_smoke_preset_answers_every_message_once_and_writes_its_report() {
+    let (stdout, report, out) = bench(&["--preset", "smoke"], "smoke");
     let n = |k: &str| {
         report[k]
             .as_u64()
@@ -64,4 +71,38 @@ fn the_smoke_preset_answers_every_message_once_and_writes_its_report() {
     );
     // The processes' logs stay with the report.
     assert!(out.path().join("run-smoke/gateway.log").exists());
+}
+
+/// The cards preset: replies go out as AI cards under DingTalk's card call limit, and the
+/// report says what each reply cost in card calls. An answer ready within `card.holdMs` (the
+/// offline model answers at once) is one `createAndDeliver` call.
+#[test]
+fn the_cards_preset_reports_card_calls_per_reply() {
+    let (stdout, report, _out) = bench(
+        &[
+            "--preset",
+            "cards",
+            "--duration",
+            "3",
+            "--conversations",
+            "10",
+        ],
+        "cards",
+    );
+    let cards = &report["cards"];
+    let answered = report["answered"].as_u64().unwrap();
+    assert!(answered >= 10, "{report}");
+    assert_eq!(cards["replies"].as_u64(), Some(answered), "{cards}");
+    assert_eq!(cards["markdownReplies"].as_u64(), Some(0), "{cards}");
+    assert_eq!(
+        cards["throttled"].as_u64(),
+        Some(0),
+        "kept under the limit: {cards}"
+    );
+    assert_eq!(
+        cards["calls"].as_u64(),
+        Some(answered),
+        "one call each: {cards}"
+    );
+    assert!(stdout.contains("card replies/s per bot"), "{stdout}");
 }

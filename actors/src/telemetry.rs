@@ -41,6 +41,10 @@ pub const ACCOUNTS_CONNECTED: &str = "dingclaw_accounts_connected";
 pub const OVERSIZED_FRAMES: &str = "dingclaw_oversized_frames_total";
 /// How long an inbound journal commit takes.
 pub const JOURNAL_SECONDS: &str = "dingclaw_journal_commit_seconds";
+/// Store transactions committed by the writer (group commits), and the writes they carried.
+pub const STORE_COMMITS: &str = "dingclaw_store_commits_total";
+/// Writes (transcript entries, session rows, journal rows and marks...) committed.
+pub const STORE_WRITES: &str = "dingclaw_store_writes_total";
 /// Journaled messages an earlier process left unanswered, answered after a restart.
 pub const JOURNAL_RECOVERED: &str = "dingclaw_journal_recovered_total";
 /// How long MCP tool calls take, by server.
@@ -100,6 +104,11 @@ pub fn describe() {
         Unit::Seconds,
         "Inbound journal commits that an ACK waited for."
     );
+    describe_counter!(
+        STORE_COMMITS,
+        "Store transactions committed (each a group commit of many writes)."
+    );
+    describe_counter!(STORE_WRITES, "Writes the store's transactions carried.");
     describe_counter!(
         JOURNAL_RECOVERED,
         "Journaled messages answered again after a restart."
@@ -228,6 +237,12 @@ pub fn oversized_frame(account: &str) {
 /// Records how long a journal commit took.
 pub fn journal_commit(took: Duration) {
     histogram!(JOURNAL_SECONDS).record(took.as_secs_f64());
+}
+
+/// Counts one committed store transaction of `writes` writes.
+pub fn store_commit(writes: usize) {
+    counter!(STORE_COMMITS).increment(1);
+    counter!(STORE_WRITES).increment(writes as u64);
 }
 
 /// Counts `n` messages answered after a restart.

@@ -10,6 +10,7 @@
 //!   gateway on SQLite, then three on one PostgreSQL store).
 
 mod cluster;
+mod growth;
 mod plan;
 mod plot;
 mod probe;
@@ -24,7 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 pub use plan::{BenchArgs, Plan, Preset};
-pub use report::{GatewayUse, Report, SessionsPhase};
+pub use report::{CardFigures, GatewayUse, Report, SessionsPhase};
 
 use crate::sim::{LoadReport, LoadRequest};
 use procs::{Proc, free_port, spawn, wait_http};
@@ -33,11 +34,14 @@ use procs::{Proc, free_port, spawn, wait_http};
 const STARTUP: Duration = Duration::from_secs(60);
 /// Progress and memory samples.
 const SAMPLE: Duration = Duration::from_millis(500);
+/// Card API calls a second per app: DingTalk's limit as the connectors keep it.
+const CARD_QPS: u32 = 20;
 
 /// What the run talks to.
 struct Setup {
     http: awc::Client,
     sim_url: String,
+    model_url: String,
     gw_url: String,
     token: String,
     bots: Vec<String>,
@@ -48,6 +52,12 @@ struct Setup {
     members: Vec<Proc>,
     connect_ms: u64,
     rss_before_kib: u64,
+    /// The gateway's CPU seconds once every bot was connected: start-up is not a
+    /// message's cost.
+    cpu_before_s: f64,
+    /// Read the sessions in memory from `/api/status` while a load runs. The growth preset
+    /// does not: with 10,000 bots each status is large enough to count in a message's cost.
+    watch_sessions: bool,
 }
 
 /// Where the gateways keep their state.
@@ -69,23 +79,41 @@ pub async fn run(args: &BenchArgs, exe: &Path) -> anyhow::Result<Report> {
         std::fs::remove_dir_all(&dir).with_context(|| format!("clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
-    let report = if plan.preset == Preset::Cluster {
-        cluster::compare(&plan, exe, &dir, args.quiet).await?
-    } else {
-        measure(&plan, exe, &dir, &Mode::Single, args.quiet).await?
+    let report = match plan.preset {
+        Preset::Cluster => cluster::compare(&plan, exe, &dir, args.quiet).await?,
+        Preset::Growth => {
+            let max_bots = args.bots.unwrap_or(usize::MAX);
+            let figures =
+                growth::measure(&plan, exe, &dir, max_bots, &ProgressBar::hidden()).await?;
+            let mut report = Report::new(
+                plan.clone(),
+                0,
+                &LoadReport::default(),
+                GatewayUse::default(),
+                Vec::new(),
+            );
+            report.growth = Some(figures);
+            report
+        }
+        _ => measure(&plan, exe, &dir, &Mode::Single, args.quiet).await?,
     };
     let json_path = args
         .out
         .join(format!("bench-{:?}.json", plan.preset).to_lowercase());
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
-    let svg_path = json_path.with_extension("svg");
-    plot::draw(&report, &svg_path).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    let plots = match &report.growth {
+        Some(g) => plot::draw_growth(g, &args.out).map_err(|e| anyhow::anyhow!("plot: {e}"))?,
+        None => {
+            let svg_path = json_path.with_extension("svg");
+            plot::draw(&report, &svg_path).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+            vec![svg_path]
+        }
+    };
     println!("{}", report.text());
-    println!(
-        "  report               {}\n  plot                 {}",
-        json_path.display(),
-        svg_path.display()
-    );
+    println!("  report               {}", json_path.display());
+    for plot in plots {
+        println!("  plot                 {}", plot.display());
+    }
     Ok(report)
 }
 
@@ -125,10 +153,47 @@ async fn measure(
         gateway.cpu_ms_per_1000 = gateway.cpu_s * 1000.0 / (load.answered.max(1) as f64 / 1000.0);
     }
     let mut report = Report::new(plan.clone(), setup.connect_ms, &load, gateway, rss);
+    if plan.cards {
+        report.cards = Some(card_figures(&setup, plan, &report).await?);
+    }
     if plan.preset == Preset::Sessions {
         report.sessions = Some(sessions_phases(&mut setup, &report, quiet).await?);
     }
     Ok(report)
+}
+
+/// Sets simulator switches (`/sim/chaos`).
+async fn post_chaos(http: &awc::Client, sim_url: &str, switches: Value) -> anyhow::Result<()> {
+    let resp = http
+        .post(format!("{sim_url}/sim/chaos"))
+        .send_json(&switches)
+        .await
+        .map_err(|e| anyhow::anyhow!("set {switches}: {e}"))?;
+    if !resp.status().is_success() {
+        bail!("the simulator refused {switches}: HTTP {}", resp.status());
+    }
+    Ok(())
+}
+
+/// What the card replies cost in card calls, from the simulator's counters.
+async fn card_figures(setup: &Setup, plan: &Plan, report: &Report) -> anyhow::Result<CardFigures> {
+    let stats: Value = get_json(&setup.http, &format!("{}/sim/stats", setup.sim_url), None).await?;
+    let n = |k: &str| stats[k].as_u64().unwrap_or(0);
+    let replies = n("cardsFinished");
+    let calls = n("cardsCreated")
+        + n("cardStreamUpdates")
+        + n("cardInstanceUpdates")
+        + n("cardRejected")
+        + n("cardThrottled");
+    Ok(CardFigures {
+        replies,
+        markdown_replies: report.answered.saturating_sub(replies),
+        calls,
+        calls_per_reply: calls as f64 / replies.max(1) as f64,
+        throttled: n("cardThrottled"),
+        replies_per_s_per_bot: report.sustained_per_s / plan.bots as f64,
+        hold_ms: plan.card_hold_ms,
+    })
 }
 
 fn progress(quiet: bool, expected: u64) -> ProgressBar {
@@ -177,23 +242,23 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
             plan.model_latency_ms.to_string(),
             "--workers".into(),
             plan.model_workers.to_string(),
+            "--tool-rounds".into(),
+            plan.tool_rounds.to_string(),
         ],
         &quiet,
         &dir.join("model.log"),
     )?;
     wait_http(&http, &format!("{sim_url}/sim/stats"), STARTUP).await?;
+    if plan.cards {
+        // DingTalk's own limit on card calls, enforced as DingTalk does (a 403 QpsLimit),
+        // so a gateway that spent more than it may would be seen throttled.
+        post_chaos(&http, &sim_url, json!({"cardQps": CARD_QPS})).await?;
+    }
     if plan.preset == Preset::Cluster {
         // Three gateways on two cores answer pings late under this load, and the simulator
         // then drops the socket; DingTalk pushes what was not acknowledged again (here after
         // 5 s), and so does the simulator in both runs of this preset.
-        let resp = http
-            .post(format!("{sim_url}/sim/chaos"))
-            .send_json(&json!({"redeliverAfterMs": 5000}))
-            .await
-            .map_err(|e| anyhow::anyhow!("set redelivery: {e}"))?;
-        if !resp.status().is_success() {
-            bail!("the simulator refused redelivery: HTTP {}", resp.status());
-        }
+        post_chaos(&http, &sim_url, json!({"redeliverAfterMs": 5000})).await?;
     }
     wait_http(&http, &format!("{model_url}/v1/models"), STARTUP).await?;
     let mut bots = Vec::new();
@@ -225,6 +290,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     if !plan.journal {
         dingclaw["journal"] = json!(false);
     }
+    if let Some(limit) = plan.history_limit {
+        dingclaw["historyLimit"] = json!(limit);
+    }
     let (instances, replicas) = match mode {
         Mode::Single => (1, 1),
         Mode::Cluster { url, instances } => {
@@ -233,6 +301,11 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
             (*instances, 2.min(*instances))
         }
     };
+    let reply_mode = if plan.cards { "aicard" } else { "text" };
+    let mut card = json!({"qps": CARD_QPS});
+    if let Some(hold) = plan.card_hold_ms {
+        card["holdMs"] = json!(hold);
+    }
     let mut config = json!({
         "agents": {
             "defaults": {"maxConcurrent": 100_000},
@@ -240,8 +313,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         },
         "channels": {"dingtalk-connector": {
             "endpoint": sim_url,
-            "groupReplyMode": "text",
-            "dmReplyMode": "text",
+            "groupReplyMode": reply_mode,
+            "dmReplyMode": reply_mode,
+            "card": card,
             // The figures compare with runs from before the "thinking" reaction existed.
             "ackReaction": "off",
             "accounts": accounts,
@@ -279,7 +353,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         let state = dir.join(format!("state{suffix}"));
         gateways.push(spawn(
             "gateway",
-            exe,
+            plan.gateway_exe.as_deref().unwrap_or(exe),
             &[
                 "gateway".into(),
                 "--config".into(),
@@ -297,6 +371,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     let mut setup = Setup {
         http,
         sim_url,
+        model_url,
         gw_url,
         token,
         bots,
@@ -306,6 +381,8 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         members: gateways,
         connect_ms: 0,
         rss_before_kib: 0,
+        cpu_before_s: 0.0,
+        watch_sessions: true,
     };
     loop {
         setup.gateway.check_alive()?;
@@ -332,7 +409,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     }
     setup.connect_ms = started.elapsed().as_millis() as u64;
     wait_http(&setup.http, &format!("{}/health", setup.gw_url), STARTUP).await?;
-    setup.rss_before_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+    let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
+    setup.rss_before_kib = usage.rss_kib;
+    setup.cpu_before_s = usage.cpu_s;
     Ok(setup)
 }
 
@@ -393,8 +472,12 @@ async fn load_run(
         for m in &mut setup.members {
             m.check_alive()?;
         }
-        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
-        let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
+        let resident = if setup.watch_sessions {
+            let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+            status["stats"]["sessionsResident"].as_u64().unwrap_or(0)
+        } else {
+            0
+        };
         if let Some(u) = probe::usage(setup.gateway.pid()) {
             rss.push((started.elapsed().as_secs_f64(), u.rss_kib));
             if resident >= peak.resident {
@@ -436,15 +519,42 @@ async fn gateway_use(setup: &Setup, load: &LoadReport, peak: Peak) -> anyhow::Re
         (peak.resident, peak.rss_kib)
     };
     let grown = rss_at.saturating_sub(setup.rss_before_kib) * 1024;
+    let cpu_s = usage.cpu_s - setup.cpu_before_s;
+    let (commits, writes) = store_counters(setup).await.unwrap_or_default();
+    let per_message = |n: f64| n / load.answered.max(1) as f64;
     Ok(GatewayUse {
-        cpu_s: usage.cpu_s,
-        cpu_ms_per_1000: usage.cpu_s * 1000.0 / (load.answered.max(1) as f64 / 1000.0),
+        cpu_s,
+        cpu_ms_per_1000: cpu_s * 1000.0 / (load.answered.max(1) as f64 / 1000.0),
         peak_rss_kib: usage.peak_rss_kib,
         rss_before_kib: setup.rss_before_kib,
         rss_after_kib: usage.rss_kib,
         sessions_resident: resident,
         rss_per_session_bytes: grown.checked_div(resident).unwrap_or(0),
+        store_commits_per_message: per_message(commits),
+        store_writes_per_message: per_message(writes),
     })
+}
+
+/// The gateway's store commits and the writes they carried so far (its `/metrics`).
+async fn store_counters(setup: &Setup) -> anyhow::Result<(f64, f64)> {
+    let mut resp = setup
+        .http
+        .get(format!("{}/metrics", setup.gw_url))
+        .insert_header(("Authorization", format!("Bearer {}", setup.token)))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("/metrics: {e}"))?;
+    let body = resp.body().limit(16 << 20).await?;
+    let text = String::from_utf8_lossy(&body);
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok((
+        value("dingclaw_store_commits_total"),
+        value("dingclaw_store_writes_total"),
+    ))
 }
 
 /// The sessions preset after its creation run: wait for every session to leave memory, then

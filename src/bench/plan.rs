@@ -21,6 +21,13 @@ pub enum Preset {
     /// 6 bots x 200 conversations, closed loop: first one gateway on SQLite, then three
     /// gateways sharing one PostgreSQL store (`dingclaw.cluster`), side by side.
     Cluster,
+    /// 1 bot x 50 conversations, closed loop, replies as AI cards under DingTalk's 20 card
+    /// calls a second: card replies a second per bot, and card calls per reply.
+    Cards,
+    /// How the cost of a message grows: CPU per message against history length (1, 10, 50,
+    /// 200 turns), idle bots holding connections (1, 100, 1,000, 10,000; `--bots` caps
+    /// them) and tool rounds per turn (0, 1, 3), each a plot; idle CPU and memory per bot.
+    Growth,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -70,6 +77,14 @@ pub struct BenchArgs {
     /// what the journal costs in ACK latency and throughput.
     #[arg(long)]
     pub no_journal: bool,
+    /// The cards preset's `card.holdMs` (default: the gateway's; 0 = a "processing" card
+    /// at once, as the connectors do).
+    #[arg(long)]
+    pub card_hold_ms: Option<u64>,
+    /// Run this `dingclaw` binary as the gateway (the simulator and the model stay this
+    /// one's): two builds measured side by side, by the same harness.
+    #[arg(long)]
+    pub gateway_exe: Option<std::path::PathBuf>,
     /// No progress bar (logs, CI).
     #[arg(long)]
     pub quiet: bool,
@@ -95,6 +110,17 @@ pub struct Plan {
     pub session_idle_s: Option<u64>,
     /// The gateway journals inbound messages (the default).
     pub journal: bool,
+    /// Replies as AI cards (the cards preset).
+    pub cards: bool,
+    /// `card.holdMs` for the gateway, when given.
+    pub card_hold_ms: Option<u64>,
+    /// `dingclaw.historyLimit` for the gateway, when given (the growth preset's long
+    /// histories).
+    pub history_limit: Option<usize>,
+    /// Tool rounds per turn the offline model asks for (the growth preset).
+    pub tool_rounds: u32,
+    /// Another build to run as the gateway.
+    pub gateway_exe: Option<std::path::PathBuf>,
 }
 
 impl Plan {
@@ -107,6 +133,10 @@ impl Plan {
             Preset::Sessions => (10, 100_000, 0, 1, 5_000.0, 200, 0),
             Preset::Mixed => (2, 1_000, 20, 0, 0.0, 30, 0),
             Preset::Cluster => (6, 200, 20, 0, 0.0, 20, 0),
+            Preset::Cards => (1, 50, 20, 0, 0.0, 20, 0),
+            // The growth preset's steps set their own shapes (`growth.rs`); these are its
+            // message load's.
+            Preset::Growth => (1, 200, 0, 0, 0.0, 10, 0),
         };
         let pictures = if a.preset == Preset::Mixed { 10 } else { 0 };
         Plan {
@@ -126,6 +156,11 @@ impl Plan {
             // arrive: resident sessions stay bounded while a million pass through.
             session_idle_s: (a.preset == Preset::Sessions).then_some(a.session_idle.unwrap_or(60)),
             journal: !a.no_journal,
+            cards: a.preset == Preset::Cards,
+            card_hold_ms: a.card_hold_ms,
+            history_limit: None,
+            tool_rounds: 0,
+            gateway_exe: a.gateway_exe.clone(),
         }
     }
 

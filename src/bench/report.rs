@@ -21,6 +21,10 @@ pub struct GatewayUse {
     pub sessions_resident: u64,
     /// (RSS at that moment - RSS before the load) / those sessions.
     pub rss_per_session_bytes: u64,
+    /// Store transactions per message answered (group commits, journal included).
+    pub store_commits_per_message: f64,
+    /// Writes those transactions carried, per message.
+    pub store_writes_per_message: f64,
 }
 
 /// The sessions preset's extra phases.
@@ -59,6 +63,26 @@ pub struct ClusterFigures {
     pub pg_commits_per_message: f64,
 }
 
+/// The cards preset: what AI card replies cost in card API calls, the resource DingTalk
+/// limits (20 a second per app).
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardFigures {
+    /// Replies that went out as finished cards.
+    pub replies: u64,
+    /// Replies that fell back to markdown (a card error degraded the bot).
+    pub markdown_replies: u64,
+    /// Card calls of every kind the simulator received (refused ones included).
+    pub calls: u64,
+    pub calls_per_reply: f64,
+    /// Calls DingTalk's limit refused (the gateway's own window should keep this at 0).
+    pub throttled: u64,
+    /// Sustained replies a second, per bot.
+    pub replies_per_s_per_bot: f64,
+    /// The `card.holdMs` the run used, when set (else the gateway's default).
+    pub hold_ms: Option<u64>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
@@ -91,6 +115,12 @@ pub struct Report {
     /// The cluster preset: the rest of this report is the cluster's run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterFigures>,
+    /// The cards preset's card figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cards: Option<CardFigures>,
+    /// The growth preset's curves (the rest of the report is empty for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub growth: Option<super::growth::GrowthFigures>,
 }
 
 impl Report {
@@ -147,6 +177,8 @@ impl Report {
             rss_samples: rss,
             sessions: None,
             cluster: None,
+            cards: None,
+            growth: None,
         }
     }
 
@@ -163,6 +195,9 @@ impl Report {
 
     /// The report as text.
     pub fn text(&self) -> String {
+        if let Some(g) = &self.growth {
+            return g.text();
+        }
         let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
         let p = &self.plan;
         let mut s = String::new();
@@ -215,6 +250,10 @@ impl Report {
             u.cpu_s, u.cpu_ms_per_1000
         ));
         s.push_str(&format!(
+            "  store                {:.2} commits and {:.1} writes per message\n",
+            u.store_commits_per_message, u.store_writes_per_message
+        ));
+        s.push_str(&format!(
             "  gateway memory       peak RSS {:.1} MiB; {} sessions in memory, {} bytes each\n",
             u.peak_rss_kib as f64 / 1024.0,
             u.sessions_resident,
@@ -239,6 +278,18 @@ impl Report {
                 c.single_cpu_ms_per_1000,
                 c.single_lost,
                 c.single_duplicated
+            ));
+        }
+        if let Some(c) = &self.cards {
+            s.push_str(&format!(
+                "  AI cards             {:.1} card replies/s per bot; {} cards, {} card calls ({:.2} per reply), {} throttled, {} fell back to markdown{}\n",
+                c.replies_per_s_per_bot,
+                c.replies,
+                c.calls,
+                c.calls_per_reply,
+                c.throttled,
+                c.markdown_replies,
+                c.hold_ms.map(|h| format!(" (holdMs {h})")).unwrap_or_default()
             ));
         }
         if let Some(sp) = &self.sessions {

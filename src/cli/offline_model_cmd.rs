@@ -17,6 +17,10 @@ pub struct OfflineModelArgs {
     /// Delay before each answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Tool rounds per turn: answer with a `current_time` call until the turn has this many
+    /// tool results (the benchmark's cost growth).
+    #[arg(long, default_value_t = 0)]
+    pub tool_rounds: u32,
     /// HTTP worker threads.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
@@ -30,6 +34,7 @@ pub(super) fn run(args: OfflineModelArgs) -> anyhow::Result<ExitCode> {
         let opts = ModelOptions {
             latency: Duration::from_millis(args.latency_ms),
             api_key: args.api_key,
+            tool_rounds: args.tool_rounds,
         };
         let model = OfflineModel::start(opts, args.port, args.workers).await?;
         println!(

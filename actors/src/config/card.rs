@@ -24,6 +24,9 @@ pub struct CardEntry {
     pub content_key: Option<String>,
     /// Least time between two streaming updates of one card (default 800, at least 200).
     pub update_interval_ms: Option<u64>,
+    /// How long a reply waits for the whole answer before it shows a card (default: the
+    /// update interval; 0 shows a "processing" card at once, as the connectors do).
+    pub hold_ms: Option<u64>,
     /// Card API calls per second for the whole account (default 20).
     pub qps: Option<u32>,
     /// Wait before the one retry of a call DingTalk throttled (default 2000).
@@ -45,6 +48,11 @@ pub struct CardSettings {
     /// `updateIntervalMs`: least time between two updates of one card.
     #[serde(with = "super::dingtalk::millis")]
     pub update_interval: Duration,
+    /// `holdMs`: an answer complete within this time goes out as one finished card (one
+    /// `createAndDeliver` call instead of three or more); a longer one opens its card then,
+    /// already showing the text so far.
+    #[serde(with = "super::dingtalk::millis")]
+    pub hold: Duration,
     /// `qps`: card API calls a second for the account.
     pub qps: u32,
     /// `throttleRetryMs`: the wait before retrying a throttled call.
@@ -64,6 +72,7 @@ impl Default for CardSettings {
 impl CardSettings {
     fn from_entry(enabled: bool, e: &CardEntry) -> Self {
         let ms = |v: Option<u64>, d: u64| Duration::from_millis(v.unwrap_or(d));
+        let update_interval = ms(e.update_interval_ms, 800).max(Duration::from_millis(200));
         Self {
             enabled,
             template_id: e
@@ -74,7 +83,9 @@ impl CardSettings {
                 .content_key
                 .clone()
                 .unwrap_or_else(|| DEFAULT_CARD_CONTENT_KEY.to_owned()),
-            update_interval: ms(e.update_interval_ms, 800).max(Duration::from_millis(200)),
+            update_interval,
+            // The first streamed text would show one interval in anyway.
+            hold: e.hold_ms.map_or(update_interval, Duration::from_millis),
             qps: e.qps.unwrap_or(20).max(1),
             throttle_retry: ms(e.throttle_retry_ms, 2_000),
             degrade_for: ms(e.degrade_ms, 30 * 60 * 1000),
@@ -100,6 +111,12 @@ pub(crate) fn card_settings(
     }
     if entry.qps == Some(0) {
         diags.error(at.key("qps"), "must be at least 1");
+    }
+    if entry.hold_ms.is_some_and(|v| v > 10_000) {
+        diags.warn(
+            at.key("holdMs"),
+            "is over 10 s: users see nothing that long before a slow answer's card appears",
+        );
     }
     if entry.update_interval_ms.is_some_and(|v| v < 200) {
         diags.warn(

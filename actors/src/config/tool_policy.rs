@@ -116,6 +116,10 @@ fn profile_keeps(name: Option<&str>, also_allow: &[String], tool: &str) -> bool 
 /// id), then `*`.
 fn by_sender<'a>(p: &'a ToolPolicy, channel: &str, sender: Option<&str>) -> Option<&'a ToolPolicy> {
     let sender = sender?;
+    // Asked per tool and per layer on every turn: no keys to build when there is no entry.
+    if p.by_sender.is_empty() {
+        return None;
+    }
     p.by_sender
         .get(&format!("channel:{channel}:{sender}"))
         .or_else(|| p.by_sender.get(&format!("id:{sender}")))

@@ -102,9 +102,15 @@ pub struct Card {
 }
 
 impl DingTalkApi {
-    /// Creates a card showing "processing" and delivers it to the conversation of `target`
-    /// (`POST /v1.0/card/instances/createAndDeliver`).
-    pub async fn card_create(&self, target: &ReplyTarget) -> Result<Card, DingTalkError> {
+    /// Creates a card in state `status` showing `content` and delivers it to the
+    /// conversation of `target` (`POST /v1.0/card/instances/createAndDeliver`): a card
+    /// created `Finished` is a whole reply in one call.
+    pub async fn card_create(
+        &self,
+        target: &ReplyTarget,
+        status: FlowStatus,
+        content: &str,
+    ) -> Result<Card, DingTalkError> {
         const API: &str = "card/createAndDeliver";
         let account = self.account();
         let settings = &account.card;
@@ -114,8 +120,8 @@ impl DingTalkApi {
             "outTrackId": out_track_id,
             "cardData": {"cardParamMap": {
                 "config": r#"{"autoLayout":true}"#,
-                "flowStatus": FlowStatus::Processing.as_str(),
-                settings.content_key.as_str(): "",
+                "flowStatus": status.as_str(),
+                settings.content_key.as_str(): content,
             }},
             "callbackType": "STREAM",
             "userIdType": 1,

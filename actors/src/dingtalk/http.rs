@@ -11,10 +11,12 @@ pub const USER_AGENT: &str = concat!("dingclaw/", env!("CARGO_PKG_VERSION"));
 
 /// Builds a client for the current thread.
 pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Client {
-    crate::tls::ensure_crypto_provider();
+    // The provider must be in place before `Connector::new()`, which builds TLS settings.
+    let tls = crate::tls::client_tls();
     Client::builder()
         .connector(
             Connector::new()
+                .rustls_0_23(tls)
                 .timeout(connect_timeout)
                 .handshake_timeout(connect_timeout),
         )

@@ -58,11 +58,12 @@ pub fn guarded_client(policy: &SsrfPolicy) -> awc::Client {
         {
             return c.clone();
         }
-        crate::tls::ensure_crypto_provider();
+        let tls = crate::tls::client_tls();
         let resolver = Resolver::custom(GuardedResolver {
             policy: policy.clone(),
         });
         let connector = awc::Connector::new()
+            .rustls_0_23(tls)
             .connector(TcpConnector::new(resolver).service())
             .timeout(Duration::from_secs(10));
         let client = awc::Client::builder()

@@ -331,7 +331,7 @@ mod tests {
             tools: vec![crate::provider::ToolSpec {
                 name: "web_fetch".into(),
                 description: "d".into(),
-                parameters: json!({"type": "object"}),
+                parameters: std::sync::Arc::new(json!({"type": "object"})),
             }],
             params: [("temperature".to_owned(), json!(0.2))]
                 .into_iter()

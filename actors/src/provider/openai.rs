@@ -440,7 +440,7 @@ mod tests {
             tools: vec![ToolSpec {
                 name: "current_time".into(),
                 description: "d".into(),
-                parameters: json!({"type": "object"}),
+                parameters: std::sync::Arc::new(json!({"type": "object"})),
             }],
             params: [("enable_search".to_owned(), json!(true))]
                 .into_iter()

@@ -88,6 +88,7 @@ impl StoreWriter {
         let ops = std::mem::take(&mut self.pending);
         match self.store.write(&ops) {
             Ok(()) => {
+                crate::telemetry::store_commit(ops.len());
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }

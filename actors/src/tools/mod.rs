@@ -203,8 +203,8 @@ impl ToolRegistry {
             name.clone(),
             ToolSpec {
                 name: name.clone(),
-                description: tool.description().to_owned(),
-                parameters: tool.parameters(),
+                description: tool.description().into(),
+                parameters: Arc::new(tool.parameters()),
             },
         );
         self.tools.insert(name, tool);

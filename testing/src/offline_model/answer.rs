@@ -93,6 +93,26 @@ pub fn reply(model: &str, messages: &[Value], tools: &[Value]) -> Reply {
     Reply::Text(answer(model, messages))
 }
 
+/// A call of `current_time` while the turn (the messages after the last user message) has
+/// had fewer than `rounds` tool results, when that tool is offered.
+pub fn rounds_left(messages: &[Value], tools: &[Value], rounds: u32) -> Option<Reply> {
+    const TOOL: &str = "current_time";
+    let role = |m: &Value| m.get("role").and_then(Value::as_str) == Some("tool");
+    let done = messages
+        .iter()
+        .rev()
+        .take_while(|m| m.get("role").and_then(Value::as_str) != Some("user"))
+        .filter(|m| role(m))
+        .count();
+    let offered = tools
+        .iter()
+        .any(|t| t.pointer("/function/name").and_then(Value::as_str) == Some(TOOL));
+    (offered && (done as u32) < rounds).then(|| Reply::ToolCall {
+        name: TOOL.to_owned(),
+        arguments: "{}".to_owned(),
+    })
+}
+
 /// The first http(s) address in `text`.
 fn first_url(text: &str) -> Option<String> {
     let at = text.find("http://").or_else(|| text.find("https://"))?;

@@ -36,6 +36,10 @@ pub struct ModelOptions {
     pub latency: Duration,
     /// Requests must carry `Authorization: Bearer <key>`; others get 401 as OpenAI answers.
     pub api_key: Option<String>,
+    /// Tool rounds per turn (the load benchmark's cost growth): while a turn has had fewer
+    /// tool results than this since its user message, the answer is a call of
+    /// `current_time` (when offered).
+    pub tool_rounds: u32,
 }
 
 /// Counters of a running offline model.
@@ -45,6 +49,8 @@ pub struct ModelStats {
     pub requests: AtomicU64,
     /// Requests answered as a stream.
     pub streamed: AtomicU64,
+    /// Request bodies' bytes (what the client serialised and sent).
+    pub request_bytes: AtomicU64,
     /// Requests answered with an error (scripted or refused key).
     pub failed: AtomicU64,
     /// Requests being answered now.
@@ -65,6 +71,8 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Streamed ones.
     pub streamed: u64,
+    /// Request bodies' bytes.
+    pub request_bytes: u64,
     /// Failed ones (scripted failures included).
     pub failed: u64,
     /// Being answered now.
@@ -211,6 +219,7 @@ async fn stats_handler(state: web::Data<State>) -> HttpResponse {
     HttpResponse::Ok().json(StatsSnapshot {
         requests: s.requests.load(Ordering::Relaxed),
         streamed: s.streamed.load(Ordering::Relaxed),
+        request_bytes: s.request_bytes.load(Ordering::Relaxed),
         failed: s.failed.load(Ordering::Relaxed),
         in_flight: s.in_flight.load(Ordering::Relaxed),
         max_in_flight: s.max_in_flight.load(Ordering::Relaxed),
@@ -274,6 +283,12 @@ async fn chat_completions(
         .unwrap_or("offline")
         .to_owned();
     let in_flight = count_request(&state, &model);
+    let length = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    stats.request_bytes.fetch_add(length, Ordering::Relaxed);
     *stats.last_body.lock().unwrap_or_else(|p| p.into_inner()) = Some(body.0.clone());
     if let Some(key) = &state.opts.api_key {
         let given = req
@@ -305,6 +320,9 @@ async fn chat_completions(
         .cloned()
         .unwrap_or_default();
     let mut answer = reply(&model, &messages, &tools);
+    if state.opts.tool_rounds > 0 && matches!(answer, Reply::Text(_)) {
+        answer = answer::rounds_left(&messages, &tools, state.opts.tool_rounds).unwrap_or(answer);
+    }
     let mut ending = Ending::Normal;
     match state.script.take(&model) {
         None => {}

@@ -233,7 +233,8 @@ impl Sim {
             let in_group = inner
                 .groups
                 .get(cid)
-                .is_some_and(|g| g.bots.iter().any(|b| b == bot));
+                .is_some_and(|g| g.bots.iter().any(|b| b == bot))
+                || Sim::load_card_space(inner, bot, true, cid).is_some();
             if !in_group {
                 return Err(api_error(
                     400,
@@ -245,19 +246,22 @@ impl Sim {
             ("group", cid.to_owned())
         } else if let Some(staff) = space.strip_prefix("dtv1.card//IM_ROBOT.") {
             check_robot_code(body, "imRobotOpenDeliverModel", bot)?;
-            if inner.users.get(staff).is_none_or(|u| u.info.external) {
+            if let Some(cid) = Sim::load_card_space(inner, bot, false, staff) {
+                ("direct", cid)
+            } else if inner.users.get(staff).is_none_or(|u| u.info.external) {
                 return Err(api_error(
                     400,
                     "invalidParameter.openSpaceId",
                     "unknown user",
                 ));
+            } else {
+                let cid = inner
+                    .dms
+                    .entry((bot.to_owned(), staff.to_owned()))
+                    .or_insert_with(conversation_id)
+                    .clone();
+                ("direct", cid)
             }
-            let cid = inner
-                .dms
-                .entry((bot.to_owned(), staff.to_owned()))
-                .or_insert_with(conversation_id)
-                .clone();
-            ("direct", cid)
         } else {
             return Err(api_error(
                 400,
@@ -371,35 +375,51 @@ impl Sim {
         card.info.instance_updates += 1;
         card.refresh_text();
         inner.stats.card_instance_updates += 1;
-        let ended =
-            matches!(card.info.flow_status.as_str(), "3" | "5") && card.info.finished_ms.is_none();
-        if ended {
-            card.info.finished_ms = Some(now_ms());
-            let info = card.info.clone();
-            inner.stats.cards_finished += 1;
-            let latency = info
-                .msg_id
-                .as_ref()
-                .and_then(|m| inner.first_push.get(&(m.clone(), info.bot.clone())))
-                .map(|t| t.elapsed().as_micros() as u64);
-            let sent = Sent {
-                msgtype: "card".to_owned(),
-                text: info.text.clone(),
-                title: None,
-                media: None,
-            };
-            self.sent_entry(
-                inner,
-                &info.conversation_id,
-                "card",
-                &info.bot,
-                sent,
-                Vec::new(),
-                info.msg_id.clone(),
-                latency,
-            );
-        }
+        self.end_if_final(inner, &out_track_id);
         Ok(())
+    }
+
+    /// A card whose `flowStatus` became final (finished or failed), by an update or already
+    /// at its creation, is what the user sees as the reply: written to its conversation's log
+    /// once.
+    fn end_if_final(&self, inner: &mut Inner, out_track_id: &str) {
+        let Some(card) = inner.cards.get_mut(out_track_id) else {
+            return;
+        };
+        let ended = card.delivered
+            && matches!(card.info.flow_status.as_str(), "3" | "5")
+            && card.info.finished_ms.is_none();
+        if !ended {
+            return;
+        }
+        card.info.finished_ms = Some(now_ms());
+        let info = card.info.clone();
+        inner.stats.cards_finished += 1;
+        // A load run's reply: timed and counted, not logged.
+        if Sim::load_card_reply(inner, &info.conversation_id, &info.bot) {
+            return;
+        }
+        let latency = info
+            .msg_id
+            .as_ref()
+            .and_then(|m| inner.first_push.get(&(m.clone(), info.bot.clone())))
+            .map(|t| t.elapsed().as_micros() as u64);
+        let sent = Sent {
+            msgtype: "card".to_owned(),
+            text: info.text.clone(),
+            title: None,
+            media: None,
+        };
+        self.sent_entry(
+            inner,
+            &info.conversation_id,
+            "card",
+            &info.bot,
+            sent,
+            Vec::new(),
+            info.msg_id.clone(),
+            latency,
+        );
     }
 
     /// Cards, newest last, optionally of one conversation.
@@ -454,7 +474,9 @@ pub(super) async fn deliver(
     body: web::Json<Value>,
 ) -> HttpResponse {
     card_call(&sim, &req, INSTANCE_SCOPE, |sim, inner, bot| {
-        sim.deliver_card(inner, bot, &body)
+        let result = sim.deliver_card(inner, bot, &body)?;
+        sim.end_if_final(inner, str_field(&body, "outTrackId").unwrap_or_default());
+        Ok(result)
     })
 }
 
@@ -467,7 +489,9 @@ pub(super) async fn create_and_deliver(
         sim.create_card(inner, bot, &body)?;
         match sim.deliver_card(inner, bot, &body) {
             Ok(mut result) => {
-                result["outTrackId"] = json!(str_field(&body, "outTrackId"));
+                let id = str_field(&body, "outTrackId").unwrap_or_default();
+                sim.end_if_final(inner, id);
+                result["outTrackId"] = json!(id);
                 Ok(result)
             }
             Err(e) => {

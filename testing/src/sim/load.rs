@@ -191,6 +191,10 @@ pub(super) struct LoadRun {
     pub(super) redelivered: std::collections::HashSet<String>,
     /// When each message was first acknowledged.
     acked: std::collections::HashMap<String, Instant>,
+    /// The sessionWebhooks of messages not answered yet, oldest first, by (conversation,
+    /// bot): an AI card does not say which message it answers, so a finished card is taken to
+    /// answer the oldest, as outside load runs.
+    awaiting: std::collections::HashMap<(String, String), std::collections::VecDeque<String>>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -300,6 +304,72 @@ impl Sim {
         }
     }
 
+    /// The sessionWebhook `session` of a load message in (`cid`, `bot`) was answered.
+    pub(super) fn load_answered(inner: &mut Inner, cid: &str, bot: &str, session: &str) {
+        let Some(run) = inner.load.as_mut() else {
+            return;
+        };
+        let key = (cid.to_owned(), bot.to_owned());
+        if let Some(queue) = run.awaiting.get_mut(&key) {
+            if let Some(at) = queue.iter().position(|s| s == session) {
+                queue.remove(at);
+            }
+            if queue.is_empty() {
+                run.awaiting.remove(&key);
+            }
+        }
+    }
+
+    /// The load conversation an AI card is delivered to: a load group `id` the bot is in, or
+    /// the DM of the load user whose staff id is `id`.
+    pub(super) fn load_card_space(
+        inner: &Inner,
+        bot: &str,
+        group: bool,
+        id: &str,
+    ) -> Option<String> {
+        let run = inner.load.as_ref()?;
+        run.convs
+            .iter()
+            .find(|c| {
+                c.bot == bot
+                    && c.group == group
+                    && if group {
+                        c.cid == id
+                    } else {
+                        c.user.user_id == id
+                    }
+            })
+            .map(|c| c.cid.clone())
+    }
+
+    /// A card finished in load conversation (`cid`, `bot`): it answers the oldest message
+    /// there not answered yet. False when `cid` has none (not a load conversation).
+    pub(super) fn load_card_reply(inner: &mut Inner, cid: &str, bot: &str) -> bool {
+        let Some(run) = inner.load.as_mut() else {
+            return false;
+        };
+        let key = (cid.to_owned(), bot.to_owned());
+        let Some(session) = run.awaiting.get_mut(&key).and_then(|q| q.pop_front()) else {
+            return false;
+        };
+        if run.awaiting.get(&key).is_some_and(|q| q.is_empty()) {
+            run.awaiting.remove(&key);
+        }
+        let Some((msg_id, mut tag)) = inner
+            .sessions
+            .get(&session)
+            .and_then(|s| Some((s.msg_id.clone(), s.load?)))
+        else {
+            return false;
+        };
+        Sim::load_reply(inner, &mut tag, &msg_id);
+        if let Some(s) = inner.sessions.get_mut(&session) {
+            s.load = Some(tag);
+        }
+        true
+    }
+
     /// An ACK of a frame pushed during a load run.
     pub(super) fn load_ack(inner: &mut Inner, msg_id: &str, latency_us: u64) {
         if let Some(run) = inner.load.as_mut() {
@@ -384,6 +454,12 @@ impl Sim {
             }
             return Some(None);
         }
+        if let Some(run) = inner.load.as_mut() {
+            run.awaiting
+                .entry((cid.clone(), bot.clone()))
+                .or_default()
+                .push_back(session.clone());
+        }
         inner.sessions.insert(
             session,
             WebhookSession {
@@ -458,6 +534,7 @@ impl Sim {
                 per_second: Vec::new(),
                 redelivered: std::collections::HashSet::new(),
                 acked: std::collections::HashMap::new(),
+                awaiting: std::collections::HashMap::new(),
             });
         }
         let sim = Arc::clone(self);
@@ -496,22 +573,35 @@ impl Sim {
                 actix_rt::time::sleep(TICK).await;
             }
         } else if total > 0 {
-            // Closed loop: one message per conversation in flight.
+            // Closed loop: one message per conversation in flight, until the duration is up
+            // or every conversation has sent its `messagesPerConversation`.
+            let mut exhausted = 0usize;
             let first: Vec<Push> = {
                 let mut inner = self.lock();
                 (0..total)
-                    .filter_map(|i| self.load_send(&mut inner, i).flatten())
+                    .filter_map(|i| match self.load_send(&mut inner, i) {
+                        Some(push) => push,
+                        None => {
+                            exhausted += 1;
+                            None
+                        }
+                    })
                     .collect()
             };
             send_all(first).await;
             let deadline = tokio::time::Instant::now() + duration;
-            while let Ok(Some(i)) = tokio::time::timeout_at(deadline, ready.recv()).await {
+            while exhausted < total {
+                let Ok(Some(i)) = tokio::time::timeout_at(deadline, ready.recv()).await else {
+                    break;
+                };
                 let push = {
                     let mut inner = self.lock();
-                    self.load_send(&mut inner, i).flatten()
+                    self.load_send(&mut inner, i)
                 };
-                if let Some(p) = push {
-                    send_all(vec![p]).await;
+                match push {
+                    Some(Some(p)) => send_all(vec![p]).await,
+                    Some(None) => {}
+                    None => exhausted += 1,
                 }
             }
         }

@@ -49,8 +49,9 @@ impl Actor for ProviderActor {
         if self.http.is_none() {
             // No pool limit here: `maxConcurrent` bounds the calls, and awc's default of 100
             // connections would queue calls to a slow model behind it.
-            crate::tls::ensure_crypto_provider();
+            let tls = crate::tls::client_tls();
             let connector = Connector::new()
+                .rustls_0_23(tls)
                 .limit(0)
                 .timeout(CONNECT_TIMEOUT)
                 .handshake_timeout(CONNECT_TIMEOUT);

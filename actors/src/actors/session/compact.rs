@@ -37,9 +37,12 @@ pub fn summary_message(summary: &str) -> String {
 }
 
 /// Tokens in a text, roughly: a CJK character is about one token, four other characters are.
+///
+/// Counted over bytes (every turn estimates its whole history): ASCII bytes are ASCII
+/// characters, and every other character starts with exactly one byte of 0xC0 or above.
 pub fn estimate_tokens(text: &str) -> u64 {
-    let (ascii, wide) = text.chars().fold((0u64, 0u64), |(a, w), c| {
-        if c.is_ascii() { (a + 1, w) } else { (a, w + 1) }
+    let (ascii, wide) = text.bytes().fold((0u64, 0u64), |(a, w), b| {
+        (a + u64::from(b < 0x80), w + u64::from(b >= 0xC0))
     });
     ascii / 4 + wide + 1
 }
@@ -206,6 +209,24 @@ mod tests {
 
     fn long(n: usize) -> String {
         "word ".repeat(n)
+    }
+
+    #[test]
+    fn token_estimate_counts_characters_by_their_bytes() {
+        // The rule stated over characters: a quarter token per ASCII one, one per other.
+        let by_chars = |t: &str| {
+            let ascii = t.chars().filter(char::is_ascii).count() as u64;
+            ascii / 4 + (t.chars().count() as u64 - ascii) + 1
+        };
+        for text in [
+            "",
+            "hello world",
+            "北京天气怎么样？",
+            "mixed 混合 text 😀 é ü",
+            &long(50),
+        ] {
+            assert_eq!(estimate_tokens(text), by_chars(text), "{text}");
+        }
     }
 
     #[test]

@@ -81,8 +81,10 @@ struct Turn {
     context_checked: bool,
     /// The session was reset by `session.reset` before this turn: the answer says so first.
     fresh: Option<String>,
-    /// The "still working" timer is set (once per turn, however often the turn is redone).
-    still_working_armed: bool,
+    /// The "still working" timer (set once per turn, however often the turn is redone). It is
+    /// cancelled when the turn ends: a pending timer keeps the actor alive, so an evicted
+    /// session's memory stayed in use up to a minute after its last turn.
+    still_working: Option<SpawnHandle>,
 }
 
 /// An AI card reply opened for a turn. The model's text streams into `live`, the answer goes
@@ -109,7 +111,12 @@ pub struct SessionActor {
     queue: VecDeque<Inbound>,
     /// Messages received from the router, for the idle hand-shake.
     received: u64,
+    /// The one idle timer, armed while the session is in memory; it is not re-armed per
+    /// message (a timer per message was a measurable share of a message's cost): when it
+    /// fires early it sleeps again for what is left since `touched`.
     idle_timer: Option<SpawnHandle>,
+    /// The last message or start: idleness is counted from here.
+    touched: actix_rt::time::Instant,
     restarts: Restarts,
     /// Display names of people seen in this conversation, to their ids (for @-mentions).
     names: std::collections::HashMap<String, String>,
@@ -145,6 +152,7 @@ impl SessionActor {
             queue: VecDeque::new(),
             received: 0,
             idle_timer: None,
+            touched: actix_rt::time::Instant::now(),
             restarts: Restarts::default(),
             names: std::collections::HashMap::new(),
             title: None,
@@ -382,7 +390,7 @@ impl SessionActor {
             compact,
             context_checked: false,
             fresh,
-            still_working_armed: false,
+            still_working: None,
         });
         self.run_turn(ctx);
     }
@@ -566,16 +574,15 @@ impl SessionActor {
         let Some(reply) = turn.messages.last().map(|m| m.reply.clone()) else {
             return;
         };
-        if turn.still_working_armed
+        if turn.still_working.is_some()
             || mode == ReplyMode::Aicard
             || turn.card.is_some()
             || !matches!(reply, super::router::ReplyTo::DingTalk { .. })
         {
             return;
         }
-        turn.still_working_armed = true;
         let started = self.turns_started;
-        ctx.run_later(after, move |act, ctx| {
+        let timer = ctx.run_later(after, move |act, ctx| {
             let running = act.turns_started == started
                 && act.turn.as_ref().is_some_and(|t| t.answer.is_none());
             if running {
@@ -587,6 +594,9 @@ impl SessionActor {
                 );
             }
         });
+        if let Some(turn) = self.turn.as_mut() {
+            turn.still_working = Some(timer);
+        }
     }
 
     /// The account's `systemPrompt`, then, in a group, the group's own (`groups.<cid>`, else
@@ -788,6 +798,9 @@ impl SessionActor {
 
     fn finish_turn(&mut self, ctx: &mut Context<Self>) {
         if let Some(mut turn) = self.turn.take() {
+            if let Some(timer) = turn.still_working.take() {
+                ctx.cancel_future(timer);
+            }
             self.react_end(turn.reaction.take(), turn.messages.last().map(|m| &m.reply));
             self.rt.journal_done(&turn.messages);
             self.rt
@@ -829,17 +842,23 @@ impl SessionActor {
 
     // -- idle -----------------------------------------------------------------------------
 
-    /// Restarts the idle timer.
+    /// Counts idleness from now (and arms the timer if it is not).
     fn touch(&mut self, ctx: &mut Context<Self>) {
-        if let Some(h) = self.idle_timer.take() {
-            ctx.cancel_future(h);
+        self.touched = actix_rt::time::Instant::now();
+        if self.idle_timer.is_none() {
+            let idle = self.rt.config().runtime.session_idle;
+            self.idle_timer = Some(ctx.run_later(idle, |act, ctx| act.idle(ctx)));
         }
-        let idle = self.rt.config().runtime.session_idle;
-        self.idle_timer = Some(ctx.run_later(idle, |act, ctx| act.idle(ctx)));
     }
 
     fn idle(&mut self, ctx: &mut Context<Self>) {
         self.idle_timer = None;
+        let idle = self.rt.config().runtime.session_idle;
+        let quiet = self.touched.elapsed();
+        if quiet < idle {
+            self.idle_timer = Some(ctx.run_later(idle - quiet, |act, ctx| act.idle(ctx)));
+            return;
+        }
         if self.turn.is_some() || !self.queue.is_empty() {
             return self.touch(ctx);
         }
@@ -1008,6 +1027,8 @@ impl Actor for SessionActor {
 
 impl Supervised for SessionActor {
     fn restarting(&mut self, ctx: &mut Self::Context) {
+        // The old context's timer is gone with it; `started` arms a new one.
+        self.idle_timer = None;
         let plan = self.restarts.record(ActorKind::Session);
         if plan.budget_exhausted
             && let Some(turn) = self.turn.as_mut()

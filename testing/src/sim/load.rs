@@ -172,6 +172,10 @@ struct Conv {
     answered_upto: usize,
     /// Its msgId.
     answered_upto_msg: String,
+    /// The sessionWebhooks of its messages not answered yet, oldest first: an AI card does
+    /// not say which message it answers, so a finished card is taken to answer the oldest,
+    /// as outside load runs.
+    awaiting: std::collections::VecDeque<String>,
 }
 
 /// A run in progress, kept in the simulator's state.
@@ -191,10 +195,6 @@ pub(super) struct LoadRun {
     pub(super) redelivered: std::collections::HashSet<String>,
     /// When each message was first acknowledged.
     acked: std::collections::HashMap<String, Instant>,
-    /// The sessionWebhooks of messages not answered yet, oldest first, by (conversation,
-    /// bot): an AI card does not say which message it answers, so a finished card is taken to
-    /// answer the oldest, as outside load runs.
-    awaiting: std::collections::HashMap<(String, String), std::collections::VecDeque<String>>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -304,19 +304,16 @@ impl Sim {
         }
     }
 
-    /// The sessionWebhook `session` of a load message in (`cid`, `bot`) was answered.
-    pub(super) fn load_answered(inner: &mut Inner, cid: &str, bot: &str, session: &str) {
-        let Some(run) = inner.load.as_mut() else {
-            return;
-        };
-        let key = (cid.to_owned(), bot.to_owned());
-        if let Some(queue) = run.awaiting.get_mut(&key) {
-            if let Some(at) = queue.iter().position(|s| s == session) {
-                queue.remove(at);
-            }
-            if queue.is_empty() {
-                run.awaiting.remove(&key);
-            }
+    /// The sessionWebhook `session` of a message of load conversation `conv` was answered.
+    pub(super) fn load_answered(inner: &mut Inner, conv: usize, session: &str) {
+        if let Some(queue) = inner
+            .load
+            .as_mut()
+            .and_then(|r| r.convs.get_mut(conv))
+            .map(|c| &mut c.awaiting)
+            && let Some(at) = queue.iter().position(|s| s == session)
+        {
+            queue.remove(at);
         }
     }
 
@@ -346,16 +343,14 @@ impl Sim {
     /// A card finished in load conversation (`cid`, `bot`): it answers the oldest message
     /// there not answered yet. False when `cid` has none (not a load conversation).
     pub(super) fn load_card_reply(inner: &mut Inner, cid: &str, bot: &str) -> bool {
-        let Some(run) = inner.load.as_mut() else {
+        let Some(session) = inner
+            .load
+            .as_mut()
+            .and_then(|r| r.convs.iter_mut().find(|c| c.bot == bot && c.cid == cid))
+            .and_then(|c| c.awaiting.pop_front())
+        else {
             return false;
         };
-        let key = (cid.to_owned(), bot.to_owned());
-        let Some(session) = run.awaiting.get_mut(&key).and_then(|q| q.pop_front()) else {
-            return false;
-        };
-        if run.awaiting.get(&key).is_some_and(|q| q.is_empty()) {
-            run.awaiting.remove(&key);
-        }
         let Some((msg_id, mut tag)) = inner
             .sessions
             .get(&session)
@@ -454,11 +449,8 @@ impl Sim {
             }
             return Some(None);
         }
-        if let Some(run) = inner.load.as_mut() {
-            run.awaiting
-                .entry((cid.clone(), bot.clone()))
-                .or_default()
-                .push_back(session.clone());
+        if let Some(conv) = inner.load.as_mut().and_then(|r| r.convs.get_mut(i)) {
+            conv.awaiting.push_back(session.clone());
         }
         inner.sessions.insert(
             session,
@@ -518,6 +510,7 @@ impl Sim {
                         sent: 0,
                         answered_upto: 0,
                         answered_upto_msg: String::new(),
+                        awaiting: std::collections::VecDeque::new(),
                     });
                 }
             }
@@ -534,7 +527,6 @@ impl Sim {
                 per_second: Vec::new(),
                 redelivered: std::collections::HashSet::new(),
                 acked: std::collections::HashMap::new(),
-                awaiting: std::collections::HashMap::new(),
             });
         }
         let sim = Arc::clone(self);

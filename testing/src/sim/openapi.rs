@@ -143,7 +143,7 @@ impl Sim {
         };
         // A load run's message: timed and counted, not logged.
         if let Some(mut tag) = load {
-            Sim::load_answered(&mut inner, &cid, &bot, session);
+            Sim::load_answered(&mut inner, tag.conv, session);
             Sim::load_reply(&mut inner, &mut tag, &msg_id);
             if let Some(s) = inner.sessions.get_mut(session) {
                 s.load = Some(tag);

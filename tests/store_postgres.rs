@@ -204,28 +204,30 @@ async fn a_second_gateway_on_the_same_store_is_refused() {
         .unwrap();
         path
     };
-    let first = config(free_port());
+    let first_port = free_port();
+    let first = config(first_port);
     let gw = support::process::GatewayProcess::start(
         &first,
         dir.path(),
         &dir.path().join("gw.log"),
         &dir.path().join("gw.out"),
     );
-    let secret = Secret::new(url.clone());
-    let start = std::time::Instant::now();
-    loop {
-        match PostgresGatewayLock::acquire(&secret, None) {
-            Err(StoreError::InUse { .. }) => break,
-            Ok(lock) => drop(lock),
-            Err(e) => panic!("{e}"),
-        }
+    // Started once its web port answers; it holds the store's lock from before that. (Taking
+    // the lock here to see whether the gateway has it raced the gateway for it.)
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", first_port)).is_err() {
         assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the gateway never took the store: {}",
+            started.elapsed() < Duration::from_secs(20),
+            "the first gateway never started: {}",
             std::fs::read_to_string(dir.path().join("gw.log")).unwrap_or_default()
         );
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
     }
+    let secret = Secret::new(url.clone());
+    assert!(matches!(
+        PostgresGatewayLock::acquire(&secret, None),
+        Err(StoreError::InUse { .. })
+    ));
     let second = config(free_port()).display().to_string();
     let (ok, _, stderr) =
         support::process::run_cli(vec!["gateway".into(), "--config".into(), second]).await;

@@ -18,7 +18,7 @@ use dingclaw_actors::store::{GatewayLock, PostgresGatewayLock};
 
 use crate::web::{OperatorAuth, Reloader, WebServer, operator_auth, token_file};
 
-use super::{init_tracing, load_config, shutdown_signal};
+use super::{init_tracing, load_config};
 
 pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -45,6 +45,13 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         _ => None,
     };
     actix_rt::System::new().block_on(async move {
+        // Listen for the stop signals before starting anything: a SIGTERM that arrives while
+        // the gateway starts (a service manager stopping it early) is then read once it has
+        // started and stops it cleanly, instead of killing it with the store half opened.
+        use actix_rt::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut hangup = signal(SignalKind::hangup())?;
         let summary = config.summary();
         let addr = SocketAddr::new(config.gateway.bind, config.gateway.port);
         let (auth, generated) = operator_auth(&config)?;
@@ -89,12 +96,10 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
                 );
             }
         }
-        let shutdown = shutdown_signal();
-        tokio::pin!(shutdown);
-        let mut hangup = actix_rt::signal::unix::signal(actix_rt::signal::unix::SignalKind::hangup())?;
         let signal = loop {
             tokio::select! {
-                s = &mut shutdown => break s,
+                _ = term.recv() => break "SIGTERM",
+                _ = interrupt.recv() => break "ctrl-c",
                 _ = hangup.recv() => match reloader.clone() {
                     Some(r) => {
                         let _ = actix_rt::task::spawn_blocking(move || r.reload_now("SIGHUP")).await;

@@ -140,10 +140,62 @@ async fn idle_sessions_leave_memory_and_come_back_from_the_store() {
         );
         actix_rt::time::sleep(Duration::from_millis(50)).await;
     }
+    // The evicted actor ends: nothing (a timer, a pending send) keeps it and its memory.
+    let start = Instant::now();
+    while h.rt.stats().session_actors != 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "an evicted session's actor is still alive: {:?}",
+            h.rt.stats()
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
     let r = h.ask("alice", To::Dm("bot1"), "third").await;
     assert_eq!(turn(&r), 3, "rebuilt with its history: {r}");
     assert!(r.contains("history: first | second | third"), "{r}");
     assert_eq!(h.rt.stats().sessions_started, 2);
+    h.stop().await;
+}
+
+/// A resident session lets its transcript go after `transcriptIdleSeconds` and reads it
+/// back with its next message: the model still sees the whole history, in order.
+#[actix_rt::test]
+async fn a_quiet_resident_session_lets_its_transcript_go_and_reads_it_back() {
+    let h = Harness::start(&config(
+        "dingclaw: { sessionIdleSeconds: 600, transcriptIdleSeconds: 1 }",
+        "",
+    ))
+    .await;
+    h.ask("alice", To::Dm("bot1"), "first").await;
+    h.ask("alice", To::Dm("bot1"), "second").await;
+    let key = h.rt.resident_sessions().remove(0);
+    let entries = || async {
+        let session = h.rt.session(&key).expect("resident");
+        session
+            .send(dingclaw_actors::actors::session::GetSessionState)
+            .await
+            .expect("state")
+            .entries
+    };
+    assert_eq!(entries().await, 4, "two turns in memory");
+    let start = Instant::now();
+    while entries().await != 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the transcript stayed in memory"
+        );
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        h.rt.resident_sessions(),
+        vec![key.clone()],
+        "still resident"
+    );
+    let r = h.ask("alice", To::Dm("bot1"), "third").await;
+    assert_eq!(turn(&r), 3, "read back with its history: {r}");
+    assert!(r.contains("history: first | second | third"), "{r}");
+    assert_eq!(entries().await, 6);
+    assert_eq!(h.rt.stats().sessions_started, 1, "the actor never left");
     h.stop().await;
 }
 

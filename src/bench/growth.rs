@@ -80,6 +80,9 @@ pub struct ToolsPoint {
     pub messages: u64,
     pub cpu_us_per_message: f64,
     pub model_calls_per_message: f64,
+    /// Of those, the compaction's summarising calls (a closed loop fills each history up to
+    /// the context window's threshold).
+    pub summary_calls_per_message: f64,
 }
 
 /// The three curves.
@@ -101,8 +104,8 @@ fn cpu_s(setup: &Setup) -> f64 {
     probe::usage(setup.gateway.pid()).map_or(0.0, |u| u.cpu_s)
 }
 
-/// The offline model's counters: (requests, request bytes).
-async fn model_counts(setup: &Setup) -> anyhow::Result<(u64, u64)> {
+/// The offline model's counters: (requests, request bytes, summarising requests).
+async fn model_counts(setup: &Setup) -> anyhow::Result<(u64, u64, u64)> {
     let stats: Value = get_json(
         &setup.http,
         &format!("{}/offline/stats", setup.model_url),
@@ -110,7 +113,7 @@ async fn model_counts(setup: &Setup) -> anyhow::Result<(u64, u64)> {
     )
     .await?;
     let n = |k: &str| stats[k].as_u64().unwrap_or(0);
-    Ok((n("requests"), n("requestBytes")))
+    Ok((n("requests"), n("requestBytes"), n("summaries")))
 }
 
 /// A closed-loop run of `messages` per conversation of `bots`.
@@ -173,7 +176,7 @@ async fn history(
             check(&load, "history fill")?;
             done += fill;
         }
-        let (cpu0, (calls0, bytes0)) = (cpu_s(&setup), model_counts(&setup).await?);
+        let (cpu0, (calls0, bytes0, _)) = (cpu_s(&setup), model_counts(&setup).await?);
         let load = closed_loop(
             &mut setup,
             bots.clone(),
@@ -183,7 +186,7 @@ async fn history(
         )
         .await?;
         check(&load, "history")?;
-        let (cpu1, (calls1, bytes1)) = (cpu_s(&setup), model_counts(&setup).await?);
+        let (cpu1, (calls1, bytes1, _)) = (cpu_s(&setup), model_counts(&setup).await?);
         done += HISTORY_MEASURED;
         let cpu_us = (cpu1 - cpu0) * 1e6 / load.answered.max(1) as f64;
         let request_bytes = (bytes1 - bytes0) as f64 / (calls1 - calls0).max(1) as f64;
@@ -282,10 +285,10 @@ async fn tools(
             burst: 0,
             burst_gap_ms: 0,
         };
-        let (cpu0, (calls0, _)) = (cpu_s(&setup), model_counts(&setup).await?);
+        let (cpu0, (calls0, _, summaries0)) = (cpu_s(&setup), model_counts(&setup).await?);
         let load = load_run(&mut setup, &request, bar).await?.0;
         check(&load, "tools")?;
-        let (cpu1, (calls1, _)) = (cpu_s(&setup), model_counts(&setup).await?);
+        let (cpu1, (calls1, _, summaries1)) = (cpu_s(&setup), model_counts(&setup).await?);
         let messages = load.answered.max(1) as f64;
         say(&format!(
             "{rounds} tool rounds: {:.0} us CPU per message",
@@ -296,6 +299,7 @@ async fn tools(
             messages: load.answered,
             cpu_us_per_message: (cpu1 - cpu0) * 1e6 / messages,
             model_calls_per_message: (calls1 - calls0) as f64 / messages,
+            summary_calls_per_message: (summaries1 - summaries0) as f64 / messages,
         });
     }
     Ok(points)
@@ -343,11 +347,16 @@ impl GrowthFigures {
                 p.connect_ms
             ));
         }
-        s.push_str("  tool rounds per turn (CPU per message, model calls per message)\n");
+        s.push_str(
+            "  tool rounds per turn (CPU per message, model calls per message, of them summaries)\n",
+        );
         for p in &self.tools {
             s.push_str(&format!(
-                "    {} rounds   {:>7.0} us   {:.2} calls\n",
-                p.rounds, p.cpu_us_per_message, p.model_calls_per_message
+                "    {} rounds   {:>7.0} us   {:.2} calls   {:.2} summaries\n",
+                p.rounds,
+                p.cpu_us_per_message,
+                p.model_calls_per_message,
+                p.summary_calls_per_message
             ));
         }
         s

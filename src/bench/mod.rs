@@ -157,7 +157,8 @@ async fn measure(
         report.cards = Some(card_figures(&setup, plan, &report).await?);
     }
     if plan.preset == Preset::Sessions {
-        report.sessions = Some(sessions_phases(&mut setup, &report, quiet).await?);
+        report.sessions =
+            Some(sessions_phases(&mut setup, &report, plan.transcript_idle_s, quiet).await?);
     }
     Ok(report)
 }
@@ -286,6 +287,9 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     }
     if let Some(idle) = plan.session_idle_s {
         dingclaw["sessionIdleSeconds"] = json!(idle);
+    }
+    if let Some(idle) = plan.transcript_idle_s {
+        dingclaw["transcriptIdleSeconds"] = json!(idle);
     }
     if !plan.journal {
         dingclaw["journal"] = json!(false);
@@ -562,6 +566,7 @@ async fn store_counters(setup: &Setup) -> anyhow::Result<(f64, f64)> {
 async fn sessions_phases(
     setup: &mut Setup,
     created: &Report,
+    transcript_idle_s: Option<u64>,
     quiet: bool,
 ) -> anyhow::Result<SessionsPhase> {
     let status_url = format!("{}/api/status", setup.gw_url);
@@ -572,6 +577,18 @@ async fn sessions_phases(
         bytes_per_session: created.gateway.rss_per_session_bytes,
         ..SessionsPhase::default()
     };
+    if let Some(idle) = transcript_idle_s {
+        // Quiet sessions still resident: their transcripts have gone (unless `0`).
+        actix_rt::time::sleep(Duration::from_secs(idle.max(10) + 3)).await;
+        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+        let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
+        let rss = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+        phase.quiet_resident = resident;
+        phase.quiet_rss_kib = rss;
+        phase.bytes_per_quiet_session = (rss.saturating_sub(setup.rss_before_kib) * 1024)
+            .checked_div(resident)
+            .unwrap_or(0);
+    }
     let evicting = Instant::now();
     loop {
         setup.gateway.check_alive()?;
@@ -586,6 +603,12 @@ async fn sessions_phases(
     }
     phase.evict_s = evicting.elapsed().as_secs_f64();
     phase.rss_after_evict_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+    // The bar: an idle gateway back near its idle size within a minute.
+    actix_rt::time::sleep(Duration::from_secs(20)).await;
+    phase.rss_settled_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+    let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+    phase.actors_after_evict = status["stats"]["sessionActors"].as_i64().unwrap_or(-1);
+    phase.rss_idle_kib = setup.rss_before_kib;
     let back = LoadRequest {
         bots: setup.bots.clone(),
         conversations_per_bot: (10_000 / setup.bots.len().max(1)).max(1),

@@ -73,6 +73,12 @@ pub struct BenchArgs {
     /// Seconds a session stays in memory without a message (the sessions preset; default 60).
     #[arg(long)]
     pub session_idle: Option<u64>,
+    /// The gateway's `dingclaw.transcriptIdleSeconds`. Given, the sessions preset also waits
+    /// `max(S, 10) + 3` seconds after its load and measures memory per resident session then,
+    /// quiet (set `--session-idle` above that wait so they are still resident); `0` keeps
+    /// transcripts, for the same measurement without letting them go.
+    #[arg(long)]
+    pub transcript_idle: Option<u64>,
     /// Run the gateway without the inbound journal (`dingclaw.journal: false`), to measure
     /// what the journal costs in ACK latency and throughput.
     #[arg(long)]
@@ -108,6 +114,8 @@ pub struct Plan {
     pub model_workers: usize,
     /// Seconds of idleness before the gateway evicts a session (the sessions preset).
     pub session_idle_s: Option<u64>,
+    /// `dingclaw.transcriptIdleSeconds`, when given.
+    pub transcript_idle_s: Option<u64>,
     /// The gateway journals inbound messages (the default).
     pub journal: bool,
     /// Replies as AI cards (the cards preset).
@@ -155,6 +163,7 @@ impl Plan {
             // Shorter than the sessions preset's run, so sessions leave memory while others
             // arrive: resident sessions stay bounded while a million pass through.
             session_idle_s: (a.preset == Preset::Sessions).then_some(a.session_idle.unwrap_or(60)),
+            transcript_idle_s: a.transcript_idle,
             journal: !a.no_journal,
             cards: a.preset == Preset::Cards,
             card_hold_ms: a.card_hold_ms,

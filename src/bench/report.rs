@@ -35,9 +35,21 @@ pub struct SessionsPhase {
     pub peak_resident: u64,
     pub peak_rss_kib: u64,
     pub bytes_per_session: u64,
+    /// With `--transcript-idle`: sessions still resident after the quiet wait, the RSS then,
+    /// and its growth over the load per resident session.
+    pub quiet_resident: u64,
+    pub quiet_rss_kib: u64,
+    pub bytes_per_quiet_session: u64,
     /// From the last message until no session is left in memory.
     pub evict_s: f64,
     pub rss_after_evict_kib: u64,
+    /// 20 s after the last session left (the store gives its caches back after 10 quiet
+    /// seconds), and the idle gateway's RSS before the load, to compare with.
+    pub rss_settled_kib: u64,
+    /// Session actors still alive then (each evicted actor should have ended; -1: a
+    /// gateway that does not report them).
+    pub actors_after_evict: i64,
+    pub rss_idle_kib: u64,
     /// Messages to sessions that had been evicted: rebuilt from the store.
     pub rehydrated: u64,
     pub rehydrate_lost: u64,
@@ -297,10 +309,21 @@ impl Report {
                 "  sessions             {} created, {} in memory at peak ({} bytes each, peak RSS {:.1} MiB)\n",
                 sp.created, sp.peak_resident, sp.bytes_per_session, sp.peak_rss_kib as f64 / 1024.0
             ));
+            if sp.quiet_resident > 0 {
+                s.push_str(&format!(
+                    "                       quiet: {} resident, {} bytes each (RSS {:.1} MiB)\n",
+                    sp.quiet_resident,
+                    sp.bytes_per_quiet_session,
+                    sp.quiet_rss_kib as f64 / 1024.0
+                ));
+            }
             s.push_str(&format!(
-                "                       evicted in {:.1} s (RSS after {:.1} MiB); {} brought back, p50 {} p99 {}, {} lost\n",
+                "                       evicted in {:.1} s, {} session actors left (RSS after {:.1} MiB, 20 s later {:.1} MiB, idle before the load {:.1} MiB); {} brought back, p50 {} p99 {}, {} lost\n",
                 sp.evict_s,
+                sp.actors_after_evict,
                 sp.rss_after_evict_kib as f64 / 1024.0,
+                sp.rss_settled_kib as f64 / 1024.0,
+                sp.rss_idle_kib as f64 / 1024.0,
                 sp.rehydrated,
                 ms(sp.rehydrate_latency_us.p50),
                 ms(sp.rehydrate_latency_us.p99),

@@ -13,6 +13,11 @@ use super::issue::{ConfigPath, Diagnostics};
 /// its next message.
 pub const DEFAULT_SESSION_IDLE_SECS: u64 = 600;
 
+/// A resident session with no message for this long lets its transcript go (the store has
+/// it) and reads it back with its next message: an idle session then costs its actor, not
+/// its history.
+pub const DEFAULT_TRANSCRIPT_IDLE_SECS: u64 = 60;
+
 /// Transcript messages sent to the model with each turn.
 pub const DEFAULT_HISTORY_LIMIT: usize = 50;
 
@@ -26,6 +31,9 @@ pub struct RuntimeSection {
     pub workers: Option<usize>,
     /// Idle seconds before a session leaves memory (default 600).
     pub session_idle_seconds: Option<u64>,
+    /// Idle seconds before a resident session lets its transcript go, to read it back from
+    /// the store with its next message (default 60; 0 keeps it while the session is resident).
+    pub transcript_idle_seconds: Option<u64>,
     /// Transcript messages sent to the model per turn (default 50).
     pub history_limit: Option<usize>,
     /// `sqlite` (default) or `memory`.
@@ -78,6 +86,10 @@ pub struct RuntimeConfig {
     /// `sessionIdleSeconds`: an idle session leaves memory after this.
     #[serde(serialize_with = "secs")]
     pub session_idle: Duration,
+    /// `transcriptIdleSeconds`: an idle resident session lets its transcript go after this
+    /// (`None`: never).
+    #[serde(serialize_with = "opt_secs")]
+    pub transcript_idle: Option<Duration>,
     /// `historyLimit`: transcript messages sent to the model per turn.
     pub history_limit: usize,
     /// `store`.
@@ -156,6 +168,12 @@ pub(crate) fn build_runtime(
                 .unwrap_or(DEFAULT_SESSION_IDLE_SECS)
                 .max(1),
         ),
+        transcript_idle: Some(
+            r.transcript_idle_seconds
+                .unwrap_or(DEFAULT_TRANSCRIPT_IDLE_SECS),
+        )
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs),
         history_limit: r.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT).max(1),
         store: r.store.unwrap_or_default(),
         store_url: store_url(r, &at, env, unresolved, diags),

@@ -328,11 +328,11 @@ mod tests {
                 ),
                 ChatMessage::tool("c", "{\"error\":\"bad\"}"),
             ],
-            tools: vec![crate::provider::ToolSpec {
-                name: "web_fetch".into(),
-                description: "d".into(),
-                parameters: std::sync::Arc::new(json!({"type": "object"})),
-            }],
+            tools: vec![crate::provider::ToolSpec::new(
+                "web_fetch",
+                "d",
+                json!({"type": "object"}),
+            )],
             params: [("temperature".to_owned(), json!(0.2))]
                 .into_iter()
                 .collect(),

@@ -104,7 +104,8 @@ impl ChatMessage {
 ///
 /// Every turn offers the tools again, so a spec is cloned per model call: the description
 /// and the schema are shared, not copied (copying the schemas' JSON maps was a tenth of a
-/// message's CPU).
+/// message's CPU), and the OpenAI form of the whole entry is serialised once, when the
+/// spec is made, instead of on every call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolSpec {
     /// Its name (letters, digits, `_`, `-`).
@@ -113,6 +114,71 @@ pub struct ToolSpec {
     pub description: Arc<str>,
     /// JSON Schema of the arguments.
     pub parameters: Arc<Value>,
+    /// The entry of an OpenAI `tools` array for the fields above, when made by
+    /// [`ToolSpec::new`]; a spec written field by field leaves it empty and is serialised
+    /// per call.
+    #[serde(skip)]
+    pub openai_wire: SerialisedTool,
+}
+
+impl ToolSpec {
+    /// A spec with its OpenAI form serialised once.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<Arc<str>>,
+        parameters: Value,
+    ) -> Self {
+        let mut spec = ToolSpec {
+            name: name.into(),
+            description: description.into(),
+            parameters: Arc::new(parameters),
+            openai_wire: SerialisedTool::default(),
+        };
+        spec.openai_wire = SerialisedTool::of(&spec);
+        spec
+    }
+}
+
+/// A tool's OpenAI `tools` entry as JSON text, made once: a cache of the spec's other fields,
+/// so it is ignored when specs are compared.
+#[derive(Clone, Default)]
+pub struct SerialisedTool(Option<Arc<serde_json::value::RawValue>>);
+
+impl SerialisedTool {
+    fn of(spec: &ToolSpec) -> Self {
+        let entry = serde_json::json!({
+            "type": "function",
+            "function": {
+                "name": spec.name,
+                "description": &*spec.description,
+                "parameters": &*spec.parameters,
+            }
+        });
+        SerialisedTool(serde_json::value::to_raw_value(&entry).ok().map(Arc::from))
+    }
+
+    /// The JSON text, when there is one.
+    pub fn get(&self) -> Option<&serde_json::value::RawValue> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for SerialisedTool {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SerialisedTool {}
+
+impl std::fmt::Debug for SerialisedTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SerialisedTool(..)"
+        } else {
+            "SerialisedTool(none)"
+        })
+    }
 }
 
 /// A call the model asked for.

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::config::ProviderConfig;
 
@@ -33,10 +34,15 @@ struct StreamOptions {
     include_usage: bool,
 }
 
+/// A `tools` entry: serialised when the spec was made, or built now.
 #[derive(Serialize)]
-struct WireTool<'a> {
-    r#type: &'static str,
-    function: WireFunction<'a>,
+#[serde(untagged)]
+enum WireTool<'a> {
+    Serialised(&'a RawValue),
+    Built {
+        r#type: &'static str,
+        function: WireFunction<'a>,
+    },
 }
 
 #[derive(Serialize)]
@@ -109,12 +115,15 @@ pub fn request_body(req: &ChatRequest, stream: bool) -> RequestBody<'_> {
         tools: req
             .tools
             .iter()
-            .map(|t| WireTool {
-                r#type: "function",
-                function: WireFunction {
-                    name: &t.name,
-                    description: &t.description,
-                    parameters: &t.parameters,
+            .map(|t| match t.openai_wire.get() {
+                Some(raw) => WireTool::Serialised(raw),
+                None => WireTool::Built {
+                    r#type: "function",
+                    function: WireFunction {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters: &t.parameters,
+                    },
                 },
             })
             .collect(),
@@ -422,6 +431,30 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_tool_serialised_once_is_the_same_json_as_one_built_per_call() {
+        let schema = json!({"type": "object", "properties": {"url": {"type": "string", "description": "\"quoted\" 网址"}}});
+        let made = ToolSpec::new("web_fetch", "Fetch a page: \"x\"\n", schema.clone());
+        let literal = ToolSpec {
+            name: "web_fetch".into(),
+            description: "Fetch a page: \"x\"\n".into(),
+            parameters: std::sync::Arc::new(schema),
+            openai_wire: Default::default(),
+        };
+        assert!(made.openai_wire.get().is_some() && literal.openai_wire.get().is_none());
+        assert_eq!(made, literal, "the cache does not take part in comparisons");
+        let body = |spec: ToolSpec| {
+            let req = ChatRequest {
+                model: "m".into(),
+                messages: vec![ChatMessage::user("hi")],
+                tools: vec![spec],
+                params: Default::default(),
+            };
+            serde_json::to_string(&request_body(&req, false)).expect("serialisable")
+        };
+        assert_eq!(body(made), body(literal));
+    }
+
+    #[test]
     fn request_carries_tools_and_tool_results_in_openai_shape() {
         let req = ChatRequest {
             model: "m".into(),
@@ -437,11 +470,11 @@ mod tests {
                 ),
                 ChatMessage::tool("c1", r#"{"now":"12:00"}"#),
             ],
-            tools: vec![ToolSpec {
-                name: "current_time".into(),
-                description: "d".into(),
-                parameters: std::sync::Arc::new(json!({"type": "object"})),
-            }],
+            tools: vec![ToolSpec::new(
+                "current_time",
+                "d",
+                json!({"type": "object"}),
+            )],
             params: [("enable_search".to_owned(), json!(true))]
                 .into_iter()
                 .collect(),

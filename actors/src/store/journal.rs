@@ -3,8 +3,9 @@
 //! message that was acknowledged, so this record is the only copy of a message whose turn a
 //! crash interrupted; at start the runtime answers every row not done, in order.
 //!
-//! Done rows stay for a while after their reply: their msgIds seed the duplicate filter of
-//! a restarted gateway, so a redelivery that arrives after a restart is still recognised.
+//! Done rows stay for a while after their reply, without their frame (dropped by the done
+//! mark: nothing reads it again): their msgIds seed the duplicate filter of a restarted
+//! gateway, so a redelivery that arrives after a restart is still recognised.
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! An in-memory store, for tests and for embedders that keep nothing.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::memory_index::holds;
 use super::{
@@ -29,6 +29,15 @@ struct Data {
 #[derive(Default)]
 pub struct MemoryStore {
     data: Mutex<Data>,
+    /// Times the writer asked for memory back (there is nothing to give: counted for tests).
+    releases: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryStore {
+    /// How often the store writer found it quiet and asked it to give memory back.
+    pub fn releases(&self) -> u64 {
+        self.releases.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 fn newest(entries: &[TranscriptEntry], max: usize) -> Vec<TranscriptEntry> {
@@ -36,6 +45,11 @@ fn newest(entries: &[TranscriptEntry], max: usize) -> Vec<TranscriptEntry> {
 }
 
 impl Store for MemoryStore {
+    fn release_memory(&self) {
+        self.releases
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
         for op in ops {
@@ -98,6 +112,7 @@ impl Store for MemoryStore {
                         .get(&(account.clone(), msg_id.clone()))
                         .copied();
                     if let Some(row) = seq.and_then(|seq| d.journal.get_mut(&seq)) {
+                        row.0.payload = Arc::from("");
                         row.1 = true;
                     }
                 }

@@ -416,6 +416,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies every operation in one transaction.
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError>;
 
+    /// Gives back memory kept to make writes fast (page caches), once the store has been
+    /// quiet for a while; the next write warms it again.
+    fn release_memory(&self) {}
+
     /// A session's index row and its newest `max_entries` entries, oldest first.
     fn load_session(
         &self,

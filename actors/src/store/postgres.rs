@@ -609,7 +609,8 @@ async fn write_batch(
             }
             WriteOp::InboundDone { account, msg_id } => {
                 tx.execute(
-                    "UPDATE inbound SET done = TRUE WHERE account = $1 AND msg_id = $2",
+                    // Only open rows are replayed; a done row keeps its id, not its frame.
+                    "UPDATE inbound SET done = TRUE, payload = '' WHERE account = $1 AND msg_id = $2",
                     &[account, msg_id],
                 )
                 .await?;

@@ -16,13 +16,13 @@ use super::{
 };
 
 /// The schema version this dingclaw writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: usize = 11;
+pub const SCHEMA_VERSION: usize = 12;
 
 /// Schema changes in order; `PRAGMA user_version` counts those applied. The first is written
 /// with `IF NOT EXISTS` because files from before versioning have its tables but version 0.
 const MIGRATIONS: [&str; SCHEMA_VERSION] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
-    SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
+    SCHEMA_V9, SCHEMA_V10, SCHEMA_V11, SCHEMA_V12,
 ];
 
 const SCHEMA_V1: &str = "
@@ -84,6 +84,30 @@ CREATE TABLE inbound (
     UNIQUE (account, msg_id)
 );
 CREATE INDEX inbound_open ON inbound (seq) WHERE done = 0;
+CREATE INDEX inbound_received ON inbound (received_ms);
+";
+
+/// The journal with fewer pages written per message: every page an insert or a done mark
+/// touches is written whole to the WAL at the next commit, and at a low message rate each
+/// message is its own commit. `AUTOINCREMENT` wrote `sqlite_sequence` on every insert (a
+/// plain integer key already grows with arrivals: a new row takes the largest key plus one)
+/// and the index of open rows was written twice per message to serve one query at start,
+/// which a scan of the table answers in the same order.
+const SCHEMA_V12: &str = "
+CREATE TABLE inbound_v12 (
+    seq         INTEGER PRIMARY KEY,
+    account     TEXT NOT NULL,
+    msg_id      TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    payload     TEXT NOT NULL,
+    done        INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, msg_id)
+);
+INSERT INTO inbound_v12 (seq, account, msg_id, received_ms, payload, done)
+    SELECT seq, account, msg_id, received_ms, CASE WHEN done = 0 THEN payload ELSE '' END, done
+    FROM inbound ORDER BY seq;
+DROP TABLE inbound;
+ALTER TABLE inbound_v12 RENAME TO inbound;
 CREATE INDEX inbound_received ON inbound (received_ms);
 ";
 
@@ -163,7 +187,21 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
 }
 
-fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+/// The writer's page cache. SQLite's default is 2 MB; with a busy transcript table every
+/// append then reads index pages back from the OS (`pread` was a top entry in the load
+/// benchmark's profile). 32 MB keeps the hot part of the indexes in memory.
+const WRITER_CACHE_KIB: i64 = 32_768;
+
+/// The reader's page cache. A connection in WAL mode empties its cache whenever it starts a
+/// read after another connection committed, which under load is every read: a large cache
+/// here only holds memory (and is scanned on each emptying).
+const READER_CACHE_KIB: i64 = 2_048;
+
+fn open_connection(
+    path: &Path,
+    durability: Durability,
+    cache_kib: i64,
+) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|source| StoreError::Open {
         path: path.display().to_string(),
         source,
@@ -174,10 +212,7 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, St
         Durability::Power => "FULL",
     };
     conn.pragma_update(None, "synchronous", sync)?;
-    // SQLite's default page cache is 2 MB; with a busy transcript table every append then
-    // reads index pages back from the OS (`pread` was a top entry in the load benchmark's
-    // profile). 32 MB per connection keeps the hot part of the index in memory.
-    conn.pragma_update(None, "cache_size", -32_768)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     // A checkpoint copies the WAL back into the database and fsyncs it; at the default
     // (every 1,000 pages) checkpoints took half the append time in `benches/store.rs`. At
     // 16,384 pages the WAL grows to about 64 MB between checkpoints.
@@ -215,9 +250,9 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let mut writer = open_connection(path, durability)?;
+        let mut writer = open_connection(path, durability, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
-        let reader = open_connection(path, durability)?;
+        let reader = open_connection(path, durability, READER_CACHE_KIB)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
@@ -286,6 +321,15 @@ fn read_transcript(
 }
 
 impl Store for SqliteStore {
+    fn release_memory(&self) {
+        for conn in [&self.writer, &self.reader] {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
+                tracing::debug!(error = %e, "store: shrinking the page cache failed");
+            }
+        }
+    }
+
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction()?;
@@ -392,7 +436,10 @@ impl Store for SqliteStore {
                     }
                     WriteOp::InboundDone { account, msg_id } => {
                         tx.prepare_cached(
-                            "UPDATE inbound SET done = 1 WHERE account = ?1 AND msg_id = ?2",
+                            // The frame is dropped with the mark: only open rows are replayed,
+                            // and a done row that keeps ids only packs a page a hundred times
+                            // fuller, so the table the hot path writes stays small.
+                            "UPDATE inbound SET done = 1, payload = '' WHERE account = ?1 AND msg_id = ?2",
                         )?
                         .execute(params![account, msg_id])?;
                     }
@@ -664,5 +711,124 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    /// A done mark drops the frame: the journal's hot table keeps ids, not whole messages.
+    #[test]
+    fn a_done_journal_row_keeps_its_id_without_its_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("j.sqlite")).unwrap();
+        let frame: std::sync::Arc<str> = format!("{{\"text\":\"{}\"}}", "x".repeat(900)).into();
+        let row = |msg: &str| {
+            WriteOp::Inbound(JournalEntry {
+                seq: 0,
+                account: "bot1".into(),
+                msg_id: msg.into(),
+                received_ms: 5,
+                payload: std::sync::Arc::clone(&frame),
+            })
+        };
+        store.write(&[row("m1"), row("m2")]).unwrap();
+        store
+            .write(&[WriteOp::InboundDone {
+                account: "bot1".into(),
+                msg_id: "m1".into(),
+            }])
+            .unwrap();
+        let lengths: Vec<(String, i64)> = {
+            let conn = store.reader.lock().unwrap();
+            let mut q = conn
+                .prepare("SELECT msg_id, length(payload) FROM inbound ORDER BY seq")
+                .unwrap();
+            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            lengths,
+            vec![("m1".to_owned(), 0), ("m2".to_owned(), frame.len() as i64)]
+        );
+        let open = store.open_inbound().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].payload, frame, "an open row keeps its frame whole");
+        let ids: Vec<String> = store
+            .inbound_ids(0)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.msg_id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["m1", "m2"],
+            "a done row still seeds the duplicate filter"
+        );
+    }
+
+    /// A journal written by schema 11 (AUTOINCREMENT, the open-rows index) keeps its open
+    /// rows, their frames and order, and new rows still come after them.
+    #[test]
+    fn the_journal_of_schema_11_is_rebuilt_with_its_open_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v11.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..11] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 11).unwrap();
+            let tx = conn.transaction().unwrap();
+            for (msg, done) in [("m1", 1), ("m2", 0), ("m3", 0)] {
+                tx.execute(
+                    "INSERT INTO inbound (account, msg_id, received_ms, payload, done) VALUES ('bot1', ?1, 7, ?2, ?3)",
+                    params![msg, format!("{{\"msgId\":\"{msg}\"}}"), done],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let open: Vec<(u64, String, String)> = store
+            .open_inbound()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.msg_id, e.payload.to_string()))
+            .collect();
+        assert_eq!(
+            open,
+            vec![
+                (2, "m2".to_owned(), "{\"msgId\":\"m2\"}".to_owned()),
+                (3, "m3".to_owned(), "{\"msgId\":\"m3\"}".to_owned())
+            ]
+        );
+        store
+            .write(&[WriteOp::Inbound(JournalEntry {
+                seq: 0,
+                account: "bot1".into(),
+                msg_id: "m4".into(),
+                received_ms: 8,
+                payload: "{}".into(),
+            })])
+            .unwrap();
+        let seqs: Vec<u64> = store
+            .open_inbound()
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, [2, 3, 4]);
+        let sql: String = store
+            .reader
+            .lock()
+            .unwrap()
+            .query_row(
+                "SELECT group_concat(name || ':' || coalesce(sql, ''), '; ') FROM sqlite_master WHERE tbl_name = 'inbound'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!sql.contains("inbound_open"), "{sql}");
+        assert!(!sql.contains("AUTOINCREMENT"), "{sql}");
+        assert!(sql.contains("inbound_received"), "{sql}");
     }
 }

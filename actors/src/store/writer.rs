@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_rt::time::Instant;
+
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
@@ -19,6 +21,10 @@ const BATCH_DELAY: Duration = Duration::from_millis(2);
 
 /// A batch this large commits at once.
 const MAX_BATCH: usize = 1024;
+
+/// A store this long without a commit gives back its caches (`Store::release_memory`): an
+/// idle gateway returns toward its idle size instead of keeping a load's page cache.
+const RELEASE_AFTER: Duration = Duration::from_secs(10);
 
 /// After a failed commit (disk full, I/O error), wait this long before trying again; the
 /// operations are kept, not dropped.
@@ -54,6 +60,13 @@ pub struct StoreWriter {
     commit_scheduled: bool,
     /// A `CommitNow` is in the mailbox.
     commit_now_queued: bool,
+    /// The last commit, and whether the caches were given back since: one timer, armed at
+    /// a commit when none is, sleeps again for what is left (never a timer per commit).
+    last_commit: Instant,
+    released: bool,
+    release_armed: bool,
+    /// `RELEASE_AFTER` (shorter in tests).
+    release_after: Duration,
 }
 
 impl StoreWriter {
@@ -65,7 +78,29 @@ impl StoreWriter {
             waiters: Vec::new(),
             commit_scheduled: false,
             commit_now_queued: false,
+            last_commit: Instant::now(),
+            released: true,
+            release_armed: false,
+            release_after: RELEASE_AFTER,
         }
+    }
+
+    /// Gives the store's caches back once it has been quiet for `RELEASE_AFTER`.
+    fn release_when_quiet(&mut self, ctx: &mut Context<Self>) {
+        self.release_armed = false;
+        if self.released {
+            return;
+        }
+        let quiet = self.last_commit.elapsed();
+        if quiet < self.release_after {
+            self.release_armed = true;
+            ctx.run_later(self.release_after - quiet, |act, ctx| {
+                act.release_when_quiet(ctx)
+            });
+            return;
+        }
+        self.released = true;
+        self.store.release_memory();
     }
 
     fn schedule(&mut self, delay: Duration, ctx: &mut Context<Self>) {
@@ -89,6 +124,12 @@ impl StoreWriter {
         match self.store.write(&ops) {
             Ok(()) => {
                 crate::telemetry::store_commit(ops.len());
+                self.last_commit = Instant::now();
+                self.released = false;
+                if !self.release_armed {
+                    self.release_armed = true;
+                    ctx.run_later(self.release_after, |act, ctx| act.release_when_quiet(ctx));
+                }
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
@@ -321,6 +362,35 @@ async fn blocking<T: Send + 'static>(
 mod tests {
     use super::*;
     use crate::store::{MemoryStore, Role};
+
+    /// Caches are given back once per quiet spell: not while commits keep coming, once
+    /// after they stop, and again after the next commit's quiet spell.
+    #[actix_rt::test]
+    async fn a_quiet_store_gives_its_caches_back_once_per_quiet_spell() {
+        let store = Arc::new(MemoryStore::default());
+        let writer = StoreWriter {
+            release_after: Duration::from_millis(300),
+            ..StoreWriter::new(Arc::clone(&store) as Arc<dyn Store>)
+        }
+        .start();
+        let job = || WriteOp::DeleteJob { id: "j".into() };
+        for _ in 0..8 {
+            writer.send(Commit(vec![job()])).await.unwrap().unwrap();
+            actix_rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(store.releases(), 0, "commits every 100 ms: never quiet");
+        actix_rt::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(store.releases(), 1);
+        actix_rt::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            store.releases(),
+            1,
+            "nothing written since: nothing more to give"
+        );
+        writer.send(Commit(vec![job()])).await.unwrap().unwrap();
+        actix_rt::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(store.releases(), 2);
+    }
 
     #[actix_rt::test]
     async fn writes_are_batched_and_flush_waits_for_the_commit() {

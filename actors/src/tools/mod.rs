@@ -201,11 +201,7 @@ impl ToolRegistry {
         let name = tool.name().to_owned();
         self.specs.insert(
             name.clone(),
-            ToolSpec {
-                name: name.clone(),
-                description: tool.description().into(),
-                parameters: Arc::new(tool.parameters()),
-            },
+            ToolSpec::new(name.clone(), tool.description(), tool.parameters()),
         );
         self.tools.insert(name, tool);
         self

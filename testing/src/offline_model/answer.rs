@@ -234,15 +234,25 @@ fn files_of(text: &str) -> Vec<String> {
     out
 }
 
+/// The system prompt of a request (empty without one).
+fn system_prompt(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("system"))
+        .map(content_text)
+        .unwrap_or_default()
+}
+
+/// Whether a request is the gateway's compaction asking for a summary.
+pub fn is_summary_request(messages: &[Value]) -> bool {
+    system_prompt(messages).contains("running summary")
+}
+
 /// The answer to an OpenAI-style `messages` array. When the newest user message carries
 /// pictures or files, a line says what reached the model: each picture's type, size and
 /// hash, each file's extracted length.
 pub fn answer(model: &str, messages: &[Value]) -> String {
-    let system = messages
-        .iter()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("system"))
-        .map(content_text)
-        .unwrap_or_default();
+    let system = system_prompt(messages);
     let user_messages: Vec<&Value> = messages
         .iter()
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))

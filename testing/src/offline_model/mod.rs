@@ -51,6 +51,8 @@ pub struct ModelStats {
     pub streamed: AtomicU64,
     /// Request bodies' bytes (what the client serialised and sent).
     pub request_bytes: AtomicU64,
+    /// Summarising requests (the gateway's compaction), counted in `requests` too.
+    pub summaries: AtomicU64,
     /// Requests answered with an error (scripted or refused key).
     pub failed: AtomicU64,
     /// Requests being answered now.
@@ -73,6 +75,8 @@ pub struct StatsSnapshot {
     pub streamed: u64,
     /// Request bodies' bytes.
     pub request_bytes: u64,
+    /// Summarising requests (compaction).
+    pub summaries: u64,
     /// Failed ones (scripted failures included).
     pub failed: u64,
     /// Being answered now.
@@ -220,6 +224,7 @@ async fn stats_handler(state: web::Data<State>) -> HttpResponse {
         requests: s.requests.load(Ordering::Relaxed),
         streamed: s.streamed.load(Ordering::Relaxed),
         request_bytes: s.request_bytes.load(Ordering::Relaxed),
+        summaries: s.summaries.load(Ordering::Relaxed),
         failed: s.failed.load(Ordering::Relaxed),
         in_flight: s.in_flight.load(Ordering::Relaxed),
         max_in_flight: s.max_in_flight.load(Ordering::Relaxed),
@@ -314,6 +319,9 @@ async fn chat_completions(
             "invalid_request",
         );
     };
+    if answer::is_summary_request(&messages) {
+        stats.summaries.fetch_add(1, Ordering::Relaxed);
+    }
     let tools = body
         .get("tools")
         .and_then(Value::as_array)

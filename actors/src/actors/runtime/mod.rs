@@ -152,6 +152,9 @@ pub struct Counters {
     pub turn_errors: AtomicU64,
     /// Sessions started since the runtime started (reloaded ones included).
     pub sessions_started: AtomicU64,
+    /// Session actors not yet dropped: the resident ones, and evicted ones until they end.
+    /// More than resident for long means evicted actors are kept alive (a leak).
+    pub session_actors: AtomicI64,
     /// Messages dispatched to a session and not yet answered (queued or in a turn).
     pub pending: AtomicI64,
     /// Journaled messages an earlier process did not answer, answered by this one.
@@ -178,6 +181,8 @@ pub struct RuntimeStats {
     pub sessions_started: u64,
     /// Sessions in memory now (idle ones are evicted and reloaded on their next message).
     pub sessions_resident: usize,
+    /// Session actors alive: the resident ones and evicted ones still finishing.
+    pub session_actors: i64,
     /// Messages received and not yet answered.
     pub pending: i64,
     /// Messages an earlier process journaled and did not answer, answered by this one.
@@ -792,6 +797,7 @@ impl Runtime {
             turn_errors: c.turn_errors.load(Ordering::Relaxed),
             sessions_started: c.sessions_started.load(Ordering::Relaxed),
             sessions_resident: self.sessions.len(),
+            session_actors: c.session_actors.load(Ordering::Relaxed),
             pending: c.pending.load(Ordering::Relaxed),
             recovered: c.recovered.load(Ordering::Relaxed),
             restarts: ActorKind::ALL

@@ -188,11 +188,7 @@ impl SessionActor {
             .get(&self.seed.agent_id)
             .map(|a| a.workspace.clone())
             .unwrap_or_default();
-        let addr = self
-            .rt
-            .accounts
-            .get(self.seed.account.as_str())
-            .map(|a| a.clone());
+        let addr = self.rt.accounts.get(&*self.seed.account).map(|a| a.clone());
         let account_id = self.seed.account.clone();
         let work = async move {
             store.prune(media.keep_days);

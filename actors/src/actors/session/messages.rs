@@ -1,5 +1,7 @@
 //! What a SessionActor accepts.
 
+use std::sync::Arc;
+
 use actix::prelude::*;
 use serde::Serialize;
 
@@ -53,11 +55,12 @@ pub struct SessionSeed {
     /// Its key.
     pub key: SessionKey,
     /// The agent that answers in it.
-    pub agent_id: String,
-    /// The channel of its messages.
-    pub channel: String,
+    pub agent_id: Arc<str>,
+    /// The channel of its messages (shared with the messages: a seed is held twice per
+    /// resident session, by the actor and by its restart closure).
+    pub channel: Arc<str>,
     /// The account (bot) of its messages.
-    pub account: String,
+    pub account: Arc<str>,
     /// A private chat or a group.
     pub chat: ChatType,
     /// The conversation its answers go to.
@@ -71,9 +74,9 @@ impl SessionSeed {
     pub fn new(route: &Route, msg: &Inbound, lane: usize) -> Self {
         Self {
             key: route.session_key.clone(),
-            agent_id: route.agent_id.clone(),
-            channel: msg.channel.to_string(),
-            account: msg.account.to_string(),
+            agent_id: route.agent_id.as_str().into(),
+            channel: Arc::clone(&msg.channel),
+            account: Arc::clone(&msg.account),
             chat: msg.chat,
             conversation_id: msg.conversation_id.clone(),
             lane,

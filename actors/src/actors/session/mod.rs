@@ -102,12 +102,19 @@ pub struct SessionActor {
     rt: Arc<Runtime>,
     session_id: String,
     created_ms: i64,
-    /// The newest entries (at most twice the history limit).
+    /// The newest entries (at most twice the history limit), while `transcript_held`.
     transcript: Vec<TranscriptEntry>,
+    /// The transcript is in memory. An idle resident session lets it go after
+    /// `dingclaw.transcriptIdleSeconds` (the store has every entry) and reads it back before
+    /// its next message: most resident sessions are quiet, and their history was most of
+    /// what they held.
+    transcript_held: bool,
     next_seq: u64,
     /// Tokens spent by this session's turns (kept with the session's metadata).
     usage: Usage,
-    turn: Option<Turn>,
+    /// Boxed: most resident sessions are between turns, and a turn's state is a quarter of
+    /// the actor's size.
+    turn: Option<Box<Turn>>,
     queue: VecDeque<Inbound>,
     /// Messages received from the router, for the idle hand-shake.
     received: u64,
@@ -118,7 +125,7 @@ pub struct SessionActor {
     /// The last message or start: idleness is counted from here.
     touched: actix_rt::time::Instant,
     restarts: Restarts,
-    /// Display names of people seen in this conversation, to their ids (for @-mentions).
+    /// Display names of people seen in a group, to their ids (for @-mentions).
     names: std::collections::HashMap<String, String>,
     /// What people call this conversation (a group's name, the person's nick), for operators.
     title: Option<String>,
@@ -136,6 +143,7 @@ pub struct SessionActor {
 impl SessionActor {
     /// A session actor; it loads its transcript from the store when it starts.
     pub fn new(seed: SessionSeed, rt: Arc<Runtime>) -> Self {
+        rt.counters.session_actors.fetch_add(1, Ordering::Relaxed);
         let now = rt.clock.now_ms();
         Self {
             seed,
@@ -146,6 +154,7 @@ impl SessionActor {
             turns_started: 0,
             lease: None,
             transcript: Vec::new(),
+            transcript_held: true,
             next_seq: 1,
             usage: Usage::default(),
             turn: None,
@@ -211,6 +220,43 @@ impl SessionActor {
         }
     }
 
+    /// Reads the transcript an idle spell let go, then handles `msg`. Nothing else runs in
+    /// between (`ctx.wait` holds the mailbox), so messages keep their order.
+    fn read_transcript_back(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
+        let store = self.rt.store.clone();
+        let key = self.seed.key.to_string();
+        let window = self.window();
+        let read = async move {
+            // The entries were queued long before the transcript went; the flush makes the
+            // read exact even if the writer is behind.
+            if let Err(e) = store.flush().await {
+                tracing::warn!(error = %e, "reading a transcript back: store flush failed");
+            }
+            store.load_session(&key, window).await
+        };
+        ctx.wait(
+            actix::fut::wrap_future::<_, Self>(read).map(move |res, act, ctx| {
+                // A failed read is tried again with the next message; this one goes without
+                // the history rather than not at all.
+                if let Err(e) = &res {
+                    tracing::error!(session = %act.seed.key, error = %e, "could not read the transcript back; this turn goes without the history");
+                }
+                act.transcript_held = res.is_ok();
+                act.apply_loaded(res);
+                let key = act.key();
+                guard(act, ctx, ActorKind::Session, &key, |act, ctx| {
+                    act.accept_now(msg, ctx)
+                });
+            }),
+        );
+    }
+
+    /// Lets the transcript go (the store has it); the next message reads it back.
+    fn let_transcript_go(&mut self) {
+        self.transcript = Vec::new();
+        self.transcript_held = false;
+    }
+
     /// Entries kept in memory: twice the history limit, and room for tool rounds.
     fn window(&self) -> usize {
         self.rt.config().runtime.history_limit * 2 + 64
@@ -221,9 +267,9 @@ impl SessionActor {
             WriteOp::Session(SessionMeta {
                 key: self.seed.key.to_string(),
                 session_id: self.session_id.clone(),
-                agent_id: self.seed.agent_id.clone(),
-                channel: self.seed.channel.clone(),
-                account: self.seed.account.clone(),
+                agent_id: self.seed.agent_id.to_string(),
+                channel: self.seed.channel.to_string(),
+                account: self.seed.account.to_string(),
                 chat: self.seed.chat.as_str().to_owned(),
                 conversation_id: self.seed.conversation_id.clone(),
                 created_ms: self.created_ms,
@@ -292,7 +338,7 @@ impl SessionActor {
     fn is_reset(&self, text: &str) -> bool {
         let t = text.trim();
         self.rt.config().session.is_reset_trigger(t)
-            || (self.seed.channel == DINGTALK_CHANNEL
+            || (&*self.seed.channel == DINGTALK_CHANNEL
                 && DINGTALK_RESET_WORDS
                     .iter()
                     .any(|w| w.eq_ignore_ascii_case(t)))
@@ -320,6 +366,14 @@ impl SessionActor {
     }
 
     fn accept(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
+        if !self.transcript_held {
+            return self.read_transcript_back(msg, ctx);
+        }
+        self.accept_now(msg, ctx);
+    }
+
+    /// `accept` with the transcript in memory (or not to be had: the store failed).
+    fn accept_now(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         self.received += 1;
         self.touch(ctx);
         if msg.lease.is_some() {
@@ -336,7 +390,13 @@ impl SessionActor {
         if title.is_some() && title != self.title {
             self.title = title;
         }
-        if !msg.sender_nick.trim().is_empty() && !msg.sender_id.is_empty() {
+        // Names serve @-mentions, which only group answers make: a private chat keeps none
+        // (a map with one entry was a tenth of an idle session's memory).
+        if self.seed.chat == ChatType::Group
+            && !msg.sender_nick.trim().is_empty()
+            && !msg.sender_id.is_empty()
+            && self.names.get(msg.sender_nick.trim()) != Some(&msg.sender_id)
+        {
             self.names
                 .insert(msg.sender_nick.trim().to_owned(), msg.sender_id.clone());
         }
@@ -376,7 +436,7 @@ impl SessionActor {
             self.expire_if_stale()
         };
         self.turns_started += 1;
-        self.turn = Some(Turn {
+        self.turn = Some(Box::new(Turn {
             messages,
             reset,
             gateway_answer,
@@ -391,7 +451,7 @@ impl SessionActor {
             context_checked: false,
             fresh,
             still_working: None,
-        });
+        }));
         self.run_turn(ctx);
     }
 
@@ -400,6 +460,7 @@ impl SessionActor {
         self.session_id = uuid::Uuid::new_v4().to_string();
         self.created_ms = self.rt.clock.now_ms();
         self.transcript.clear();
+        self.transcript_held = true;
         self.next_seq = 1;
         self.usage = Usage::default();
         self.write_meta();
@@ -622,10 +683,10 @@ impl SessionActor {
             .map(|m| m.sender_id.clone())
             .unwrap_or_default();
         ToolContext {
-            agent_id: self.seed.agent_id.clone(),
+            agent_id: self.seed.agent_id.to_string(),
             session_key: self.seed.key.to_string(),
-            channel: self.seed.channel.clone(),
-            account: self.seed.account.clone(),
+            channel: self.seed.channel.to_string(),
+            account: self.seed.account.to_string(),
             chat: self.seed.chat,
             conversation_id: self.seed.conversation_id.clone(),
             owner: sender_is_owner(config, &self.seed.channel, &sender_id),
@@ -707,7 +768,7 @@ impl SessionActor {
             let took = turn.messages.first().map(|m| m.received_at.elapsed());
             let seed = &self.seed;
             self.rt.emit_with(|| RuntimeEvent::TurnFinished {
-                agent: seed.agent_id.clone(),
+                agent: seed.agent_id.to_string(),
                 session: seed.key.to_string(),
                 ok: counted,
                 took: took.unwrap_or_default(),
@@ -846,20 +907,39 @@ impl SessionActor {
     fn touch(&mut self, ctx: &mut Context<Self>) {
         self.touched = actix_rt::time::Instant::now();
         if self.idle_timer.is_none() {
-            let idle = self.rt.config().runtime.session_idle;
-            self.idle_timer = Some(ctx.run_later(idle, |act, ctx| act.idle(ctx)));
+            let wait = self.idle_wait(Duration::ZERO);
+            self.idle_timer = Some(ctx.run_later(wait, |act, ctx| act.idle(ctx)));
+        }
+    }
+
+    /// How long the idle timer sleeps after `quiet` without a message: until the transcript
+    /// may go (while it is held), or until the session may leave memory.
+    fn idle_wait(&self, quiet: Duration) -> Duration {
+        let runtime = &self.rt.config().runtime;
+        let leave = runtime.session_idle.saturating_sub(quiet);
+        match runtime.transcript_idle {
+            Some(t) if self.transcript_held && quiet < t => leave.min(t - quiet),
+            _ => leave,
         }
     }
 
     fn idle(&mut self, ctx: &mut Context<Self>) {
         self.idle_timer = None;
-        let idle = self.rt.config().runtime.session_idle;
+        let config = self.rt.config();
         let quiet = self.touched.elapsed();
-        if quiet < idle {
-            self.idle_timer = Some(ctx.run_later(idle - quiet, |act, ctx| act.idle(ctx)));
+        let busy = self.turn.is_some() || !self.queue.is_empty();
+        if !busy
+            && self.transcript_held
+            && config.runtime.transcript_idle.is_some_and(|t| quiet >= t)
+        {
+            self.let_transcript_go();
+        }
+        if quiet < config.runtime.session_idle {
+            let wait = self.idle_wait(quiet);
+            self.idle_timer = Some(ctx.run_later(wait, |act, ctx| act.idle(ctx)));
             return;
         }
-        if self.turn.is_some() || !self.queue.is_empty() {
+        if busy {
             return self.touch(ctx);
         }
         if let Some(router) = self.rt.router() {
@@ -1013,6 +1093,15 @@ fn open_card(rt: &Arc<Runtime>, turn: &Turn) -> Option<CardLink> {
     })
 }
 
+impl Drop for SessionActor {
+    fn drop(&mut self) {
+        self.rt
+            .counters
+            .session_actors
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Actor for SessionActor {
     type Context = Context<Self>;
 
@@ -1083,7 +1172,7 @@ impl Handler<GetSessionState> for SessionActor {
     fn handle(&mut self, _: GetSessionState, _: &mut Self::Context) -> Self::Result {
         MessageResult(SessionState {
             key: self.seed.key.to_string(),
-            agent_id: self.seed.agent_id.clone(),
+            agent_id: self.seed.agent_id.to_string(),
             session_id: self.session_id.clone(),
             busy: self.turn.is_some(),
             queued: self.queue.len(),

@@ -907,15 +907,14 @@ impl SessionActor {
     fn touch(&mut self, ctx: &mut Context<Self>) {
         self.touched = actix_rt::time::Instant::now();
         if self.idle_timer.is_none() {
-            let wait = self.idle_wait(Duration::ZERO);
+            let wait = self.idle_wait(&self.rt.config().runtime, Duration::ZERO);
             self.idle_timer = Some(ctx.run_later(wait, |act, ctx| act.idle(ctx)));
         }
     }
 
     /// How long the idle timer sleeps after `quiet` without a message: until the transcript
     /// may go (while it is held), or until the session may leave memory.
-    fn idle_wait(&self, quiet: Duration) -> Duration {
-        let runtime = &self.rt.config().runtime;
+    fn idle_wait(&self, runtime: &crate::config::RuntimeConfig, quiet: Duration) -> Duration {
         let leave = runtime.session_idle.saturating_sub(quiet);
         match runtime.transcript_idle {
             Some(t) if self.transcript_held && quiet < t => leave.min(t - quiet),
@@ -935,7 +934,7 @@ impl SessionActor {
             self.let_transcript_go();
         }
         if quiet < config.runtime.session_idle {
-            let wait = self.idle_wait(quiet);
+            let wait = self.idle_wait(&config.runtime, quiet);
             self.idle_timer = Some(ctx.run_later(wait, |act, ctx| act.idle(ctx)));
             return;
         }

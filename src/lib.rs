@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //!
+//! - [`allocator`]: giving freed memory back, for the allocator `main.rs` chose.
 //! - [`cli`]: the `dingclaw` command line (clap), one file per command.
 //! - [`sim`]: a local DingTalk Open Platform for tests, benchmarks and the offline demo
 //!   (re-exported from the `dingclaw-testing` crate).
@@ -11,6 +12,7 @@
 //! - [`demo`]: the offline demo, all of the above together.
 //! - [`bench`]: the load benchmark (`dingclaw bench`): the above as separate processes.
 
+pub mod allocator;
 pub mod bench;
 pub mod cli;
 pub mod demo;

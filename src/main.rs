@@ -7,6 +7,7 @@ use clap::Parser;
 /// mimalloc instead of glibc's malloc: the load benchmark's profile had glibc's allocator
 /// (`_int_malloc`, `free`, `malloc_consolidate`) as the largest single cost, and glibc keeps
 /// freed memory per thread arena, which inflates RSS per session (README: Performance).
+/// `dingclaw::allocator` gives its freed pages back when the gateway is quiet.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -228,3 +228,53 @@ async fn refused_senders_get_one_polite_reply_and_reach_no_agent() {
     assert_eq!(h.rt.stats().refused, 2);
     h.stop().await;
 }
+
+/// A quiet gateway gives freed memory back once per quiet spell: after its sessions have
+/// left memory (that is activity too), not again while nothing happens, and once more after
+/// the next message.
+#[actix_rt::test]
+async fn a_quiet_gateway_gives_memory_back_once_per_quiet_spell() {
+    let h = Harness::start(&config(
+        r#"dingclaw: { store: "memory", sessionIdleSeconds: 1, memoryReleaseSeconds: 1 }"#,
+        "",
+    ))
+    .await;
+    let releases = || h.rt.stats().memory_releases;
+    assert!(
+        h.ask("alice", To::Dm("bot1"), "hi")
+            .await
+            .contains("turn 1")
+    );
+    until("the session left memory", || {
+        let s = h.rt.stats();
+        s.sessions_resident == 0 && s.session_actors == 0
+    })
+    .await;
+    let after_eviction = releases();
+    until("memory given back after the eviction", || {
+        releases() > after_eviction
+    })
+    .await;
+    let n = releases();
+    actix_rt::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(releases(), n, "nothing happened: nothing more to give back");
+    assert!(
+        h.ask("alice", To::Dm("bot1"), "again")
+            .await
+            .contains("turn")
+    );
+    until("memory given back after the next message", || {
+        releases() > n
+    })
+    .await;
+    h.stop().await;
+}
+
+/// Waits (at most 15 s, without blocking the System's thread) until `done`.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(15), "{what}");
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}

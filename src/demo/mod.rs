@@ -150,6 +150,7 @@ impl Demo {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let runtime = Runtime::builder(config.clone())
             .store_from_config()
+            .release_memory_with(crate::allocator::give_back)
             .start()?;
         let (auth, _) = operator_auth(&config)?;
         let web_addr = SocketAddr::new(config.gateway.bind, opts.web_port);

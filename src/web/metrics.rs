@@ -4,6 +4,7 @@
 //! across gateways.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use dingclaw_actors::dingtalk::StreamStatus;
@@ -20,6 +21,12 @@ const SECONDS_BUCKETS: [f64; 16] = [
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often the recorder's histograms are drained into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The name of the thread that drains them, one per process.
+const UPKEEP_THREAD: &str = "metrics-upkeep";
+
 /// The process's recorder; `None` if another recorder was installed first (an embedder's).
 pub fn prometheus() -> Option<&'static PrometheusHandle> {
     HANDLE
@@ -29,9 +36,28 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
                 .ok()?;
             let handle = builder.install_recorder().ok()?;
             telemetry::describe();
+            start_upkeep(handle.clone());
             Some(handle)
         })
         .as_ref()
+}
+
+/// A recorder installed this way keeps every histogram sample until something drains it:
+/// without upkeep, a gateway nobody scrapes grows by each message's latencies forever (an
+/// 8-byte sample per histogram a message touches: turn, reply, provider, journal). A thread of its own, so that it does not depend on any actix
+/// System living as long as the process.
+fn start_upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name(UPKEEP_THREAD.to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "cannot start the metrics upkeep thread; histograms grow until /metrics is read");
+    }
 }
 
 pub(super) async fn metrics(_: Operator, state: web::Data<WebState>) -> HttpResponse {
@@ -54,4 +80,24 @@ pub(super) async fn metrics(_: Operator, state: web::Data<WebState>) -> HttpResp
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Installing the recorder starts the one thread that drains its histograms.
+    #[test]
+    fn the_recorder_comes_with_its_upkeep_thread() {
+        let threads = || {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+                .filter(|name| name.trim() == UPKEEP_THREAD)
+                .count()
+        };
+        assert!(prometheus().is_some());
+        let _ = prometheus();
+        assert_eq!(threads(), 1);
+    }
 }

@@ -18,6 +18,9 @@ pub const DEFAULT_SESSION_IDLE_SECS: u64 = 600;
 /// its history.
 pub const DEFAULT_TRANSCRIPT_IDLE_SECS: u64 = 60;
 
+/// A gateway with nothing happening for this long gives freed memory back to the system.
+pub const DEFAULT_MEMORY_RELEASE_SECS: u64 = 10;
+
 /// Transcript messages sent to the model with each turn.
 pub const DEFAULT_HISTORY_LIMIT: usize = 50;
 
@@ -34,6 +37,10 @@ pub struct RuntimeSection {
     /// Idle seconds before a resident session lets its transcript go, to read it back from
     /// the store with its next message (default 60; 0 keeps it while the session is resident).
     pub transcript_idle_seconds: Option<u64>,
+    /// Quiet seconds (no message, no session coming or going) after which the gateway gives
+    /// freed memory back: caches, the session registry, the allocator's free pages (default
+    /// 10; 0 never).
+    pub memory_release_seconds: Option<u64>,
     /// Transcript messages sent to the model per turn (default 50).
     pub history_limit: Option<usize>,
     /// `sqlite` (default) or `memory`.
@@ -90,6 +97,9 @@ pub struct RuntimeConfig {
     /// (`None`: never).
     #[serde(serialize_with = "opt_secs")]
     pub transcript_idle: Option<Duration>,
+    /// `memoryReleaseSeconds`: quiet time before freed memory goes back (`None`: never).
+    #[serde(serialize_with = "opt_secs")]
+    pub memory_release: Option<Duration>,
     /// `historyLimit`: transcript messages sent to the model per turn.
     pub history_limit: usize,
     /// `store`.
@@ -171,6 +181,12 @@ pub(crate) fn build_runtime(
         transcript_idle: Some(
             r.transcript_idle_seconds
                 .unwrap_or(DEFAULT_TRANSCRIPT_IDLE_SECS),
+        )
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs),
+        memory_release: Some(
+            r.memory_release_seconds
+                .unwrap_or(DEFAULT_MEMORY_RELEASE_SECS),
         )
         .filter(|s| *s > 0)
         .map(Duration::from_secs),

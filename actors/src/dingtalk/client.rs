@@ -172,6 +172,8 @@ pub struct StreamClient {
     /// Built in `started`, on the actor's own thread (awc clients are `!Send`).
     http: Option<awc::Client>,
     dedup: Dedup,
+    /// A timer will tidy `dedup` (one at a time, armed while it holds ids).
+    dedup_tidy_armed: bool,
     backoff: Backoff,
     next_conn: u64,
     active: Option<Live>,
@@ -201,6 +203,7 @@ impl StreamClient {
         Self {
             account_id: Arc::from(account.id.as_str()),
             dedup: Dedup::new(s.dedup_ttl, s.dedup_capacity),
+            dedup_tidy_armed: false,
             backoff: Backoff::new(s.reconnect_initial, s.reconnect_max),
             account,
             deliver,
@@ -390,8 +393,13 @@ impl StreamClient {
         raw: String,
         received_at: Instant,
         ack: Option<PendingAck>,
+        ctx: &mut Context<Self>,
     ) {
-        if !self.dedup.first_time(&message.msg_id, received_at) {
+        let first = self.dedup.first_time(&message.msg_id, received_at);
+        if !self.dedup_tidy_armed {
+            self.tidy_dedup(ctx);
+        }
+        if !first {
             if let Some(ack) = ack {
                 ack.send();
             }
@@ -411,6 +419,21 @@ impl StreamClient {
     }
 }
 
+impl StreamClient {
+    /// Forgets msgIds whose window has passed, then sleeps until the next one's ends: the
+    /// ids of a burst leave memory on time even if no message follows them.
+    fn tidy_dedup(&mut self, ctx: &mut Context<Self>) {
+        self.dedup_tidy_armed = false;
+        if let Some(next) = self.dedup.tidy(Instant::now()) {
+            self.dedup_tidy_armed = true;
+            // A second's slack gathers the ids of one second into one wake-up.
+            ctx.run_later(next + Duration::from_secs(1), |act, ctx| {
+                act.tidy_dedup(ctx)
+            });
+        }
+    }
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -424,6 +447,8 @@ impl Actor for StreamClient {
     fn started(&mut self, ctx: &mut Self::Context) {
         let s = self.account.stream;
         self.http = Some(http::client(s.connect_timeout, s.request_timeout));
+        // The ids an earlier process journaled (`remembering`) expire on time too.
+        self.tidy_dedup(ctx);
         self.connect(ctx);
     }
 
@@ -463,7 +488,7 @@ impl Handler<FromConnection> for StreamClient {
                 raw,
                 received_at,
                 ack,
-            } => self.bot_message(delivery_id, message, raw, received_at, ack),
+            } => self.bot_message(delivery_id, message, raw, received_at, ack, ctx),
             ConnEvent::Closed { reason } => self.connection_closed(msg.conn, reason, ctx),
         }
     }

@@ -68,6 +68,22 @@ impl Dedup {
         }
     }
 
+    /// Forgets the ids whose window has passed and, once few are left, the room the maps grew
+    /// to; returns how long until the next id's window ends (`None`: nothing is remembered).
+    /// The owner calls it on a timer, so a burst's ids do not stay in memory until the next
+    /// message arrives, however long that takes.
+    pub fn tidy(&mut self, now: Instant) -> Option<Duration> {
+        self.expire(now);
+        // Shrinking only when well under the peak keeps a steady flow from reallocating.
+        if self.seen.len() <= self.seen.capacity() / 4 {
+            self.seen.shrink_to_fit();
+            self.order.shrink_to_fit();
+        }
+        self.order
+            .front()
+            .map(|(at, _)| (*at + self.ttl).saturating_duration_since(now))
+    }
+
     /// Ids remembered now.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -111,6 +127,36 @@ mod tests {
         assert!(d.first_time("m2", t0 + Duration::from_secs(60)));
         // After the window the id is new again.
         assert!(d.first_time("m1", t0 + Duration::from_secs(301)));
+    }
+
+    #[test]
+    fn tidying_forgets_expired_ids_and_the_room_they_took() {
+        let mut d = Dedup::new(Duration::from_secs(300), 100_000);
+        let t0 = Instant::now();
+        for i in 0..10_000 {
+            d.first_time(&format!("msg{i}"), t0);
+        }
+        assert!(d.first_time("late", t0 + Duration::from_secs(100)));
+        let peak = d.seen.capacity();
+        assert_eq!(
+            d.tidy(t0 + Duration::from_secs(200)),
+            Some(Duration::from_secs(100)),
+            "the burst's window ends in 100 s"
+        );
+        assert_eq!(d.len(), 10_001);
+        assert_eq!(
+            d.tidy(t0 + Duration::from_secs(300)),
+            Some(Duration::from_secs(100)),
+            "then the late one's"
+        );
+        assert_eq!(d.len(), 1);
+        assert!(
+            d.seen.capacity() < peak / 100,
+            "the maps gave their room back"
+        );
+        assert!(!d.first_time("late", t0 + Duration::from_secs(300)));
+        assert_eq!(d.tidy(t0 + Duration::from_secs(400)), None);
+        assert_eq!(d.len(), 0);
     }
 
     #[test]

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_rt::time::Instant;
-
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
@@ -21,10 +19,6 @@ const BATCH_DELAY: Duration = Duration::from_millis(2);
 
 /// A batch this large commits at once.
 const MAX_BATCH: usize = 1024;
-
-/// A store this long without a commit gives back its caches (`Store::release_memory`): an
-/// idle gateway returns toward its idle size instead of keeping a load's page cache.
-const RELEASE_AFTER: Duration = Duration::from_secs(10);
 
 /// After a failed commit (disk full, I/O error), wait this long before trying again; the
 /// operations are kept, not dropped.
@@ -47,6 +41,16 @@ pub struct Flush;
 #[rtype(result = "Result<(), String>")]
 pub struct Commit(pub Vec<WriteOp>);
 
+/// Gives the store's caches back (`Store::release_memory`), then runs `then` on the writer's
+/// thread: the runtime sends it when the gateway has been quiet, with the allocator's own
+/// release, so that what the store just freed goes back to the system too.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseMemory {
+    /// Run after the store's release (the allocator's per-thread collection).
+    pub then: fn(),
+}
+
 /// Runs the commit that `Commit` asked for, after the mailbox has been drained.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -60,13 +64,6 @@ pub struct StoreWriter {
     commit_scheduled: bool,
     /// A `CommitNow` is in the mailbox.
     commit_now_queued: bool,
-    /// The last commit, and whether the caches were given back since: one timer, armed at
-    /// a commit when none is, sleeps again for what is left (never a timer per commit).
-    last_commit: Instant,
-    released: bool,
-    release_armed: bool,
-    /// `RELEASE_AFTER` (shorter in tests).
-    release_after: Duration,
 }
 
 impl StoreWriter {
@@ -78,29 +75,7 @@ impl StoreWriter {
             waiters: Vec::new(),
             commit_scheduled: false,
             commit_now_queued: false,
-            last_commit: Instant::now(),
-            released: true,
-            release_armed: false,
-            release_after: RELEASE_AFTER,
         }
-    }
-
-    /// Gives the store's caches back once it has been quiet for `RELEASE_AFTER`.
-    fn release_when_quiet(&mut self, ctx: &mut Context<Self>) {
-        self.release_armed = false;
-        if self.released {
-            return;
-        }
-        let quiet = self.last_commit.elapsed();
-        if quiet < self.release_after {
-            self.release_armed = true;
-            ctx.run_later(self.release_after - quiet, |act, ctx| {
-                act.release_when_quiet(ctx)
-            });
-            return;
-        }
-        self.released = true;
-        self.store.release_memory();
     }
 
     fn schedule(&mut self, delay: Duration, ctx: &mut Context<Self>) {
@@ -124,12 +99,6 @@ impl StoreWriter {
         match self.store.write(&ops) {
             Ok(()) => {
                 crate::telemetry::store_commit(ops.len());
-                self.last_commit = Instant::now();
-                self.released = false;
-                if !self.release_armed {
-                    self.release_armed = true;
-                    ctx.run_later(self.release_after, |act, ctx| act.release_when_quiet(ctx));
-                }
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
@@ -219,6 +188,15 @@ impl Handler<Flush> for StoreWriter {
     }
 }
 
+impl Handler<ReleaseMemory> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseMemory, _: &mut Self::Context) {
+        self.store.release_memory();
+        (msg.then)();
+    }
+}
+
 /// How the rest of the runtime uses the store: cheap to clone, usable from any thread.
 #[derive(Clone)]
 pub struct StoreHandle {
@@ -261,6 +239,12 @@ impl StoreHandle {
     /// Waits until everything written so far is committed.
     pub async fn flush(&self) -> Result<(), String> {
         self.writer.send(Flush).await.map_err(|e| e.to_string())?
+    }
+
+    /// Gives the store's caches back, then runs `then` on the writer's thread; resolves when
+    /// both are done (or the writer is gone).
+    pub async fn release_memory(&self, then: fn()) {
+        let _ = self.writer.send(ReleaseMemory { then }).await;
     }
 
     /// A session's index row and its newest `max_entries` entries.
@@ -363,36 +347,29 @@ mod tests {
     use super::*;
     use crate::store::{MemoryStore, Role};
 
-    /// Caches are given back once per quiet spell: not while commits keep coming, once
-    /// after they stop, and again after the next commit's quiet spell.
+    /// `ReleaseMemory` gives the store's caches back, then runs the allocator's release on
+    /// the writer's own thread (where the store's memory was allocated and freed).
     #[actix_rt::test]
-    async fn a_quiet_store_gives_its_caches_back_once_per_quiet_spell() {
-        // Paused time: the runtime's clock jumps to the next timer when nothing else runs, so
-        // a slow machine cannot stretch the 100 ms gaps into a quiet spell.
-        tokio::time::pause();
+    async fn release_memory_empties_the_caches_then_runs_the_allocator_release_on_its_thread() {
+        static RAN_ON: std::sync::Mutex<Option<std::thread::ThreadId>> =
+            std::sync::Mutex::new(None);
+        fn record_thread() {
+            *RAN_ON.lock().unwrap() = Some(std::thread::current().id());
+        }
         let store = Arc::new(MemoryStore::default());
-        let writer = StoreWriter {
-            release_after: Duration::from_millis(300),
-            ..StoreWriter::new(Arc::clone(&store) as Arc<dyn Store>)
-        }
-        .start();
-        let job = || WriteOp::DeleteJob { id: "j".into() };
-        for _ in 0..8 {
-            writer.send(Commit(vec![job()])).await.unwrap().unwrap();
-            actix_rt::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(store.releases(), 0, "commits every 100 ms: never quiet");
-        actix_rt::time::sleep(Duration::from_millis(700)).await;
+        let arbiter = Arbiter::new();
+        let handle = StoreHandle::start(Arc::clone(&store) as Arc<dyn Store>, &arbiter.handle());
+        let (tx, rx) = oneshot::channel();
+        arbiter.spawn_fn(move || {
+            let _ = tx.send(std::thread::current().id());
+        });
+        let writer_thread = rx.await.unwrap();
+        assert_eq!(store.releases(), 0);
+        handle.release_memory(record_thread).await;
         assert_eq!(store.releases(), 1);
-        actix_rt::time::sleep(Duration::from_millis(700)).await;
-        assert_eq!(
-            store.releases(),
-            1,
-            "nothing written since: nothing more to give"
-        );
-        writer.send(Commit(vec![job()])).await.unwrap().unwrap();
-        actix_rt::time::sleep(Duration::from_millis(700)).await;
-        assert_eq!(store.releases(), 2);
+        assert_eq!(*RAN_ON.lock().unwrap(), Some(writer_thread));
+        assert_ne!(writer_thread, std::thread::current().id());
+        arbiter.stop();
     }
 
     #[actix_rt::test]

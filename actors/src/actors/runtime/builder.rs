@@ -80,6 +80,16 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How the process's allocator gives freed memory back to the system; it runs on each
+    /// of the runtime's threads once the gateway has been quiet for
+    /// `dingclaw.memoryReleaseSeconds` (default: nothing beyond the runtime's own caches).
+    /// An allocator with per-thread heaps (mimalloc's `mi_collect(true)`) needs it per
+    /// thread; glibc's `malloc_trim(0)` covers the process.
+    pub fn release_memory_with(mut self, give_back: fn()) -> Self {
+        self.options.give_back = give_back;
+        self
+    }
+
     /// Starts every actor inside the current actix System and returns once they run;
     /// `ready()` on the handle says when DingTalk has accepted (or refused) the accounts.
     /// Outside a System it returns `RuntimeError::NoSystem` instead of panicking.

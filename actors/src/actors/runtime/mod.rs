@@ -50,6 +50,7 @@ mod message_tool;
 mod pairing;
 mod proactive;
 mod readiness;
+mod reclaim;
 mod recover;
 mod reload;
 
@@ -159,6 +160,10 @@ pub struct Counters {
     pub pending: AtomicI64,
     /// Journaled messages an earlier process did not answer, answered by this one.
     pub recovered: AtomicU64,
+    /// Transcripts resident sessions let go after `transcriptIdleSeconds`.
+    pub transcripts_released: AtomicU64,
+    /// Times a quiet gateway gave freed memory back (`memoryReleaseSeconds`).
+    pub memory_releases: AtomicU64,
 }
 
 /// A snapshot for status output.
@@ -187,6 +192,10 @@ pub struct RuntimeStats {
     pub pending: i64,
     /// Messages an earlier process journaled and did not answer, answered by this one.
     pub recovered: u64,
+    /// Transcripts resident sessions let go after `transcriptIdleSeconds`.
+    pub transcripts_released: u64,
+    /// Times a quiet gateway gave freed memory back (`memoryReleaseSeconds`).
+    pub memory_releases: u64,
     /// Restarts per actor kind, in the whole process.
     pub restarts: HashMap<&'static str, u64>,
 }
@@ -257,6 +266,9 @@ pub struct RuntimeOptions {
     pub robot_rate: RateWindow,
     /// How often an MCP server is started again after failing, and the pauses between.
     pub mcp_restarts: RestartPolicy,
+    /// The allocator's release of freed memory, run on each runtime thread when the gateway
+    /// is quiet (default: nothing; the `dingclaw` binary passes mimalloc's and glibc's).
+    pub give_back: fn(),
 }
 
 impl Default for RuntimeOptions {
@@ -268,6 +280,7 @@ impl Default for RuntimeOptions {
             scheduler_tick: Duration::from_secs(1),
             robot_rate: ROBOT_RATE,
             mcp_restarts: super::mcp::SERVER_RESTARTS,
+            give_back: || {},
         }
     }
 }
@@ -460,6 +473,8 @@ impl Runtime {
         let _ = rt
             .router
             .set(Supervisor::start(move |_| RouterActor::new(for_router)));
+        let (for_reclaim, give_back) = (Arc::clone(&rt), options.give_back);
+        Supervisor::start(move |_| reclaim::ReclaimActor::new(for_reclaim, give_back));
         if config.cron.enabled {
             let (for_scheduler, clock, tick) = (
                 Arc::clone(&rt),
@@ -800,11 +815,34 @@ impl Runtime {
             session_actors: c.session_actors.load(Ordering::Relaxed),
             pending: c.pending.load(Ordering::Relaxed),
             recovered: c.recovered.load(Ordering::Relaxed),
+            transcripts_released: c.transcripts_released.load(Ordering::Relaxed),
+            memory_releases: c.memory_releases.load(Ordering::Relaxed),
             restarts: ActorKind::ALL
                 .iter()
                 .map(|k| (k.as_str(), restart_count(*k)))
                 .collect(),
         }
+    }
+
+    /// Counters that move with every message, reply and session change (`reclaim`).
+    pub(crate) fn activity(&self) -> reclaim::Activity {
+        let c = &self.counters;
+        [
+            c.messages_in.load(Ordering::Relaxed),
+            c.replies_out.load(Ordering::Relaxed),
+            c.sessions_started.load(Ordering::Relaxed),
+            c.transcripts_released.load(Ordering::Relaxed),
+            c.session_actors.load(Ordering::Relaxed) as u64,
+        ]
+    }
+
+    /// The threads that run sessions, agents, providers and MCP servers (the store's thread
+    /// is reached through its writer).
+    fn worker_arbiters(&self) -> Vec<ArbiterHandle> {
+        let mut threads: Vec<ArbiterHandle> =
+            self.lanes.iter().map(|l| l.arbiter.clone()).collect();
+        threads.push(self.mcp_arbiter.clone());
+        threads
     }
 
     /// The usage counters of an agent (created on first use).

@@ -255,6 +255,10 @@ impl SessionActor {
     fn let_transcript_go(&mut self) {
         self.transcript = Vec::new();
         self.transcript_held = false;
+        self.rt
+            .counters
+            .transcripts_released
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Entries kept in memory: twice the history limit, and room for tool rounds.

@@ -1,0 +1,51 @@
+//! Giving freed memory back to the system, for the allocator this binary uses.
+//!
+//! The runtime calls [`give_back`] on each of its threads once the gateway has been quiet for
+//! `dingclaw.memoryReleaseSeconds` (`RuntimeBuilder::release_memory_with`). Without it, the
+//! memory a load freed stays in the allocator: a heap profile after the `sessions` preset
+//! found 12.5 MB in use of the 174 MB glibc's malloc held (README: Performance).
+
+/// Releases what the allocators hold free: mimalloc's pages of this thread's heap (its heaps
+/// are per thread, hence one call per thread), then glibc's free pages, which hold what C
+/// code such as SQLite allocated and also the Rust side's in a build without mimalloc.
+pub fn give_back() {
+    #[cfg(feature = "mimalloc")]
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time;
+    // it only walks the calling thread's heap and the shared arenas.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` takes no pointers and locks each arena it trims.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Freeing a large, fragmented heap and calling `give_back` must not disturb what is
+    /// still allocated (the call runs on live threads while other threads allocate).
+    #[test]
+    fn giving_back_leaves_live_memory_intact() {
+        let mut kept = Vec::new();
+        let mut freed = Vec::new();
+        for i in 0..20_000u32 {
+            let block = vec![(i % 251) as u8; 64 + (i as usize % 512)];
+            if i % 8 == 0 {
+                kept.push(block);
+            } else {
+                freed.push(block);
+            }
+        }
+        drop(freed);
+        let other = std::thread::spawn(super::give_back);
+        super::give_back();
+        other.join().unwrap();
+        for (n, block) in kept.iter().enumerate() {
+            let i = (n * 8) as u32;
+            assert_eq!(block.len(), 64 + (i as usize % 512));
+            assert!(block.iter().all(|b| *b == (i % 251) as u8));
+        }
+    }
+}

@@ -73,6 +73,9 @@ pub struct AccountActor {
     restarts: Restarts,
 }
 
+/// Room kept in the emptied queue of committed messages.
+const QUEUE_ROOM_KEPT: usize = 256;
+
 /// Where a message journaled in a cluster goes.
 struct Placed {
     key: String,
@@ -254,6 +257,14 @@ impl AccountActor {
             } else {
                 self.forward(msg);
             }
+        }
+        // A burst's batch grew the queue; an emptied queue keeps only a small one's room
+        // (one allocation per large batch, where a kept queue held megabytes for good).
+        if self.ready.capacity() > QUEUE_ROOM_KEPT {
+            self.ready.shrink_to(QUEUE_ROOM_KEPT);
+        }
+        if self.placed.is_empty() && self.placed.capacity() > QUEUE_ROOM_KEPT {
+            self.placed.shrink_to(QUEUE_ROOM_KEPT);
         }
     }
 

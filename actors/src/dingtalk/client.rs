@@ -169,8 +169,6 @@ pub struct StreamClient {
     account: Arc<DingTalkAccount>,
     account_id: Arc<str>,
     deliver: Recipient<BotMessageReceived>,
-    /// Built in `started`, on the actor's own thread (awc clients are `!Send`).
-    http: Option<awc::Client>,
     dedup: Dedup,
     /// A timer will tidy `dedup` (one at a time, armed while it holds ids).
     dedup_tidy_armed: bool,
@@ -207,7 +205,6 @@ impl StreamClient {
             backoff: Backoff::new(s.reconnect_initial, s.reconnect_max),
             account,
             deliver,
-            http: None,
             next_conn: 1,
             active: None,
             retiring: Vec::new(),
@@ -264,9 +261,11 @@ impl StreamClient {
         if self.stopping || self.connecting || (self.active.is_some() && !self.replace_active) {
             return;
         }
-        let Some(http) = self.http.clone() else {
-            return;
-        };
+        // A client per attempt, dropped with it: the gateway-open request's keep-alive
+        // socket, the pools and the headers would otherwise stay with every idle bot for
+        // nothing until its next reconnect (about 3 KiB and a socket per bot).
+        let s = self.account.stream;
+        let http = http::client(s.connect_timeout, s.request_timeout);
         self.connecting = true;
         if self.active.is_none() {
             self.status = StreamStatus::Connecting;
@@ -445,8 +444,6 @@ impl Actor for StreamClient {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let s = self.account.stream;
-        self.http = Some(http::client(s.connect_timeout, s.request_timeout));
         // The ids an earlier process journaled (`remembering`) expire on time too.
         self.tidy_dedup(ctx);
         self.connect(ctx);

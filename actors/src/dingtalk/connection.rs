@@ -84,6 +84,19 @@ pub struct StreamConnection {
     defer_bot_acks: bool,
 }
 
+/// The codec's write buffer starts at 8 KiB, held for the socket's whole life, while what
+/// this side writes is ACKs and pongs of a few hundred bytes: with an empty buffer it grows
+/// only as far as they need. A heap profile of 1,000 idle bots found the two codec buffers
+/// at 16 KiB of the 31 KiB of heap each bot held (mostly untouched, so more address space
+/// than RSS). The read buffer must stay: the codec reserves 8 KiB before every read.
+fn light_write_buffer(framed: Framed<BoxedSocket, Codec>) -> Framed<BoxedSocket, Codec> {
+    let mut parts = framed.into_parts();
+    if parts.write_buf.is_empty() {
+        parts.write_buf = BytesMut::new();
+    }
+    Framed::from_parts(parts)
+}
+
 impl StreamConnection {
     /// Starts the actor on the current arbiter for an open socket.
     pub fn start(
@@ -95,7 +108,7 @@ impl StreamConnection {
         defer_bot_acks: bool,
     ) -> Addr<StreamConnection> {
         use futures_util::StreamExt;
-        let (sink, stream) = framed.split();
+        let (sink, stream) = light_write_buffer(framed).split();
         StreamConnection::create(move |ctx| {
             StreamConnection::add_stream(stream, ctx);
             let now = Instant::now();

@@ -13,6 +13,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    dingclaw::allocator::small_pages();
     let cli = dingclaw::cli::Cli::parse();
     if cli.command.prints_and_exits() {
         dingclaw::cli::die_quietly_on_closed_pipe();

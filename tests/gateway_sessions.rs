@@ -6,6 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::ModelOptions;
+use dingclaw::sim::DisconnectRequest;
 use support::gateway::{Harness, TEST_ACCOUNT, TEST_PROVIDER, To, said, test_sim, turn};
 
 fn config(extra: &str, account_extra: &str) -> String {
@@ -258,6 +259,29 @@ async fn a_quiet_gateway_gives_memory_back_once_per_quiet_spell() {
     let n = releases();
     actix_rt::time::sleep(Duration::from_millis(3_500)).await;
     assert_eq!(releases(), n, "nothing happened: nothing more to give back");
+    // A bot reconnecting is activity too (a mass reconnect allocates like a burst).
+    let connects = h.rt.stats().stream_connects;
+    assert!(connects >= 1, "the bot's connection was counted");
+    let asked = DisconnectRequest {
+        grace_ms: Some(200),
+        reason: None,
+    };
+    assert_eq!(
+        h.sim
+            .sim
+            .send_disconnect(&h.client_id("bot1"), &asked)
+            .await,
+        1
+    );
+    until("the bot reconnected", || {
+        h.rt.stats().stream_connects > connects
+    })
+    .await;
+    until("memory given back after the reconnection", || {
+        releases() > n
+    })
+    .await;
+    let n = releases();
     assert!(
         h.ask("alice", To::Dm("bot1"), "again")
             .await

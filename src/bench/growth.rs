@@ -34,6 +34,11 @@ const HISTORY_MEASURED: usize = 2;
 const BOT_STEPS: [usize; 4] = [1, 100, 1_000, 10_000];
 /// How long the idle gateway is watched.
 const IDLE_WINDOW: Duration = Duration::from_secs(20);
+
+/// The longest wait for an idle gateway's memory release before its memory is measured
+/// (`dingclaw.memoryReleaseSeconds` is 10: the release comes 10-20 s after the last
+/// connection).
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
 /// The message load on one bot, beside the idle ones.
 const BOTS_LOAD_RATE: f64 = 200.0;
 const BOTS_LOAD_SECS: u64 = 10;
@@ -217,8 +222,11 @@ async fn bots(
         p.bots = n;
         let mut setup = start(&p, exe, &dir.join(format!("bots-{n}")), &Mode::Single).await?;
         setup.watch_sessions = false;
-        // Connection set-up (token, open, socket) is over; let the first pings pass too.
+        // Connection set-up (token, open, socket) is over; let the first pings pass too, and
+        // the quiet gateway give back what the connections' set-up left free.
+        let releases = super::memory_releases(&setup).await?;
         actix_rt::time::sleep(Duration::from_secs(5)).await;
+        super::after_memory_release(&setup, releases, RELEASE_WAIT).await?;
         let idle_rss_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
         let (cpu0, t0) = (cpu_s(&setup), Instant::now());
         actix_rt::time::sleep(IDLE_WINDOW).await;

@@ -561,6 +561,34 @@ async fn store_counters(setup: &Setup) -> anyhow::Result<(f64, f64)> {
     ))
 }
 
+/// How many times the gateway has given memory back (`stats.memoryReleases`).
+async fn memory_releases(setup: &Setup) -> anyhow::Result<u64> {
+    let status_url = format!("{}/api/status", setup.gw_url);
+    let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+    Ok(status["stats"]["memoryReleases"].as_u64().unwrap_or(0))
+}
+
+/// Waits (at most `limit`) for the quiet gateway's next memory release after `releases`, so
+/// that an idle figure is the memory an idle gateway keeps, and returns its status then.
+async fn after_memory_release(
+    setup: &Setup,
+    releases: u64,
+    limit: Duration,
+) -> anyhow::Result<Value> {
+    let status_url = format!("{}/api/status", setup.gw_url);
+    let waiting = Instant::now();
+    loop {
+        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+        let now = status["stats"]["memoryReleases"].as_u64().unwrap_or(0);
+        if now > releases || waiting.elapsed() > limit {
+            // The release itself takes a moment on each thread.
+            actix_rt::time::sleep(Duration::from_secs(1)).await;
+            return Ok(status);
+        }
+        actix_rt::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// The sessions preset after its creation run: wait for every session to leave memory, then
 /// bring some back from the store.
 async fn sessions_phases(
@@ -578,9 +606,11 @@ async fn sessions_phases(
         ..SessionsPhase::default()
     };
     if let Some(idle) = transcript_idle_s {
-        // Quiet sessions still resident: their transcripts have gone (unless `0`).
+        // Quiet sessions still resident: their transcripts have gone (unless `0`), and then
+        // the quiet gateway has given memory back once (`dingclaw.memoryReleaseSeconds`).
         actix_rt::time::sleep(Duration::from_secs(idle.max(10) + 3)).await;
-        let status: Value = get_json(&setup.http, &status_url, Some(&setup.token)).await?;
+        let releases = memory_releases(setup).await?;
+        let status = after_memory_release(setup, releases, Duration::from_secs(60)).await?;
         let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
         let rss = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
         phase.quiet_resident = resident;

@@ -74,8 +74,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub session_idle: Option<u64>,
     /// The gateway's `dingclaw.transcriptIdleSeconds`. Given, the sessions preset also waits
-    /// `max(S, 10) + 3` seconds after its load and measures memory per resident session then,
-    /// quiet (set `--session-idle` above that wait so they are still resident); `0` keeps
+    /// `max(S, 10) + 3` seconds after its load, then for the quiet gateway's next memory
+    /// release (at most 60 s), and measures memory per resident session then (set
+    /// `--session-idle` above that wait, about 35 s, so they are still resident); `0` keeps
     /// transcripts, for the same measurement without letting them go.
     #[arg(long)]
     pub transcript_idle: Option<u64>,

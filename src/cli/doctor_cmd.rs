@@ -348,7 +348,12 @@ fn port(config: &Config) -> Check {
 async fn remote_checks(config: &Config, live: bool) -> Vec<Check> {
     let http = dingclaw_actors::tls::client(Duration::from_secs(15));
     let mut out = Vec::new();
-    let accounts: Vec<&DingTalkAccount> = config.channels.dingtalk.active_accounts().collect();
+    let accounts: Vec<&DingTalkAccount> = config
+        .channels
+        .dingtalk
+        .active_accounts()
+        .map(|a| &**a)
+        .collect();
     if accounts.is_empty() {
         out.push(
             Check::new("dingtalk", Status::Skip, "no enabled DingTalk account")

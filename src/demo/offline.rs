@@ -65,6 +65,7 @@ fn redirect(config: &mut Config, sim_url: &str, model_url: &str, state_dir: &Pat
     let mut endpoints: Vec<String> = Vec::new();
     let mut accounts = Vec::new();
     for a in config.channels.dingtalk.accounts.values_mut() {
+        let a = std::sync::Arc::make_mut(a);
         if !endpoints.contains(&a.endpoint) {
             endpoints.push(a.endpoint.clone());
         }

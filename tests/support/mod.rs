@@ -45,7 +45,7 @@ pub fn account(sim_url: &str, client_id: &str, secret: &str, extra: &str) -> Arc
             clientId: "{client_id}", clientSecret: "{secret}", endpoint: "{sim_url}", {extra} }} }} }} }} }}"#
     );
     let loaded = load_str(&text, Path::new("/"), &MapEnv::new()).expect("test account config");
-    Arc::new(loaded.config.account("acct").expect("account").clone())
+    Arc::clone(loaded.config.account("acct").expect("account"))
 }
 
 /// Registers a bot in the simulator and returns its (clientId, secret).

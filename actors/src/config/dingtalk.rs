@@ -8,6 +8,7 @@
 //! with the account's own keys laid over it (a shallow merge; the account wins). Without
 //! `accounts`, the top level is one account named `default`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -361,12 +362,12 @@ pub struct DingTalkChannel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_account: Option<String>,
     /// Accounts in config order, keyed by normalised account id.
-    pub accounts: IndexMap<String, DingTalkAccount>,
+    pub accounts: IndexMap<String, Arc<DingTalkAccount>>,
 }
 
 impl DingTalkChannel {
     /// Accounts that start: the channel and the account are enabled.
-    pub fn active_accounts(&self) -> impl Iterator<Item = &DingTalkAccount> {
+    pub fn active_accounts(&self) -> impl Iterator<Item = &Arc<DingTalkAccount>> {
         self.accounts
             .values()
             .filter(move |a| self.enabled && a.enabled)
@@ -513,6 +514,7 @@ impl DingTalkAccount {
             .accounts
             .into_values()
             .next()
+            .map(Arc::unwrap_or_clone)
             .unwrap_or_else(|| DingTalkAccount::empty(id));
         (account, diags.errors.first().map(ToString::to_string))
     }
@@ -657,7 +659,10 @@ pub(crate) fn build_dingtalk(
     DingTalkChannel {
         enabled: channel_enabled,
         default_account: default_account.map(normalize_account_id),
-        accounts,
+        accounts: accounts
+            .into_iter()
+            .map(|(id, account)| (id, Arc::new(account)))
+            .collect(),
     }
 }
 
@@ -1126,7 +1131,7 @@ mod tests {
         }));
         let made =
             DingTalkAccount::at("bot1", "dingabc", "s3cret", "http://127.0.0.1:18790/").unwrap();
-        assert_eq!(made, c.accounts["bot1"]);
+        assert_eq!(made, *c.accounts["bot1"]);
         assert_eq!(made.oapi_endpoint, "http://127.0.0.1:18790");
         let plain = DingTalkAccount::new("Bot2", "dingdef", "s");
         assert_eq!(plain.id, "bot2");

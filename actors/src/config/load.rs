@@ -2,6 +2,7 @@
 //! resolve `$include`, apply `env.vars` and expand `${VAR}`, validate, apply defaults.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -399,7 +400,8 @@ fn merge_sections(
         (connector.enabled, connector.accounts),
         (plugin.enabled, plugin.accounts),
     ] {
-        for (id, mut account) in accounts {
+        for (id, account) in accounts {
+            let mut account = Arc::unwrap_or_clone(account);
             account.enabled &= section_enabled;
             let at = ConfigPath::root()
                 .key("channels")
@@ -429,7 +431,7 @@ fn merge_sections(
                 );
                 account.enabled = false;
             }
-            merged.accounts.insert(id, account);
+            merged.accounts.insert(id, Arc::new(account));
         }
     }
     merged

@@ -47,6 +47,7 @@ pub mod tool_policy;
 mod tools;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -157,7 +158,7 @@ impl Serialize for Channels {
                 .accounts
                 .iter()
                 .filter(|(_, a)| a.channel() == channel)
-                .map(|(id, a)| (id.as_str(), a))
+                .map(|(id, a)| (id.as_str(), &**a))
                 .collect();
             if accounts.is_empty() && channel != DINGTALK_CHANNEL {
                 continue;
@@ -218,7 +219,7 @@ impl Config {
     }
 
     /// The DingTalk account with this (normalised) id.
-    pub fn account(&self, id: &str) -> Option<&DingTalkAccount> {
+    pub fn account(&self, id: &str) -> Option<&Arc<DingTalkAccount>> {
         self.channels
             .dingtalk
             .accounts

@@ -107,7 +107,7 @@ impl DingTalkApi {
     pub fn new(account: Arc<DingTalkAccount>, tokens: Arc<AccessTokenCache>) -> Self {
         let s = account.stream;
         Self {
-            http: http::client(s.connect_timeout, s.request_timeout),
+            http: http::shared_client(s.connect_timeout, s.request_timeout),
             cards: Arc::new(CardGate::new(&account.card)),
             account,
             tokens,

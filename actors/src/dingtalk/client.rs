@@ -81,6 +81,8 @@ pub struct Shutdown;
 
 /// Sent to a client's observer (`StreamClient::reporting_to`) when its connection comes up,
 /// is refused or is lost, so an embedder learns of it without polling `GetStreamState`.
+/// `Connected` comes for every new socket, including one that takes over from the previous
+/// socket after DingTalk's `disconnect`.
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "()")]
 pub struct StatusChanged {
@@ -308,8 +310,9 @@ impl StreamClient {
             self.retiring.push(old);
         } else {
             tracing::info!(account = %self.account_id, conn = id, "connected to DingTalk");
-            self.report(StreamStatus::Connected, None);
         }
+        // Every new socket is reported, a hand-over's too: observers count connections.
+        self.report(StreamStatus::Connected, None);
         self.replace_active = false;
         self.active = Some(Live {
             id,

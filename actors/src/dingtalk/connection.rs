@@ -23,15 +23,13 @@ use awc::BoxedSocket;
 use awc::error::WsProtocolError;
 use awc::ws::{Codec, Frame as WsFrame, Message as WsMessage};
 use bytes::{Bytes, BytesMut};
-use futures_util::stream::SplitSink;
 
 use crate::config::StreamSettings;
 
 use super::bot_message::BotMessage;
 use super::client::{ConnEvent, FromConnection, StreamClient};
 use super::frame::{Frame, FrameKind, TOPIC_BOT_MESSAGE, TOPIC_DISCONNECT, TOPIC_PING};
-
-type WsSink = SplitSink<Framed<BoxedSocket, Codec>, WsMessage>;
+use super::ws_io::WsWriter;
 
 /// Closes the connection on purpose (after a replacement is up, or at shutdown).
 #[derive(Message)]
@@ -67,7 +65,7 @@ pub struct StreamConnection {
     id: u64,
     account: Arc<str>,
     parent: Addr<StreamClient>,
-    sink: SinkWrite<WsMessage, WsSink>,
+    sink: SinkWrite<WsMessage, WsWriter>,
     settings: StreamSettings,
     /// Last data frame of any kind; long silence means a zombie socket.
     last_frame: Instant,
@@ -84,19 +82,6 @@ pub struct StreamConnection {
     defer_bot_acks: bool,
 }
 
-/// The codec's write buffer starts at 8 KiB, held for the socket's whole life, while what
-/// this side writes is ACKs and pongs of a few hundred bytes: with an empty buffer it grows
-/// only as far as they need. A heap profile of 1,000 idle bots found the two codec buffers
-/// at 16 KiB of the 31 KiB of heap each bot held (mostly untouched, so more address space
-/// than RSS). The read buffer must stay: the codec reserves 8 KiB before every read.
-fn light_write_buffer(framed: Framed<BoxedSocket, Codec>) -> Framed<BoxedSocket, Codec> {
-    let mut parts = framed.into_parts();
-    if parts.write_buf.is_empty() {
-        parts.write_buf = BytesMut::new();
-    }
-    Framed::from_parts(parts)
-}
-
 impl StreamConnection {
     /// Starts the actor on the current arbiter for an open socket.
     pub fn start(
@@ -107,8 +92,7 @@ impl StreamConnection {
         settings: StreamSettings,
         defer_bot_acks: bool,
     ) -> Addr<StreamConnection> {
-        use futures_util::StreamExt;
-        let (sink, stream) = light_write_buffer(framed).split();
+        let (stream, sink) = super::ws_io::split(framed);
         StreamConnection::create(move |ctx| {
             StreamConnection::add_stream(stream, ctx);
             let now = Instant::now();

@@ -1,7 +1,7 @@
 //! The DingTalk wire protocol (docs/dingtalk-protocol.md), client side.
 //!
 //! - Inbound, Stream mode: `open` registers and opens the WebSocket; `connection` is one
-//!   socket (ACK first, pings, zombie detection); `client` is one account (reconnect with
+//!   socket (ACK first, pings, zombie detection) over `ws_io`'s halves; `client` is one account (reconnect with
 //!   backoff, hand-over on `disconnect`, `dedup` by msgId); `frame` and `bot_message` are the
 //!   typed payloads.
 //! - Outbound: `api` replies through the sessionWebhook and falls back to the robot OpenAPI
@@ -32,6 +32,7 @@ pub mod redact;
 pub mod robot;
 pub mod sign;
 pub mod token;
+mod ws_io;
 
 pub use crate::rate::RateWindow;
 pub use api::{DingTalkApi, ReplyOutcome, ReplyTarget};

@@ -403,7 +403,13 @@ impl Handler<StatusChanged> for AccountActor {
         let account = msg.account;
         let reason = msg.error.unwrap_or_default();
         let event = match msg.status {
-            StreamStatus::Connected => RuntimeEvent::Connected { account },
+            StreamStatus::Connected => {
+                self.rt
+                    .counters
+                    .stream_connects
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                RuntimeEvent::Connected { account }
+            }
             StreamStatus::AuthFailed { .. } => RuntimeEvent::AuthFailed { account, reason },
             StreamStatus::BackingOff { .. } => RuntimeEvent::Disconnected { account, reason },
             StreamStatus::Connecting | StreamStatus::Stopped => return,

@@ -164,6 +164,8 @@ pub struct Counters {
     pub transcripts_released: AtomicU64,
     /// Times a quiet gateway gave freed memory back (`memoryReleaseSeconds`).
     pub memory_releases: AtomicU64,
+    /// Stream connections that came up, reconnections included.
+    pub stream_connects: AtomicU64,
 }
 
 /// A snapshot for status output.
@@ -196,6 +198,8 @@ pub struct RuntimeStats {
     pub transcripts_released: u64,
     /// Times a quiet gateway gave freed memory back (`memoryReleaseSeconds`).
     pub memory_releases: u64,
+    /// Stream connections that came up, reconnections included.
+    pub stream_connects: u64,
     /// Restarts per actor kind, in the whole process.
     pub restarts: HashMap<&'static str, u64>,
 }
@@ -817,6 +821,7 @@ impl Runtime {
             recovered: c.recovered.load(Ordering::Relaxed),
             transcripts_released: c.transcripts_released.load(Ordering::Relaxed),
             memory_releases: c.memory_releases.load(Ordering::Relaxed),
+            stream_connects: c.stream_connects.load(Ordering::Relaxed),
             restarts: ActorKind::ALL
                 .iter()
                 .map(|k| (k.as_str(), restart_count(*k)))
@@ -833,6 +838,7 @@ impl Runtime {
             c.sessions_started.load(Ordering::Relaxed),
             c.transcripts_released.load(Ordering::Relaxed),
             c.session_actors.load(Ordering::Relaxed) as u64,
+            c.stream_connects.load(Ordering::Relaxed),
         ]
     }
 

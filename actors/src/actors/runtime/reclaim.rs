@@ -25,9 +25,10 @@ use super::Runtime;
 /// reload may turn it on).
 const RECHECK_WHEN_OFF: Duration = Duration::from_secs(60);
 
-/// What the gateway has done so far: counters that move with every message, reply and session
-/// change. Two equal snapshots a period apart mean a quiet period.
-pub(crate) type Activity = [u64; 5];
+/// What the gateway has done so far: counters that move with every message, reply, session
+/// change and Stream connection (a thousand bots reconnecting at once allocate as much as a
+/// burst of messages). Two equal snapshots a period apart mean a quiet period.
+pub(crate) type Activity = [u64; 6];
 
 /// The rule, apart from clocks: release once after activity, when a whole period has passed
 /// without any.
@@ -125,7 +126,7 @@ mod tests {
     #[test]
     fn memory_goes_back_once_per_quiet_spell() {
         let mut spell = QuietSpell::default();
-        let busy = |n: u64| [n, n, 0, 0, 0];
+        let busy = |n: u64| [n, n, 0, 0, 0, 0];
         assert!(!spell.tick(busy(0)), "the first look only takes a snapshot");
         assert!(spell.tick(busy(0)), "a quiet period after start-up");
         assert!(
@@ -139,7 +140,10 @@ mod tests {
         assert!(!spell.tick(busy(4)));
         // Sessions leaving memory, with no message, count as activity: their memory is
         // what the release is for.
-        assert!(!spell.tick([4, 4, 0, 0, 1]));
-        assert!(spell.tick([4, 4, 0, 0, 1]));
+        assert!(!spell.tick([4, 4, 0, 0, 1, 0]));
+        assert!(spell.tick([4, 4, 0, 0, 1, 0]));
+        // So do bots (re)connecting: a thousand of them at once allocate like a burst.
+        assert!(!spell.tick([4, 4, 0, 0, 1, 1000]));
+        assert!(spell.tick([4, 4, 0, 0, 1, 1000]));
     }
 }

@@ -24,7 +24,7 @@ const KEEP_DONE: Duration = Duration::from_secs(15 * 60);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// How long done rows are kept for this config.
-fn keep_done(accounts: &[DingTalkAccount]) -> Duration {
+fn keep_done(accounts: &[Arc<DingTalkAccount>]) -> Duration {
     accounts
         .iter()
         .map(|a| a.stream.dedup_ttl)
@@ -33,7 +33,7 @@ fn keep_done(accounts: &[DingTalkAccount]) -> Duration {
 
 /// Answers the open journal rows, then starts the accounts with their duplicate filters
 /// seeded, then prunes the journal now and then.
-pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<DingTalkAccount>) {
+pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<Arc<DingTalkAccount>>) {
     let keep = keep_done(&accounts);
     // Approved people must be known before the first message is admitted.
     match rt.store.pairings().await {
@@ -64,7 +64,7 @@ pub(super) async fn recover_and_start(rt: Arc<Runtime>, accounts: Vec<DingTalkAc
     }
     for account in accounts {
         let seen = seen.remove(&account.id).unwrap_or_default();
-        rt.start_account(Arc::new(account), seen);
+        rt.start_account(account, seen);
     }
     if clustered {
         rt.start_cluster();

@@ -160,7 +160,7 @@ impl Runtime {
     }
 
     fn reload_accounts(self: &Arc<Self>, old: &Config, new: &Config, report: &mut ReloadReport) {
-        let active = |c: &Config| -> HashMap<String, DingTalkAccount> {
+        let active = |c: &Config| -> HashMap<String, Arc<DingTalkAccount>> {
             c.channels
                 .dingtalk
                 .active_accounts()
@@ -175,7 +175,7 @@ impl Runtime {
                 && next.same_connection(account)
                 && let Some(addr) = self.accounts.get(id)
             {
-                addr.do_send(UpdateAccount(Arc::new(next.clone())));
+                addr.do_send(UpdateAccount(Arc::clone(next)));
                 report.applied.push(format!("account {id} updated"));
                 updated.push(id.clone());
                 continue;
@@ -193,7 +193,7 @@ impl Runtime {
             match before.get(id) {
                 Some(a) if a == account || updated.contains(id) => {}
                 previous => {
-                    self.start_account(Arc::new(account.clone()), Vec::new());
+                    self.start_account(Arc::clone(account), Vec::new());
                     report.applied.push(format!(
                         "account {id} {}",
                         if previous.is_some() {

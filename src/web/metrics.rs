@@ -44,8 +44,8 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 
 /// A recorder installed this way keeps every histogram sample until something drains it:
 /// without upkeep, a gateway nobody scrapes grows by each message's latencies forever (an
-/// 8-byte sample per histogram a message touches: turn, reply, provider, journal). A thread of its own, so that it does not depend on any actix
-/// System living as long as the process.
+/// 8-byte sample per histogram a message touches: turn, reply, provider, journal). A thread of
+/// its own, so that it does not depend on any actix System living as long as the process.
 fn start_upkeep(handle: PrometheusHandle) {
     let started = std::thread::Builder::new()
         .name(UPKEEP_THREAD.to_owned())
@@ -98,6 +98,11 @@ mod tests {
         };
         assert!(prometheus().is_some());
         let _ = prometheus();
+        // std names a thread from inside it, once it runs: until then `comm` is the parent's.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while threads() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert_eq!(threads(), 1);
     }
 }

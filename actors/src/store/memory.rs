@@ -31,12 +31,20 @@ pub struct MemoryStore {
     data: Mutex<Data>,
     /// Times the writer asked for memory back (there is nothing to give: counted for tests).
     releases: std::sync::atomic::AtomicU64,
+    /// Commits still to refuse (`fail_next_writes`).
+    failing: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
     /// How often the store writer found it quiet and asked it to give memory back.
     pub fn releases(&self) -> u64 {
         self.releases.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the next `n` commits fail as a full disk would (for tests of what the writer
+    /// and the runtime do then): nothing of a refused commit is applied.
+    pub fn fail_next_writes(&self, n: usize) {
+        self.failing.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -51,6 +59,16 @@ impl Store for MemoryStore {
     }
 
     fn write(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let refuse = self
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if refuse.is_ok() {
+            return Err(StoreError::Io {
+                path: "memory".to_owned(),
+                source: std::io::Error::other("disk full (a refusal asked for by a test)"),
+            });
+        }
         let mut d = self.data.lock().unwrap_or_else(|p| p.into_inner());
         for op in ops {
             match op.unfenced() {

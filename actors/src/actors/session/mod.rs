@@ -867,6 +867,11 @@ impl SessionActor {
                 ctx.cancel_future(timer);
             }
             self.react_end(turn.reaction.take(), turn.messages.last().map(|m| &m.reply));
+            // The index row first: queued before the done mark, it goes in the done mark's
+            // commit (which does not wait) instead of waking the writer for one of its own.
+            if !turn.reset {
+                self.write_meta();
+            }
             self.rt.journal_done(&turn.messages);
             self.rt
                 .counters
@@ -874,9 +879,6 @@ impl SessionActor {
                 .fetch_sub(turn.messages.len() as i64, Ordering::Relaxed);
             if let Some(first) = turn.messages.first() {
                 crate::telemetry::reply_latency(&first.channel, first.received_at.elapsed());
-            }
-            if !turn.reset {
-                self.write_meta();
             }
         }
         self.next(ctx);

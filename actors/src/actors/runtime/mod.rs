@@ -473,10 +473,14 @@ impl Runtime {
         for server in &config.mcp.servers {
             rt.start_mcp_server(server);
         }
+        // The router lives on a lane, not on the caller's thread: a message then crosses
+        // threads only where its account, the router and its session are on different lanes
+        // (with one worker, never), and the router does not depend on an embedder's thread.
         let for_router = Arc::clone(&rt);
-        let _ = rt
-            .router
-            .set(Supervisor::start(move |_| RouterActor::new(for_router)));
+        let _ = rt.router.set(Supervisor::start_in_arbiter(
+            &rt.lanes[0].arbiter,
+            move |_| RouterActor::new(for_router),
+        ));
         let (for_reclaim, give_back) = (Arc::clone(&rt), options.give_back);
         Supervisor::start(move |_| reclaim::ReclaimActor::new(for_reclaim, give_back));
         if config.cron.enabled {

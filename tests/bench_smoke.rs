@@ -52,6 +52,8 @@ fn the_smoke_preset_answers_every_message_once_and_writes_its_report() {
     // The gateway's own use was read from /proc.
     assert!(report["gateway"]["peakRssKib"].as_u64().unwrap() > 0);
     assert!(report["gateway"]["cpuS"].as_f64().unwrap() > 0.0);
+    // Read from the gateway's threads: a message wakes at least the thread its frame arrives on.
+    assert!(report["gateway"]["sleepsPerMessage"].as_f64().unwrap() > 0.0);
     assert_eq!(report["plan"]["bots"].as_u64(), Some(2));
     assert!(report["connectMs"].as_u64().is_some());
     // The text report and the plot.

@@ -55,6 +55,8 @@ struct Setup {
     /// The gateway's CPU seconds once every bot was connected: start-up is not a
     /// message's cost.
     cpu_before_s: f64,
+    /// The gateway's thread sleeps at that moment.
+    sleeps_before: u64,
     /// Read the sessions in memory from `/api/status` while a load runs. The growth preset
     /// does not: with 10,000 bots each status is large enough to count in a message's cost.
     watch_sessions: bool,
@@ -386,6 +388,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         connect_ms: 0,
         rss_before_kib: 0,
         cpu_before_s: 0.0,
+        sleeps_before: 0,
         watch_sessions: true,
     };
     loop {
@@ -416,6 +419,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
     setup.rss_before_kib = usage.rss_kib;
     setup.cpu_before_s = usage.cpu_s;
+    setup.sleeps_before = usage.sleeps;
     Ok(setup)
 }
 
@@ -536,6 +540,7 @@ async fn gateway_use(setup: &Setup, load: &LoadReport, peak: Peak) -> anyhow::Re
         rss_per_session_bytes: grown.checked_div(resident).unwrap_or(0),
         store_commits_per_message: per_message(commits),
         store_writes_per_message: per_message(writes),
+        sleeps_per_message: per_message(usage.sleeps.saturating_sub(setup.sleeps_before) as f64),
     })
 }
 

@@ -1,5 +1,5 @@
-//! The gateway's own resource use, read from `/proc`: CPU seconds (user + system) and resident
-//! memory (now and peak).
+//! The gateway's own resource use, read from `/proc`: CPU seconds (user + system), resident
+//! memory (now and peak), and how often its threads went to sleep.
 
 use procfs::process::Process;
 
@@ -9,6 +9,10 @@ pub struct Usage {
     pub cpu_s: f64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// Voluntary context switches summed over the live threads: each is a thread that went
+    /// to sleep and was woken again, the cost a cross-thread hop adds when the other side is
+    /// idle. Threads that have ended are not counted (the runtime's are long-lived).
+    pub sleeps: u64,
 }
 
 /// Reads `pid`'s usage; `None` when the process is gone or `/proc` is unavailable.
@@ -21,5 +25,14 @@ pub fn usage(pid: u32) -> Option<Usage> {
         cpu_s: (stat.utime + stat.stime) as f64 / ticks,
         rss_kib: status.vmrss.unwrap_or(0),
         peak_rss_kib: status.vmhwm.unwrap_or(0),
+        sleeps: p
+            .tasks()
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter_map(|t| t.status().ok()?.voluntary_ctxt_switches)
+                    .sum()
+            })
+            .unwrap_or(0),
     })
 }

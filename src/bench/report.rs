@@ -25,6 +25,8 @@ pub struct GatewayUse {
     pub store_commits_per_message: f64,
     /// Writes those transactions carried, per message.
     pub store_writes_per_message: f64,
+    /// The gateway's threads going to sleep (voluntary context switches), per message.
+    pub sleeps_per_message: f64,
 }
 
 /// The sessions preset's extra phases.
@@ -264,6 +266,10 @@ impl Report {
         s.push_str(&format!(
             "  store                {:.2} commits and {:.1} writes per message\n",
             u.store_commits_per_message, u.store_writes_per_message
+        ));
+        s.push_str(&format!(
+            "  thread sleeps        {:.1} per message (voluntary context switches)\n",
+            u.sleeps_per_message
         ));
         s.push_str(&format!(
             "  gateway memory       peak RSS {:.1} MiB; {} sessions in memory, {} bytes each\n",

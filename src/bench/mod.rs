@@ -419,7 +419,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
     setup.rss_before_kib = usage.rss_kib;
     setup.cpu_before_s = usage.cpu_s;
-    setup.sleeps_before = usage.sleeps;
+    setup.sleeps_before = probe::sleeps(setup.gateway.pid());
     Ok(setup)
 }
 
@@ -540,7 +540,9 @@ async fn gateway_use(setup: &Setup, load: &LoadReport, peak: Peak) -> anyhow::Re
         rss_per_session_bytes: grown.checked_div(resident).unwrap_or(0),
         store_commits_per_message: per_message(commits),
         store_writes_per_message: per_message(writes),
-        sleeps_per_message: per_message(usage.sleeps.saturating_sub(setup.sleeps_before) as f64),
+        sleeps_per_message: per_message(
+            probe::sleeps(setup.gateway.pid()).saturating_sub(setup.sleeps_before) as f64,
+        ),
     })
 }
 

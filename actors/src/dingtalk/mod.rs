@@ -1,9 +1,9 @@
 //! The DingTalk wire protocol (docs/dingtalk-protocol.md), client side.
 //!
 //! - Inbound, Stream mode: `open` registers and opens the WebSocket; `connection` is one
-//!   socket (ACK first, pings, zombie detection) over `ws_io`'s halves; `client` is one account (reconnect with
-//!   backoff, hand-over on `disconnect`, `dedup` by msgId); `frame` and `bot_message` are the
-//!   typed payloads.
+//!   socket (ACK first, pings, zombie detection) over `ws_io`'s halves; `client` is one
+//!   account (reconnect with backoff, hand-over on `disconnect`, `dedup` by msgId); `frame`
+//!   and `bot_message` are the typed payloads.
 //! - Outbound: `api` replies through the sessionWebhook and falls back to the robot OpenAPI
 //!   (`token` caches the access token; `chunk` splits long replies; `message` builds bodies);
 //!   `robot` posts to custom group robot webhooks with their signature (`sign`) and rate limit.

@@ -25,7 +25,12 @@ pub struct OfflineModelArgs {
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
     /// Require this API key (`Authorization: Bearer ...`); without it any key, or none, works.
-    #[arg(long, env = "DINGCLAW_OFFLINE_MODEL_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DINGCLAW_OFFLINE_MODEL_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub api_key: Option<String>,
 }
 

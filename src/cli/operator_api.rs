@@ -17,11 +17,14 @@ pub struct OperatorArgs {
     #[arg(long, global = true)]
     pub url: Option<String>,
     /// The operator token (default: gateway.auth.token, else the generated one).
+    // A generated token is URL-safe base64 and one in 64 starts with `-`, which would
+    // otherwise read as a flag (`--token -wMe...` failed with "unexpected argument '-w'").
     #[arg(
         long,
         global = true,
         env = "DINGCLAW_OPERATOR_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     pub token: Option<String>,
 }
@@ -93,5 +96,26 @@ impl Api {
             );
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn a_token_that_starts_with_a_dash_is_a_value() {
+        for args in [
+            vec!["dingclaw", "cron", "list", "--token", "-wMeqxsvj"],
+            vec!["dingclaw", "cron", "list", "--token=-wMeqxsvj"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Cron(cron) = cli.command else {
+                panic!("cron");
+            };
+            assert_eq!(cron.operator.token.as_deref(), Some("-wMeqxsvj"));
+        }
     }
 }

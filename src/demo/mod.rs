@@ -397,7 +397,7 @@ impl Demo {
         let last = accounts.last().map(String::as_str).unwrap_or(first);
         let token = self.login_url.split("#token=").nth(1);
         let cron = match token {
-            Some(t) => format!("{exe} cron list --url {} --token {t}", self.web.url),
+            Some(t) => format!("{exe} cron list --url {} --token={t}", self.web.url),
             None => format!("{exe} cron list --url {}", self.web.url),
         };
         let group =

@@ -43,6 +43,8 @@ pub const OVERSIZED_FRAMES: &str = "dingclaw_oversized_frames_total";
 pub const JOURNAL_SECONDS: &str = "dingclaw_journal_commit_seconds";
 /// Store transactions committed by the writer (group commits), and the writes they carried.
 pub const STORE_COMMITS: &str = "dingclaw_store_commits_total";
+/// How long a WAL checkpoint takes (SQLite store, on its own thread).
+pub const STORE_CHECKPOINT_SECONDS: &str = "dingclaw_store_checkpoint_seconds";
 /// Writes (transcript entries, session rows, journal rows and marks...) committed.
 pub const STORE_WRITES: &str = "dingclaw_store_writes_total";
 /// Journaled messages an earlier process left unanswered, answered after a restart.
@@ -109,6 +111,11 @@ pub fn describe() {
         "Store transactions committed (each a group commit of many writes)."
     );
     describe_counter!(STORE_WRITES, "Writes the store's transactions carried.");
+    describe_histogram!(
+        STORE_CHECKPOINT_SECONDS,
+        Unit::Seconds,
+        "SQLite WAL checkpoints (copy back and fsync), run beside the writer."
+    );
     describe_counter!(
         JOURNAL_RECOVERED,
         "Journaled messages answered again after a restart."
@@ -243,6 +250,11 @@ pub fn journal_commit(took: Duration) {
 pub fn store_commit(writes: usize) {
     counter!(STORE_COMMITS).increment(1);
     counter!(STORE_WRITES).increment(writes as u64);
+}
+
+/// Records one WAL checkpoint.
+pub fn store_checkpoint(took: std::time::Duration) {
+    histogram!(STORE_CHECKPOINT_SECONDS).record(took.as_secs_f64());
 }
 
 /// Counts `n` messages answered after a restart.

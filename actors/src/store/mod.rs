@@ -9,6 +9,8 @@
 
 #[cfg(feature = "sqlite")]
 mod backup;
+#[cfg(feature = "sqlite")]
+mod checkpoint;
 mod cluster;
 #[doc(hidden)]
 pub mod conformance;

@@ -15,6 +15,7 @@
 pub mod allocator;
 pub mod bench;
 pub mod cli;
+pub mod code_pages;
 pub mod demo;
 pub mod log_ring;
 pub mod web;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dingclaw::offline_model::ModelOptions;
@@ -235,10 +236,24 @@ async fn refused_senders_get_one_polite_reply_and_reach_no_agent() {
 /// the next message.
 #[actix_rt::test]
 async fn a_quiet_gateway_gives_memory_back_once_per_quiet_spell() {
-    let h = Harness::start(&config(
-        r#"dingclaw: { store: "memory", sessionIdleSeconds: 1, memoryReleaseSeconds: 1 }"#,
-        "",
-    ))
+    static PER_THREAD: AtomicU64 = AtomicU64::new(0);
+    static ONCE: AtomicU64 = AtomicU64::new(0);
+    let h = Harness::start_with_options(
+        &config(
+            r#"dingclaw: { store: "memory", sessionIdleSeconds: 1, memoryReleaseSeconds: 1 }"#,
+            "",
+        ),
+        ModelOptions::default(),
+        test_sim(),
+        |b| {
+            b.release_memory_with(|| {
+                PER_THREAD.fetch_add(1, Ordering::Relaxed);
+            })
+            .after_memory_release(|| {
+                ONCE.fetch_add(1, Ordering::Relaxed);
+            })
+        },
+    )
     .await;
     let releases = || h.rt.stats().memory_releases;
     assert!(
@@ -291,6 +306,17 @@ async fn a_quiet_gateway_gives_memory_back_once_per_quiet_spell() {
         releases() > n
     })
     .await;
+    // The binary's hooks: the once-per-release one after every thread's release.
+    until("the last release's hooks ran", || {
+        ONCE.load(Ordering::Relaxed) == releases()
+    })
+    .await;
+    let threads = PER_THREAD.load(Ordering::Relaxed);
+    assert!(
+        threads >= 3 * releases(),
+        "{threads} per-thread releases for {} releases (the store's thread, the lanes, the runtime's)",
+        releases()
+    );
     h.stop().await;
 }
 

@@ -227,10 +227,13 @@ async fn bots(
         let releases = super::memory_releases(&setup).await?;
         actix_rt::time::sleep(Duration::from_secs(5)).await;
         super::after_memory_release(&setup, releases, RELEASE_WAIT).await?;
-        let idle_rss_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
         let (cpu0, t0) = (cpu_s(&setup), Instant::now());
         actix_rt::time::sleep(IDLE_WINDOW).await;
         setup.gateway.check_alive()?;
+        // Read at the end of the idle window, not just after the release: the code the
+        // release unmapped maps back as the idle gateway runs (pings, timers), and that is
+        // what it holds while it stays idle.
+        let idle_rss_kib = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
         let idle_cpu_percent = (cpu_s(&setup) - cpu0) * 100.0 / t0.elapsed().as_secs_f64();
         let request = LoadRequest {
             bots: setup.bots[..1].to_vec(),

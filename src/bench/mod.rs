@@ -52,6 +52,8 @@ struct Setup {
     members: Vec<Proc>,
     connect_ms: u64,
     rss_before_kib: u64,
+    /// Its anonymous part, for the quiet sessions' figure.
+    anon_before_kib: u64,
     /// The gateway's CPU seconds once every bot was connected: start-up is not a
     /// message's cost.
     cpu_before_s: f64,
@@ -387,6 +389,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
         members: gateways,
         connect_ms: 0,
         rss_before_kib: 0,
+        anon_before_kib: 0,
         cpu_before_s: 0.0,
         sleeps_before: 0,
         watch_sessions: true,
@@ -418,6 +421,7 @@ async fn start(plan: &Plan, exe: &Path, dir: &Path, mode: &Mode) -> anyhow::Resu
     wait_http(&setup.http, &format!("{}/health", setup.gw_url), STARTUP).await?;
     let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
     setup.rss_before_kib = usage.rss_kib;
+    setup.anon_before_kib = usage.anon_kib;
     setup.cpu_before_s = usage.cpu_s;
     setup.sleeps_before = probe::sleeps(setup.gateway.pid());
     Ok(setup)
@@ -619,10 +623,13 @@ async fn sessions_phases(
         let releases = memory_releases(setup).await?;
         let status = after_memory_release(setup, releases, Duration::from_secs(60)).await?;
         let resident = status["stats"]["sessionsResident"].as_u64().unwrap_or(0);
-        let rss = probe::usage(setup.gateway.pid()).map_or(0, |u| u.rss_kib);
+        let usage = probe::usage(setup.gateway.pid()).unwrap_or_default();
         phase.quiet_resident = resident;
-        phase.quiet_rss_kib = rss;
-        phase.bytes_per_quiet_session = (rss.saturating_sub(setup.rss_before_kib) * 1024)
+        phase.quiet_rss_kib = usage.rss_kib;
+        // Anonymous memory only: the release also unmaps the binary's code, which the
+        // reading before the load still counted.
+        phase.bytes_per_quiet_session = (usage.anon_kib.saturating_sub(setup.anon_before_kib)
+            * 1024)
             .checked_div(resident)
             .unwrap_or(0);
     }

@@ -9,6 +9,9 @@ pub struct Usage {
     pub cpu_s: f64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// The anonymous part of `rss_kib` (heaps, stacks): without the mapped code, which a
+    /// quiet gateway unmaps and maps back as it runs.
+    pub anon_kib: u64,
 }
 
 /// Reads `pid`'s usage; `None` when the process is gone or `/proc` is unavailable.
@@ -21,6 +24,7 @@ pub fn usage(pid: u32) -> Option<Usage> {
         cpu_s: (stat.utime + stat.stime) as f64 / ticks,
         rss_kib: status.vmrss.unwrap_or(0),
         peak_rss_kib: status.vmhwm.unwrap_or(0),
+        anon_kib: status.rssanon.unwrap_or(0),
     })
 }
 

@@ -38,7 +38,7 @@ pub struct SessionsPhase {
     pub peak_rss_kib: u64,
     pub bytes_per_session: u64,
     /// With `--transcript-idle`: sessions still resident after the quiet wait, the RSS then,
-    /// and its growth over the load per resident session.
+    /// and the growth of anonymous memory over the load per resident session.
     pub quiet_resident: u64,
     pub quiet_rss_kib: u64,
     pub bytes_per_quiet_session: u64,
@@ -317,7 +317,7 @@ impl Report {
             ));
             if sp.quiet_resident > 0 {
                 s.push_str(&format!(
-                    "                       quiet: {} resident, {} bytes each (RSS {:.1} MiB)\n",
+                    "                       quiet: {} resident, {} bytes of anonymous memory each (RSS {:.1} MiB)\n",
                     sp.quiet_resident,
                     sp.bytes_per_quiet_session,
                     sp.quiet_rss_kib as f64 / 1024.0

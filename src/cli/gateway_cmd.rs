@@ -70,6 +70,7 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let handle = Runtime::builder(config)
             .store_from_config()
             .release_memory_with(crate::allocator::give_back)
+            .after_memory_release(crate::code_pages::release)
             .start()?;
         let rt = Arc::clone(handle.runtime());
         let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv), digest)));

@@ -151,6 +151,7 @@ impl Demo {
         let runtime = Runtime::builder(config.clone())
             .store_from_config()
             .release_memory_with(crate::allocator::give_back)
+            .after_memory_release(crate::code_pages::release)
             .start()?;
         let (auth, _) = operator_auth(&config)?;
         let web_addr = SocketAddr::new(config.gateway.bind, opts.web_port);

@@ -90,6 +90,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Something more to give back once per quiet release, after the per-thread release
+    /// (`release_memory_with`) ran everywhere; it runs on the runtime's own thread. The
+    /// `dingclaw` binary unmaps the pages of its code that start-up touched.
+    pub fn after_memory_release(mut self, once: fn()) -> Self {
+        self.options.after_release = once;
+        self
+    }
+
     /// Starts every actor inside the current actix System and returns once they run;
     /// `ready()` on the handle says when DingTalk has accepted (or refused) the accounts.
     /// Outside a System it returns `RuntimeError::NoSystem` instead of panicking.

@@ -273,6 +273,9 @@ pub struct RuntimeOptions {
     /// The allocator's release of freed memory, run on each runtime thread when the gateway
     /// is quiet (default: nothing; the `dingclaw` binary passes mimalloc's and glibc's).
     pub give_back: fn(),
+    /// Run once per release, after `give_back` ran on every thread (default: nothing; the
+    /// `dingclaw` binary unmaps its cold code).
+    pub after_release: fn(),
 }
 
 impl Default for RuntimeOptions {
@@ -285,6 +288,7 @@ impl Default for RuntimeOptions {
             robot_rate: ROBOT_RATE,
             mcp_restarts: super::mcp::SERVER_RESTARTS,
             give_back: || {},
+            after_release: || {},
         }
     }
 }
@@ -481,8 +485,14 @@ impl Runtime {
             &rt.lanes[0].arbiter,
             move |_| RouterActor::new(for_router),
         ));
-        let (for_reclaim, give_back) = (Arc::clone(&rt), options.give_back);
-        Supervisor::start(move |_| reclaim::ReclaimActor::new(for_reclaim, give_back));
+        let (for_reclaim, release) = (
+            Arc::clone(&rt),
+            reclaim::Release {
+                per_thread: options.give_back,
+                once: options.after_release,
+            },
+        );
+        Supervisor::start(move |_| reclaim::ReclaimActor::new(for_reclaim, release));
         if config.cron.enabled {
             let (for_scheduler, clock, tick) = (
                 Arc::clone(&rt),

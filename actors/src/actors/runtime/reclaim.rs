@@ -52,22 +52,30 @@ impl QuietSpell {
     }
 }
 
+/// How the process gives memory back, as the binary chose.
+#[derive(Clone, Copy)]
+pub(crate) struct Release {
+    /// The allocator's release, run on each of the runtime's threads.
+    pub per_thread: fn(),
+    /// Run once, on this actor's thread, after every thread's release.
+    pub once: fn(),
+}
+
 /// Looks at the runtime's counters once per `memoryReleaseSeconds` and gives memory back
 /// after a quiet period. One timer, on the runtime's own thread; it costs a wake-up per
 /// period and nothing per message.
 pub(crate) struct ReclaimActor {
     rt: Arc<Runtime>,
     spell: QuietSpell,
-    /// The allocator's release, run on each of the runtime's threads.
-    give_back: fn(),
+    release: Release,
 }
 
 impl ReclaimActor {
-    pub(crate) fn new(rt: Arc<Runtime>, give_back: fn()) -> Self {
+    pub(crate) fn new(rt: Arc<Runtime>, release: Release) -> Self {
         Self {
             rt,
             spell: QuietSpell::default(),
-            give_back,
+            release,
         }
     }
 
@@ -85,7 +93,7 @@ impl ReclaimActor {
 
     /// Shrinks the session registry, empties the store's caches, then runs the allocator's
     /// release on the store's thread (after its caches are freed), every worker thread and
-    /// this one.
+    /// this one, and last the binary's release that runs once.
     fn release(&self) {
         let rt = &self.rt;
         rt.sessions.shrink_to_fit();
@@ -94,15 +102,16 @@ impl ReclaimActor {
             sessions = rt.sessions.len(),
             "quiet: giving freed memory back"
         );
-        let give_back = self.give_back;
+        let Release { per_thread, once } = self.release;
         let store = rt.store.clone();
         let threads = rt.worker_arbiters();
         actix_rt::spawn(async move {
-            store.release_memory(give_back).await;
+            store.release_memory(per_thread).await;
             for thread in threads {
-                thread.spawn_fn(give_back);
+                thread.spawn_fn(per_thread);
             }
-            give_back();
+            per_thread();
+            once();
         });
     }
 }

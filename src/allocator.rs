@@ -7,6 +7,16 @@
 //!
 //! And keeping the heap in small pages: see [`small_pages`].
 
+/// This binary's ways of giving memory back when the gateway is quiet: the allocators on
+/// every thread, then its cold code once (`code_pages`).
+pub fn with_memory_release(
+    builder: dingclaw_actors::actors::RuntimeBuilder,
+) -> dingclaw_actors::actors::RuntimeBuilder {
+    builder
+        .release_memory_with(give_back)
+        .after_memory_release(crate::code_pages::release)
+}
+
 /// Releases what the allocators hold free: mimalloc's pages of this thread's heap (its heaps
 /// are per thread, hence one call per thread), then glibc's free pages, which hold what C
 /// code such as SQLite allocated and also the Rust side's in a build without mimalloc.

@@ -67,11 +67,10 @@ pub(super) fn run(config: Option<PathBuf>, env: &dyn Environment) -> anyhow::Res
         let source = config.source.clone();
         let reload = (config.gateway.reload, Duration::from_millis(config.gateway.reload_debounce_ms));
         // The gateway keeps its sessions where the config says (SQLite by default).
-        let handle = Runtime::builder(config)
-            .store_from_config()
-            .release_memory_with(crate::allocator::give_back)
-            .after_memory_release(crate::code_pages::release)
-            .start()?;
+        let handle = crate::allocator::with_memory_release(
+            Runtime::builder(config).store_from_config(),
+        )
+        .start()?;
         let rt = Arc::clone(handle.runtime());
         let reloader = source.map(|path| Arc::new(Reloader::new(Arc::clone(&rt), path, Box::new(ProcessEnv), digest)));
         let _watch = match (&reloader, reload.0) {

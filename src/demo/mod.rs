@@ -148,11 +148,10 @@ impl Demo {
                 secret: None,
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let runtime = Runtime::builder(config.clone())
-            .store_from_config()
-            .release_memory_with(crate::allocator::give_back)
-            .after_memory_release(crate::code_pages::release)
-            .start()?;
+        let runtime = crate::allocator::with_memory_release(
+            Runtime::builder(config.clone()).store_from_config(),
+        )
+        .start()?;
         let (auth, _) = operator_auth(&config)?;
         let web_addr = SocketAddr::new(config.gateway.bind, opts.web_port);
         let web =

@@ -73,6 +73,7 @@ mod linux {
         path == exe
             && map.perms.contains(MMPermissions::READ)
             && !map.perms.contains(MMPermissions::WRITE)
+            && map.perms.contains(MMPermissions::PRIVATE)
             && map.extension.map.get("Anonymous") == Some(&0)
     }
 

@@ -75,7 +75,10 @@ impl Checkpointer {
     /// A commit happened: a checkpoint follows within the delay. Wakes the thread only for the
     /// first commit after a checkpoint began, so an idle store's thread sleeps for good.
     pub fn committed(&self) {
-        if self.shared.dirty.swap(true, Ordering::AcqRel) {
+        // A load first: while a checkpoint is pending, commits only read the flag.
+        if self.shared.dirty.load(Ordering::Acquire)
+            || self.shared.dirty.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         // Taking the lock orders this notification after the thread's check of `dirty`.
